@@ -1,7 +1,7 @@
 // Hex conversion and small byte utilities.
 #include "relay/core/bytes.hpp"
 
-namespace causeway {
+namespace causeway::core {
 namespace {
 
 int hex_digit(char c) noexcept {
@@ -71,4 +71,4 @@ bool constant_time_equal(ByteView a, ByteView b) noexcept {
   return diff == 0;
 }
 
-}  // namespace causeway
+}  // namespace causeway::core

@@ -13,7 +13,7 @@
 
 #include "relay/core/result.hpp"
 
-namespace causeway {
+namespace causeway::core {
 
 using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;
@@ -109,4 +109,4 @@ Bytes be_minimal(std::uint64_t value);
 // Compares in time independent of where the first difference is (for secrets and MACs).
 bool constant_time_equal(ByteView a, ByteView b) noexcept;
 
-}  // namespace causeway
+}  // namespace causeway::core

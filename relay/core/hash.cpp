@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-namespace causeway {
+namespace causeway::core {
 namespace {
 
 struct EvpMdDeleter {
@@ -54,7 +54,9 @@ const EvpDigest& sm3_digest() {
 }  // namespace
 
 Hash32 keccak256(std::initializer_list<ByteView> parts) noexcept {
-  CryptoPP::Keccak_256 hasher;
+  // One hasher per thread: constructing a Crypto++ hash object costs more than hashing 32 bytes.
+  // Final() resets it for the next call.
+  thread_local CryptoPP::Keccak_256 hasher;
   for (auto part : parts) hasher.Update(part.data(), part.size());
   Hash32 out;
   hasher.Final(out.data());
@@ -67,4 +69,4 @@ Hash32 sha256(ByteView data) noexcept { return sha256({data}); }
 Hash32 sm3(std::initializer_list<ByteView> parts) noexcept { return sm3_digest().digest(parts); }
 Hash32 sm3(ByteView data) noexcept { return sm3({data}); }
 
-}  // namespace causeway
+}  // namespace causeway::core

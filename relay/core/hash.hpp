@@ -5,7 +5,7 @@
 
 #include "relay/core/bytes.hpp"
 
-namespace causeway {
+namespace causeway::core {
 
 Hash32 keccak256(ByteView data) noexcept;
 // Hash of the concatenation of the parts, without building the concatenation.
@@ -15,4 +15,4 @@ Hash32 sha256(std::initializer_list<ByteView> parts) noexcept;
 Hash32 sm3(ByteView data) noexcept;
 Hash32 sm3(std::initializer_list<ByteView> parts) noexcept;
 
-}  // namespace causeway
+}  // namespace causeway::core

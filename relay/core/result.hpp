@@ -10,7 +10,7 @@
 #include <utility>
 #include <variant>
 
-namespace causeway {
+namespace causeway::core {
 
 // A stable, printable reason name such as "rlp.leading_zero". Modules declare their reasons as
 // `inline constexpr Reason kName{"module.reason"}` so tests and metrics compare names, not text.
@@ -94,7 +94,7 @@ class [[nodiscard]] Result<void> {
 
 inline Result<void> ok() { return {}; }
 
-}  // namespace causeway
+}  // namespace causeway::core
 
 // Propagation helpers: CW_TRY(auto x, expr) binds the value or returns the error;
 // CW_CHECK(expr) returns the error of a Result<void>-like expression.

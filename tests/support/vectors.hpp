@@ -13,6 +13,7 @@
 #include "relay/core/bytes.hpp"
 
 namespace causeway::test {
+using namespace causeway::core;
 
 std::filesystem::path vectors_dir();
 // The parsed file, or nullopt after a loud skip (a test failure when vectors are required).

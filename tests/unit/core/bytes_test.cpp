@@ -3,7 +3,7 @@
 
 #include "relay/core/bytes.hpp"
 
-using namespace causeway;
+using namespace causeway::core;
 
 TEST_CASE("hex round-trips with and without prefix", "[unit]") {
   auto a = from_hex("0xDEadbeef");

@@ -4,7 +4,7 @@
 #include "relay/core/hash.hpp"
 #include "tests/support/vectors.hpp"
 
-using namespace causeway;
+using namespace causeway::core;
 
 TEST_CASE("keccak256 known answers", "[unit]") {
   CHECK(to_hex(keccak256(Bytes{})) == "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
@@ -27,13 +27,13 @@ TEST_CASE("sha256 known answer", "[unit]") {
 }
 
 TEST_CASE("sm3 matches the GB/T 32905 and shared vectors", "[vectors]") {
-  auto vectors = test::load_json_vector("ecdsa/sm2_sm3_vectors.json");
+  auto vectors = causeway::test::load_json_vector("ecdsa/sm2_sm3_vectors.json");
   if (!vectors) return;
   std::size_t executed = 0;
   for (const auto& v : (*vectors)["sm3"]) {
-    const Bytes message = test::hex(v["message_hex"].get<std::string>());
+    const Bytes message = causeway::test::hex(v["message_hex"].get<std::string>());
     CHECK(to_hex(sm3(message), false) == v["digest"].get<std::string>());
     ++executed;
   }
-  test::report_cases("ecdsa/sm2_sm3_vectors.json sm3", executed);
+  causeway::test::report_cases("ecdsa/sm2_sm3_vectors.json sm3", executed);
 }
