@@ -1,0 +1,265 @@
+// See nonce_manager.hpp. Invariant: a nonce n in [floor_, next_) is free exactly when no live
+// record carries it, so "no gaps" is simply "hand out the lowest free nonce first".
+#include "adapters/evm/nonce_manager.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "adapters/evm/gas.hpp"
+
+namespace causeway::evm {
+namespace {
+
+namespace rn = reason::nonce;
+using core::NonceKey;
+using core::SignedTxRecord;
+using core::SubmissionState;
+
+// A journal further ahead of the chain than this is a different chain or a corrupted journal.
+constexpr std::uint64_t kMaxJournalLead = 1u << 16;
+
+// The process-wide set of keys that have a writer.
+std::mutex& registry_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+std::set<NonceKey>& registry() {
+  static std::set<NonceKey> keys;
+  return keys;
+}
+
+Result<Fees> fees_of(const UnsignedTx& tx) {
+  const auto narrow = [](const U256& value) -> Result<std::uint64_t> {
+    auto v = to_u64(value);
+    if (!v) return Error(rn::kInsufficientBump, "fees beyond 64 bits");
+    return *v;
+  };
+  if (const auto* dynamic = std::get_if<Eip1559Tx>(&tx)) {
+    CW_TRY(const std::uint64_t max_fee, narrow(dynamic->max_fee_per_gas));
+    CW_TRY(const std::uint64_t priority, narrow(dynamic->max_priority_fee_per_gas));
+    return Fees{max_fee, priority};
+  }
+  const U256& price = std::holds_alternative<LegacyTx>(tx) ? std::get<LegacyTx>(tx).gas_price
+                                                           : std::get<AccessListTx>(tx).gas_price;
+  CW_TRY(const std::uint64_t gas_price, narrow(price));
+  return Fees{gas_price, gas_price};
+}
+
+std::optional<std::uint64_t> chain_id_of(const UnsignedTx& tx) {
+  return std::visit([](const auto& t) -> std::optional<std::uint64_t> { return t.chain_id; }, tx);
+}
+
+}  // namespace
+
+Result<NonceManager> NonceManager::open(core::SubmissionJournal& journal, const NonceKey& key,
+                                        std::uint64_t chain_pending_nonce) {
+  CW_TRY(const auto last, journal.last_nonce({key}));
+  CW_TRY(auto pending, journal.pending({key}));
+  const std::uint64_t journal_next = last ? *last + 1 : 0;
+  if (journal_next > chain_pending_nonce && journal_next - chain_pending_nonce > kMaxJournalLead) {
+    return Error(rn::kJournalFarAhead, "journal at nonce " + std::to_string(journal_next) + ", chain at " +
+                                           std::to_string(chain_pending_nonce));
+  }
+  NonceManager manager(journal, key);
+  {
+    const std::lock_guard lock(registry_mutex());
+    if (!registry().insert(key).second) {
+      return Error(rn::kWriterExists, core::to_hex(key.account) + " on chain " + std::to_string(key.chain_id));
+    }
+    manager.registered_ = true;
+  }
+  manager.next_ = std::max(journal_next, chain_pending_nonce);
+  manager.floor_ = chain_pending_nonce;
+  for (auto& record : pending) {
+    if (!core::is_live(record.state)) continue;
+    manager.next_ = std::max(manager.next_, record.nonce + 1);
+    manager.live_[record.nonce].push_back(std::move(record));
+  }
+  return manager;
+}
+
+NonceManager::NonceManager(NonceManager&& other) noexcept
+    : journal_(other.journal_),
+      key_(other.key_),
+      registered_(other.registered_),
+      next_(other.next_),
+      floor_(other.floor_),
+      live_(std::move(other.live_)) {
+  other.registered_ = false;
+}
+
+NonceManager::~NonceManager() {
+  if (!registered_) return;
+  const std::lock_guard lock(registry_mutex());
+  registry().erase(key_);
+}
+
+std::uint64_t NonceManager::next_nonce() const {
+  std::uint64_t candidate = floor_;
+  for (auto it = live_.lower_bound(floor_); it != live_.end() && candidate < next_; ++it) {
+    if (it->first != candidate) return candidate;  // a released nonce below the top
+    ++candidate;
+  }
+  return candidate;
+}
+
+Result<void> NonceManager::check_signer(const SignedTx& tx) const {
+  if (tx.sender != key_.account) return Error(rn::kWrongSigner, "signed by " + core::to_hex(tx.sender));
+  const auto chain = chain_id_of(tx.tx);
+  if (!chain || *chain != key_.chain_id) return Error(rn::kWrongSigner, "chain id differs");
+  return core::ok();
+}
+
+Result<BroadcastPermit> NonceManager::commit(const SignedTx& tx, std::string tag) {
+  CW_CHECK(check_signer(tx));
+  const std::uint64_t nonce = tx_nonce(tx.tx);
+  const std::uint64_t expected = next_nonce();
+  if (nonce != expected) {
+    return Error(rn::kWrongNonce, "carries " + std::to_string(nonce) + ", next is " + std::to_string(expected));
+  }
+  SignedTxRecord record{key_, nonce, tx.hash, tx.raw, std::nullopt, std::move(tag), SubmissionState::kSigned};
+  CW_CHECK(journal_->record_signed(record));  // durable before anyone can broadcast it
+  next_ = std::max(next_, nonce + 1);
+  BroadcastPermit permit(record);
+  live_[nonce].push_back(std::move(record));
+  return permit;
+}
+
+Result<BroadcastPermit> NonceManager::commit_replacement(const SignedTx& tx, const Hash32& replaces, std::string tag) {
+  CW_CHECK(check_signer(tx));
+  const SignedTxRecord* old = find_live(replaces);
+  if (old == nullptr) return Error(rn::kNotLive, "nothing live to replace: " + core::to_hex(replaces));
+  const std::uint64_t nonce = tx_nonce(tx.tx);
+  if (nonce != old->nonce) {
+    return Error(rn::kWrongNonce, "a replacement carries the nonce " + std::to_string(old->nonce));
+  }
+  // Compare with the newest live record of this nonce: that is the one a node holds.
+  const SignedTxRecord& newest = live_.at(nonce).back();
+  CW_TRY(const SignedTx previous, decode_signed(newest.raw, DecodeOptions{key_.chain_id, false}));
+  CW_TRY(const Fees before, fees_of(previous.tx));
+  CW_TRY(const Fees after, fees_of(tx.tx));
+  if (!is_sufficient_bump(before, after)) {
+    return Error(rn::kInsufficientBump, "both fees must rise by at least " +
+                                            std::to_string(kMinReplacementBumpPercent) + "%");
+  }
+  SignedTxRecord record{key_, nonce, tx.hash, tx.raw, replaces, std::move(tag), SubmissionState::kSigned};
+  CW_CHECK(journal_->record_signed(record));
+  BroadcastPermit permit(record);
+  live_[nonce].push_back(std::move(record));
+  return permit;
+}
+
+Result<BroadcastAdvice> NonceManager::on_broadcast(const BroadcastPermit& permit, BroadcastOutcome outcome) {
+  SignedTxRecord* record = find_live(permit.tx_hash());
+  if (record == nullptr) {
+    // Confirmed or dropped meanwhile: nothing more to do for these bytes.
+    return BroadcastAdvice::kDone;
+  }
+  switch (outcome) {
+    case BroadcastOutcome::kAccepted:
+      if (record->state != SubmissionState::kBroadcast) {
+        CW_CHECK(journal_->mark_broadcast({key_, permit.tx_hash()}));
+        record->state = SubmissionState::kBroadcast;
+      }
+      return BroadcastAdvice::kDone;
+    case BroadcastOutcome::kUnreachable:
+      return BroadcastAdvice::kRetrySameBytes;
+    case BroadcastOutcome::kNonceTooLow:
+      return BroadcastAdvice::kResync;
+    case BroadcastOutcome::kRejected:
+      break;
+  }
+  // A node that once accepted the transaction may still mine it; a rejection on re-broadcast
+  // then means nothing, so only a never-accepted transaction is dropped here.
+  if (record->state == SubmissionState::kBroadcast) return BroadcastAdvice::kDone;
+  const std::uint64_t nonce = record->nonce;
+  CW_CHECK(on_dropped(permit.tx_hash(), "rejected"));
+  // A rejected replacement leaves its original in charge of the nonce.
+  const bool released = nonce >= floor_ && live_.find(nonce) == live_.end();
+  return released ? BroadcastAdvice::kNonceReleased : BroadcastAdvice::kDone;
+}
+
+Result<void> NonceManager::on_confirmed(const Hash32& tx_hash, std::uint64_t block_number, bool succeeded) {
+  const SignedTxRecord* record = find_live(tx_hash);
+  if (record == nullptr) return Error(rn::kNotLive, core::to_hex(tx_hash));
+  const std::uint64_t nonce = record->nonce;
+  CW_CHECK(journal_->mark_confirmed({key_, tx_hash, block_number, succeeded}));
+  live_.erase(nonce);  // the journal marked the siblings replaced in the same commit
+  raise_floor(nonce + 1);
+  return core::ok();
+}
+
+Result<void> NonceManager::on_dropped(const Hash32& tx_hash, std::string reason) {
+  if (find_live(tx_hash) == nullptr) return Error(rn::kNotLive, core::to_hex(tx_hash));
+  CW_CHECK(journal_->mark_dropped({key_, tx_hash, std::move(reason)}));
+  erase_live(tx_hash);  // with no live sibling left, the nonce is free again (if ≥ floor_)
+  return core::ok();
+}
+
+Result<ResyncReport> NonceManager::resync(std::uint64_t chain_pending_nonce) {
+  ResyncReport report;
+  report.ours = next_;
+  report.chain = chain_pending_nonce;
+  if (chain_pending_nonce > next_) {
+    report.kind = ResyncReport::Kind::kAdoptedChain;
+    next_ = chain_pending_nonce;
+  } else if (chain_pending_nonce < next_) {
+    report.kind = ResyncReport::Kind::kChainBehind;
+  }
+  raise_floor(chain_pending_nonce);
+  for (const auto& [nonce, records] : live_) {
+    if (nonce < chain_pending_nonce) {
+      for (const auto& record : records) report.check_receipts.push_back(record.tx_hash);
+    } else {
+      report.rebroadcast.push_back(BroadcastPermit(records.back()));
+    }
+  }
+  for (std::uint64_t n = chain_pending_nonce; n < next_; ++n) {
+    if (live_.find(n) == live_.end()) report.holes.push_back(n);
+  }
+  return report;
+}
+
+std::vector<core::SignedTxRecord> NonceManager::live() const {
+  std::vector<SignedTxRecord> out;
+  for (const auto& [nonce, records] : live_) out.insert(out.end(), records.begin(), records.end());
+  return out;
+}
+
+std::vector<BroadcastPermit> NonceManager::unsent() const {
+  std::vector<BroadcastPermit> out;
+  for (const auto& [nonce, records] : live_) {
+    for (const auto& record : records) {
+      if (record.state == SubmissionState::kSigned) out.push_back(BroadcastPermit(record));
+    }
+  }
+  return out;
+}
+
+SignedTxRecord* NonceManager::find_live(const Hash32& tx_hash) {
+  for (auto& [nonce, records] : live_) {
+    for (auto& record : records) {
+      if (record.tx_hash == tx_hash) return &record;
+    }
+  }
+  return nullptr;
+}
+
+void NonceManager::erase_live(const Hash32& tx_hash) {
+  for (auto it = live_.begin(); it != live_.end(); ++it) {
+    auto& records = it->second;
+    const auto found = std::find_if(records.begin(), records.end(), [&](const auto& r) { return r.tx_hash == tx_hash; });
+    if (found == records.end()) continue;
+    records.erase(found);
+    if (records.empty()) live_.erase(it);
+    return;
+  }
+}
+
+void NonceManager::raise_floor(std::uint64_t floor) {
+  floor_ = std::max(floor_, floor);
+  next_ = std::max(next_, floor_);
+}
+
+}  // namespace causeway::evm

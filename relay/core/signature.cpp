@@ -1,0 +1,389 @@
+// ECDSA P-256, SM2 and Ed25519 verification through OpenSSL 3 EVP, and the strict ECDSA
+// signature codec. Every OpenSSL handle is owned by a unique_ptr; signatures are decoded and
+// range-checked here first so each rejection has a named reason before OpenSSL sees the bytes.
+#include "relay/core/signature.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "relay/core/hash.hpp"
+
+namespace causeway::core {
+
+void detail::EvpPkeyDeleter::operator()(evp_pkey_st* key) const noexcept { EVP_PKEY_free(key); }
+
+namespace {
+
+using Scalar = std::array<std::uint8_t, 32>;
+
+struct EvpPkeyCtxDeleter {
+  void operator()(EVP_PKEY_CTX* ctx) const noexcept { EVP_PKEY_CTX_free(ctx); }
+};
+struct EvpMdCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+};
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* sig) const noexcept { ECDSA_SIG_free(sig); }
+};
+struct BignumDeleter {
+  void operator()(BIGNUM* bn) const noexcept { BN_free(bn); }
+};
+struct BioDeleter {
+  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
+};
+struct X509Deleter {
+  void operator()(X509* cert) const noexcept { X509_free(cert); }
+};
+using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, EvpPkeyCtxDeleter>;
+using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
+using BignumPtr = std::unique_ptr<BIGNUM, BignumDeleter>;
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+
+// Allocation failure inside OpenSSL is not bad input; like hash.cpp we treat it as fatal.
+template <typename T>
+T* require(T* pointer) {
+  if (pointer == nullptr) std::abort();
+  return pointer;
+}
+
+// A failed verification leaves entries on the thread's OpenSSL error queue; drop them so they do
+// not surface later in an unrelated call (TLS, say) on the same thread.
+Error rejected(Reason reason, std::string detail = {}) {
+  ERR_clear_error();
+  return Error(reason, std::move(detail));
+}
+
+constexpr Scalar scalar(const char (&hex)[65]) {
+  Scalar out{};
+  auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t i = 0; i < 32; ++i) {
+    out[i] = static_cast<std::uint8_t>(digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]));
+  }
+  return out;
+}
+
+// Group orders. Comparisons are on public values (signatures), so variable time is fine; big-endian
+// byte arrays compare lexicographically in the same order as the integers.
+constexpr Scalar kP256Order = scalar("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+constexpr Scalar kP256HalfOrder = scalar("7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
+constexpr Scalar kSm2Order = scalar("fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123");
+
+bool is_zero(const Scalar& value) noexcept {
+  return std::all_of(value.begin(), value.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+// One DER INTEGER holding a non-negative value of at most 256 bits. Advances `at`.
+Result<Scalar> read_der_integer(ByteView der, std::size_t& at) {
+  if (at + 2 > der.size() || der[at] != 0x02) return Error(reason::ecdsa::kBadDer, "expected INTEGER");
+  const std::size_t length = der[at + 1];
+  // A long-form length is only legal for 128+ bytes, which no 256-bit scalar needs.
+  if (length >= 0x80) return Error(reason::ecdsa::kBadDer, "long-form INTEGER length");
+  if (length == 0) return Error(reason::ecdsa::kBadDer, "empty INTEGER");
+  at += 2;
+  if (at + length > der.size()) return Error(reason::ecdsa::kBadDer, "INTEGER runs past the end");
+  ByteView body = der.subspan(at, length);
+  at += length;
+  if ((body[0] & 0x80) != 0) return Error(reason::ecdsa::kBadDer, "negative INTEGER");
+  if (body.size() > 1 && body[0] == 0 && (body[1] & 0x80) == 0) {
+    return Error(reason::ecdsa::kBadDer, "INTEGER with a redundant leading zero");
+  }
+  if (body[0] == 0 && body.size() > 1) body = body.subspan(1);
+  if (body.size() > 32) return Error(reason::ecdsa::kScalarTooLarge, std::to_string(body.size()) + " bytes");
+  Scalar out{};
+  std::copy(body.begin(), body.end(), out.end() - static_cast<std::ptrdiff_t>(body.size()));
+  return out;
+}
+
+void append_der_integer(Bytes& out, const Scalar& value) {
+  std::size_t first = 0;
+  while (first < value.size() && value[first] == 0) ++first;
+  Bytes body;
+  if (first == value.size()) {
+    body.push_back(0);
+  } else {
+    if ((value[first] & 0x80) != 0) body.push_back(0);
+    body.insert(body.end(), value.begin() + static_cast<std::ptrdiff_t>(first), value.end());
+  }
+  out.push_back(0x02);
+  out.push_back(static_cast<std::uint8_t>(body.size()));
+  append(out, body);
+}
+
+BignumPtr to_bignum(const Scalar& value) {
+  return BignumPtr(require(BN_bin2bn(value.data(), static_cast<int>(value.size()), nullptr)));
+}
+
+// The DER that OpenSSL's verifiers expect, rebuilt through ECDSA_SIG from our checked scalars, so
+// OpenSSL never parses the caller's bytes.
+Bytes openssl_der(const EcdsaSignature& signature) {
+  EcdsaSigPtr sig(require(ECDSA_SIG_new()));
+  BignumPtr r = to_bignum(signature.r);
+  BignumPtr s = to_bignum(signature.s);
+  if (ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) std::abort();
+  (void)r.release();  // now owned by sig
+  (void)s.release();
+  const int length = i2d_ECDSA_SIG(sig.get(), nullptr);
+  if (length <= 0) std::abort();
+  Bytes der(static_cast<std::size_t>(length));
+  unsigned char* cursor = der.data();
+  if (i2d_ECDSA_SIG(sig.get(), &cursor) != length) std::abort();
+  return der;
+}
+
+struct RangeReasons {
+  Reason zero_r, zero_s, r_out_of_range, s_out_of_range;
+};
+
+Result<void> check_range(const EcdsaSignature& sig, const Scalar& order, const RangeReasons& reasons) {
+  if (is_zero(sig.r)) return Error(reasons.zero_r);
+  if (is_zero(sig.s)) return Error(reasons.zero_s);
+  if (sig.r >= order) return Error(reasons.r_out_of_range);
+  if (sig.s >= order) return Error(reasons.s_out_of_range);
+  return ok();
+}
+
+// Builds a public EC key of `type` ("EC" or "SM2") on `group` from a SEC1 point; OpenSSL checks
+// that the point lies on the curve.
+detail::EvpPkeyPtr ec_public_key(const char* type, const char* group, ByteView point) {
+  EvpPkeyCtxPtr ctx(require(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr)));
+  if (EVP_PKEY_fromdata_init(ctx.get()) != 1) std::abort();
+  Bytes copy(point.begin(), point.end());  // OSSL_PARAM takes a non-const pointer
+  char group_name[16] = {};
+  std::strncpy(group_name, group, sizeof group_name - 1);
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group_name, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, copy.data(), copy.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM*>(params)) != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return detail::EvpPkeyPtr(key);
+}
+
+bool sec1_shape_ok(ByteView point) noexcept {
+  if (point.size() == 65) return point[0] == 0x04;
+  if (point.size() == 33) return point[0] == 0x02 || point[0] == 0x03;
+  return false;
+}
+
+Result<detail::EvpPkeyPtr> require_p256(detail::EvpPkeyPtr key) {
+  if (!key) return rejected(reason::p256::kBadPublicKey, "not a public key");
+  char group[64] = {};
+  std::size_t group_length = 0;
+  if (EVP_PKEY_is_a(key.get(), "EC") != 1 ||
+      EVP_PKEY_get_group_name(key.get(), group, sizeof group, &group_length) != 1 ||
+      std::string_view(group, group_length) != "prime256v1") {
+    return rejected(reason::p256::kWrongCurve, std::string(group, group_length));
+  }
+  return key;
+}
+
+}  // namespace
+
+Result<EcdsaSignature> parse_ecdsa_signature(ByteView signature, SignatureEncoding encoding) {
+  EcdsaSignature out;
+  if (encoding == SignatureEncoding::kCompact) {
+    if (signature.size() != 64) {
+      return Error(reason::ecdsa::kWrongLength, std::to_string(signature.size()) + " bytes, expected 64");
+    }
+    std::copy_n(signature.begin(), 32, out.r.begin());
+    std::copy_n(signature.begin() + 32, 32, out.s.begin());
+    return out;
+  }
+  if (signature.size() < 2 || signature[0] != 0x30) return Error(reason::ecdsa::kBadDer, "expected SEQUENCE");
+  // Two INTEGERs of at most 33 bytes need at most 70 content bytes, so a long-form length is
+  // never minimal here.
+  if (signature[1] >= 0x80) return Error(reason::ecdsa::kBadDer, "long-form SEQUENCE length");
+  if (std::size_t{signature[1]} + 2 != signature.size()) {
+    return Error(reason::ecdsa::kBadDer, "SEQUENCE length does not match the input");
+  }
+  std::size_t at = 2;
+  CW_TRY(out.r, read_der_integer(signature, at));
+  CW_TRY(out.s, read_der_integer(signature, at));
+  if (at != signature.size()) return Error(reason::ecdsa::kBadDer, "bytes after the second INTEGER");
+  return out;
+}
+
+Bytes encode_der(const EcdsaSignature& signature) {
+  Bytes body;
+  append_der_integer(body, signature.r);
+  append_der_integer(body, signature.s);
+  Bytes out{0x30, static_cast<std::uint8_t>(body.size())};
+  append(out, body);
+  return out;
+}
+
+std::array<std::uint8_t, 64> encode_compact(const EcdsaSignature& signature) noexcept {
+  std::array<std::uint8_t, 64> out{};
+  std::copy(signature.r.begin(), signature.r.end(), out.begin());
+  std::copy(signature.s.begin(), signature.s.end(), out.begin() + 32);
+  return out;
+}
+
+// ---- P-256 -------------------------------------------------------------------------------------
+
+Result<P256PublicKey> P256PublicKey::from_sec1(ByteView point) {
+  if (!sec1_shape_ok(point)) {
+    return Error(reason::p256::kBadPublicKey, "SEC1 point of " + std::to_string(point.size()) + " bytes");
+  }
+  auto key = ec_public_key("EC", "prime256v1", point);
+  if (!key) return rejected(reason::p256::kBadPublicKey, "point not on P-256");
+  return P256PublicKey(std::move(key));
+}
+
+Result<P256PublicKey> P256PublicKey::from_spki_der(ByteView spki) {
+  const unsigned char* cursor = spki.data();
+  detail::EvpPkeyPtr key(d2i_PUBKEY(nullptr, &cursor, static_cast<long>(spki.size())));
+  if (key && cursor != spki.data() + spki.size()) {
+    return rejected(reason::p256::kBadPublicKey, "bytes after SubjectPublicKeyInfo");
+  }
+  CW_TRY(auto checked, require_p256(std::move(key)));
+  return P256PublicKey(std::move(checked));
+}
+
+Result<P256PublicKey> P256PublicKey::from_certificate(ByteView certificate) {
+  static constexpr std::string_view kPemStart = "-----BEGIN";
+  X509Ptr cert;
+  const bool pem = certificate.size() >= kPemStart.size() &&
+                   std::equal(kPemStart.begin(), kPemStart.end(), certificate.begin());
+  if (certificate.size() > INT_MAX) return Error(reason::p256::kBadPublicKey, "certificate too large");
+  if (pem) {
+    BioPtr bio(require(BIO_new_mem_buf(certificate.data(), static_cast<int>(certificate.size()))));
+    cert.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  } else {
+    const unsigned char* cursor = certificate.data();
+    cert.reset(d2i_X509(nullptr, &cursor, static_cast<long>(certificate.size())));
+    if (cert && cursor != certificate.data() + certificate.size()) {
+      return rejected(reason::p256::kBadPublicKey, "bytes after the certificate");
+    }
+  }
+  if (!cert) return rejected(reason::p256::kBadPublicKey, "not an X.509 certificate");
+  CW_TRY(auto checked, require_p256(detail::EvpPkeyPtr(X509_get_pubkey(cert.get()))));
+  return P256PublicKey(std::move(checked));
+}
+
+Result<void> verify_p256_digest(const Hash32& digest, ByteView signature, SignatureEncoding encoding,
+                                const P256PublicKey& key, HighS high_s) {
+  CW_TRY(const EcdsaSignature sig, parse_ecdsa_signature(signature, encoding));
+  CW_CHECK(check_range(sig, kP256Order, {reason::p256::kZeroR, reason::p256::kZeroS,
+                                         reason::p256::kROutOfRange, reason::p256::kSOutOfRange}));
+  if (high_s == HighS::kReject && sig.s > kP256HalfOrder) return Error(reason::p256::kHighS);
+  const Bytes der = openssl_der(sig);
+  EvpPkeyCtxPtr ctx(require(EVP_PKEY_CTX_new_from_pkey(nullptr, key.evp(), nullptr)));
+  if (EVP_PKEY_verify_init(ctx.get()) != 1) std::abort();
+  if (EVP_PKEY_verify(ctx.get(), der.data(), der.size(), digest.data(), digest.size()) != 1) {
+    return rejected(reason::p256::kMismatch);
+  }
+  return ok();
+}
+
+Result<void> verify_p256(ByteView message, ByteView signature, SignatureEncoding encoding,
+                         const P256PublicKey& key, HighS high_s) {
+  return verify_p256_digest(sha256(message), signature, encoding, key, high_s);
+}
+
+// ---- SM2 ---------------------------------------------------------------------------------------
+
+Result<Sm2PublicKey> Sm2PublicKey::from_bytes(ByteView point) {
+  Bytes sec1;
+  if (point.size() == 64) {
+    sec1.push_back(0x04);
+    append(sec1, point);
+  } else if (sec1_shape_ok(point)) {
+    sec1.assign(point.begin(), point.end());
+  } else {
+    return Error(reason::sm2::kBadPublicKey, "point of " + std::to_string(point.size()) + " bytes");
+  }
+  auto key = ec_public_key("SM2", "SM2", sec1);
+  if (!key) return rejected(reason::sm2::kBadPublicKey, "point not on sm2p256v1");
+  return Sm2PublicKey(std::move(key));
+}
+
+namespace {
+
+Result<Bytes> sm2_checked_der(ByteView signature, SignatureEncoding encoding) {
+  CW_TRY(const EcdsaSignature sig, parse_ecdsa_signature(signature, encoding));
+  CW_CHECK(check_range(sig, kSm2Order, {reason::sm2::kZeroR, reason::sm2::kZeroS,
+                                        reason::sm2::kROutOfRange, reason::sm2::kSOutOfRange}));
+  return openssl_der(sig);
+}
+
+}  // namespace
+
+Result<void> verify_sm2(ByteView message, ByteView signature, SignatureEncoding encoding,
+                        const Sm2PublicKey& key, std::string_view user_id) {
+  // ENTL is the id's length in bits in two bytes.
+  if (user_id.size() > 0xffff / 8) return Error(reason::sm2::kBadUserId, "longer than 8191 bytes");
+  CW_TRY(const Bytes der, sm2_checked_der(signature, encoding));
+  // The id goes on a key context we own and attach to the digest context before init, so that
+  // OpenSSL computes Z_A with it (the pattern of OpenSSL's SM2(7) manual). Declared first so it
+  // outlives the digest context, which does not take ownership of it.
+  EvpPkeyCtxPtr pctx(require(EVP_PKEY_CTX_new_from_pkey(nullptr, key.evp(), nullptr)));
+  if (EVP_PKEY_CTX_set1_id(pctx.get(), user_id.data(), static_cast<int>(user_id.size())) != 1) {
+    std::abort();
+  }
+  EvpMdCtxPtr mctx(require(EVP_MD_CTX_new()));
+  EVP_MD_CTX_set_pkey_ctx(mctx.get(), pctx.get());
+  if (EVP_DigestVerifyInit_ex(mctx.get(), nullptr, "SM3", nullptr, nullptr, key.evp(), nullptr) != 1) {
+    std::abort();
+  }
+  if (EVP_DigestVerify(mctx.get(), der.data(), der.size(), message.data(), message.size()) != 1) {
+    return rejected(reason::sm2::kMismatch);
+  }
+  return ok();
+}
+
+Result<void> verify_sm2_prehashed(const Hash32& e, ByteView signature, SignatureEncoding encoding,
+                                  const Sm2PublicKey& key) {
+  CW_TRY(const Bytes der, sm2_checked_der(signature, encoding));
+  // EVP_PKEY_verify on an SM2 key verifies against the input as e itself (no Z_A, no hashing).
+  EvpPkeyCtxPtr ctx(require(EVP_PKEY_CTX_new_from_pkey(nullptr, key.evp(), nullptr)));
+  if (EVP_PKEY_verify_init(ctx.get()) != 1) std::abort();
+  if (EVP_PKEY_verify(ctx.get(), der.data(), der.size(), e.data(), e.size()) != 1) {
+    return rejected(reason::sm2::kMismatch);
+  }
+  return ok();
+}
+
+// ---- Ed25519 -----------------------------------------------------------------------------------
+
+Result<void> verify_ed25519(ByteView message, ByteView signature, ByteView public_key) {
+  if (public_key.size() != 32) {
+    return Error(reason::ed25519::kWrongKeyLength, std::to_string(public_key.size()) + " bytes");
+  }
+  if (signature.size() != 64) {
+    return Error(reason::ed25519::kWrongSignatureLength, std::to_string(signature.size()) + " bytes");
+  }
+  detail::EvpPkeyPtr key(
+      EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, public_key.data(), public_key.size()));
+  if (!key) return rejected(reason::ed25519::kBadPublicKey);
+  EvpMdCtxPtr mctx(require(EVP_MD_CTX_new()));
+  // Ed25519 hashes internally: no digest name.
+  if (EVP_DigestVerifyInit_ex(mctx.get(), nullptr, nullptr, nullptr, nullptr, key.get(), nullptr) != 1) {
+    return rejected(reason::ed25519::kBadPublicKey);
+  }
+  if (EVP_DigestVerify(mctx.get(), signature.data(), signature.size(), message.data(), message.size()) != 1) {
+    return rejected(reason::ed25519::kMismatch);
+  }
+  return ok();
+}
+
+}  // namespace causeway::core

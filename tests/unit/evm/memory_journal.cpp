@@ -1,0 +1,101 @@
+// See memory_journal.hpp.
+#include "tests/unit/evm/memory_journal.hpp"
+
+#include <algorithm>
+
+namespace causeway::test {
+
+namespace rj = core::reason::journal;
+using core::Error;
+using core::SubmissionState;
+
+core::Result<void> MemoryJournal::maybe_fail() {
+  if (failures_ == 0) return core::ok();
+  --failures_;
+  return Error(rj::kStorageFailed, "injected");
+}
+
+core::SignedTxRecord* MemoryJournal::lookup(const core::NonceKey& key, const core::Hash32& tx_hash) {
+  for (auto& r : records_) {
+    if (r.key == key && r.tx_hash == tx_hash) return &r;
+  }
+  return nullptr;
+}
+
+bool MemoryJournal::has(const core::Hash32& tx_hash) const {
+  return std::any_of(records_.begin(), records_.end(), [&](const auto& r) { return r.tx_hash == tx_hash; });
+}
+
+core::Result<void> MemoryJournal::record_signed(const core::SignedTxRecord& record) {
+  CW_CHECK(maybe_fail());
+  if (has(record.tx_hash)) return Error(rj::kDuplicateTransaction);
+  if (record.replaces) {
+    const auto* old = lookup(record.key, *record.replaces);
+    if (old == nullptr || old->nonce != record.nonce || !core::is_live(old->state)) {
+      return Error(rj::kBadReplacement);
+    }
+  }
+  records_.push_back(record);
+  records_.back().state = SubmissionState::kSigned;
+  events_.push_back({"record_signed", record.tx_hash});
+  return core::ok();
+}
+
+core::Result<void> MemoryJournal::mark_broadcast(const core::MarkBroadcastRequest& request) {
+  CW_CHECK(maybe_fail());
+  auto* r = lookup(request.key, request.tx_hash);
+  if (r == nullptr) return Error(rj::kUnknownTransaction);
+  if (!core::is_live(r->state)) return Error(rj::kBadTransition, std::string(core::to_string(r->state)));
+  r->state = SubmissionState::kBroadcast;
+  events_.push_back({"mark_broadcast", request.tx_hash});
+  return core::ok();
+}
+
+core::Result<void> MemoryJournal::mark_confirmed(const core::MarkConfirmedRequest& request) {
+  CW_CHECK(maybe_fail());
+  auto* r = lookup(request.key, request.tx_hash);
+  if (r == nullptr) return Error(rj::kUnknownTransaction);
+  if (!core::is_live(r->state)) return Error(rj::kBadTransition, std::string(core::to_string(r->state)));
+  for (auto& other : records_) {
+    if (other.key == request.key && other.nonce == r->nonce && core::is_live(other.state)) {
+      other.state = SubmissionState::kReplaced;
+    }
+  }
+  r->state = SubmissionState::kConfirmed;
+  events_.push_back({"mark_confirmed", request.tx_hash});
+  return core::ok();
+}
+
+core::Result<void> MemoryJournal::mark_dropped(const core::MarkDroppedRequest& request) {
+  CW_CHECK(maybe_fail());
+  auto* r = lookup(request.key, request.tx_hash);
+  if (r == nullptr) return Error(rj::kUnknownTransaction);
+  if (!core::is_live(r->state)) return Error(rj::kBadTransition, std::string(core::to_string(r->state)));
+  r->state = SubmissionState::kDropped;
+  events_.push_back({"mark_dropped", request.tx_hash});
+  return core::ok();
+}
+
+core::Result<std::optional<std::uint64_t>> MemoryJournal::last_nonce(const core::LastNonceRequest& request) {
+  std::optional<std::uint64_t> out;
+  for (const auto& r : records_) {
+    if (r.key == request.key && (!out || r.nonce > *out)) out = r.nonce;
+  }
+  return out;
+}
+
+core::Result<std::vector<core::SignedTxRecord>> MemoryJournal::pending(const core::PendingRequest& request) {
+  std::vector<core::SignedTxRecord> out;
+  for (const auto& r : records_) {
+    if (r.key == request.key && core::is_live(r.state)) out.push_back(r);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.nonce < b.nonce; });
+  return out;
+}
+
+core::Result<std::optional<core::SignedTxRecord>> MemoryJournal::find(const core::FindRequest& request) {
+  if (const auto* r = lookup(request.key, request.tx_hash)) return std::optional<core::SignedTxRecord>(*r);
+  return std::optional<core::SignedTxRecord>{};
+}
+
+}  // namespace causeway::test
