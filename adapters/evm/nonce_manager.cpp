@@ -1,5 +1,5 @@
 // See nonce_manager.hpp. Invariant: a nonce n in [floor_, next_) is free exactly when no live
-// record carries it, so "no gaps" is simply "hand out the lowest free nonce first".
+// record carries it and no other writer holds it, so "no gaps" is "hand out the lowest free first".
 #include "adapters/evm/nonce_manager.hpp"
 
 #include <algorithm>
@@ -52,8 +52,8 @@ std::optional<std::uint64_t> chain_id_of(const UnsignedTx& tx) {
 
 }  // namespace
 
-Result<NonceManager> NonceManager::open(core::SubmissionJournal& journal, const NonceKey& key,
-                                        std::uint64_t chain_pending_nonce) {
+Result<NonceManager> NonceManager::open(core::SubmissionJournal& journal, const NonceKey& key, ChainNonces chain) {
+  const std::uint64_t chain_pending_nonce = std::max(chain.pending, chain.latest);
   CW_TRY(const auto last, journal.last_nonce({key}));
   CW_TRY(auto pending, journal.pending({key}));
   const std::uint64_t journal_next = last ? *last + 1 : 0;
@@ -70,12 +70,14 @@ Result<NonceManager> NonceManager::open(core::SubmissionJournal& journal, const 
     manager.registered_ = true;
   }
   manager.next_ = std::max(journal_next, chain_pending_nonce);
-  manager.floor_ = chain_pending_nonce;
+  manager.floor_ = chain.latest;
   for (auto& record : pending) {
     if (!core::is_live(record.state)) continue;
     manager.next_ = std::max(manager.next_, record.nonce + 1);
     manager.live_[record.nonce].push_back(std::move(record));
   }
+  // Pooled nonces the journal knows nothing live about belong to someone else.
+  manager.mark_foreign(chain.latest, std::min(chain_pending_nonce, journal_next));
   return manager;
 }
 
@@ -85,6 +87,7 @@ NonceManager::NonceManager(NonceManager&& other) noexcept
       registered_(other.registered_),
       next_(other.next_),
       floor_(other.floor_),
+      foreign_(std::move(other.foreign_)),
       live_(std::move(other.live_)) {
   other.registered_ = false;
 }
@@ -97,11 +100,16 @@ NonceManager::~NonceManager() {
 
 std::uint64_t NonceManager::next_nonce() const {
   std::uint64_t candidate = floor_;
-  for (auto it = live_.lower_bound(floor_); it != live_.end() && candidate < next_; ++it) {
-    if (it->first != candidate) return candidate;  // a released nonce below the top
+  auto live = live_.lower_bound(floor_);
+  auto held = foreign_.lower_bound(floor_);
+  while (candidate < next_) {
+    while (live != live_.end() && live->first < candidate) ++live;
+    while (held != foreign_.end() && *held < candidate) ++held;
+    const bool taken = (live != live_.end() && live->first == candidate) || (held != foreign_.end() && *held == candidate);
+    if (!taken) return candidate;  // a released nonce below the top
     ++candidate;
   }
-  return candidate;
+  return next_;
 }
 
 Result<void> NonceManager::check_signer(const SignedTx& tx) const {
@@ -176,7 +184,7 @@ Result<BroadcastAdvice> NonceManager::on_broadcast(const BroadcastPermit& permit
   const std::uint64_t nonce = record->nonce;
   CW_CHECK(on_dropped(permit.tx_hash(), "rejected"));
   // A rejected replacement leaves its original in charge of the nonce.
-  const bool released = nonce >= floor_ && live_.find(nonce) == live_.end();
+  const bool released = nonce >= floor_ && live_.find(nonce) == live_.end() && foreign_.count(nonce) == 0;
   return released ? BroadcastAdvice::kNonceReleased : BroadcastAdvice::kDone;
 }
 
@@ -197,26 +205,30 @@ Result<void> NonceManager::on_dropped(const Hash32& tx_hash, std::string reason)
   return core::ok();
 }
 
-Result<ResyncReport> NonceManager::resync(std::uint64_t chain_pending_nonce) {
+Result<ResyncReport> NonceManager::resync(ChainNonces chain) {
+  chain.pending = std::max(chain.pending, chain.latest);
   ResyncReport report;
   report.ours = next_;
-  report.chain = chain_pending_nonce;
-  if (chain_pending_nonce > next_) {
+  report.chain = chain;
+  if (chain.pending > next_) {
+    // Another writer's transactions fill [next_, pending), and any free nonce below: never sign
+    // over them.
     report.kind = ResyncReport::Kind::kAdoptedChain;
-    next_ = chain_pending_nonce;
-  } else if (chain_pending_nonce < next_) {
+    mark_foreign(std::max(floor_, chain.latest), next_);
+    next_ = chain.pending;
+  } else if (chain.pending < next_) {
     report.kind = ResyncReport::Kind::kChainBehind;
   }
-  raise_floor(chain_pending_nonce);
+  raise_floor(chain.latest);
   for (const auto& [nonce, records] : live_) {
-    if (nonce < chain_pending_nonce) {
+    if (nonce < floor_) {
       for (const auto& record : records) report.check_receipts.push_back(record.tx_hash);
     } else {
       report.rebroadcast.push_back(BroadcastPermit(records.back()));
     }
   }
-  for (std::uint64_t n = chain_pending_nonce; n < next_; ++n) {
-    if (live_.find(n) == live_.end()) report.holes.push_back(n);
+  for (std::uint64_t n = floor_; n < next_; ++n) {
+    if (live_.find(n) == live_.end() && foreign_.count(n) == 0) report.holes.push_back(n);
   }
   return report;
 }
@@ -260,6 +272,13 @@ void NonceManager::erase_live(const Hash32& tx_hash) {
 void NonceManager::raise_floor(std::uint64_t floor) {
   floor_ = std::max(floor_, floor);
   next_ = std::max(next_, floor_);
+  foreign_.erase(foreign_.begin(), foreign_.lower_bound(floor_));
+}
+
+void NonceManager::mark_foreign(std::uint64_t from, std::uint64_t to) {
+  for (std::uint64_t n = std::max(from, floor_); n < to; ++n) {
+    if (live_.find(n) == live_.end()) foreign_.insert(n);
+  }
 }
 
 }  // namespace causeway::evm

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,13 @@ class BroadcastPermit {
   std::uint64_t nonce_ = 0;
 };
 
+// What a node says about the account: eth_getTransactionCount(account, "latest") counts mined
+// transactions (permanent); "pending" adds the node's pool (which it may lose on restart).
+struct ChainNonces {
+  std::uint64_t latest = 0;
+  std::uint64_t pending = 0;
+};
+
 struct ResyncReport {
   enum class Kind : std::uint8_t {
     kInSync,       // the chain's pending nonce equals ours
@@ -69,22 +77,21 @@ struct ResyncReport {
   };
   Kind kind = Kind::kInSync;
   std::uint64_t ours = 0;   // one past the highest nonce we had handed out, before the resync
-  std::uint64_t chain = 0;  // the chain's pending nonce
-  // The newest live transaction of each nonce ≥ the chain's pending nonce: send these bytes again.
+  ChainNonces chain;
+  // The newest live transaction of each nonce not yet mined: send these bytes again (a node that
+  // still holds one answers "already known").
   std::vector<BroadcastPermit> rebroadcast;
-  // Live transactions below the chain's nonce: mined or superseded. Look up their receipts and
-  // report on_confirmed or on_dropped.
+  // Live transactions below the latest nonce: mined, or superseded by another transaction with
+  // their nonce. Look up their receipts: a receipt → on_confirmed, none → on_dropped.
   std::vector<Hash32> check_receipts;
-  // Nonces in [chain, ours) with no live transaction: the next transactions fill them first.
+  // Unmined nonces below ours with no live transaction: the next transactions fill them first.
   std::vector<std::uint64_t> holes;
 };
 
 class NonceManager {
  public:
-  // Opens the single writer for `key`, from the journal's records and the chain's pending nonce
-  // (eth_getTransactionCount(account, "pending")).
-  static Result<NonceManager> open(core::SubmissionJournal& journal, const core::NonceKey& key,
-                                   std::uint64_t chain_pending_nonce);
+  // Opens the single writer for `key`, from the journal's records and the chain's nonces.
+  static Result<NonceManager> open(core::SubmissionJournal& journal, const core::NonceKey& key, ChainNonces chain);
 
   NonceManager(const NonceManager&) = delete;
   NonceManager& operator=(const NonceManager&) = delete;
@@ -94,8 +101,8 @@ class NonceManager {
 
   const core::NonceKey& key() const noexcept { return key_; }
 
-  // The nonce the next new transaction must carry: the lowest released nonce not consumed on
-  // chain, else one past the highest handed out.
+  // The nonce the next new transaction must carry: the lowest released nonce not yet mined, else
+  // one past the highest handed out.
   std::uint64_t next_nonce() const;
 
   // Journals a newly signed transaction carrying next_nonce(); only then returns its permit.
@@ -113,9 +120,10 @@ class NonceManager {
   // by another transaction, or it left every pool). Its nonce is released unless consumed.
   Result<void> on_dropped(const Hash32& tx_hash, std::string reason);
 
-  // Compares with the chain's pending nonce: higher adopts it; lower keeps ours and reports what
-  // the node is missing.
-  Result<ResyncReport> resync(std::uint64_t chain_pending_nonce);
+  // Compares with the chain: a pending nonce above ours is adopted (another writer used the key);
+  // below ours, ours is kept and the report lists what to re-broadcast. Mined nonces are never
+  // handed out again.
+  Result<ResyncReport> resync(ChainNonces chain);
 
   // Live transactions, oldest nonce first (for fee bumping and status).
   std::vector<core::SignedTxRecord> live() const;
@@ -128,14 +136,18 @@ class NonceManager {
   core::SignedTxRecord* find_live(const Hash32& tx_hash);
   void erase_live(const Hash32& tx_hash);
   void raise_floor(std::uint64_t floor);
+  // Marks the nonces in [from, to) that carry no live record of ours as held by another writer.
+  void mark_foreign(std::uint64_t from, std::uint64_t to);
 
   core::SubmissionJournal* journal_;
   core::NonceKey key_;
   bool registered_ = false;
   // One past the highest nonce handed out.
   std::uint64_t next_ = 0;
-  // Nonces below this are consumed on chain (mined, or in the node's pool per its pending count).
+  // Nonces below this are mined (the chain's latest nonce, or one past a confirmed transaction).
   std::uint64_t floor_ = 0;
+  // Unmined nonces below next_ that another writer's pooled transactions hold: never free.
+  std::set<std::uint64_t> foreign_;
   // Live records per nonce, in the order they were journaled (replacements after originals).
   std::map<std::uint64_t, std::vector<core::SignedTxRecord>> live_;
 };

@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <iostream>
 
+#include "relay/app/verify_command.hpp"
 #include "relay/app/version.hpp"
 
 namespace {
@@ -22,14 +24,22 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "Print the version and exit");
   version->callback(print_version);
 
+  causeway::app::VerifyOptions verify_options;
+  auto* verify = app.add_subcommand("verify", "Check proof bundles offline against your own trust anchors");
+  causeway::app::add_verify_options(*verify, verify_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help exits 0; a command-line error is unusable input (2), as DESIGN.md section 5 says for verify.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (show_version) {
     print_version();
     return 0;
+  }
+  if (*verify) {
+    return causeway::app::run_verify(verify_options, causeway::app::detect_console(), std::cout, std::cerr);
   }
   if (app.get_subcommands().empty()) {
     std::fputs(app.help().c_str(), stdout);

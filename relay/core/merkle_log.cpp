@@ -27,7 +27,7 @@ Hash32 node_hash_portable(const Hash32& left, const Hash32& right) noexcept {
   return sha256({ByteView(&kNodePrefix, 1), left.view(), right.view()});
 }
 
-#if CAUSEWAY_MERKLE_SHA_NI
+#ifdef CAUSEWAY_MERKLE_SHA_NI
 
 // With OpenSSL's EVP interface a 65-byte node hash costs ~2x the two block compressions it
 // needs (context setup, provider dispatch, padding), which caps verification near 250k/s.
@@ -95,33 +95,63 @@ __attribute__((target("sha,sse4.1,ssse3"))) inline void compress_sha_ni(ShaNiSta
   state.cdgh = _mm_add_epi32(cdgh, state.cdgh);
 }
 
-__attribute__((target("sha,sse4.1,ssse3"))) Hash32 node_hash_sha_ni(const Hash32& left,
-                                                                     const Hash32& right) noexcept {
+// A 32-byte hash held as two vectors of its bytes, so a chain of node hashes never leaves the
+// registers.
+struct HashVec {
+  __m128i lo;
+  __m128i hi;
+};
+
+__attribute__((target("sha,sse4.1,ssse3"))) inline HashVec load_hash(const Hash32& hash) noexcept {
+  return {_mm_loadu_si128(reinterpret_cast<const __m128i*>(hash.data())),
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(hash.data() + 16))};
+}
+
+__attribute__((target("sha,sse4.1,ssse3"))) inline Hash32 store_hash(const HashVec& vec) noexcept {
+  Hash32 out;
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.data()), vec.lo);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.data() + 16), vec.hi);
+  return out;
+}
+
+__attribute__((target("sha,sse4.1,ssse3"))) inline HashVec node_hash_vec(const HashVec& left,
+                                                                          const HashVec& right) noexcept {
   // The 65-byte message is assembled in registers (a byte buffer costs store-forwarding
   // stalls): block one is 0x01 || left || right[0..30]; block two is right[31], the 0x80
   // terminator, zeros and the bit length 520 = 0x0208, big-endian.
-  const __m128i l0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(left.data()));
-  const __m128i l1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(left.data() + 16));
-  const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(right.data()));
-  const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(right.data() + 16));
   const __m128i zero = _mm_setzero_si128();
-
   ShaNiState state{_mm_set_epi32(0x6a09e667, static_cast<int>(0xbb67ae85), 0x510e527f, static_cast<int>(0x9b05688c)),
                    _mm_set_epi32(0x3c6ef372, static_cast<int>(0xa54ff53a), 0x1f83d9ab, 0x5be0cd19)};
-  compress_sha_ni(state, _mm_or_si128(_mm_slli_si128(l0, 1), _mm_cvtsi32_si128(kNodePrefix)),
-                  _mm_alignr_epi8(l1, l0, 15), _mm_alignr_epi8(r0, l1, 15), _mm_alignr_epi8(r1, r0, 15));
-  compress_sha_ni(state, _mm_or_si128(_mm_srli_si128(r1, 15), _mm_cvtsi32_si128(0x8000)), zero, zero,
+  compress_sha_ni(state, _mm_or_si128(_mm_slli_si128(left.lo, 1), _mm_cvtsi32_si128(kNodePrefix)),
+                  _mm_alignr_epi8(left.hi, left.lo, 15), _mm_alignr_epi8(right.lo, left.hi, 15),
+                  _mm_alignr_epi8(right.hi, right.lo, 15));
+  compress_sha_ni(state, _mm_or_si128(_mm_srli_si128(right.hi, 15), _mm_cvtsi32_si128(0x8000)), zero, zero,
                   _mm_set_epi8(0x08, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
 
   // Back to (A, B, C, D) and (E, F, G, H), lowest lane first, then big-endian bytes.
   const __m128i a_b_e_f = _mm_shuffle_epi32(state.abef, 0x1b);  // lanes low..high: A B E F
   const __m128i g_h_c_d = _mm_shuffle_epi32(state.cdgh, 0xb1);  // lanes low..high: G H C D
-  const __m128i abcd = _mm_blend_epi16(a_b_e_f, g_h_c_d, 0xf0);
-  const __m128i efgh = _mm_alignr_epi8(g_h_c_d, a_b_e_f, 8);
-  Hash32 out;
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.data()), big_endian_words(abcd));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.data() + 16), big_endian_words(efgh));
-  return out;
+  return {big_endian_words(_mm_blend_epi16(a_b_e_f, g_h_c_d, 0xf0)),
+          big_endian_words(_mm_alignr_epi8(g_h_c_d, a_b_e_f, 8))};
+}
+
+__attribute__((target("sha,sse4.1,ssse3"))) Hash32 node_hash_sha_ni(const Hash32& left,
+                                                                     const Hash32& right) noexcept {
+  return store_hash(node_hash_vec(load_hash(left), load_hash(right)));
+}
+
+__attribute__((target("sha,sse4.1,ssse3"))) Hash32 climb_sha_ni(const Hash32& seed, std::span<const Hash32> path,
+                                                                 std::uint64_t sibling_left) noexcept {
+  HashVec acc = load_hash(seed);
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const HashVec sibling = load_hash(path[i]);
+    // All ones when the sibling goes on the left; a blend, not a branch (see climb()).
+    const __m128i left_mask = _mm_set1_epi8(static_cast<char>(-static_cast<int>((sibling_left >> i) & 1)));
+    const HashVec left{_mm_blendv_epi8(acc.lo, sibling.lo, left_mask), _mm_blendv_epi8(acc.hi, sibling.hi, left_mask)};
+    const HashVec right{_mm_blendv_epi8(sibling.lo, acc.lo, left_mask), _mm_blendv_epi8(sibling.hi, acc.hi, left_mask)};
+    acc = node_hash_vec(left, right);
+  }
+  return store_hash(acc);
 }
 
 #endif  // CAUSEWAY_MERKLE_SHA_NI
@@ -154,12 +184,34 @@ Result<void> check_length(std::size_t got, std::size_t want) {
   return ok();
 }
 
+// Hashes `seed` up through `path`: at step i the sibling path[i] goes on the left when bit i of
+// `sibling_left` is set. Index bits are random, so the order is chosen without a branch: a
+// mispredicted branch costs a tenth of a node hash.
+Hash32 climb(const Hash32& seed, std::span<const Hash32> path, std::uint64_t sibling_left) noexcept {
+#ifdef CAUSEWAY_MERKLE_SHA_NI
+  if (kHasShaNi) return climb_sha_ni(seed, path, sibling_left);
+#endif
+  Hash32 acc = seed;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const bool sibling_is_left = ((sibling_left >> i) & 1) != 0;
+    const Hash32* left = sibling_is_left ? &path[i] : &acc;
+    const Hash32* right = sibling_is_left ? &acc : &path[i];
+    acc = node_hash_portable(*left, *right);
+  }
+  return acc;
+}
+
+// Bits [0, count) of `bits`, for count up to 64.
+std::uint64_t low_bits(std::uint64_t bits, unsigned count) noexcept {
+  return count >= 64 ? bits : bits & ((std::uint64_t{1} << count) - 1);
+}
+
 }  // namespace
 
 Hash32 leaf_hash(ByteView data) noexcept { return sha256({ByteView(&kLeafPrefix, 1), data}); }
 
 Hash32 node_hash(const Hash32& left, const Hash32& right) noexcept {
-#if CAUSEWAY_MERKLE_SHA_NI
+#ifdef CAUSEWAY_MERKLE_SHA_NI
   if (kHasShaNi) return node_hash_sha_ni(left, right);
 #endif
   return node_hash_portable(left, right);
@@ -224,17 +276,9 @@ Result<void> verify_inclusion(const Hash32& leaf, std::uint64_t index, std::uint
   const auto shape = proof_shape(index, size);
   CW_CHECK(check_length(proof.size(), shape.inner + shape.border));
 
-  Hash32 acc = leaf;
-  for (unsigned i = 0; i < shape.inner; ++i) {
-    // Pick the operand order by selecting pointers, not by branching: index bits are random,
-    // and a mispredicted branch costs as much as a tenth of a node hash.
-    const bool sibling_is_left = ((index >> i) & 1) != 0;
-    const Hash32* left = sibling_is_left ? &proof[i] : &acc;
-    const Hash32* right = sibling_is_left ? &acc : &proof[i];
-    acc = node_hash(*left, *right);
-  }
-  for (unsigned i = shape.inner; i < shape.inner + shape.border; ++i) acc = node_hash(proof[i], acc);
-  if (acc != root) return Error(reason::merkle::kRootMismatch);
+  // Inner levels: the sibling's side is the index bit. Border levels: always on the left.
+  const std::uint64_t sibling_left = low_bits(index, shape.inner) | ~low_bits(~std::uint64_t{0}, shape.inner);
+  if (climb(leaf, proof, sibling_left) != root) return Error(reason::merkle::kRootMismatch);
   return ok();
 }
 
@@ -255,8 +299,8 @@ Result<void> verify_consistency(std::uint64_t old_size, std::uint64_t new_size, 
 
   // Below `shift` the old tree's last subtree is complete, so the walk starts at its root:
   // the old root itself when the old tree is one complete subtree, else the proof's first hash.
-  // Climbing from there, hash_old rebuilds the old root from left siblings only and hash_new
-  // the new root from siblings on both sides; both share the border above `inner`.
+  // Climbing from there, the new root takes siblings from both sides (the side is the bit of
+  // `mask` on inner levels, the left on the border above), and the old root only the left ones.
   const auto shape = proof_shape(old_size - 1, new_size);
   const auto shift = static_cast<unsigned>(std::countr_zero(old_size));
   const unsigned inner = shape.inner - shift;
@@ -264,20 +308,18 @@ Result<void> verify_consistency(std::uint64_t old_size, std::uint64_t new_size, 
   const Hash32& seed = seeded_by_root ? old_root : proof[0];
   const auto path = proof.subspan(seeded_by_root ? 0 : 1);
   const std::uint64_t mask = (old_size - 1) >> shift;
+  const std::uint64_t sibling_left = low_bits(mask, inner) | ~low_bits(~std::uint64_t{0}, inner);
 
+  // One loop for both chains: they are independent, so the CPU overlaps their hashing.
   Hash32 hash_old = seed;
   Hash32 hash_new = seed;
-  for (unsigned i = 0; i < inner; ++i) {
-    if (((mask >> i) & 1) != 0) {
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (((sibling_left >> i) & 1) != 0) {
       hash_old = node_hash(path[i], hash_old);
       hash_new = node_hash(path[i], hash_new);
     } else {
       hash_new = node_hash(hash_new, path[i]);
     }
-  }
-  for (unsigned i = inner; i < inner + shape.border; ++i) {
-    hash_old = node_hash(path[i], hash_old);
-    hash_new = node_hash(path[i], hash_new);
   }
   if (hash_old != old_root) return Error(reason::merkle::kRootMismatch, "old root");
   if (hash_new != new_root) return Error(reason::merkle::kRootMismatch, "new root");

@@ -47,7 +47,9 @@ std::size_t consistency_proof_length(std::uint64_t old_size, std::uint64_t new_s
 Result<std::vector<Hash32>> parse_merkle_proof(ByteView wire);
 
 // RFC 9162 section 2.1.3.2. Fails unless `proof` proves `leaf` sits at `index` in the tree of
-// `size` leaves whose root is `root`.
+// `size` leaves whose root is `root`. A proof binds the size only through the root, so `size`
+// and `root` must come from the same trusted checkpoint, never from the proof's sender.
+// Zero roots and leaves, and the empty-tree root, are refused outright.
 Result<void> verify_inclusion(const Hash32& leaf, std::uint64_t index, std::uint64_t size,
                               std::span<const Hash32> proof, const Hash32& root);
 
@@ -64,6 +66,7 @@ class MerkleLog {
  public:
   void append(const Hash32& leaf);
   std::uint64_t size() const noexcept { return levels_.empty() ? 0 : levels_[0].size(); }
+  // index < size(); anything else is a caller bug and throws std::out_of_range.
   const Hash32& leaf(std::uint64_t index) const { return levels_.at(0).at(index); }
 
   Hash32 root() const noexcept { return root_of_prefix(size()); }

@@ -43,6 +43,13 @@ Result<std::vector<Result<Json>>> interpret_batch_reply(const detail::HttpReply&
   return validate_batch_reply(*parsed, first_id, count);
 }
 
+// A reply that arrived whole but was not a valid answer to our request.
+bool breaks_protocol(const Error& error) {
+  const Reason r = error.reason();
+  return r == reason::kBadJson || r == reason::kBadReply || r == reason::kIdMismatch ||
+         r == reason::kReplyTooDeep || r == reason::kReplyTooLarge;
+}
+
 }  // namespace
 
 struct Client::Impl {
@@ -109,15 +116,19 @@ struct Client::Impl {
         }
       }
     }
+    if (attempts == 1) co_return std::move(*last).with_context(what);
     co_return std::move(*last).with_context(what + ": gave up after " + std::to_string(attempts) +
                                             " attempts");
   }
 
   awaitable<Result<Json>> call_once(std::size_t endpoint, const std::string& request,
                                     std::uint64_t id) {
-    auto reply = co_await endpoints[endpoint].transport->exchange(request);
+    auto& transport = *endpoints[endpoint].transport;
+    auto reply = co_await transport.exchange(request);
     if (!reply) co_return std::move(reply).error();
-    co_return interpret_http_reply(reply->status, reply->body, id, options.limits);
+    auto result = interpret_http_reply(reply->status, reply->body, id, options.limits);
+    if (!result && breaks_protocol(result.error())) transport.discard_idle();
+    co_return result;
   }
 
   awaitable<Result<Json>> call_with_retries(std::optional<std::size_t> pinned,
@@ -209,9 +220,12 @@ awaitable<Result<std::vector<Result<Json>>>> Client::batch(std::vector<Call> cal
   co_return co_await impl.with_retries<std::vector<Result<Json>>>(
       [&impl, &request, first_id, count](std::size_t endpoint)
           -> awaitable<Result<std::vector<Result<Json>>>> {
-        auto reply = co_await impl.endpoints[endpoint].transport->exchange(*request);
+        auto& transport = *impl.endpoints[endpoint].transport;
+        auto reply = co_await transport.exchange(*request);
         if (!reply) co_return std::move(reply).error();
-        co_return interpret_batch_reply(*reply, first_id, count, impl.options.limits);
+        auto result = interpret_batch_reply(*reply, first_id, count, impl.options.limits);
+        if (!result && breaks_protocol(result.error())) transport.discard_idle();
+        co_return result;
       },
       std::nullopt, {}, "batch of " + std::to_string(count));
 }
@@ -253,7 +267,7 @@ awaitable<Result<QuorumAnswer>> Client::quorum_call(std::string method, Json par
   auto decision = decide_quorum(votes, spec.k);
   if (!decision) co_return std::move(decision).error().with_context(method);
   QuorumAnswer answer;
-  answer.result = *results[decision->winner]->operator->();
+  answer.result = results[decision->winner]->value();
   for (std::size_t i : decision->agreeing) answer.agreeing.push_back(votes[i].endpoint);
   for (std::size_t i : decision->dissenting) {
     answer.dissenting.push_back(votes[i].endpoint + " said " + sanitize_peer_text(*votes[i].answer, 80));

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,6 +24,10 @@
 namespace causeway::net {
 
 struct EndpointConfig {
+  // Implicit from a URL alone, the common case: `EndpointConfig{"http://127.0.0.1:8545"}`.
+  EndpointConfig(std::string endpoint_url, int endpoint_priority = 0, TlsOptions tls_options = {})
+      : url(std::move(endpoint_url)), priority(endpoint_priority), tls(std::move(tls_options)) {}
+
   std::string url;    // http, https, ws or wss; user:password@ becomes HTTP Basic auth
   int priority = 0;   // lower is preferred under Selection::kPriority
   TlsOptions tls;

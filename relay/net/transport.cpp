@@ -339,9 +339,15 @@ awaitable<Result<std::unique_ptr<MessageStream>>> EndpointTransport::Impl::open_
 awaitable<Result<std::unique_ptr<Connection>>> EndpointTransport::Impl::open_connection() {
   std::unique_ptr<Connection> out;
   if (url.websocket()) {
-    auto opened = url.tls() ? co_await open_websocket<TlsStream>(&out)
-                            : co_await open_websocket<beast::tcp_stream>(&out);
-    if (!opened) co_return std::move(opened).error();
+    // Not a conditional expression: GCC 12 destroys the result of `c ? co_await a : co_await b`
+    // twice (a double free when it holds an error string).
+    if (url.tls()) {
+      auto opened = co_await open_websocket<TlsStream>(&out);
+      if (!opened) co_return std::move(opened).error();
+    } else {
+      auto opened = co_await open_websocket<beast::tcp_stream>(&out);
+      if (!opened) co_return std::move(opened).error();
+    }
     co_return out;
   }
   if (url.tls()) {
@@ -428,6 +434,14 @@ awaitable<Result<HttpReply>> EndpointTransport::exchange(std::string body) {
     if (!(reused && reply.error().reason() == reason::kConnectionClosed)) co_return reply;
   }
   co_return Error(reason::kConnectionClosed, "pooled connection closed and reconnect failed");
+}
+
+void EndpointTransport::discard_idle() {
+  std::vector<std::unique_ptr<Connection>> dropped;
+  {
+    std::lock_guard lock(impl_->mutex);
+    dropped.swap(impl_->idle);
+  }
 }
 
 awaitable<Result<std::unique_ptr<MessageStream>>> EndpointTransport::open_stream() {

@@ -60,6 +60,9 @@ class EndpointTransport {
   // Sends one request body and returns the reply on a pooled connection (HTTP keep-alive or an
   // idle WebSocket). Safe to call from concurrent coroutines: each takes its own connection.
   boost::asio::awaitable<Result<HttpReply>> exchange(std::string body);
+  // Drops the idle connections: after a reply that broke the protocol, a kept-alive WebSocket
+  // may be out of step (a stray extra message would answer the next request).
+  void discard_idle();
   // A fresh WebSocket of its own (WebSocket endpoints only).
   boost::asio::awaitable<Result<std::unique_ptr<MessageStream>>> open_stream();
 

@@ -167,7 +167,7 @@ core::Bytes ibft1_filtered_extra(const BftExtra& extra, core::ByteView proposer_
 
 }  // namespace
 
-core::Result<BftExtra> decode_bft_extra(BftEngine engine, const EvmHeader& header) {
+core::Result<BftExtra> decode_bft_extra(BftEngine engine, const EvmHeader& header) noexcept {
   auto extra = engine == BftEngine::kIbft1 ? decode_istanbul_v1(header) : decode_istanbul_v2(engine, header.extra_data);
   if (!extra) return std::move(extra).error().with_context("extraData");
   return extra;

@@ -52,7 +52,7 @@ struct BftExtra {
 // Strict: the exact item count of the engine, 20-byte validators, 65-byte seals, the engine's
 // vote and round forms (A.6.4 / A.6.5), nothing after the list. Validator order is checked by
 // the follower, not here.
-core::Result<BftExtra> decode_bft_extra(BftEngine engine, const EvmHeader& header);
+core::Result<BftExtra> decode_bft_extra(BftEngine engine, const EvmHeader& header) noexcept;
 
 // The extraData encoding of the given fields (for tests, tools and mutations; the verifier
 // itself hashes the items it decoded).

@@ -57,7 +57,7 @@ core::Result<void> require_final(std::span<const SealedHeader> headers, std::siz
 
 }  // namespace
 
-core::Result<CliqueExtra> decode_clique_extra(core::ByteView extra_data, bool epoch_block) {
+core::Result<CliqueExtra> decode_clique_extra(core::ByteView extra_data, bool epoch_block) noexcept {
   if (extra_data.size() < kCliqueVanitySize + kCliqueSealSize) {
     return core::Error(reason::kCliqueBadExtraData, std::to_string(extra_data.size()) + " bytes, below vanity + seal");
   }

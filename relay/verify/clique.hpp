@@ -34,7 +34,7 @@ struct CliqueExtra {
 };
 
 // `epoch_block`: number % epoch == 0, where (and only where) a signer list is present.
-core::Result<CliqueExtra> decode_clique_extra(core::ByteView extra_data, bool epoch_block);
+core::Result<CliqueExtra> decode_clique_extra(core::ByteView extra_data, bool epoch_block) noexcept;
 // keccak(rlp(header with the last 65 bytes of extraData removed)): every field, baseFee included.
 core::Hash32 clique_seal_hash(const EvmHeader& header);
 // The address that sealed the header.

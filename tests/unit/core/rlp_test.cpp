@@ -199,7 +199,8 @@ TEST_CASE("rlp integers reject leading zeros, overflow and lists", "[unit]") {
   CHECK(uint_of(hex("c0")).error().reason() == rlp::reason::kUnexpectedList);
   CHECK(*uint_of(hex("80")) == 0);
 
-  auto big = rlp::decode_exact(hex("a1010000000000000000000000000000000000000000000000000000000000000000"));
+  const Bytes two_to_256 = hex("a1010000000000000000000000000000000000000000000000000000000000000000");
+  auto big = rlp::decode_exact(two_to_256);
   REQUIRE(big.ok());
   CHECK(rlp::read_uint_bytes(*big).error().reason() == rlp::reason::kIntegerOverflow);
   CHECK(rlp::read_uint_bytes(*big, 33)->size() == 33);

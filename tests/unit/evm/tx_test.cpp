@@ -213,7 +213,7 @@ TEST_CASE("decoder names the one mutated field of a valid type-2 transaction", "
   };
   CHECK(reason_of(1, hex("0x820007")) == rlp::reason::kLeadingZero);                        // nonce 0x0007
   CHECK(reason_of(3, hex("0x8405f5e100")) == evm::reason::tx::kPriorityFeeAboveMaxFee);       // max fee < tip
-  CHECK(reason_of(5, hex("0x9300112233445566778899aabbccddeeff00112233")) == evm::reason::tx::kBadTo);
+  CHECK(reason_of(5, hex("0x9500112233445566778899aabbccddeeff0011223344")) == evm::reason::tx::kBadTo);
   CHECK(reason_of(9, hex("0x02")) == evm::reason::tx::kBadV);
   CHECK(reason_of(10, hex("0x80")) == core::reason::secp256k1::kZeroR);
   CHECK(reason_of(11, hex("0xa1" "01" "0000000000000000000000000000000000000000000000000000000000000000")) ==

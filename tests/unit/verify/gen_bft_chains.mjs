@@ -256,7 +256,7 @@ function generate() {
     const [s0, s1, s2] = b.committers;
     variants.push({
       name: `${engine}: a whole new set, sealed only by the new keys`, chain: engine, replace_from: 4,
-      headers: [resealed(engine, built, 4, { validators: [k.f1, k.f2, k.f3, k.f4], sealers: sorted([k.f1, k.f2, k.f3, k.f4]) })],
+      headers: [resealed(engine, built, 4, { validators: sorted([k.f1, k.f2, k.f3, k.f4]), sealers: sorted([k.f1, k.f2, k.f3, k.f4]) })],
       target: 5, reason: "verify.unknown_validator_set_change",
     });
     variants.push({

@@ -1,0 +1,495 @@
+// EVM source: head polling, bounded eth_getLogs scans, bundle building and the reorg-aware cursor.
+#include "adapters/evm/source.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+#include <utility>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "adapters/evm/rpc_json.hpp"
+#include "relay/core/mpt.hpp"
+#include "relay/net/error.hpp"
+#include "relay/verify/inclusion.hpp"
+
+namespace causeway::evm {
+
+using boost::asio::awaitable;
+using core::Error;
+using core::Result;
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Nodes word a result cap differently (geth/Infura "query returned more than 10000 results",
+// Besu "exceeds maximum range limit", Alchemy "log response size exceeded", others -32005
+// "limit exceeded"); our own reply bound counts too. All mean: ask for fewer blocks.
+bool too_many_results(const Error& error) {
+  if (error.reason() == net::reason::kReplyTooLarge) return true;
+  if (error.reason() != net::reason::kRpcError && error.reason() != net::reason::kRpcRateLimited) return false;
+  const std::string text = lower(error.detail());
+  for (std::string_view needle : {"too many", "more than", "range", "limit exceeded", "exceed", "too large",
+                                  "response size"}) {
+    if (text.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Error log_error(std::size_t index, const Error& cause) {
+  return Error(reason::source::kBadLog, "logs[" + std::to_string(index) + "]: " + cause.message());
+}
+
+// One eth_getLogs entry, checked strictly; must be a MessageSent of the configured gateway.
+Result<LocatedEvent> parse_log(const Json& log, std::size_t index, const core::Address& gateway) {
+  const std::string where = "logs[" + std::to_string(index) + "]";
+  auto field = [&](std::string_view name) { return json_member(log, name, where); };
+  auto named = [&](std::string_view name) { return where + "." + std::string(name); };
+
+  auto address_json = field("address");
+  if (!address_json) return log_error(index, address_json.error());
+  auto address = data_fixed<core::Address>(**address_json, named("address"));
+  if (!address) return log_error(index, address.error());
+  if (*address != gateway) return Error(reason::source::kBadLog, named("address") + " is not the gateway");
+
+  auto topics = field("topics");
+  if (!topics) return log_error(index, topics.error());
+  if (!(*topics)->is_array() || (*topics)->size() != 4) {
+    return Error(reason::source::kBadLog, named("topics") + ": MessageSent has 4 topics");
+  }
+  auto topic0 = data_fixed<core::Hash32>((**topics)[0], named("topics[0]"));
+  if (!topic0) return log_error(index, topic0.error());
+  if (*topic0 != core::kMessageSentTopic) return Error(reason::source::kBadLog, named("topics[0]") + " is not MessageSent");
+  auto id = data_fixed<core::MessageId>((**topics)[1], named("topics[1]"));
+  if (!id) return log_error(index, id.error());
+
+  LocatedEvent event;
+  event.id = *id;
+  struct Quantity {
+    std::string_view name;
+    std::uint64_t* out;
+  };
+  std::uint64_t tx_index = 0;
+  for (const Quantity q : {Quantity{"blockNumber", &event.block.number}, Quantity{"transactionIndex", &tx_index},
+                           Quantity{"logIndex", &event.block_log_index}}) {
+    auto value = field(q.name);
+    if (!value) return log_error(index, value.error());
+    auto number = quantity_u64(**value, named(q.name));
+    if (!number) return log_error(index, number.error());
+    *q.out = *number;
+  }
+  if (tx_index > 0xffffffffu) return Error(reason::source::kBadLog, named("transactionIndex") + " beyond 32 bits");
+  event.tx_index = static_cast<std::uint32_t>(tx_index);
+  for (auto [name, out] : {std::pair<std::string_view, core::Hash32*>{"blockHash", &event.block.hash},
+                           std::pair<std::string_view, core::Hash32*>{"transactionHash", &event.tx_hash}}) {
+    auto value = field(name);
+    if (!value) return log_error(index, value.error());
+    auto hash = data_fixed<core::Hash32>(**value, named(name));
+    if (!hash) return log_error(index, hash.error());
+    *out = *hash;
+  }
+  return event;
+}
+
+}  // namespace
+
+awaitable<Result<Json>> NetRpc::call(std::string method, Json params) {
+  co_return co_await client_.call(std::move(method), std::move(params));
+}
+
+Result<std::unique_ptr<EvmSource>> EvmSource::create(Rpc& rpc, SourceConfig config) {
+  if (config.chain_id == 0) return Error(reason::source::kBadConfig, "chain_id is 0");
+  if (config.chain_identity.is_zero()) return Error(reason::source::kBadConfig, "chain_identity is zero");
+  if (config.gateway.is_zero()) return Error(reason::source::kBadConfig, "gateway is the zero address");
+  if (config.start_height == 0) return Error(reason::source::kBadConfig, "start_height must be at least 1");
+  if (config.max_range == 0) return Error(reason::source::kBadConfig, "max_range is 0");
+  if (config.reorg_window < 2) return Error(reason::source::kBadConfig, "reorg_window below 2");
+  return std::unique_ptr<EvmSource>(new EvmSource(rpc, std::move(config)));
+}
+
+awaitable<Result<Json>> EvmSource::block_json(std::uint64_t height) {
+  // Params are named locals: GCC 12 rejects initializer_list temporaries across co_await.
+  Json block_params = Json::array({to_quantity(height), false});
+  auto block = co_await rpc_.call("eth_getBlockByNumber", std::move(block_params));
+  if (!block) co_return std::move(block).error().with_context("eth_getBlockByNumber " + std::to_string(height));
+  if (block->is_null()) co_return Error(reason::source::kNoBlock, "block " + std::to_string(height));
+  co_return std::move(block).value();
+}
+
+awaitable<Result<RebuiltHeader>> EvmSource::header(HeaderRequest request) {
+  if (!started_ && request.height != 0) co_return Error(reason::source::kNotStarted, "header");
+  auto block = co_await block_json(request.height);
+  if (!block) co_return std::move(block).error();
+  auto rebuilt = header_from_json({.block = *block, .hash_rule = config_.hash_rule});
+  if (!rebuilt) co_return std::move(rebuilt).error().with_context("block " + std::to_string(request.height));
+  if (rebuilt->number != request.height) {
+    co_return Error(reason::source::kNoBlock, "asked for block " + std::to_string(request.height) + ", got " +
+                                                  std::to_string(rebuilt->number));
+  }
+  co_return std::move(rebuilt).value();
+}
+
+awaitable<Result<void>> EvmSource::start() {
+  started_ = false;
+  auto chain_id_json = co_await rpc_.call("eth_chainId", Json::array());
+  if (!chain_id_json) co_return std::move(chain_id_json).error().with_context("eth_chainId");
+  auto chain_id = quantity_u64(*chain_id_json, "eth_chainId");
+  if (!chain_id) co_return std::move(chain_id).error();
+  if (*chain_id != config_.chain_id) {
+    co_return Error(reason::source::kWrongChainId, "node serves chain id " + std::to_string(*chain_id) +
+                                                       ", configured " + std::to_string(config_.chain_id));
+  }
+  // Block 0's hash is rebuilt and checked like any header (under kEngineSpecific the node's word is
+  // taken here; the verifier's trust anchors still pin the chain).
+  auto genesis = co_await header({.height = 0});
+  if (!genesis) co_return std::move(genesis).error().with_context("genesis");
+  const core::ChainIdentity identity =
+      core::chain_identity(core::ChainFamily::kEvm, core::evm_chain_key(config_.chain_id), genesis->hash);
+  if (identity != config_.chain_identity) {
+    co_return Error(reason::source::kIdentityMismatch,
+                    "genesis " + core::to_hex(genesis->hash) + " of chain id " + std::to_string(config_.chain_id) +
+                        " gives identity " + core::to_hex(identity) + ", configured " +
+                        core::to_hex(config_.chain_identity));
+  }
+  started_ = true;
+  history_.clear();
+  emitted_.clear();
+  if (restored_) {
+    cursor_ = *restored_;
+  } else {
+    auto before = co_await header({.height = config_.start_height - 1});
+    if (!before) {
+      started_ = false;
+      co_return std::move(before).error().with_context("start cursor");
+    }
+    cursor_ = {before->number, before->hash};
+  }
+  history_.push_back(cursor_);
+  co_return core::ok();
+}
+
+awaitable<Result<BlockRef>> EvmSource::head() {
+  if (!started_) co_return Error(reason::source::kNotStarted, "head");
+  auto latest_json = co_await rpc_.call("eth_blockNumber", Json::array());
+  if (!latest_json) co_return std::move(latest_json).error().with_context("eth_blockNumber");
+  auto latest = quantity_u64(*latest_json, "eth_blockNumber");
+  if (!latest) co_return std::move(latest).error();
+  const std::uint64_t height = *latest > config_.confirmations ? *latest - config_.confirmations : 0;
+  auto block = co_await header({.height = height});
+  if (!block) co_return std::move(block).error();
+  co_return BlockRef{block->number, block->hash};
+}
+
+awaitable<Result<std::vector<LocatedEvent>>> EvmSource::logs_in(std::uint64_t from, std::uint64_t to) {
+  const Json filter = {{"fromBlock", to_quantity(from)},
+                       {"toBlock", to_quantity(to)},
+                       {"address", core::to_hex(config_.gateway)},
+                       {"topics", Json::array({core::to_hex(core::kMessageSentTopic)})}};
+  Json logs_params = Json::array({filter});
+  auto logs = co_await rpc_.call("eth_getLogs", std::move(logs_params));
+  if (!logs) co_return std::move(logs).error();
+  if (!logs->is_array()) co_return Error(reason::source::kBadLog, "eth_getLogs did not return an array");
+  std::vector<LocatedEvent> events;
+  events.reserve(logs->size());
+  for (std::size_t i = 0; i < logs->size(); ++i) {
+    const Json& log = (*logs)[i];
+    // `removed` marks logs of a block that left the chain (subscriptions); never proof material.
+    if (log.is_object() && log.contains("removed") && log["removed"] == true) continue;
+    auto event = parse_log(log, i, config_.gateway);
+    if (!event) co_return std::move(event).error();
+    if (event->block.number < from || event->block.number > to) {
+      co_return Error(reason::source::kBadLog, "logs[" + std::to_string(i) + "] is outside the range asked for");
+    }
+    events.push_back(*event);
+  }
+  co_return events;
+}
+
+awaitable<Result<std::vector<LocatedEvent>>> EvmSource::scan(ScanRequest request) {
+  if (!started_) co_return Error(reason::source::kNotStarted, "scan");
+  std::vector<LocatedEvent> events;
+  std::uint64_t range = config_.max_range;
+  std::uint64_t from = request.from;
+  while (from <= request.to) {
+    const std::uint64_t to = std::min(request.to, from + (range - 1));
+    auto chunk = co_await logs_in(from, to);
+    if (!chunk) {
+      if (!too_many_results(chunk.error())) {
+        co_return std::move(chunk).error().with_context("eth_getLogs " + std::to_string(from) + "-" + std::to_string(to));
+      }
+      if (to == from) {
+        co_return Error(reason::source::kRangeTooSmall, "block " + std::to_string(from) + ": " + chunk.error().message());
+      }
+      range = (to - from + 1) / 2;  // halve and retry the same start
+      continue;
+    }
+    events.insert(events.end(), chunk->begin(), chunk->end());
+    if (to == request.to) break;
+    from = to + 1;
+  }
+  // Nodes return logs in chain order; sort anyway, since grouping by block relies on it.
+  std::stable_sort(events.begin(), events.end(), [](const LocatedEvent& a, const LocatedEvent& b) {
+    return a.block.number != b.block.number ? a.block.number < b.block.number : a.block_log_index < b.block_log_index;
+  });
+  co_return events;
+}
+
+awaitable<Result<Json>> EvmSource::block_receipts(std::uint64_t height, const Json& block) {
+  Json receipts_params = Json::array({to_quantity(height)});
+  auto receipts = co_await rpc_.call("eth_getBlockReceipts", std::move(receipts_params));
+  if (receipts) {
+    if (receipts->is_null()) co_return Error(reason::source::kNoBlock, "receipts of block " + std::to_string(height));
+    co_return std::move(receipts).value();
+  }
+  if (receipts.error().reason() != net::reason::kRpcMethodNotFound) {
+    co_return std::move(receipts).error().with_context("eth_getBlockReceipts " + std::to_string(height));
+  }
+  // Nodes without eth_getBlockReceipts: one eth_getTransactionReceipt per transaction.
+  auto hashes = json_member(block, "transactions", "block");
+  if (!hashes) co_return std::move(hashes).error();
+  if (!(*hashes)->is_array()) co_return Error(reason::rpc_json::kNotArray, "block.transactions");
+  Json all = Json::array();
+  for (const Json& hash : **hashes) {
+    Json receipt_params = Json::array({hash});
+    auto receipt = co_await rpc_.call("eth_getTransactionReceipt", std::move(receipt_params));
+    if (!receipt) co_return std::move(receipt).error().with_context("eth_getTransactionReceipt");
+    if (receipt->is_null()) co_return Error(reason::source::kNoBlock, "no receipt for " + hash.dump());
+    all.push_back(std::move(receipt).value());
+  }
+  co_return all;
+}
+
+awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
+  if (!started_) co_return Error(reason::source::kNotStarted, "prove");
+  const std::string where = "block " + std::to_string(request.block.number);
+  auto block = co_await block_json(request.block.number);
+  if (!block) co_return std::move(block).error();
+  auto header = header_from_json({.block = *block, .hash_rule = config_.hash_rule});
+  if (!header) co_return std::move(header).error().with_context(where);
+  if (header->hash != request.block.hash || header->number != request.block.number) {
+    co_return Error(reason::source::kChainChanged, where + " is now " + core::to_hex(header->hash) + ", the logs were in " +
+                                                       core::to_hex(request.block.hash));
+  }
+  auto receipts_json = co_await block_receipts(request.block.number, *block);
+  if (!receipts_json) co_return std::move(receipts_json).error();
+  auto receipts = BlockReceipts::from_json({.receipts = *receipts_json,
+                                            .receipts_root = header->receipts_root,
+                                            .block_hash = header->hash,
+                                            .block_number = header->number});
+  if (!receipts) co_return std::move(receipts).error().with_context(where);
+
+  // logs_before[i]: logs in receipts 0..i-1, read from the consensus bytes, to turn the node's
+  // block-global logIndex into the index within the receipt.
+  std::vector<std::uint64_t> logs_before(receipts->size() + 1, 0);
+  for (std::size_t i = 0; i < receipts->size(); ++i) {
+    auto decoded = verify::decode_receipt(receipts->value(i));
+    if (!decoded) co_return std::move(decoded).error().with_context(where + " receipt " + std::to_string(i));
+    logs_before[i + 1] = logs_before[i] + decoded->logs.size();
+  }
+
+  verify::FinalizedHeader finalized;
+  finalized.hash = header->hash;
+  finalized.number = header->number;
+  finalized.receipts_root = header->receipts_root;
+
+  ProveResult result;
+  std::map<std::uint32_t, std::vector<core::Bytes>> proofs;  // one proof per transaction
+  for (const LocatedEvent& event : request.events) {
+    auto reject = [&](Error error) { result.rejected.push_back({event, std::move(error)}); };
+    if (event.block != request.block) {
+      reject(Error(reason::source::kLogMismatch, "event of another block"));
+      continue;
+    }
+    if (event.tx_index >= receipts->size()) {
+      reject(Error(reason::source::kLogMismatch, "tx index " + std::to_string(event.tx_index) + " beyond the block"));
+      continue;
+    }
+    const std::uint64_t first = logs_before[event.tx_index];
+    if (event.block_log_index < first || event.block_log_index >= logs_before[event.tx_index + 1]) {
+      reject(Error(reason::source::kLogMismatch, "logIndex " + std::to_string(event.block_log_index) +
+                                                     " is not in the receipt of tx " + std::to_string(event.tx_index)));
+      continue;
+    }
+    const auto log_index = static_cast<std::uint32_t>(event.block_log_index - first);
+    auto proof = proofs.find(event.tx_index);
+    if (proof == proofs.end()) {
+      auto built = receipts->prove(event.tx_index);
+      if (!built) co_return std::move(built).error();
+      proof = proofs.emplace(event.tx_index, std::move(built).value()).first;
+    }
+    // The bundle's content comes from the proven receipt bytes, decoded by the verifier's own
+    // code; this only shapes the bundle, the relay's verification still decides.
+    const core::Bytes& value = receipts->value(event.tx_index);
+    const verify::ReceiptProofInput input{
+        .tx_index = event.tx_index, .log_index = log_index, .receipt = value, .proof = proof->second};
+    auto sent = verify::verify_message_sent(finalized, input, config_.gateway, config_.message_limits);
+    if (!sent) {
+      reject(std::move(sent).error());
+      continue;
+    }
+    if (sent->id != event.id) {
+      reject(Error(reason::source::kLogMismatch, "the proven log carries id " + core::to_hex(sent->id) +
+                                                     ", eth_getLogs said " + core::to_hex(event.id)));
+      continue;
+    }
+    verify::Bundle bundle;
+    bundle.kind = verify::BundleKind::kMessage;
+    bundle.claim = sent->claim;
+    bundle.message = std::move(sent->message);
+    bundle.source.chain_identity = config_.chain_identity;
+    bundle.source.block_number = header->number;
+    bundle.source.block_hash = header->hash;
+    bundle.source.header = header->rlp;
+    bundle.inclusion.tx_index = event.tx_index;
+    bundle.inclusion.log_index = log_index;
+    bundle.inclusion.receipt = value;
+    bundle.inclusion.proof = proof->second;
+    result.bundles.push_back(std::move(bundle));
+  }
+  co_return result;
+}
+
+void EvmSource::remember(const BlockRef& block, std::vector<core::Claim> claims) {
+  if (history_.empty() || history_.back().number < block.number) history_.push_back(block);
+  if (!claims.empty()) {
+    auto& kept = emitted_[block.number];
+    kept.insert(kept.end(), claims.begin(), claims.end());
+  }
+  while (history_.size() > config_.reorg_window) {
+    emitted_.erase(history_.front().number);
+    history_.pop_front();
+  }
+}
+
+awaitable<Result<std::optional<OrphanReport>>> EvmSource::check_reorg() {
+  auto at_cursor = co_await block_json(cursor_.number);
+  if (at_cursor) {
+    auto hash_json = json_member(*at_cursor, "hash", "block");
+    if (hash_json) {
+      auto hash = data_fixed<core::Hash32>(**hash_json, "block.hash");
+      if (hash && *hash == cursor_.hash) co_return std::optional<OrphanReport>{};
+    }
+  } else if (at_cursor.error().reason() != reason::source::kNoBlock) {
+    co_return std::move(at_cursor).error();
+  }
+
+  // The cursor block left the chain: walk the kept heights down to the newest still canonical.
+  OrphanReport report;
+  report.to = cursor_.number;
+  while (!history_.empty()) {
+    const BlockRef kept = history_.back();
+    auto now = co_await block_json(kept.number);
+    if (!now && now.error().reason() != reason::source::kNoBlock) co_return std::move(now).error();
+    if (now) {
+      auto hash_json = json_member(*now, "hash", "block");
+      if (!hash_json) co_return std::move(hash_json).error();
+      auto hash = data_fixed<core::Hash32>(**hash_json, "block.hash");
+      if (!hash) co_return std::move(hash).error();
+      if (*hash == kept.hash) {
+        report.rewound_to = kept;
+        report.from = kept.number + 1;
+        cursor_ = kept;
+        co_return std::optional<OrphanReport>(std::move(report));
+      }
+    }
+    if (auto claims = emitted_.find(kept.number); claims != emitted_.end()) {
+      report.claims.insert(report.claims.end(), claims->second.begin(), claims->second.end());
+      emitted_.erase(claims);
+    }
+    history_.pop_back();
+  }
+  started_ = false;  // nothing below is known to be canonical: stop until an operator intervenes
+  co_return Error(reason::source::kReorgTooDeep, "no block of the last " + std::to_string(config_.reorg_window) +
+                                                     " kept heights below " + std::to_string(report.to) +
+                                                     " is still canonical");
+}
+
+awaitable<Result<PollResult>> EvmSource::poll() {
+  if (!started_) co_return Error(reason::source::kNotStarted, "poll");
+  PollResult result;
+  auto orphaned = co_await check_reorg();
+  if (!orphaned) co_return std::move(orphaned).error();
+  if (*orphaned) {
+    result.orphaned = std::move(**orphaned);
+    result.cursor = cursor_;
+    co_return result;
+  }
+
+  auto top = co_await head();
+  if (!top) co_return std::move(top).error();
+  result.head = top->number;
+  result.cursor = cursor_;
+  if (top->number <= cursor_.number) co_return result;
+
+  const std::uint64_t from = cursor_.number + 1;
+  const std::uint64_t to = std::min(top->number, cursor_.number + config_.max_range);
+  auto first = co_await header({.height = from});
+  if (!first) co_return std::move(first).error();
+  if (first->parent_hash != cursor_.hash) {
+    // The cursor block was canonical a moment ago; the chain is moving. The next poll rewinds.
+    co_return Error(reason::source::kChainChanged, "block " + std::to_string(from) + " does not build on the cursor");
+  }
+  BlockRef last{first->number, first->hash};
+  if (to != from) {
+    auto end = co_await header({.height = to});
+    if (!end) co_return std::move(end).error();
+    last = {end->number, end->hash};
+  }
+
+  auto events = co_await scan({.from = from, .to = to});
+  if (!events) co_return std::move(events).error();
+  std::vector<std::pair<BlockRef, std::vector<core::Claim>>> event_blocks;
+  for (std::size_t i = 0; i < events->size();) {
+    const BlockRef block = (*events)[i].block;
+    ProveRequest request{.block = block, .events = {}};
+    while (i < events->size() && (*events)[i].block.number == block.number) request.events.push_back((*events)[i++]);
+    auto proven = co_await prove(std::move(request));
+    if (!proven) co_return std::move(proven).error();
+    std::vector<core::Claim> claims;
+    for (auto& bundle : proven->bundles) {
+      claims.push_back(bundle.claim);
+      result.bundles.push_back(std::move(bundle));
+    }
+    for (auto& rejected : proven->rejected) result.rejected.push_back(std::move(rejected));
+    event_blocks.emplace_back(block, std::move(claims));
+  }
+
+  // The range end must not have moved while we read it: otherwise some logs may be of a fork.
+  auto end_again = co_await block_json(last.number);
+  if (!end_again) co_return std::move(end_again).error();
+  auto end_hash_json = json_member(*end_again, "hash", "block");
+  if (!end_hash_json) co_return std::move(end_hash_json).error();
+  auto end_hash = data_fixed<core::Hash32>(**end_hash_json, "block.hash");
+  if (!end_hash) co_return std::move(end_hash).error();
+  if (*end_hash != last.hash) {
+    co_return Error(reason::source::kChainChanged, "block " + std::to_string(last.number) + " changed during the scan");
+  }
+
+  for (auto& [block, claims] : event_blocks) remember(block, std::move(claims));
+  remember(last, {});
+  cursor_ = last;
+  result.cursor = cursor_;
+  co_return result;
+}
+
+awaitable<void> EvmSource::follow(std::function<void(const Result<PollResult>&)> on_poll, std::function<bool()> stop) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  while (!stop()) {
+    auto result = co_await poll();
+    on_poll(result);
+    // Catching up: poll again at once while whole ranges are being scanned.
+    const bool behind = result && !result->orphaned && result->head > result->cursor.number;
+    if (behind) continue;
+    timer.expires_after(config_.poll_interval);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+}
+
+}  // namespace causeway::evm

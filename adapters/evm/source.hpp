@@ -1,0 +1,195 @@
+// The EVM Source adapter (DESIGN.md section 3): follows a chain's head, scans the gateway's
+// MessageSent logs in bounded ranges and turns each into a proof bundle; a reorg-aware cursor.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "adapters/evm/header_json.hpp"
+#include "adapters/evm/receipt_json.hpp"
+#include "relay/core/bytes.hpp"
+#include "relay/core/message.hpp"
+#include "relay/core/protocol.hpp"
+#include "relay/core/result.hpp"
+#include "relay/net/client.hpp"
+#include "relay/verify/bundle.hpp"
+
+namespace causeway::evm {
+
+namespace reason::source {
+inline constexpr core::Reason kBadConfig{"evm_source.bad_config"};
+// Start-up check (PROTOCOL.md section 1): the node serves another chain than the configured one.
+inline constexpr core::Reason kWrongChainId{"evm_source.wrong_chain_id"};
+inline constexpr core::Reason kIdentityMismatch{"evm_source.identity_mismatch"};
+// A method other than start() was called before start() succeeded.
+inline constexpr core::Reason kNotStarted{"evm_source.not_started"};
+// The node has no block at a height it reported (or a pending block without hash/number).
+inline constexpr core::Reason kNoBlock{"evm_source.no_block"};
+// The chain changed under a scan (a header or log no longer matches the block it came from).
+// Nothing was emitted and the cursor did not move; the next poll sees the reorg and rewinds.
+inline constexpr core::Reason kChainChanged{"evm_source.chain_changed"};
+// No height in the kept history is still canonical: the reorg is deeper than the window
+// (THREATS 22: the lane must halt and alert, not guess).
+inline constexpr core::Reason kReorgTooDeep{"evm_source.reorg_too_deep"};
+// The node says "too many results" even for a single block.
+inline constexpr core::Reason kRangeTooSmall{"evm_source.range_too_small"};
+// An eth_getLogs entry that is malformed, from another contract or for another event.
+inline constexpr core::Reason kBadLog{"evm_source.bad_log"};
+// The log eth_getLogs reported is not at that place in the block's proven receipts.
+inline constexpr core::Reason kLogMismatch{"evm_source.log_mismatch"};
+}  // namespace reason::source
+
+using Json = nlohmann::json;
+
+// The JSON-RPC calls the source makes, behind one method so tests can stand in for the node.
+class Rpc {
+ public:
+  virtual ~Rpc() = default;
+  virtual boost::asio::awaitable<core::Result<Json>> call(std::string method, Json params) = 0;
+};
+
+// Rpc over relay/net's client (timeouts, retries, failover are the client's).
+class NetRpc final : public Rpc {
+ public:
+  explicit NetRpc(net::Client& client) : client_(client) {}
+  boost::asio::awaitable<core::Result<Json>> call(std::string method, Json params) override;
+
+ private:
+  net::Client& client_;
+};
+
+struct SourceConfig {
+  std::uint64_t chain_id = 0;
+  core::ChainIdentity chain_identity;  // the configured identity; start() checks the node gives it
+  core::Address gateway;
+  std::uint64_t start_height = 1;      // first block scanned (e.g. the gateway's deploy block); >= 1
+  std::uint64_t confirmations = 0;     // head() = latest - confirmations
+  std::uint64_t max_range = 1000;      // blocks per eth_getLogs; halved on "too many results"
+  std::size_t reorg_window = 256;      // heights (cursor positions, event blocks) kept for rewinds
+  HeaderHashRule hash_rule = HeaderHashRule::kPlainKeccak;
+  core::MessageLimits message_limits{.max_payload = 1u << 20};
+  std::chrono::milliseconds poll_interval{1000};
+};
+
+struct BlockRef {
+  std::uint64_t number = 0;
+  core::Hash32 hash;
+  friend bool operator==(const BlockRef&, const BlockRef&) = default;
+};
+
+// A MessageSent log as eth_getLogs located it. block_log_index is the node's block-global
+// logIndex, kept only to find the log's index within its receipt (THREATS 17).
+struct LocatedEvent {
+  BlockRef block;
+  std::uint32_t tx_index = 0;
+  core::Hash32 tx_hash;
+  std::uint64_t block_log_index = 0;
+  core::MessageId id;  // topic1 as the node reported it; checked against the proven receipt
+};
+
+struct ScanRequest {
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;  // inclusive
+};
+
+struct ProveRequest {
+  BlockRef block;
+  std::vector<LocatedEvent> events;  // all in `block`
+};
+
+// An event the source could not turn into a bundle, and why. The lane carries on.
+struct RejectedEvent {
+  LocatedEvent event;
+  core::Error error;
+};
+
+struct ProveResult {
+  std::vector<verify::Bundle> bundles;  // one per event, in block log order
+  std::vector<RejectedEvent> rejected;
+};
+
+struct HeaderRequest {
+  std::uint64_t height = 0;
+};
+
+// Blocks the cursor had passed that left the canonical chain.
+struct OrphanReport {
+  std::uint64_t from = 0;  // first orphaned height
+  std::uint64_t to = 0;    // the cursor height before the rewind
+  BlockRef rewound_to;     // the last height still canonical
+  std::vector<core::Claim> claims;  // bundles emitted from blocks that are no longer canonical
+};
+
+struct PollResult {
+  std::vector<verify::Bundle> bundles;
+  std::vector<RejectedEvent> rejected;
+  std::optional<OrphanReport> orphaned;
+  BlockRef cursor;           // after this poll
+  std::uint64_t head = 0;    // the head this poll saw (latest - confirmations)
+};
+
+// One source chain. Not thread-safe: the engine runs it on one strand.
+class EvmSource {
+ public:
+  static core::Result<std::unique_ptr<EvmSource>> create(Rpc& rpc, SourceConfig config);
+
+  // The start-up check: eth_chainId is the configured chain id and block 0's hash gives the
+  // configured chain identity; otherwise a named error and every other call refuses to work.
+  // Places the cursor at start_height - 1 unless restore_cursor gave one.
+  boost::asio::awaitable<core::Result<void>> start();
+  // A cursor persisted by the store (height and hash of the last block fully processed); before
+  // start(). The next poll checks it is still canonical.
+  void restore_cursor(const BlockRef& cursor) { restored_ = cursor; }
+
+  // The latest height minus the configured confirmations, with its hash.
+  boost::asio::awaitable<core::Result<BlockRef>> head();
+  // The gateway's MessageSent logs in [from, to], in chain order.
+  boost::asio::awaitable<core::Result<std::vector<LocatedEvent>>> scan(ScanRequest request);
+  // Bundles for events of one block: header and all receipts fetched once, the receipts root
+  // checked, one receipt proof per transaction.
+  boost::asio::awaitable<core::Result<ProveResult>> prove(ProveRequest request);
+  // The header at a height, rebuilt from JSON (hash checked per config.hash_rule).
+  boost::asio::awaitable<core::Result<RebuiltHeader>> header(HeaderRequest request);
+
+  // One step: detect a reorg at the cursor (rewind and report), else scan from the cursor up to
+  // the head (at most max_range blocks), prove every event and advance the cursor.
+  boost::asio::awaitable<core::Result<PollResult>> poll();
+  // poll() every poll_interval until stop() returns true; each outcome goes to on_poll.
+  boost::asio::awaitable<void> follow(std::function<void(const core::Result<PollResult>&)> on_poll,
+                                      std::function<bool()> stop);
+
+  const BlockRef& cursor() const noexcept { return cursor_; }
+  const SourceConfig& config() const noexcept { return config_; }
+
+ private:
+  EvmSource(Rpc& rpc, SourceConfig config) : rpc_(rpc), config_(std::move(config)) {}
+
+  boost::asio::awaitable<core::Result<Json>> block_json(std::uint64_t height);
+  boost::asio::awaitable<core::Result<Json>> block_receipts(std::uint64_t height, const Json& block);
+  boost::asio::awaitable<core::Result<std::vector<LocatedEvent>>> logs_in(std::uint64_t from, std::uint64_t to);
+  boost::asio::awaitable<core::Result<std::optional<OrphanReport>>> check_reorg();
+  void remember(const BlockRef& block, std::vector<core::Claim> claims);
+
+  Rpc& rpc_;
+  SourceConfig config_;
+  bool started_ = false;
+  std::optional<BlockRef> restored_;
+  BlockRef cursor_;
+  // Heights the cursor passed whose hashes are known (cursor positions and event blocks),
+  // ascending, with the claims emitted from each: what a rewind compares and reports.
+  std::deque<BlockRef> history_;
+  std::map<std::uint64_t, std::vector<core::Claim>> emitted_;
+};
+
+}  // namespace causeway::evm

@@ -1,0 +1,1032 @@
+// See store.hpp. The schema lives in the migrations below; each one is applied in its own
+// transaction together with the user_version it brings the file to.
+#include "relay/store/store.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <utility>
+
+#include "relay/core/hash.hpp"
+
+namespace causeway::store {
+
+using core::Error;
+using core::Result;
+
+namespace {
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE store_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE cursors (
+  chain      BLOB PRIMARY KEY CHECK (length(chain) = 32),
+  height     INTEGER NOT NULL CHECK (height >= 0),
+  hash       BLOB NOT NULL CHECK (length(hash) = 32),
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE messages (
+  id              BLOB PRIMARY KEY CHECK (length(id) = 32),
+  lane            BLOB NOT NULL CHECK (length(lane) = 32),
+  sequence        INTEGER NOT NULL CHECK (sequence >= 0),
+  claim           BLOB NOT NULL CHECK (length(claim) = 32),
+  state           TEXT NOT NULL CHECK (state IN ('observed', 'verified', 'voted', 'executed_ok',
+                    'executed_failed', 'timed_out', 'skipped', 'acknowledged', 'parked', 'orphaned')),
+  parked_from     TEXT CHECK (parked_from IN ('observed', 'verified', 'voted')),
+  parked_reason   TEXT,
+  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  encoded         BLOB NOT NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  CHECK ((state = 'parked') = (parked_from IS NOT NULL))
+) STRICT;
+CREATE INDEX messages_due ON messages (state, next_attempt_at);
+CREATE INDEX messages_lane ON messages (lane, sequence);
+
+CREATE TABLE bundles (
+  claim      BLOB PRIMARY KEY CHECK (length(claim) = 32),
+  message_id BLOB NOT NULL CHECK (length(message_id) = 32),
+  body       TEXT NOT NULL,
+  verified   INTEGER NOT NULL CHECK (verified IN (0, 1)),
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE rejected (
+  claim       BLOB PRIMARY KEY CHECK (length(claim) = 32),
+  message_id  BLOB NOT NULL CHECK (length(message_id) = 32),
+  reason      TEXT NOT NULL CHECK (length(reason) > 0),
+  rejected_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE submissions (
+  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  tx_hash      BLOB NOT NULL UNIQUE CHECK (length(tx_hash) = 32),
+  chain_id     INTEGER NOT NULL CHECK (chain_id >= 0),
+  account      BLOB NOT NULL CHECK (length(account) = 20),
+  nonce        INTEGER NOT NULL CHECK (nonce >= 0),
+  raw          BLOB NOT NULL,
+  replaces     BLOB REFERENCES submissions (tx_hash),
+  tag          TEXT NOT NULL,
+  state        INTEGER NOT NULL CHECK (state BETWEEN 1 AND 5),
+  block_number INTEGER,
+  succeeded    INTEGER CHECK (succeeded IN (0, 1)),
+  drop_reason  TEXT,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX submissions_by_key ON submissions (chain_id, account, nonce);
+
+CREATE TABLE verified_headers (
+  chain       BLOB NOT NULL CHECK (length(chain) = 32),
+  height      INTEGER NOT NULL CHECK (height >= 0),
+  hash        BLOB NOT NULL CHECK (length(hash) = 32),
+  parent_hash BLOB NOT NULL CHECK (length(parent_hash) = 32),
+  header      BLOB NOT NULL,
+  verified_at INTEGER NOT NULL,
+  PRIMARY KEY (chain, height)
+) STRICT;
+
+CREATE TABLE validator_sets (
+  chain       BLOB NOT NULL CHECK (length(chain) = 32),
+  from_height INTEGER NOT NULL CHECK (from_height >= 0),
+  validators  BLOB NOT NULL CHECK (length(validators) % 20 = 0),
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (chain, from_height)
+) STRICT;
+
+CREATE TABLE audit_leaves (
+  leaf_index INTEGER PRIMARY KEY CHECK (leaf_index >= 0),
+  kind       INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 10),
+  message_id BLOB NOT NULL CHECK (length(message_id) = 32),
+  claim      BLOB NOT NULL CHECK (length(claim) = 32),
+  detail     BLOB NOT NULL CHECK (length(detail) = 32),
+  time       INTEGER NOT NULL CHECK (time >= 0),
+  leaf       BLOB NOT NULL CHECK (length(leaf) = 160),
+  leaf_hash  BLOB NOT NULL CHECK (length(leaf_hash) = 32)
+) STRICT;
+-- The log is append-only: history that could be rewritten would prove nothing to an auditor.
+CREATE TRIGGER audit_leaves_no_update BEFORE UPDATE ON audit_leaves
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_leaves_no_delete BEFORE DELETE ON audit_leaves
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE checkpoints (
+  tree_size  INTEGER PRIMARY KEY CHECK (tree_size > 0),
+  root       BLOB NOT NULL CHECK (length(root) = 32),
+  note       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'signed checkpoints are immutable'); END;
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, "initial schema", kSchemaV1},
+}};
+
+constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
+
+std::string hex(core::ByteView bytes) { return core::to_hex(bytes); }
+
+std::uint64_t system_now() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count());
+}
+
+// A non-empty file that does not open with SQLite's magic is someone else's file; saying so beats
+// SQLite's "file is not a database", which reads like corruption.
+Result<void> check_file_kind(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return core::ok();  // missing: SQLite creates it
+  std::string head(kSqliteMagic.size(), '\0');
+  file.read(head.data(), static_cast<std::streamsize>(head.size()));
+  const auto got = static_cast<std::size_t>(file.gcount());
+  if (got == 0) return core::ok();  // empty: SQLite treats it as a new database
+  if (got < head.size() || head != kSqliteMagic) {
+    return Error(reason::kForeign, path + " is not a SQLite database (not a Causeway store); refusing to touch it");
+  }
+  return core::ok();
+}
+
+// Runs a check pragma whose single "ok" row means healthy; anything else is kCorrupt.
+Result<void> run_check(sql::Database& db, std::string_view pragma) {
+  CW_TRY(auto statement, db.prepare(pragma));
+  std::string problems;
+  int count = 0;
+  for (;;) {
+    CW_TRY(const bool row, statement.step());
+    if (!row) break;
+    const auto line = statement.column_text(0);
+    if (line == "ok") continue;
+    if (++count <= 5) problems += (problems.empty() ? "" : "; ") + line;
+  }
+  if (count > 0) return Error(reason::kCorrupt, std::string(pragma) + ": " + problems);
+  return core::ok();
+}
+
+// An error from the database layer keeps its reason and gains the file's name.
+Error at_path(Error error, const std::string& path) { return std::move(error).with_context(path); }
+
+constexpr std::string_view kStateNames[] = {"observed",  "verified", "voted",        "executed_ok", "executed_failed",
+                                            "timed_out", "skipped",  "acknowledged", "parked",      "orphaned"};
+
+Result<MessageState> parse_state(std::string_view name) {
+  auto state = message_state_from_string(name);
+  if (!state) return Error(reason::kCorrupt, "unknown message state '" + std::string(name) + "'");
+  return *state;
+}
+
+bool base_transition(MessageState from, MessageState to) noexcept {
+  using S = MessageState;
+  const bool outcome = to == S::kExecutedOk || to == S::kExecutedFailed || to == S::kTimedOut || to == S::kSkipped;
+  switch (from) {
+    case S::kObserved: return to == S::kVerified || to == S::kParked || to == S::kOrphaned;
+    // Verified may jump to an outcome: another relay's delivery executes the message too.
+    case S::kVerified: return to == S::kVoted || outcome || to == S::kParked || to == S::kOrphaned;
+    case S::kVoted: return outcome || to == S::kParked || to == S::kOrphaned;
+    case S::kExecutedOk:
+    case S::kExecutedFailed:
+    case S::kTimedOut:
+    case S::kSkipped: return to == S::kAcknowledged;
+    case S::kAcknowledged: return false;
+    case S::kOrphaned: return to == S::kObserved;  // the event reappears in the new canonical chain
+    case S::kParked: return false;                 // depends on where it was parked
+  }
+  return false;
+}
+
+}  // namespace
+
+// ---- Migrations -----------------------------------------------------------------------------
+
+std::span<const Migration> migrations() noexcept { return kMigrations; }
+std::uint32_t schema_version() noexcept { return kMigrations.back().version; }
+
+Result<void> migrate(sql::Database& db, std::span<const Migration> steps) {
+  CW_TRY(const auto current, db.query_int("PRAGMA user_version"));
+  const std::int64_t newest = steps.empty() ? 0 : steps.back().version;
+  if (current > newest) {
+    return Error(reason::kTooNew, "schema version " + std::to_string(current) + " is newer than this build's " +
+                                      std::to_string(newest) + "; upgrade Causeway, do not downgrade a store");
+  }
+  for (const auto& step : steps) {
+    if (step.version <= current) continue;
+    auto applied = [&]() -> Result<void> {
+      CW_TRY(auto tx, sql::Transaction::begin(db));
+      CW_CHECK(db.exec(step.sql));
+      // PRAGMA takes no parameters; the version is our own integer.
+      CW_CHECK(db.exec("PRAGMA user_version = " + std::to_string(step.version)));
+      return tx.commit();
+    }();
+    if (!applied) {
+      return Error(reason::kMigrationFailed, "migration " + std::to_string(step.version) + " (" +
+                                                 std::string(step.name) + "): " + applied.error().message());
+    }
+  }
+  return core::ok();
+}
+
+// ---- State machine --------------------------------------------------------------------------
+
+std::string_view to_string(MessageState state) noexcept {
+  const auto index = static_cast<std::size_t>(state) - 1;
+  return index < std::size(kStateNames) ? kStateNames[index] : "unknown";
+}
+
+std::optional<MessageState> message_state_from_string(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < std::size(kStateNames); ++i) {
+    if (kStateNames[i] == name) return static_cast<MessageState>(i + 1);
+  }
+  return std::nullopt;
+}
+
+bool is_legal_transition(MessageState from, MessageState to, std::optional<MessageState> parked_from) noexcept {
+  if (from != MessageState::kParked) return base_transition(from, to);
+  // Resuming continues the machine where it paused: the paused state itself or its successors.
+  if (!parked_from || *parked_from == MessageState::kParked || to == MessageState::kParked) return false;
+  return to == *parked_from || base_transition(*parked_from, to);
+}
+
+std::optional<core::AuditKind> audit_kind_for(MessageState to) noexcept {
+  using K = core::AuditKind;
+  switch (to) {
+    case MessageState::kObserved: return std::nullopt;
+    case MessageState::kVerified: return K::kVerified;
+    case MessageState::kVoted: return K::kVoted;
+    case MessageState::kExecutedOk: return K::kExecutedOk;
+    case MessageState::kExecutedFailed: return K::kExecutedFailed;
+    case MessageState::kTimedOut: return K::kTimedOut;
+    case MessageState::kSkipped: return K::kSkipped;
+    case MessageState::kAcknowledged: return K::kAcknowledged;
+    case MessageState::kParked: return K::kParked;
+    case MessageState::kOrphaned: return K::kOrphaned;
+  }
+  return std::nullopt;
+}
+
+core::Hash32 lane_key(const core::Message& m) {
+  const std::uint8_t ordered = m.ordered() ? 1 : 0;
+  return core::keccak256(
+      {m.src_chain.view(), m.src_gateway.view(), m.dst_chain.view(), m.dst_gateway.view(), core::ByteView(&ordered, 1)});
+}
+
+// ---- Journal --------------------------------------------------------------------------------
+
+namespace rj = core::reason::journal;
+
+class Store::Journal final : public core::SubmissionJournal {
+ public:
+  explicit Journal(Store& store) : store_(store) {}
+
+  Result<void> record_signed(const core::SignedTxRecord& record) override {
+    return journal_error(record_signed_impl(record));
+  }
+  Result<void> mark_broadcast(const core::MarkBroadcastRequest& request) override {
+    return journal_error(change_state(request.key, request.tx_hash, core::SubmissionState::kBroadcast, {}, {}));
+  }
+  Result<void> mark_confirmed(const core::MarkConfirmedRequest& request) override {
+    return journal_error(change_state(request.key, request.tx_hash, core::SubmissionState::kConfirmed, request, {}));
+  }
+  Result<void> mark_dropped(const core::MarkDroppedRequest& request) override {
+    return journal_error(
+        change_state(request.key, request.tx_hash, core::SubmissionState::kDropped, {}, request.reason));
+  }
+  Result<std::optional<std::uint64_t>> last_nonce(const core::LastNonceRequest& request) override {
+    return journal_error(last_nonce_impl(request.key));
+  }
+  Result<std::vector<core::SignedTxRecord>> pending(const core::PendingRequest& request) override {
+    return journal_error(pending_impl(request.key));
+  }
+  Result<std::optional<core::SignedTxRecord>> find(const core::FindRequest& request) override {
+    return journal_error(find_impl(request.key, request.tx_hash));
+  }
+
+ private:
+  static constexpr std::string_view kColumns = "chain_id, account, nonce, tx_hash, raw, replaces, tag, state";
+
+  // The journal speaks its own reasons; anything from the database becomes kStorageFailed, which
+  // the caller may retry, with the database's reason kept in the detail.
+  template <typename T>
+  static Result<T> journal_error(Result<T> result) {
+    if (result.ok() || result.error().reason().name.starts_with("journal.")) return result;
+    return Error(rj::kStorageFailed, result.error().message());
+  }
+
+  static Result<core::SignedTxRecord> read_record(const sql::Statement& row) {
+    core::SignedTxRecord record;
+    CW_TRY(record.key.chain_id, row.column_u64(0));
+    CW_TRY(record.key.account, row.column_fixed<core::Address>(1));
+    CW_TRY(record.nonce, row.column_u64(2));
+    CW_TRY(record.tx_hash, row.column_fixed<core::Hash32>(3));
+    record.raw = row.column_blob(4);
+    if (!row.is_null(5)) {
+      CW_TRY(auto replaces, row.column_fixed<core::Hash32>(5));
+      record.replaces = replaces;
+    }
+    record.tag = row.column_text(6);
+    const auto state = row.column_i64(7);
+    if (state < 1 || state > 5) return Error(reason::kCorrupt, "submission state " + std::to_string(state));
+    record.state = static_cast<core::SubmissionState>(state);
+    return record;
+  }
+
+  Result<std::optional<core::SignedTxRecord>> find_impl(const core::NonceKey& key, const core::Hash32& tx_hash) {
+    CW_CHECK(store_.ensure_open());
+    CW_TRY(auto q, store_.db_.cached("SELECT " + std::string(kColumns) +
+                                     " FROM submissions WHERE tx_hash = ? AND chain_id = ? AND account = ?"));
+    q->bind_fixed(1, tx_hash).bind_u64(2, key.chain_id).bind_fixed(3, key.account);
+    CW_TRY(const bool row, q->step());
+    if (!row) return std::optional<core::SignedTxRecord>{};
+    CW_TRY(auto record, read_record(*q));
+    return std::optional<core::SignedTxRecord>(std::move(record));
+  }
+
+  Result<void> record_signed_impl(const core::SignedTxRecord& record) {
+    CW_CHECK(store_.ensure_open());
+    const auto time = store_.now();
+    CW_TRY(auto tx, sql::Transaction::begin(store_.db_));
+    {
+      CW_TRY(auto q, store_.db_.cached("SELECT 1 FROM submissions WHERE tx_hash = ?"));
+      q->bind_fixed(1, record.tx_hash);
+      CW_TRY(const bool exists, q->step());
+      if (exists) return Error(rj::kDuplicateTransaction, hex(record.tx_hash.view()));
+    }
+    if (record.replaces) {
+      CW_TRY(auto old, find_impl(record.key, *record.replaces));
+      if (!old || old->nonce != record.nonce || !core::is_live(old->state)) {
+        return Error(rj::kBadReplacement, hex(record.replaces->view()) + " is not a live transaction of the same key "
+                                                                          "and nonce");
+      }
+    }
+    {
+      CW_TRY(auto q, store_.db_.cached(
+                         "INSERT INTO submissions (tx_hash, chain_id, account, nonce, raw, replaces, tag, state, "
+                         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      q->bind_fixed(1, record.tx_hash).bind_u64(2, record.key.chain_id).bind_fixed(3, record.key.account);
+      q->bind_u64(4, record.nonce).bind_blob(5, record.raw);
+      if (record.replaces) q->bind_fixed(6, *record.replaces); else q->bind_null(6);
+      q->bind_text(7, record.tag).bind_i64(8, static_cast<std::int64_t>(core::SubmissionState::kSigned));
+      q->bind_u64(9, time).bind_u64(10, time);
+      CW_CHECK(q->run());
+    }
+    // synchronous=FULL: when COMMIT returns the record is on disk, so broadcasting is now safe.
+    return tx.commit();
+  }
+
+  // One commit per call: the state, its confirmation or drop reason, and any replaced siblings.
+  Result<void> change_state(const core::NonceKey& key, const core::Hash32& tx_hash, core::SubmissionState to,
+                            const std::optional<core::MarkConfirmedRequest>& confirmation,
+                            const std::optional<std::string>& drop_reason) {
+    CW_CHECK(store_.ensure_open());
+    const auto time = store_.now();
+    CW_TRY(auto tx, sql::Transaction::begin(store_.db_));
+    CW_TRY(auto current, find_impl(key, tx_hash));
+    if (!current) return Error(rj::kUnknownTransaction, hex(tx_hash.view()));
+    if (!core::is_live(current->state)) {
+      return Error(rj::kBadTransition, std::string(core::to_string(current->state)) + " -> " +
+                                           std::string(core::to_string(to)));
+    }
+    if (to == core::SubmissionState::kConfirmed) {
+      // Siblings with the same nonce can never be mined now.
+      CW_TRY(auto q, store_.db_.cached(
+                         "UPDATE submissions SET state = 5, updated_at = ? WHERE chain_id = ? AND account = ? "
+                         "AND nonce = ? AND state IN (1, 2) AND tx_hash != ?"));
+      q->bind_u64(1, time).bind_u64(2, key.chain_id).bind_fixed(3, key.account).bind_u64(4, current->nonce);
+      q->bind_fixed(5, tx_hash);
+      CW_CHECK(q->run());
+    }
+    {
+      CW_TRY(auto q, store_.db_.cached(
+                         "UPDATE submissions SET state = ?, block_number = ?, succeeded = ?, drop_reason = ?, "
+                         "updated_at = ? WHERE tx_hash = ?"));
+      q->bind_i64(1, static_cast<std::int64_t>(to));
+      if (confirmation) {
+        q->bind_u64(2, confirmation->block_number).bind_i64(3, confirmation->succeeded ? 1 : 0);
+      } else {
+        q->bind_null(2).bind_null(3);
+      }
+      if (drop_reason) q->bind_text(4, *drop_reason); else q->bind_null(4);
+      q->bind_u64(5, time).bind_fixed(6, tx_hash);
+      CW_CHECK(q->run());
+    }
+    return tx.commit();
+  }
+
+  Result<std::optional<std::uint64_t>> last_nonce_impl(const core::NonceKey& key) {
+    CW_CHECK(store_.ensure_open());
+    CW_TRY(auto q, store_.db_.cached("SELECT max(nonce) FROM submissions WHERE chain_id = ? AND account = ?"));
+    q->bind_u64(1, key.chain_id).bind_fixed(2, key.account);
+    CW_TRY(const bool row, q->step());
+    if (!row || q->is_null(0)) return std::optional<std::uint64_t>{};
+    CW_TRY(const auto nonce, q->column_u64(0));
+    return std::optional<std::uint64_t>(nonce);
+  }
+
+  Result<std::vector<core::SignedTxRecord>> pending_impl(const core::NonceKey& key) {
+    CW_CHECK(store_.ensure_open());
+    CW_TRY(auto q, store_.db_.cached("SELECT " + std::string(kColumns) +
+                                     " FROM submissions WHERE chain_id = ? AND account = ? AND state IN (1, 2) "
+                                     "ORDER BY nonce, seq"));
+    q->bind_u64(1, key.chain_id).bind_fixed(2, key.account);
+    std::vector<core::SignedTxRecord> out;
+    for (;;) {
+      CW_TRY(const bool row, q->step());
+      if (!row) break;
+      CW_TRY(auto record, read_record(*q));
+      out.push_back(std::move(record));
+    }
+    return out;
+  }
+
+  Store& store_;
+};
+
+// ---- Store: open and close ------------------------------------------------------------------
+
+Store::Store(std::string path, LockFile lock, sql::Database db, StoreOptions options)
+    : path_(std::move(path)),
+      lock_(std::move(lock)),
+      db_(std::move(db)),
+      options_(std::move(options)),
+      journal_(std::make_unique<Journal>(*this)) {}
+
+Store::~Store() {
+  // No clean-shutdown marker here: a Store that was not close()d did not drain, so the next open
+  // treats it as a crash and runs the full integrity check.
+  db_.close();
+  lock_.release();
+}
+
+core::SubmissionJournal& Store::journal() noexcept { return *journal_; }
+
+std::uint64_t Store::now() const { return options_.clock ? options_.clock() : system_now(); }
+
+Result<void> Store::ensure_open() const {
+  if (!db_.is_open()) return Error(reason::kClosed, path_);
+  return core::ok();
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
+  // The lock comes first: nothing, not even a read of the header, happens while another relay
+  // owns the file.
+  CW_TRY(auto lock, LockFile::acquire(path + ".lock"));
+  CW_CHECK(check_file_kind(path));
+  auto db = sql::Database::open(path);
+  if (!db) return at_path(std::move(db).error(), path);
+  std::unique_ptr<Store> store(new Store(path, std::move(lock), std::move(db).value(), std::move(options)));
+  auto ready = store->initialize();
+  if (!ready) {
+    auto error = std::move(ready).error();
+    // Foreign and too-new errors already name the file in their own words.
+    if (error.reason() == reason::kForeign) return error;
+    return at_path(std::move(error), path);
+  }
+  return store;
+}
+
+Result<void> Store::initialize() {
+  CW_CHECK(db_.exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
+  CW_TRY(const auto application_id, db_.query_int("PRAGMA application_id"));
+  CW_TRY(const auto user_version, db_.query_int("PRAGMA user_version"));
+  CW_TRY(const auto objects, db_.query_int("SELECT count(*) FROM sqlite_schema"));
+  report_.created = application_id == 0 && user_version == 0 && objects == 0;
+  if (!report_.created && application_id != kApplicationId) {
+    char text[64];
+    std::snprintf(text, sizeof text, "application_id 0x%08x, Causeway's is 0x%08x",
+                  static_cast<std::uint32_t>(application_id), static_cast<std::uint32_t>(kApplicationId));
+    return Error(reason::kForeign, path_ + " belongs to another application (" + text + "); refusing to touch it");
+  }
+  if (user_version > schema_version() || user_version < 0) {
+    return Error(reason::kTooNew, "schema version " + std::to_string(user_version) + " is newer than this build's " +
+                                      std::to_string(schema_version()) + "; upgrade Causeway, do not downgrade a store");
+  }
+  report_.from_version = static_cast<std::uint32_t>(user_version);
+
+  CW_TRY(const auto mode, db_.query_text("PRAGMA journal_mode = WAL"));
+  if (mode != "wal") return Error(reason::kSqlite, "journal_mode stayed '" + mode + "', WAL is required");
+  // FULL, not NORMAL: in WAL mode NORMAL syncs the log only at checkpoints, so a committed write
+  // survives a process crash but can vanish on power loss. A signed transaction must survive both
+  // before it is broadcast (or a restart could re-sign its nonce), so every commit syncs the WAL.
+  CW_CHECK(db_.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"));
+  if (report_.created) CW_CHECK(db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId)));
+
+  // The marker row is '0' while a relay has the store open and '1' after close(); anything but
+  // '1' on a store that exists means the last user died with it open.
+  if (!report_.created && user_version >= 1) {
+    auto marker = db_.query_text("SELECT value FROM store_meta WHERE key = 'clean_shutdown'");
+    report_.unclean_shutdown = !marker.ok() || *marker != "1";
+    if (!marker.ok() && marker.error().reason() != reason::kSqlite) return std::move(marker).error();
+  }
+  report_.integrity_checked = options_.full_integrity_check || report_.unclean_shutdown;
+  CW_CHECK(run_check(db_, report_.integrity_checked ? "PRAGMA integrity_check" : "PRAGMA quick_check"));
+
+  CW_CHECK(migrate(db_, migrations()));
+  report_.to_version = schema_version();
+  CW_CHECK(load_audit_log());
+  if (report_.integrity_checked) CW_CHECK(check_integrity());
+  return db_.exec(
+      "INSERT INTO store_meta (key, value) VALUES ('clean_shutdown', '0') "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+}
+
+Result<void> Store::close() {
+  CW_CHECK(ensure_open());
+  CW_CHECK(db_.exec("UPDATE store_meta SET value = '1' WHERE key = 'clean_shutdown'"));
+  // Fold the WAL into the main file so the store is one self-contained file at rest; a busy
+  // checkpoint only leaves the WAL for the next open to fold.
+  (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  db_.close();
+  lock_.release();
+  return core::ok();
+}
+
+Result<void> Store::load_audit_log() {
+  core::MerkleLog log;
+  CW_TRY(auto q, db_.prepare("SELECT leaf_index, leaf_hash FROM audit_leaves ORDER BY leaf_index"));
+  for (;;) {
+    CW_TRY(const bool row, q.step());
+    if (!row) break;
+    if (q.column_i64(0) != static_cast<std::int64_t>(log.size())) {
+      return Error(reason::kAuditMismatch, "audit log has a gap before leaf " + std::to_string(q.column_i64(0)));
+    }
+    CW_TRY(const auto hash, q.column_fixed<core::Hash32>(1));
+    log.append(hash);
+  }
+  log_ = std::move(log);
+  return core::ok();
+}
+
+Result<void> Store::check_integrity() {
+  CW_CHECK(ensure_open());
+  CW_CHECK(run_check(db_, "PRAGMA integrity_check"));
+  {
+    CW_TRY(auto q, db_.prepare("PRAGMA foreign_key_check"));
+    CW_TRY(const bool violation, q.step());
+    if (violation) return Error(reason::kCorrupt, "foreign_key_check: table " + q.column_text(0));
+  }
+  CW_TRY(auto q, db_.prepare(
+                     "SELECT leaf_index, kind, message_id, claim, detail, time, leaf, leaf_hash FROM audit_leaves "
+                     "ORDER BY leaf_index"));
+  std::uint64_t expected = 0;
+  for (;;) {
+    CW_TRY(const bool row, q.step());
+    if (!row) break;
+    const auto where = "audit leaf " + std::to_string(expected);
+    CW_TRY(const auto index, q.column_u64(0));
+    CW_TRY(const auto id, q.column_fixed<core::MessageId>(2));
+    CW_TRY(const auto claim, q.column_fixed<core::Claim>(3));
+    CW_TRY(const auto detail, q.column_fixed<core::Hash32>(4));
+    CW_TRY(const auto time, q.column_u64(5));
+    const auto leaf = q.column_blob(6);
+    CW_TRY(const auto hash, q.column_fixed<core::Hash32>(7));
+    const auto kind = static_cast<core::AuditKind>(q.column_i64(1));
+    if (index != expected || index >= log_.size()) return Error(reason::kAuditMismatch, where + ": index");
+    if (leaf != core::encode_audit_leaf(kind, id, claim, detail, time)) {
+      return Error(reason::kAuditMismatch, where + ": bytes differ from its fields");
+    }
+    if (core::audit_leaf_hash(leaf) != hash || log_.leaf(index) != hash) {
+      return Error(reason::kAuditMismatch, where + ": hash differs from its bytes");
+    }
+    ++expected;
+  }
+  if (expected != log_.size()) return Error(reason::kAuditMismatch, "leaf count differs from the loaded log");
+  return core::ok();
+}
+
+// ---- Store: writes --------------------------------------------------------------------------
+
+Result<void> Store::commit(sql::Transaction& tx, PendingLeaves& pending) {
+  CW_CHECK(tx.commit());
+  for (const auto& hash : pending) log_.append(hash);
+  pending.clear();
+  return core::ok();
+}
+
+Result<void> Store::append_leaf_in_tx(core::AuditKind kind, const core::MessageId& id, const core::Claim& claim,
+                                      const core::Hash32& detail, std::uint64_t time, PendingLeaves& pending) {
+  const std::uint64_t index = log_.size() + pending.size();
+  const auto leaf = core::encode_audit_leaf(kind, id, claim, detail, time);
+  const auto hash = core::audit_leaf_hash(leaf);
+  CW_TRY(auto q, db_.cached(
+                     "INSERT INTO audit_leaves (leaf_index, kind, message_id, claim, detail, time, leaf, leaf_hash) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  q->bind_u64(1, index).bind_i64(2, static_cast<std::int64_t>(kind)).bind_fixed(3, id).bind_fixed(4, claim);
+  q->bind_fixed(5, detail).bind_u64(6, time).bind_blob(7, leaf).bind_fixed(8, hash);
+  CW_CHECK(q->run());
+  pending.push_back(hash);
+  return core::ok();
+}
+
+Result<bool> Store::insert_observed_in_tx(const NewMessage& m, std::uint64_t time) {
+  const auto id = core::message_id(m.message);
+  {
+    CW_TRY(auto q, db_.cached("SELECT claim FROM messages WHERE id = ?"));
+    q->bind_fixed(1, id);
+    CW_TRY(const bool exists, q->step());
+    if (exists) {
+      CW_TRY(const auto stored, q->column_fixed<core::Claim>(0));
+      if (stored == m.claim) return false;
+      return Error(reason::kClaimConflict, "message " + hex(id.view()) + " is stored with claim " + hex(stored.view()));
+    }
+  }
+  CW_TRY(auto q, db_.cached(
+                     "INSERT INTO messages (id, lane, sequence, claim, state, encoded, created_at, updated_at) "
+                     "VALUES (?, ?, ?, ?, 'observed', ?, ?, ?)"));
+  q->bind_fixed(1, id).bind_fixed(2, lane_key(m.message)).bind_u64(3, m.message.sequence.value);
+  q->bind_fixed(4, m.claim).bind_blob(5, core::encode_message(m.message)).bind_u64(6, time).bind_u64(7, time);
+  CW_CHECK(q->run());
+  return true;
+}
+
+Result<void> Store::apply_in_tx(const Transition& t, std::uint64_t time, PendingLeaves& pending) {
+  const auto id_text = hex(t.id.view());
+  core::Claim claim;
+  MessageState from{};
+  std::optional<MessageState> parked_from;
+  {
+    CW_TRY(auto q, db_.cached("SELECT claim, state, parked_from FROM messages WHERE id = ?"));
+    q->bind_fixed(1, t.id);
+    CW_TRY(const bool exists, q->step());
+    if (!exists) return Error(reason::kNotFound, "message " + id_text);
+    CW_TRY(claim, q->column_fixed<core::Claim>(0));
+    CW_TRY(from, parse_state(q->column_text(1)));
+    if (!q->is_null(2)) {
+      CW_TRY(const auto paused, parse_state(q->column_text(2)));
+      parked_from = paused;
+    }
+  }
+  if (!is_legal_transition(from, t.to, parked_from)) {
+    std::string detail = std::string(to_string(from)) + " -> " + std::string(to_string(t.to));
+    if (parked_from) detail += " (parked from " + std::string(to_string(*parked_from)) + ")";
+    return Error(reason::kIllegalTransition, detail + " for message " + id_text);
+  }
+
+  const auto kind = audit_kind_for(t.to);
+  core::Hash32 detail;
+  if (t.to == MessageState::kParked) {
+    if (t.reason.empty()) return Error(reason::kMissingReason, "parking message " + id_text);
+    detail = core::keccak256(core::as_bytes(t.reason));
+  } else if (kind && t.to != MessageState::kOrphaned) {
+    if (t.evidence.is_zero()) {
+      return Error(reason::kMissingEvidence, std::string(to_string(t.to)) + " of message " + id_text);
+    }
+    detail = t.evidence;
+  }
+  if (t.claim && (t.to == MessageState::kObserved || t.to == MessageState::kVerified)) claim = *t.claim;
+  core::Claim leaf_claim = claim;
+  if (t.to == MessageState::kSkipped) leaf_claim = core::Claim{};  // a skip rests on votes, not an event
+  if (t.to == MessageState::kAcknowledged && t.claim) leaf_claim = *t.claim;
+
+  const bool parking = t.to == MessageState::kParked;
+  CW_TRY(auto q, db_.cached(
+                     "UPDATE messages SET state = ?, claim = ?, parked_from = ?, parked_reason = ?, "
+                     "attempts = CASE WHEN ? THEN attempts ELSE 0 END, next_attempt_at = ?, updated_at = ? "
+                     "WHERE id = ?"));
+  q->bind_text(1, to_string(t.to)).bind_fixed(2, claim);
+  if (parking) q->bind_text(3, to_string(from)).bind_text(4, t.reason); else q->bind_null(3).bind_null(4);
+  q->bind_i64(5, parking ? 1 : 0).bind_u64(6, t.next_attempt_at).bind_u64(7, time).bind_fixed(8, t.id);
+  CW_CHECK(q->run());
+  if (kind) CW_CHECK(append_leaf_in_tx(*kind, t.id, leaf_claim, detail, time, pending));
+  return core::ok();
+}
+
+Result<void> Store::set_cursor_in_tx(const Cursor& cursor, std::uint64_t time) {
+  CW_TRY(auto q, db_.cached(
+                     "INSERT INTO cursors (chain, height, hash, updated_at) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (chain) DO UPDATE SET height = excluded.height, hash = excluded.hash, "
+                     "updated_at = excluded.updated_at"));
+  q->bind_fixed(1, cursor.chain).bind_u64(2, cursor.height).bind_fixed(3, cursor.hash).bind_u64(4, time);
+  return q->run();
+}
+
+Result<void> Store::batch(const WriteBatch& batch) {
+  CW_CHECK(ensure_open());
+  const auto time = now();
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  PendingLeaves pending;
+  for (std::size_t i = 0; i < batch.observed.size(); ++i) {
+    auto inserted = insert_observed_in_tx(batch.observed[i], time);
+    if (!inserted) return std::move(inserted).error().with_context("observed[" + std::to_string(i) + "]");
+  }
+  for (std::size_t i = 0; i < batch.transitions.size(); ++i) {
+    auto applied = apply_in_tx(batch.transitions[i], time, pending);
+    if (!applied) return std::move(applied).error().with_context("transitions[" + std::to_string(i) + "]");
+  }
+  for (const auto& cursor : batch.cursors) CW_CHECK(set_cursor_in_tx(cursor, time));
+  return commit(tx, pending);
+}
+
+Result<void> Store::apply(const Transition& transition) {
+  CW_CHECK(ensure_open());
+  const auto time = now();
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  PendingLeaves pending;
+  CW_CHECK(apply_in_tx(transition, time, pending));
+  return commit(tx, pending);
+}
+
+Result<bool> Store::insert_observed(const NewMessage& message) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(const bool inserted, insert_observed_in_tx(message, now()));
+  PendingLeaves none;
+  CW_CHECK(commit(tx, none));
+  return inserted;
+}
+
+Result<void> Store::set_cursor(const Cursor& cursor) {
+  CW_CHECK(ensure_open());
+  return set_cursor_in_tx(cursor, now());
+}
+
+Result<void> Store::record_attempt(const core::MessageId& id, std::uint64_t next_attempt_at) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "UPDATE messages SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?"));
+  q->bind_u64(1, next_attempt_at).bind_u64(2, now()).bind_fixed(3, id);
+  CW_CHECK(q->run());
+  if (db_.changes() == 0) return Error(reason::kNotFound, "message " + hex(id.view()));
+  return core::ok();
+}
+
+Result<void> Store::put_bundle(const BundleRecord& bundle) {
+  CW_CHECK(ensure_open());
+  // A verified bundle is never overwritten: what the relay acted on stays servable.
+  CW_TRY(auto q, db_.cached(
+                     "INSERT INTO bundles (claim, message_id, body, verified, created_at) VALUES (?, ?, ?, ?, ?) "
+                     "ON CONFLICT (claim) DO UPDATE SET message_id = excluded.message_id, body = excluded.body, "
+                     "verified = excluded.verified WHERE bundles.verified = 0"));
+  q->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, bundle.json);
+  q->bind_i64(4, bundle.verified ? 1 : 0).bind_u64(5, now());
+  return q->run();
+}
+
+Result<bool> Store::record_rejected(const Rejection& rejection) {
+  CW_CHECK(ensure_open());
+  if (rejection.reason.empty()) return Error(reason::kMissingReason, "rejecting claim " + hex(rejection.claim.view()));
+  const auto time = now();
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  {
+    CW_TRY(auto q, db_.cached("SELECT 1 FROM rejected WHERE claim = ?"));
+    q->bind_fixed(1, rejection.claim);
+    CW_TRY(const bool exists, q->step());
+    if (exists) return false;
+  }
+  {
+    CW_TRY(auto q, db_.cached("INSERT INTO rejected (claim, message_id, reason, rejected_at) VALUES (?, ?, ?, ?)"));
+    q->bind_fixed(1, rejection.claim).bind_fixed(2, rejection.claimed_id).bind_text(3, rejection.reason);
+    q->bind_u64(4, time);
+    CW_CHECK(q->run());
+  }
+  PendingLeaves pending;
+  CW_CHECK(append_leaf_in_tx(core::AuditKind::kRejected, rejection.claimed_id, rejection.claim,
+                             core::keccak256(core::as_bytes(rejection.reason)), time, pending));
+  CW_CHECK(commit(tx, pending));
+  return true;
+}
+
+Result<void> Store::put_verified_header(const VerifiedHeader& header) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto stored, verified_header(header.chain, header.height));
+  if (stored) {
+    if (stored->hash == header.hash) return core::ok();
+    return Error(reason::kHeaderConflict, "chain " + hex(header.chain.view()) + " height " +
+                                              std::to_string(header.height) + ": stored " + hex(stored->hash.view()) +
+                                              ", offered " + hex(header.hash.view()));
+  }
+  {
+    CW_TRY(auto q, db_.cached(
+                       "INSERT INTO verified_headers (chain, height, hash, parent_hash, header, verified_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)"));
+    q->bind_fixed(1, header.chain).bind_u64(2, header.height).bind_fixed(3, header.hash);
+    q->bind_fixed(4, header.parent_hash).bind_blob(5, header.header).bind_u64(6, now());
+    CW_CHECK(q->run());
+  }
+  return tx.commit();
+}
+
+Result<void> Store::put_validator_set(const ValidatorSetRecord& set) {
+  CW_CHECK(ensure_open());
+  core::Bytes packed;
+  for (const auto& address : set.validators) core::append(packed, address.view());
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto stored, validator_set_at(set.chain, set.from_height));
+  if (stored && stored->from_height == set.from_height) {
+    if (stored->validators == set.validators) return core::ok();
+    return Error(reason::kConstraint, "chain " + hex(set.chain.view()) + " already has another validator set from "
+                                                                          "height " + std::to_string(set.from_height));
+  }
+  {
+    CW_TRY(auto q, db_.cached(
+                       "INSERT INTO validator_sets (chain, from_height, validators, recorded_at) VALUES (?, ?, ?, ?)"));
+    q->bind_fixed(1, set.chain).bind_u64(2, set.from_height).bind_blob(3, packed).bind_u64(4, now());
+    CW_CHECK(q->run());
+  }
+  return tx.commit();
+}
+
+Result<void> Store::add_checkpoint(const Checkpoint& checkpoint) {
+  CW_CHECK(ensure_open());
+  if (checkpoint.tree_size == 0) return Error(reason::kCheckpointMismatch, "a checkpoint of the empty log");
+  auto root = log_.root_at(checkpoint.tree_size);
+  if (!root) return Error(reason::kCheckpointMismatch, root.error().message());
+  if (*root != checkpoint.root) {
+    return Error(reason::kCheckpointMismatch, "size " + std::to_string(checkpoint.tree_size) + ": log root " +
+                                                  hex(root->view()) + ", checkpoint " + hex(checkpoint.root.view()));
+  }
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  {
+    CW_TRY(auto q, db_.cached("SELECT root FROM checkpoints WHERE tree_size = ?"));
+    q->bind_u64(1, checkpoint.tree_size);
+    CW_TRY(const bool exists, q->step());
+    if (exists) return core::ok();  // same size, hence (checked above) the same root
+  }
+  {
+    CW_TRY(auto q, db_.cached("INSERT INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)"));
+    q->bind_u64(1, checkpoint.tree_size).bind_fixed(2, checkpoint.root).bind_text(3, checkpoint.note);
+    q->bind_u64(4, now());
+    CW_CHECK(q->run());
+  }
+  return tx.commit();
+}
+
+// ---- Store: reads ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kMessageColumns =
+    "id, lane, claim, state, parked_from, attempts, next_attempt_at, parked_reason, encoded, created_at, updated_at";
+
+Result<StoredMessage> read_message(const sql::Statement& row) {
+  StoredMessage m;
+  CW_TRY(m.id, row.column_fixed<core::MessageId>(0));
+  CW_TRY(m.lane, row.column_fixed<core::Hash32>(1));
+  CW_TRY(m.claim, row.column_fixed<core::Claim>(2));
+  CW_TRY(m.state, parse_state(row.column_text(3)));
+  if (!row.is_null(4)) {
+    CW_TRY(const auto paused, parse_state(row.column_text(4)));
+    m.parked_from = paused;
+  }
+  const auto attempts = row.column_i64(5);
+  if (attempts < 0 || attempts > std::numeric_limits<std::uint32_t>::max()) {
+    return Error(reason::kOutOfRange, "attempts " + std::to_string(attempts));
+  }
+  m.attempts = static_cast<std::uint32_t>(attempts);
+  CW_TRY(m.next_attempt_at, row.column_u64(6));
+  m.parked_reason = row.column_text(7);
+  const auto encoded = row.column_blob(8);
+  auto decoded = core::decode_message(encoded, core::MessageLimits{encoded.size()});
+  if (!decoded) return Error(reason::kCorrupt, "stored message: " + decoded.error().message());
+  m.message = std::move(decoded).value();
+  if (core::message_id(m.message) != m.id) return Error(reason::kCorrupt, "stored message does not hash to its id");
+  CW_TRY(m.created_at, row.column_u64(9));
+  CW_TRY(m.updated_at, row.column_u64(10));
+  return m;
+}
+
+}  // namespace
+
+Result<std::optional<StoredMessage>> Store::message(const core::MessageId& id) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT " + std::string(kMessageColumns) + " FROM messages WHERE id = ?"));
+  q->bind_fixed(1, id);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<StoredMessage>{};
+  CW_TRY(auto m, read_message(*q));
+  return std::optional<StoredMessage>(std::move(m));
+}
+
+Result<std::vector<StoredMessage>> Store::due_messages(MessageState state, std::uint64_t now_unix, std::size_t limit) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT " + std::string(kMessageColumns) +
+                            " FROM messages WHERE state = ? AND next_attempt_at <= ? "
+                            "ORDER BY next_attempt_at, created_at, rowid LIMIT ?"));
+  q->bind_text(1, to_string(state)).bind_u64(2, now_unix).bind_u64(3, limit);
+  std::vector<StoredMessage> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    CW_TRY(auto m, read_message(*q));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<std::optional<Cursor>> Store::cursor(const core::ChainIdentity& chain) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT height, hash FROM cursors WHERE chain = ?"));
+  q->bind_fixed(1, chain);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<Cursor>{};
+  Cursor c{chain, 0, {}};
+  CW_TRY(c.height, q->column_u64(0));
+  CW_TRY(c.hash, q->column_fixed<core::Hash32>(1));
+  return std::optional<Cursor>(c);
+}
+
+Result<std::optional<BundleRecord>> Store::bundle(const core::Claim& claim) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT message_id, body, verified FROM bundles WHERE claim = ?"));
+  q->bind_fixed(1, claim);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<BundleRecord>{};
+  BundleRecord b;
+  b.claim = claim;
+  CW_TRY(b.id, q->column_fixed<core::MessageId>(0));
+  b.json = q->column_text(1);
+  b.verified = q->column_i64(2) != 0;
+  return std::optional<BundleRecord>(std::move(b));
+}
+
+Result<std::optional<Rejection>> Store::rejection(const core::Claim& claim) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT message_id, reason, rejected_at FROM rejected WHERE claim = ?"));
+  q->bind_fixed(1, claim);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<Rejection>{};
+  Rejection r;
+  r.claim = claim;
+  CW_TRY(r.claimed_id, q->column_fixed<core::MessageId>(0));
+  r.reason = q->column_text(1);
+  CW_TRY(r.time, q->column_u64(2));
+  return std::optional<Rejection>(std::move(r));
+}
+
+Result<std::optional<VerifiedHeader>> Store::verified_header(const core::ChainIdentity& chain, std::uint64_t height) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT hash, parent_hash, header FROM verified_headers WHERE chain = ? AND height = ?"));
+  q->bind_fixed(1, chain).bind_u64(2, height);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<VerifiedHeader>{};
+  VerifiedHeader h;
+  h.chain = chain;
+  h.height = height;
+  CW_TRY(h.hash, q->column_fixed<core::Hash32>(0));
+  CW_TRY(h.parent_hash, q->column_fixed<core::Hash32>(1));
+  h.header = q->column_blob(2);
+  return std::optional<VerifiedHeader>(std::move(h));
+}
+
+Result<std::optional<ValidatorSetRecord>> Store::validator_set_at(const core::ChainIdentity& chain,
+                                                                  std::uint64_t height) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "SELECT from_height, validators FROM validator_sets WHERE chain = ? AND from_height <= ? "
+                     "ORDER BY from_height DESC LIMIT 1"));
+  q->bind_fixed(1, chain).bind_u64(2, height);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<ValidatorSetRecord>{};
+  ValidatorSetRecord set;
+  set.chain = chain;
+  CW_TRY(set.from_height, q->column_u64(0));
+  const auto packed = q->column_blob(1);
+  for (std::size_t at = 0; at + core::Address::kSize <= packed.size(); at += core::Address::kSize) {
+    CW_TRY(auto address, core::Address::from(core::ByteView(packed).subspan(at, core::Address::kSize)));
+    set.validators.push_back(address);
+  }
+  return std::optional<ValidatorSetRecord>(std::move(set));
+}
+
+Result<std::optional<AuditEntry>> Store::audit_entry(std::uint64_t index) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "SELECT kind, message_id, claim, detail, time, leaf, leaf_hash FROM audit_leaves "
+                     "WHERE leaf_index = ?"));
+  q->bind_u64(1, index);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<AuditEntry>{};
+  AuditEntry e;
+  e.index = index;
+  e.kind = static_cast<core::AuditKind>(q->column_i64(0));
+  CW_TRY(e.id, q->column_fixed<core::MessageId>(1));
+  CW_TRY(e.claim, q->column_fixed<core::Claim>(2));
+  CW_TRY(e.detail, q->column_fixed<core::Hash32>(3));
+  CW_TRY(e.time, q->column_u64(4));
+  e.leaf = q->column_blob(5);
+  CW_TRY(e.leaf_hash, q->column_fixed<core::Hash32>(6));
+  return std::optional<AuditEntry>(std::move(e));
+}
+
+Result<std::optional<Checkpoint>> Store::latest_checkpoint() {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1"));
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<Checkpoint>{};
+  Checkpoint c;
+  CW_TRY(c.tree_size, q->column_u64(0));
+  CW_TRY(c.root, q->column_fixed<core::Hash32>(1));
+  c.note = q->column_text(2);
+  return std::optional<Checkpoint>(std::move(c));
+}
+
+}  // namespace causeway::store

@@ -1,0 +1,318 @@
+// The relay's embedded SQLite store (DESIGN.md section 4): cursors, messages and their state
+// machine, bundles and rejections by claim, the submission journal, verified headers, validator-set
+// history and the RFC 6962 audit log whose leaves commit together with the transitions they record.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "relay/core/bytes.hpp"
+#include "relay/core/journal.hpp"
+#include "relay/core/merkle_log.hpp"
+#include "relay/core/message.hpp"
+#include "relay/core/protocol.hpp"
+#include "relay/core/result.hpp"
+#include "relay/store/lock_file.hpp"
+#include "relay/store/sqlite.hpp"
+
+namespace causeway::store {
+
+namespace reason {
+// Not a Causeway store: not SQLite at all, or SQLite with another application_id.
+inline constexpr core::Reason kForeign{"store.foreign"};
+// Written by a newer Causeway (user_version above the newest migration this build knows).
+inline constexpr core::Reason kTooNew{"store.too_new"};
+// A migration failed; it was rolled back and the store stays at the previous version.
+inline constexpr core::Reason kMigrationFailed{"store.migration_failed"};
+inline constexpr core::Reason kNotFound{"store.not_found"};
+// The message state machine (DESIGN.md section 4) does not allow this transition.
+inline constexpr core::Reason kIllegalTransition{"store.illegal_transition"};
+// The message id is already stored with another claim.
+inline constexpr core::Reason kClaimConflict{"store.claim_conflict"};
+// A transition whose audit leaf needs evidence (a bundle or transaction hash) came without it.
+inline constexpr core::Reason kMissingEvidence{"store.missing_evidence"};
+// Parking (or rejecting) needs a reason code.
+inline constexpr core::Reason kMissingReason{"store.missing_reason"};
+// Two different verified headers for one chain and height: a finality violation, never stored.
+inline constexpr core::Reason kHeaderConflict{"store.header_conflict"};
+// A checkpoint whose root is not the log's root at that size (or a second root for one size).
+inline constexpr core::Reason kCheckpointMismatch{"store.checkpoint_mismatch"};
+// A stored audit leaf whose hash does not match its bytes, or a gap in the leaf indices.
+inline constexpr core::Reason kAuditMismatch{"store.audit_mismatch"};
+}  // namespace reason
+
+// PRAGMA application_id of every Causeway store: "CWAY".
+inline constexpr std::int32_t kApplicationId = 0x43574159;
+
+// One schema step. Applied in order, each in its own transaction together with its user_version.
+struct Migration {
+  std::uint32_t version = 0;  // the user_version after this migration; 1, 2, 3 ...
+  std::string_view name;
+  std::string_view sql;
+};
+// The migrations of this build; the last one's version is the schema version.
+std::span<const Migration> migrations() noexcept;
+std::uint32_t schema_version() noexcept;
+// Brings `db` from its user_version up to the last of `steps` (which must be ordered and start
+// at 1); refuses a database newer than the last step. Exposed for tests of the mechanism.
+core::Result<void> migrate(sql::Database& db, std::span<const Migration> steps);
+
+// ---- Message states (DESIGN.md section 4) ---------------------------------------------------
+
+enum class MessageState : std::uint8_t {
+  kObserved = 1,
+  kVerified = 2,
+  kVoted = 3,
+  kExecutedOk = 4,
+  kExecutedFailed = 5,
+  kTimedOut = 6,
+  kSkipped = 7,
+  kAcknowledged = 8,
+  kParked = 9,    // the relay gave up retrying; resumable where it stopped, or skippable
+  kOrphaned = 10, // its source block left the canonical chain; may be observed again
+};
+inline constexpr MessageState kAllMessageStates[] = {
+    MessageState::kObserved,   MessageState::kVerified, MessageState::kVoted,
+    MessageState::kExecutedOk, MessageState::kExecutedFailed, MessageState::kTimedOut,
+    MessageState::kSkipped,    MessageState::kAcknowledged,   MessageState::kParked,
+    MessageState::kOrphaned};
+
+std::string_view to_string(MessageState state) noexcept;
+std::optional<MessageState> message_state_from_string(std::string_view name) noexcept;
+
+// The state machine. From kParked the answer depends on where the message was parked:
+// resuming may go back to that state or on to anything legal from it, so parking never lets an
+// unverified message skip to voting.
+bool is_legal_transition(MessageState from, MessageState to,
+                         std::optional<MessageState> parked_from = std::nullopt) noexcept;
+// The audit kind a transition into `to` records; none for kObserved (nothing was decided).
+std::optional<core::AuditKind> audit_kind_for(MessageState to) noexcept;
+
+// A store-local key of a lane (srcChain, srcGateway, dstChain, dstGateway, ordered): keccak256 of
+// their concatenation. Not a protocol value; it only groups messages for lane queries.
+core::Hash32 lane_key(const core::Message& message);
+
+struct NewMessage {
+  core::Message message;  // the id is always recomputed from it, never taken on trust
+  core::Claim claim;
+};
+
+struct Transition {
+  core::MessageId id;
+  MessageState to = MessageState::kVerified;
+  // The audit leaf's detail: the bundle hash (verified), the vote transaction hash (voted), the
+  // target transaction hash (executed_*, timed_out, skipped) or the source transaction hash
+  // (acknowledged). Ignored for parked (keccak256 of `reason`) and orphaned (zero).
+  core::Hash32 evidence;
+  // The reason code of a park.
+  std::string reason;
+  // For observed and verified: the message's new claim (re-observed after a reorg). For
+  // acknowledged: the claim of the destination event the acknowledgement rests on (PROTOCOL.md
+  // section 6); it goes into the leaf only. Otherwise the stored claim is used.
+  std::optional<core::Claim> claim;
+  // When the next stage may be attempted (unix seconds); 0 means now.
+  std::uint64_t next_attempt_at = 0;
+};
+
+struct Cursor {
+  core::ChainIdentity chain;
+  std::uint64_t height = 0;
+  core::Hash32 hash;
+  friend bool operator==(const Cursor&, const Cursor&) = default;
+};
+
+// Everything one group commit writes: inserts, then transitions in order, then cursors. All of
+// it, with every audit leaf, commits together or not at all.
+struct WriteBatch {
+  std::vector<NewMessage> observed;
+  std::vector<Transition> transitions;
+  std::vector<Cursor> cursors;
+};
+
+struct StoredMessage {
+  core::MessageId id;
+  core::Hash32 lane;
+  core::Claim claim;
+  MessageState state = MessageState::kObserved;
+  std::optional<MessageState> parked_from;
+  std::uint32_t attempts = 0;
+  std::uint64_t next_attempt_at = 0;
+  std::string parked_reason;
+  core::Message message;
+  std::uint64_t created_at = 0;
+  std::uint64_t updated_at = 0;
+};
+
+struct BundleRecord {
+  core::Claim claim;
+  core::MessageId id;  // the id the bundle claims; for a rejected bundle, possibly a forgery's
+  std::string json;    // the proof bundle (schemas/proof-bundle.schema.json)
+  bool verified = false;
+};
+
+// A bundle that failed verification, keyed by its claim — never by the id it names, so a forged
+// bundle cannot block the genuine message (THREATS "no poisoning").
+struct Rejection {
+  core::Claim claim;
+  core::MessageId claimed_id;
+  std::string reason;  // a reason code such as "verify.bad_seal"
+  std::uint64_t time = 0;  // filled in by the store
+};
+
+struct VerifiedHeader {
+  core::ChainIdentity chain;
+  std::uint64_t height = 0;
+  core::Hash32 hash;
+  core::Hash32 parent_hash;
+  core::Bytes header;  // the encoded header as verified (EVM: RLP)
+  friend bool operator==(const VerifiedHeader&, const VerifiedHeader&) = default;
+};
+
+// The validator set of a chain from `from_height` until the next record.
+struct ValidatorSetRecord {
+  core::ChainIdentity chain;
+  std::uint64_t from_height = 0;
+  std::vector<core::Address> validators;
+  friend bool operator==(const ValidatorSetRecord&, const ValidatorSetRecord&) = default;
+};
+
+struct AuditEntry {
+  std::uint64_t index = 0;
+  core::AuditKind kind = core::AuditKind::kVerified;
+  core::MessageId id;
+  core::Claim claim;
+  core::Hash32 detail;
+  std::uint64_t time = 0;
+  core::Bytes leaf;  // encode_audit_leaf(...)
+  core::Hash32 leaf_hash;
+};
+
+// A signed checkpoint (PROTOCOL.md section 7): the C2SP signed note, kept verbatim.
+struct Checkpoint {
+  std::uint64_t tree_size = 0;
+  core::Hash32 root;
+  std::string note;
+};
+
+// What open() found and did.
+struct OpenReport {
+  bool created = false;            // the file was new (or empty)
+  std::uint32_t from_version = 0;  // user_version before migrations
+  std::uint32_t to_version = 0;
+  bool unclean_shutdown = false;   // the previous user did not close() it
+  bool integrity_checked = false;  // a full integrity_check ran (otherwise quick_check)
+};
+
+struct StoreOptions {
+  std::chrono::milliseconds busy_timeout{5000};
+  // Run the full integrity_check even after a clean shutdown.
+  bool full_integrity_check = false;
+  // Unix seconds for timestamps and audit leaves; injectable so tests need no wall clock.
+  std::function<std::uint64_t()> clock;
+};
+
+// Not thread-safe: the relay writes through one writer (DESIGN.md section 4). Every write is one
+// transaction with synchronous=FULL, so it is on disk when the call returns ok.
+class Store {
+ public:
+  // Takes `<path>.lock`, opens or creates the database, checks it is a Causeway store and not
+  // damaged, migrates it, and rebuilds the audit log from the stored leaf hashes.
+  static core::Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
+  // A clean shutdown: records the clean-shutdown marker, checkpoints the WAL, closes, unlocks.
+  // Destroying a Store without close() is treated as a crash at the next open (full check).
+  core::Result<void> close();
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const OpenReport& open_report() const noexcept { return report_; }
+  const std::string& path() const noexcept { return path_; }
+  // PRAGMA integrity_check and foreign_key_check, and every audit leaf's hash recomputed.
+  core::Result<void> check_integrity();
+
+  // ---- cursors
+  core::Result<void> set_cursor(const Cursor& cursor);
+  core::Result<std::optional<Cursor>> cursor(const core::ChainIdentity& chain);
+
+  // ---- messages
+  // Inserts in state observed. Returns false (and changes nothing) if the id is already stored
+  // with the same claim; a different claim is kClaimConflict.
+  core::Result<bool> insert_observed(const NewMessage& message);
+  core::Result<void> apply(const Transition& transition);
+  // Group commit: the whole batch in one transaction.
+  core::Result<void> batch(const WriteBatch& batch);
+  // One more failed attempt at the current stage; the state does not change.
+  core::Result<void> record_attempt(const core::MessageId& id, std::uint64_t next_attempt_at);
+  core::Result<std::optional<StoredMessage>> message(const core::MessageId& id);
+  // Messages in `state` whose next attempt is due by `now`, oldest first.
+  core::Result<std::vector<StoredMessage>> due_messages(MessageState state, std::uint64_t now, std::size_t limit);
+
+  // ---- bundles and rejections (by claim)
+  core::Result<void> put_bundle(const BundleRecord& bundle);
+  core::Result<std::optional<BundleRecord>> bundle(const core::Claim& claim);
+  // Records the rejection with its audit leaf; false if this claim was already rejected (no
+  // second leaf, so replaying one forgery cannot grow the log).
+  core::Result<bool> record_rejected(const Rejection& rejection);
+  core::Result<std::optional<Rejection>> rejection(const core::Claim& claim);
+
+  // ---- verified headers and validator-set history
+  // Idempotent for the same hash; another hash at a stored height is kHeaderConflict.
+  core::Result<void> put_verified_header(const VerifiedHeader& header);
+  core::Result<std::optional<VerifiedHeader>> verified_header(const core::ChainIdentity& chain, std::uint64_t height);
+  core::Result<void> put_validator_set(const ValidatorSetRecord& set);
+  // The set in force at `height`: the record with the greatest from_height <= height.
+  core::Result<std::optional<ValidatorSetRecord>> validator_set_at(const core::ChainIdentity& chain,
+                                                                   std::uint64_t height);
+
+  // ---- audit log (PROTOCOL.md section 7)
+  std::uint64_t audit_size() const noexcept { return log_.size(); }
+  core::Result<core::Hash32> audit_root(std::uint64_t size) const { return log_.root_at(size); }
+  core::Result<std::vector<core::Hash32>> inclusion_proof(std::uint64_t index, std::uint64_t size) const {
+    return log_.inclusion_proof(index, size);
+  }
+  core::Result<std::vector<core::Hash32>> consistency_proof(std::uint64_t old_size, std::uint64_t new_size) const {
+    return log_.consistency_proof(old_size, new_size);
+  }
+  core::Result<std::optional<AuditEntry>> audit_entry(std::uint64_t index);
+  // Stores a signed checkpoint after checking its root is this log's root at its size.
+  core::Result<void> add_checkpoint(const Checkpoint& checkpoint);
+  core::Result<std::optional<Checkpoint>> latest_checkpoint();
+
+  // ---- the submission journal (relay/core/journal.hpp), for the adapters
+  core::SubmissionJournal& journal() noexcept;
+
+ private:
+  class Journal;
+  // Leaf hashes written in the open transaction; they join log_ only after COMMIT succeeds.
+  using PendingLeaves = std::vector<core::Hash32>;
+
+  Store(std::string path, LockFile lock, sql::Database db, StoreOptions options);
+  core::Result<void> initialize();
+  core::Result<void> load_audit_log();
+  std::uint64_t now() const;
+  core::Result<void> ensure_open() const;
+
+  core::Result<bool> insert_observed_in_tx(const NewMessage& message, std::uint64_t time);
+  core::Result<void> apply_in_tx(const Transition& transition, std::uint64_t time, PendingLeaves& pending);
+  core::Result<void> set_cursor_in_tx(const Cursor& cursor, std::uint64_t time);
+  core::Result<void> append_leaf_in_tx(core::AuditKind kind, const core::MessageId& id, const core::Claim& claim,
+                                       const core::Hash32& detail, std::uint64_t time, PendingLeaves& pending);
+  core::Result<void> commit(sql::Transaction& tx, PendingLeaves& pending);
+
+  std::string path_;
+  LockFile lock_;
+  sql::Database db_;
+  StoreOptions options_;
+  OpenReport report_;
+  core::MerkleLog log_;
+  std::unique_ptr<Journal> journal_;
+};
+
+}  // namespace causeway::store

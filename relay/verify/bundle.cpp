@@ -1,0 +1,120 @@
+// Strict reading and writing of proof bundles (see bundle.hpp).
+#include "relay/verify/bundle.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "relay/core/message_json.hpp"
+#include "relay/verify/json_read.hpp"
+
+namespace causeway::verify {
+namespace {
+
+using json_read::field_path;
+using json_read::index_path;
+using nlohmann::json;
+
+core::Result<std::vector<core::Bytes>> read_hex_list(const json& j, const std::string& path, std::size_t max_items,
+                                                     std::size_t max_item_bytes) {
+  CW_CHECK(json_read::check_array(j, path, max_items));
+  std::vector<core::Bytes> out;
+  out.reserve(j.size());
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    CW_TRY(core::Bytes item, json_read::read_hex(j[i], index_path(path, i), max_item_bytes));
+    if (item.empty()) return json_read::bad(index_path(path, i), "empty");
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+core::Result<BundleSource> read_source(const json& j, const BundleLimits& limits) {
+  CW_CHECK(json_read::check_object(j, "source", {"chain_identity", "block_number", "block_hash", "header"}, {"segment"}));
+  BundleSource s;
+  CW_TRY(s.chain_identity, json_read::read_fixed<core::ChainIdentity>(j["chain_identity"], "source.chain_identity"));
+  CW_TRY(s.block_number, json_read::read_decimal(j["block_number"], "source.block_number"));
+  CW_TRY(s.block_hash, json_read::read_fixed<core::Hash32>(j["block_hash"], "source.block_hash"));
+  CW_TRY(s.header, json_read::read_hex(j["header"], "source.header", limits.max_header_bytes));
+  if (s.header.empty()) return json_read::bad("source.header", "empty");
+  if (j.contains("segment")) {
+    CW_TRY(s.segment, read_hex_list(j["segment"], "source.segment", limits.max_segment_headers, limits.max_header_bytes));
+  }
+  return s;
+}
+
+core::Result<EvmReceiptInclusion> read_inclusion(const json& j, const BundleLimits& limits) {
+  CW_CHECK(json_read::check_object(j, "inclusion", {"kind", "tx_index", "log_index", "receipt", "proof"}));
+  CW_TRY(const std::string kind, json_read::read_string(j["kind"], "inclusion.kind", 64));
+  if (kind != "evm_receipt_mpt") return json_read::bad("inclusion.kind", "unsupported \"" + kind + "\"");
+  EvmReceiptInclusion in;
+  CW_TRY(const std::uint64_t tx, json_read::read_uint(j["tx_index"], "inclusion.tx_index", 0xffffffffu));
+  CW_TRY(const std::uint64_t log, json_read::read_uint(j["log_index"], "inclusion.log_index", 0xffffffffu));
+  in.tx_index = static_cast<std::uint32_t>(tx);
+  in.log_index = static_cast<std::uint32_t>(log);
+  CW_TRY(in.receipt, json_read::read_hex(j["receipt"], "inclusion.receipt", limits.max_receipt_bytes));
+  if (in.receipt.empty()) return json_read::bad("inclusion.receipt", "empty");
+  CW_TRY(in.proof, read_hex_list(j["proof"], "inclusion.proof", limits.max_proof_nodes, limits.max_proof_node_bytes));
+  if (in.proof.empty()) return json_read::bad("inclusion.proof", "empty");
+  return in;
+}
+
+}  // namespace
+
+std::string_view kind_name(BundleKind kind) noexcept {
+  return kind == BundleKind::kMessage ? "message" : "execution";
+}
+
+core::Result<Bundle> bundle_from_json(const json& j, const BundleLimits& limits) {
+  CW_CHECK(json_read::check_object(j, "", {"version", "family", "kind", "claim", "message", "source", "inclusion"}));
+  CW_TRY(const std::uint64_t version, json_read::read_uint(j["version"], "version", 0xff));
+  if (version != kBundleVersion) return core::Error(reason::kBundleUnsupportedVersion, "version: " + std::to_string(version));
+  CW_TRY(const std::string family, json_read::read_string(j["family"], "family", 32));
+  if (family != "evm") return json_read::bad("family", "unsupported family \"" + family + "\" (only evm)");
+  Bundle b;
+  CW_TRY(const std::string kind, json_read::read_string(j["kind"], "kind", 32));
+  if (kind == "message") {
+    b.kind = BundleKind::kMessage;
+  } else if (kind == "execution") {
+    b.kind = BundleKind::kExecution;
+  } else {
+    return json_read::bad("kind", "expected \"message\" or \"execution\"");
+  }
+  CW_TRY(b.claim, json_read::read_fixed<core::Claim>(j["claim"], "claim"));
+  auto message = core::message_from_json(j["message"], core::MessageLimits{limits.max_payload});
+  if (!message) return std::move(message).error().with_context("message");
+  b.message = std::move(message).value();
+  CW_TRY(b.source, read_source(j["source"], limits));
+  CW_TRY(b.inclusion, read_inclusion(j["inclusion"], limits));
+  return b;
+}
+
+core::Result<Bundle> parse_bundle(std::string_view text, const BundleLimits& limits) {
+  CW_TRY(const json parsed, json_read::parse_bounded(text, limits.max_json_bytes, limits.max_depth));
+  return bundle_from_json(parsed, limits);
+}
+
+json bundle_to_json(const Bundle& b) {
+  json source{{"chain_identity", core::to_hex(b.source.chain_identity)},
+              {"block_number", std::to_string(b.source.block_number)},
+              {"block_hash", core::to_hex(b.source.block_hash)},
+              {"header", core::to_hex(b.source.header)}};
+  if (!b.source.segment.empty()) {
+    json segment = json::array();
+    for (const auto& h : b.source.segment) segment.push_back(core::to_hex(h));
+    source["segment"] = std::move(segment);
+  }
+  json proof = json::array();
+  for (const auto& node : b.inclusion.proof) proof.push_back(core::to_hex(node));
+  return json{{"version", kBundleVersion},
+              {"family", "evm"},
+              {"kind", kind_name(b.kind)},
+              {"claim", core::to_hex(b.claim)},
+              {"message", core::message_to_json(b.message)},
+              {"source", std::move(source)},
+              {"inclusion",
+               {{"kind", "evm_receipt_mpt"},
+                {"tx_index", b.inclusion.tx_index},
+                {"log_index", b.inclusion.log_index},
+                {"receipt", core::to_hex(b.inclusion.receipt)},
+                {"proof", std::move(proof)}}}};
+}
+
+}  // namespace causeway::verify

@@ -1,0 +1,255 @@
+// Strict reading and writing of trust-anchor files (see trust_anchors.hpp).
+#include "relay/verify/trust_anchors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "relay/verify/json_read.hpp"
+
+namespace causeway::verify {
+namespace {
+
+using json_read::bad;
+using json_read::field_path;
+using json_read::index_path;
+using nlohmann::json;
+
+struct ModeName {
+  ConsensusMode mode;
+  std::string_view name;
+};
+constexpr ModeName kModes[] = {
+    {ConsensusMode::kQbft, "qbft"},       {ConsensusMode::kIbft2, "ibft2"},
+    {ConsensusMode::kIbft1, "ibft1"},     {ConsensusMode::kClique, "clique"},
+    {ConsensusMode::kConfirmations, "confirmations"}, {ConsensusMode::kTrusted, "trusted"},
+};
+
+bool signed_mode(ConsensusMode mode) {
+  return mode != ConsensusMode::kConfirmations && mode != ConsensusMode::kTrusted;
+}
+bool bft_mode(ConsensusMode mode) {
+  return mode == ConsensusMode::kQbft || mode == ConsensusMode::kIbft2 || mode == ConsensusMode::kIbft1;
+}
+
+core::Result<Checkpoint> read_checkpoint(const json& j, const std::string& path) {
+  CW_CHECK(json_read::check_object(j, path, {"number", "hash"}));
+  Checkpoint out;
+  CW_TRY(out.number, json_read::read_decimal(j["number"], field_path(path, "number")));
+  CW_TRY(out.hash, json_read::read_fixed<core::Hash32>(j["hash"], field_path(path, "hash")));
+  if (out.hash.is_zero()) return core::Error(reason::kBadTrustAnchor, field_path(path, "hash") + ": zero hash");
+  return out;
+}
+
+core::Result<ValidatorSet> read_set(const json& j, const std::string& path, const TrustAnchorLimits& limits) {
+  CW_CHECK(json_read::check_object(j, path, {"from_height", "members"}));
+  ValidatorSet set;
+  CW_TRY(set.from_height, json_read::read_decimal(j["from_height"], field_path(path, "from_height")));
+  const std::string members_path = field_path(path, "members");
+  CW_CHECK(json_read::check_array(j["members"], members_path, limits.max_members));
+  for (std::size_t i = 0; i < j["members"].size(); ++i) {
+    CW_TRY(core::Address member, json_read::read_fixed<core::Address>(j["members"][i], index_path(members_path, i)));
+    set.members.push_back(member);
+  }
+  if (auto valid = validate_set(set); !valid) return std::move(valid).error().with_context(members_path);
+  return set;
+}
+
+core::Result<void> read_consensus(const json& j, const std::string& path, const TrustAnchorLimits& limits,
+                                  ChainAnchor& chain) {
+  CW_CHECK(json_read::check_object(j, path, {"mode"},
+                                   {"checkpoint", "checkpoint_vote", "validator_sets", "clique_epoch", "confirmations"}));
+  const std::string mode_path = field_path(path, "mode");
+  CW_TRY(const std::string mode, json_read::read_string(j["mode"], mode_path, 32));
+  bool known = false;
+  for (const auto& m : kModes) {
+    if (m.name == mode) {
+      chain.consensus.mode = m.mode;
+      known = true;
+    }
+  }
+  if (!known) return bad(mode_path, "unknown mode \"" + mode + "\"");
+  const ConsensusMode cm = chain.consensus.mode;
+
+  // Each mode takes exactly the fields it uses: a field another mode reads would be dead config
+  // that an operator might believe in.
+  auto refuse = [&](std::string_view field, std::string_view why) -> core::Result<void> {
+    if (j.contains(std::string(field))) return bad(field_path(path, field), why);
+    return core::ok();
+  };
+  auto require = [&](std::string_view field) -> core::Result<void> {
+    if (!j.contains(std::string(field))) {
+      return core::Error(json_read::reason::kMissingField, field_path(path, field) + " (mode " + mode + ")");
+    }
+    return core::ok();
+  };
+  if (signed_mode(cm)) {
+    CW_CHECK(require("checkpoint"));
+    CW_CHECK(require("validator_sets"));
+    CW_CHECK(refuse("confirmations", "only for mode confirmations"));
+  } else {
+    CW_CHECK(refuse("validator_sets", "a " + mode + " chain has no validators"));
+    CW_CHECK(refuse("checkpoint_vote", "only for BFT modes"));
+  }
+  if (cm == ConsensusMode::kConfirmations) {
+    CW_CHECK(require("confirmations"));
+  } else {
+    CW_CHECK(refuse("confirmations", "only for mode confirmations"));
+  }
+  if (cm != ConsensusMode::kClique) CW_CHECK(refuse("clique_epoch", "only for mode clique"));
+  if (!bft_mode(cm)) CW_CHECK(refuse("checkpoint_vote", "only for BFT modes"));
+
+  if (j.contains("checkpoint")) {
+    CW_TRY(chain.consensus.checkpoint, read_checkpoint(j["checkpoint"], field_path(path, "checkpoint")));
+    chain.checkpoint_pinned = true;
+  }
+  if (j.contains("checkpoint_vote")) {
+    const std::string vote_path = field_path(path, "checkpoint_vote");
+    const json& v = j["checkpoint_vote"];
+    CW_CHECK(json_read::check_object(v, vote_path, {"recipient", "add"}));
+    ValidatorVote vote;
+    CW_TRY(vote.recipient, json_read::read_fixed<core::Address>(v["recipient"], field_path(vote_path, "recipient")));
+    CW_TRY(vote.add, json_read::read_bool(v["add"], field_path(vote_path, "add")));
+    chain.consensus.checkpoint_vote = vote;
+  }
+  if (j.contains("validator_sets")) {
+    const std::string sets_path = field_path(path, "validator_sets");
+    CW_CHECK(json_read::check_array(j["validator_sets"], sets_path, limits.max_validator_sets));
+    if (j["validator_sets"].empty()) return core::Error(reason::kBadTrustAnchor, sets_path + ": no validator set");
+    for (std::size_t i = 0; i < j["validator_sets"].size(); ++i) {
+      CW_TRY(ValidatorSet set, read_set(j["validator_sets"][i], index_path(sets_path, i), limits));
+      chain.consensus.validator_sets.push_back(std::move(set));
+    }
+    // Order, and a set in force right after the checkpoint, as the finality layer will need them.
+    if (auto initial = initial_set(chain.consensus); !initial) return std::move(initial).error().with_context(sets_path);
+  }
+  if (j.contains("clique_epoch")) {
+    const std::string epoch_path = field_path(path, "clique_epoch");
+    CW_TRY(chain.consensus.clique_epoch, json_read::read_decimal(j["clique_epoch"], epoch_path));
+    if (chain.consensus.clique_epoch == 0) return bad(epoch_path, "must be at least 1");
+  }
+  if (j.contains("confirmations")) {
+    const std::string conf_path = field_path(path, "confirmations");
+    CW_TRY(const std::uint64_t k, json_read::read_uint(j["confirmations"], conf_path, 0xffffffffu));
+    if (k == 0) return bad(conf_path, "must be at least 1");
+    chain.consensus.confirmations = static_cast<std::uint32_t>(k);
+  }
+  return core::ok();
+}
+
+core::Result<ChainAnchor> read_chain(const json& j, const std::string& path, const TrustAnchorLimits& limits) {
+  CW_CHECK(json_read::check_object(
+      j, path, {"name", "family", "chain_id", "genesis_hash", "chain_identity", "gateway", "consensus", "limits"},
+      {"insecure"}));
+  ChainAnchor chain;
+  CW_TRY(chain.name, json_read::read_string(j["name"], field_path(path, "name"), 128));
+  CW_TRY(const std::string family, json_read::read_string(j["family"], field_path(path, "family"), 32));
+  if (family != "evm") return bad(field_path(path, "family"), "unsupported family \"" + family + "\" (only evm)");
+  chain.family = core::ChainFamily::kEvm;
+  CW_TRY(chain.chain_id, json_read::read_decimal(j["chain_id"], field_path(path, "chain_id")));
+  CW_TRY(chain.genesis_hash, json_read::read_fixed<core::Hash32>(j["genesis_hash"], field_path(path, "genesis_hash")));
+  CW_TRY(chain.chain_identity,
+         json_read::read_fixed<core::ChainIdentity>(j["chain_identity"], field_path(path, "chain_identity")));
+  CW_TRY(chain.gateway, json_read::read_fixed<core::Address>(j["gateway"], field_path(path, "gateway")));
+  if (chain.gateway.is_zero()) return bad(field_path(path, "gateway"), "zero address");
+  if (j.contains("insecure")) {
+    CW_TRY(chain.insecure, json_read::read_bool(j["insecure"], field_path(path, "insecure")));
+  }
+  CW_CHECK(read_consensus(j["consensus"], field_path(path, "consensus"), limits, chain));
+  if (chain.consensus.mode == ConsensusMode::kTrusted && !chain.insecure) {
+    return core::Error(reason::kAnchorInsecureRequired, field_path(path, "insecure") + ": mode trusted needs true");
+  }
+  const std::string limits_path = field_path(path, "limits");
+  CW_CHECK(json_read::check_object(j["limits"], limits_path, {"max_payload"}));
+  CW_TRY(chain.limits.max_payload,
+         json_read::read_uint(j["limits"]["max_payload"], field_path(limits_path, "max_payload"), limits.max_payload));
+
+  // The identity is recomputed, so a typo in any of the three fields cannot pass unnoticed.
+  const core::ChainIdentity expected =
+      core::chain_identity(core::ChainFamily::kEvm, core::evm_chain_key(chain.chain_id), chain.genesis_hash);
+  if (expected != chain.chain_identity) {
+    return core::Error(reason::kAnchorIdentityMismatch,
+                       field_path(path, "chain_identity") + ": keccak256(abi.encode(1, chain_id, genesis_hash)) is " +
+                           core::to_hex(expected));
+  }
+  return chain;
+}
+
+}  // namespace
+
+std::string_view mode_name(ConsensusMode mode) noexcept {
+  for (const auto& m : kModes) {
+    if (m.mode == mode) return m.name;
+  }
+  return "unknown";
+}
+
+const ChainAnchor* TrustAnchors::find(const core::ChainIdentity& identity) const noexcept {
+  for (const auto& chain : chains) {
+    if (chain.chain_identity == identity) return &chain;
+  }
+  return nullptr;
+}
+
+core::Result<TrustAnchors> trust_anchors_from_json(const json& j, const TrustAnchorLimits& limits) {
+  CW_CHECK(json_read::check_object(j, "", {"version", "chains"}));
+  CW_TRY(const std::uint64_t version, json_read::read_uint(j["version"], "version", 0xff));
+  if (version != kTrustAnchorsVersion) {
+    return core::Error(reason::kAnchorUnsupportedVersion, "version: " + std::to_string(version));
+  }
+  CW_CHECK(json_read::check_array(j["chains"], "chains", limits.max_chains));
+  TrustAnchors out;
+  for (std::size_t i = 0; i < j["chains"].size(); ++i) {
+    const std::string path = index_path("chains", i);
+    CW_TRY(ChainAnchor chain, read_chain(j["chains"][i], path, limits));
+    for (const auto& other : out.chains) {
+      if (other.name == chain.name || other.chain_identity == chain.chain_identity) {
+        return core::Error(reason::kAnchorDuplicateChain, path + ": same name or chain identity as \"" + other.name + "\"");
+      }
+    }
+    out.chains.push_back(std::move(chain));
+  }
+  return out;
+}
+
+core::Result<TrustAnchors> parse_trust_anchors(std::string_view text, const TrustAnchorLimits& limits) {
+  CW_TRY(const json parsed, json_read::parse_bounded(text, limits.max_json_bytes, limits.max_depth));
+  return trust_anchors_from_json(parsed, limits);
+}
+
+json trust_anchors_to_json(const TrustAnchors& anchors) {
+  json chains = json::array();
+  for (const auto& c : anchors.chains) {
+    json consensus{{"mode", mode_name(c.consensus.mode)}};
+    if (c.checkpoint_pinned) {
+      consensus["checkpoint"] = {{"number", std::to_string(c.consensus.checkpoint.number)},
+                                 {"hash", core::to_hex(c.consensus.checkpoint.hash)}};
+    }
+    if (c.consensus.checkpoint_vote) {
+      consensus["checkpoint_vote"] = {{"recipient", core::to_hex(c.consensus.checkpoint_vote->recipient)},
+                                      {"add", c.consensus.checkpoint_vote->add}};
+    }
+    if (signed_mode(c.consensus.mode)) {
+      json sets = json::array();
+      for (const auto& set : c.consensus.validator_sets) {
+        json members = json::array();
+        for (const auto& m : set.members) members.push_back(core::to_hex(m));
+        sets.push_back({{"from_height", std::to_string(set.from_height)}, {"members", std::move(members)}});
+      }
+      consensus["validator_sets"] = std::move(sets);
+    }
+    if (c.consensus.mode == ConsensusMode::kClique) consensus["clique_epoch"] = std::to_string(c.consensus.clique_epoch);
+    if (c.consensus.mode == ConsensusMode::kConfirmations) consensus["confirmations"] = c.consensus.confirmations;
+    json entry{{"name", c.name},
+               {"family", "evm"},
+               {"chain_id", std::to_string(c.chain_id)},
+               {"genesis_hash", core::to_hex(c.genesis_hash)},
+               {"chain_identity", core::to_hex(c.chain_identity)},
+               {"gateway", core::to_hex(c.gateway)},
+               {"consensus", std::move(consensus)},
+               {"limits", {{"max_payload", c.limits.max_payload}}}};
+    if (c.insecure) entry["insecure"] = true;
+    chains.push_back(std::move(entry));
+  }
+  return json{{"version", kTrustAnchorsVersion}, {"chains", std::move(chains)}};
+}
+
+}  // namespace causeway::verify

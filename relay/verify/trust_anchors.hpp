@@ -1,0 +1,74 @@
+// Trust anchors (schemas/trust-anchors.schema.json): what the verifier itself believes about each
+// source chain — identity, gateway, consensus checkpoint and validator sets, message bounds. Read
+// strictly from the operator's or auditor's own file, never from a bundle (THREATS 5).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "relay/core/bytes.hpp"
+#include "relay/core/message.hpp"
+#include "relay/core/protocol.hpp"
+#include "relay/core/result.hpp"
+#include "relay/verify/consensus.hpp"
+
+namespace causeway::verify {
+
+namespace reason {
+// chain_identity is not keccak256(abi.encode(1, chainId, genesisHash)) of the entry's own fields.
+inline constexpr core::Reason kAnchorIdentityMismatch{"anchors.identity_mismatch"};
+// Mode `trusted` without "insecure": true on the chain entry.
+inline constexpr core::Reason kAnchorInsecureRequired{"anchors.insecure_required"};
+// Two entries with one name or one chain identity.
+inline constexpr core::Reason kAnchorDuplicateChain{"anchors.duplicate_chain"};
+inline constexpr core::Reason kAnchorUnsupportedVersion{"anchors.unsupported_version"};
+}  // namespace reason
+
+inline constexpr std::uint32_t kTrustAnchorsVersion = 1;
+
+struct ChainAnchor {
+  std::string name;
+  core::ChainFamily family = core::ChainFamily::kEvm;
+  std::uint64_t chain_id = 0;
+  core::Hash32 genesis_hash;
+  core::ChainIdentity chain_identity;  // checked against the three fields above at load
+  core::Address gateway;
+  EvmConsensusParams consensus;
+  // confirmations / trusted may omit the checkpoint: the canonical hash vouches for each header.
+  bool checkpoint_pinned = false;
+  core::MessageLimits limits;
+  bool insecure = false;
+};
+
+struct TrustAnchors {
+  std::vector<ChainAnchor> chains;
+  // The entry for `identity`, or nullptr.
+  const ChainAnchor* find(const core::ChainIdentity& identity) const noexcept;
+};
+
+// Bounds checked while reading (THREATS 24).
+struct TrustAnchorLimits {
+  std::size_t max_json_bytes = 4u << 20;
+  std::size_t max_depth = 16;
+  std::size_t max_chains = 256;
+  std::size_t max_validator_sets = 1024;
+  std::size_t max_members = 1024;
+  std::size_t max_payload = 1u << 20;  // the largest max_payload an entry may set
+};
+
+// Strict: unknown fields refused, each error naming its JSON path ("chains[0].gateway: bad hex"),
+// per-mode fields required or refused, sets validated, identity recomputed.
+core::Result<TrustAnchors> trust_anchors_from_json(const nlohmann::json& json, const TrustAnchorLimits& limits = {});
+// Size and nesting are bounded before parsing.
+core::Result<TrustAnchors> parse_trust_anchors(std::string_view text, const TrustAnchorLimits& limits = {});
+
+nlohmann::json trust_anchors_to_json(const TrustAnchors& anchors);
+
+std::string_view mode_name(ConsensusMode mode) noexcept;
+
+}  // namespace causeway::verify

@@ -1,0 +1,477 @@
+// The verdict tree over one bundle (see verify.hpp). Every check runs on what the verifier
+// recomputed itself; bundle fields that restate a result (block hash, claim, message) are only
+// compared with it.
+#include "relay/verify/verify.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "relay/verify/bft.hpp"
+#include "relay/verify/evm_finality.hpp"
+
+namespace causeway::verify {
+namespace {
+
+Check ok_check(std::string_view name, std::string detail) {
+  return Check{std::string(name), CheckStatus::kOk, core::Reason{""}, std::move(detail), {}};
+}
+Check failed_check(std::string_view name, const core::Error& error) {
+  return Check{std::string(name), CheckStatus::kFailed, error.reason(), error.detail(), {}};
+}
+Check skipped_check(std::string_view name, std::string why) {
+  return Check{std::string(name), CheckStatus::kSkipped, core::Reason{""}, std::move(why), {}};
+}
+
+std::optional<BftEngine> bft_engine(ConsensusMode mode) {
+  switch (mode) {
+    case ConsensusMode::kQbft: return BftEngine::kQbft;
+    case ConsensusMode::kIbft2: return BftEngine::kIbft2;
+    case ConsensusMode::kIbft1: return BftEngine::kIbft1;
+    default: return std::nullopt;
+  }
+}
+
+bool signed_mode(ConsensusMode mode) {
+  return mode != ConsensusMode::kConfirmations && mode != ConsensusMode::kTrusted;
+}
+
+// The block hash by the chain's rule: filtered for BFT (PROOF_FORMATS A.6), keccak of the RLP else.
+core::Result<core::Hash32> block_hash_of(ConsensusMode mode, core::ByteView rlp) {
+  if (auto engine = bft_engine(mode)) return bft_header_hash(*engine, rlp);
+  CW_TRY(const EvmHeader header, decode_evm_header(rlp));
+  return plain_hash(header);
+}
+
+// checkpoint+1 ... target ... descendants, with the target's own bytes at its position.
+core::Result<std::vector<core::ByteView>> merged_segment(const Bundle& b, const Checkpoint& checkpoint) {
+  const std::uint64_t number = b.source.block_number;
+  if (number <= checkpoint.number) {
+    return core::Error(reason::kTargetNotInSegment, "block " + std::to_string(number) + " is not above checkpoint " +
+                                                        std::to_string(checkpoint.number));
+  }
+  const std::uint64_t before = number - checkpoint.number - 1;
+  if (before > b.source.segment.size()) {
+    return core::Error(reason::kTargetNotInSegment, "the segment holds " + std::to_string(b.source.segment.size()) +
+                                                        " headers, " + std::to_string(before) +
+                                                        " are needed between the checkpoint and the block");
+  }
+  std::vector<core::ByteView> out;
+  out.reserve(b.source.segment.size() + 1);
+  for (std::size_t i = 0; i < before; ++i) out.emplace_back(b.source.segment[i]);
+  out.emplace_back(b.source.header);
+  for (std::size_t i = before; i < b.source.segment.size(); ++i) out.emplace_back(b.source.segment[i]);
+  return out;
+}
+
+// Every header builds on the one before it, the first on the pinned checkpoint (THREATS 21).
+core::Result<std::size_t> check_ancestry(ConsensusMode mode, const Checkpoint& checkpoint,
+                                         std::span<const core::ByteView> headers) {
+  core::Hash32 parent = checkpoint.hash;
+  std::uint64_t expected = checkpoint.number + 1;
+  for (const core::ByteView rlp : headers) {
+    const std::string where = "block " + std::to_string(expected);
+    auto header = decode_evm_header(rlp);
+    if (!header) return std::move(header).error().with_context(where);
+    if (header->number != expected) {
+      return core::Error(reason::kUnexpectedNumber, where + ": got " + std::to_string(header->number));
+    }
+    if (to_hash32(header->parent_hash) != parent) {
+      return core::Error(expected == checkpoint.number + 1 ? reason::kCheckpointMismatch : reason::kParentMismatch,
+                         where + ": parent " + core::to_hex(header->parent_hash) + ", expected " + core::to_hex(parent));
+    }
+    auto hash = block_hash_of(mode, rlp);
+    if (!hash) return std::move(hash).error().with_context(where);
+    parent = *hash;
+    ++expected;
+  }
+  return headers.size();
+}
+
+bool any_status(const Verdict& v, CheckStatus status) {
+  for (const auto& c : v.root.children) {
+    if (c.status == status) return true;
+  }
+  return false;
+}
+
+Outcome outcome_of(const Verdict& v) {
+  for (const auto& c : v.root.children) {
+    if (c.status != CheckStatus::kFailed) continue;
+    // Nothing the verifier could judge: not an invalid bundle but one it cannot use.
+    if (c.reason == reason::kUnknownChain || c.reason == reason::kBadTrustAnchor) return Outcome::kUnusableInput;
+    return Outcome::kInvalid;
+  }
+  return any_status(v, CheckStatus::kUnverifiable) ? Outcome::kFinalityUnverifiable : Outcome::kValid;
+}
+
+}  // namespace
+
+std::optional<core::Hash32> CanonicalHashMap::canonical_hash(const core::ChainIdentity& chain,
+                                                             std::uint64_t number) const {
+  const auto it = hashes_.find({chain, number});
+  if (it == hashes_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::uint64_t> CanonicalHashMap::head(const core::ChainIdentity& chain) const {
+  const auto it = heads_.find(chain);
+  if (it == heads_.end()) return std::nullopt;
+  return it->second;
+}
+
+const Check* Verdict::first_problem() const noexcept {
+  for (const auto& c : root.children) {
+    if (c.status == CheckStatus::kFailed) return &c;
+  }
+  for (const auto& c : root.children) {
+    if (c.status == CheckStatus::kUnverifiable) return &c;
+  }
+  return nullptr;
+}
+
+const Check* Verdict::find(std::string_view name) const noexcept {
+  for (const auto& c : root.children) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const CanonicalHashSource& canonical) {
+  Verdict v;
+  v.kind = b.kind;
+  v.root.name = "bundle";
+  auto& checks = v.root.children;
+  // Appends the checks that could not run because `after` did not pass.
+  auto skip_rest = [&](std::string_view after) {
+    const std::string_view all[] = {check::kIdentity, check::kHeader, check::kFinality, check::kAncestry,
+                                    check::kInclusion, check::kEvent, check::kMessageId, check::kClaim};
+    for (std::size_t i = checks.size(); i < std::size(all); ++i) {
+      checks.push_back(skipped_check(all[i], "not run: " + std::string(after) + " did not pass"));
+    }
+  };
+  auto finish = [&]() -> Verdict {
+    v.root.status = CheckStatus::kOk;
+    if (any_status(v, CheckStatus::kUnverifiable)) v.root.status = CheckStatus::kUnverifiable;
+    if (any_status(v, CheckStatus::kFailed)) v.root.status = CheckStatus::kFailed;
+    v.outcome = outcome_of(v);
+    if (const Check* problem = v.first_problem()) {
+      v.root.reason = problem->reason;
+      v.root.detail = problem->name;
+    }
+    return std::move(v);
+  };
+
+  // ---- identity: the verifier's own anchor for the chain, and the message names that chain.
+  const core::ChainIdentity& identity = b.source.chain_identity;
+  const ChainAnchor* chain = anchors.find(identity);
+  if (chain == nullptr) {
+    checks.push_back(failed_check(check::kIdentity, core::Error(reason::kUnknownChain, core::to_hex(identity))));
+    skip_rest(check::kIdentity);
+    return finish();
+  }
+  const core::Word32 gateway_word = core::address_word(chain->gateway);
+  {
+    const bool is_message = b.kind == BundleKind::kMessage;
+    const core::ChainIdentity& named = is_message ? b.message.src_chain : b.message.dst_chain;
+    if (named != identity) {
+      checks.push_back(failed_check(
+          check::kIdentity, core::Error(reason::kChainMismatch, std::string(is_message ? "srcChain " : "dstChain ") +
+                                                                    core::to_hex(named) + " is not the bundle's chain " +
+                                                                    core::to_hex(identity))));
+      skip_rest(check::kIdentity);
+      return finish();
+    }
+    const core::Word32& named_gateway = is_message ? b.message.src_gateway : b.message.dst_gateway;
+    if (named_gateway != gateway_word) {
+      checks.push_back(failed_check(
+          check::kIdentity, core::Error(reason::kGatewayMismatch, std::string(is_message ? "srcGateway " : "dstGateway ") +
+                                                                      core::to_hex(named_gateway) + ", configured " +
+                                                                      core::to_hex(chain->gateway))));
+      skip_rest(check::kIdentity);
+      return finish();
+    }
+    std::string detail = "chain \"" + chain->name + "\", mode " + std::string(mode_name(chain->consensus.mode));
+    if (chain->insecure) detail += " (INSECURE anchor)";
+    checks.push_back(ok_check(check::kIdentity, std::move(detail)));
+  }
+  const ConsensusMode mode = chain->consensus.mode;
+
+  // ---- header: decodes, and hashes (by the chain's rule) to what the bundle says.
+  auto decoded = decode_evm_header(b.source.header);
+  if (!decoded) {
+    checks.push_back(failed_check(check::kHeader, decoded.error()));
+    skip_rest(check::kHeader);
+    return finish();
+  }
+  const EvmHeader& header = *decoded;
+  {
+    auto hash = block_hash_of(mode, b.source.header);
+    if (!hash) {
+      checks.push_back(failed_check(check::kHeader, hash.error()));
+      skip_rest(check::kHeader);
+      return finish();
+    }
+    if (*hash != b.source.block_hash) {
+      checks.push_back(failed_check(check::kHeader, core::Error(reason::kBlockHashMismatch,
+                                                                "header hashes to " + core::to_hex(*hash) +
+                                                                    ", bundle says " + core::to_hex(b.source.block_hash))));
+      skip_rest(check::kHeader);
+      return finish();
+    }
+    if (header.number != b.source.block_number) {
+      checks.push_back(failed_check(check::kHeader, core::Error(reason::kBlockNumberMismatch,
+                                                                "header number " + std::to_string(header.number) +
+                                                                    ", bundle says " +
+                                                                    std::to_string(b.source.block_number))));
+      skip_rest(check::kHeader);
+      return finish();
+    }
+    checks.push_back(ok_check(check::kHeader, "block " + std::to_string(header.number) + " " + core::to_hex(*hash)));
+  }
+
+  // ---- finality, per mode. Inclusion then hangs from the header this step returns.
+  std::optional<FinalizedHeader> finalized;
+  bool finality_unverifiable = false;
+  const bool pinned = signed_mode(mode) || chain->checkpoint_pinned;
+  auto merged = pinned ? merged_segment(b, chain->consensus.checkpoint)
+                       : core::Result<std::vector<core::ByteView>>(std::vector<core::ByteView>{});
+  if (signed_mode(mode)) {
+    if (!merged) {
+      checks.push_back(failed_check(check::kFinality, merged.error()));
+    } else if (auto f = verify_evm_finality(chain->consensus, *merged, header.number); !f) {
+      checks.push_back(failed_check(check::kFinality, f.error()));
+    } else {
+      finalized = std::move(f).value();
+      checks.push_back(ok_check(check::kFinality, std::string(mode_name(mode)) + ": final over " +
+                                                      std::to_string(merged->size()) + " headers from checkpoint " +
+                                                      std::to_string(chain->consensus.checkpoint.number)));
+    }
+  } else if (auto hash = canonical.canonical_hash(identity, header.number); !hash) {
+    finality_unverifiable = true;
+    checks.push_back(Check{std::string(check::kFinality), CheckStatus::kUnverifiable, reason::kNeedsCanonicalHash,
+                           std::string(mode_name(mode)) + " headers are unsigned; no canonical hash for block " +
+                               std::to_string(header.number),
+                           {}});
+  } else if (auto f = verify_against_canonical(b.source.header, *hash); !f) {
+    checks.push_back(failed_check(check::kFinality, f.error()));
+  } else {
+    const auto head = canonical.head(identity);
+    const std::uint64_t k = chain->consensus.confirmations;
+    if (mode == ConsensusMode::kConfirmations && head && (*head < header.number || *head - header.number < k)) {
+      checks.push_back(failed_check(
+          check::kFinality, core::Error(reason::kHeaderNotFinal, "head " + std::to_string(*head) + " is fewer than " +
+                                                                     std::to_string(k) + " blocks past block " +
+                                                                     std::to_string(header.number))));
+    } else {
+      finalized = std::move(f).value();
+      std::string detail = "canonical hash matches";
+      if (mode == ConsensusMode::kTrusted) detail += " (INSECURE: trusted mode, development only)";
+      if (mode == ConsensusMode::kConfirmations && !head) detail += " (depth vouched for by the hash source)";
+      checks.push_back(ok_check(check::kFinality, std::move(detail)));
+    }
+  }
+
+  // ---- ancestry: the headers link back to the pinned checkpoint.
+  const bool unsigned_without_segment = !signed_mode(mode) && b.source.segment.empty();
+  if (unsigned_without_segment && !(pinned && header.number == chain->consensus.checkpoint.number + 1)) {
+    checks.push_back(skipped_check(check::kAncestry, "no segment; the canonical hash vouches for the header"));
+  } else if (!pinned) {
+    checks.push_back(failed_check(check::kAncestry, core::Error(reason::kUnexpectedSegment,
+                                                                "the anchors pin no checkpoint to link it to")));
+  } else if (!merged) {
+    checks.push_back(failed_check(check::kAncestry, merged.error()));
+  } else if (auto linked = check_ancestry(mode, chain->consensus.checkpoint, *merged); !linked) {
+    checks.push_back(failed_check(check::kAncestry, linked.error()));
+  } else {
+    checks.push_back(ok_check(check::kAncestry, std::to_string(*linked) + " headers link to checkpoint " +
+                                                    std::to_string(chain->consensus.checkpoint.number)));
+  }
+
+  if (!finalized && !finality_unverifiable) {
+    skip_rest(check::kFinality);
+    return finish();
+  }
+  if (checks.back().status == CheckStatus::kFailed) {
+    skip_rest(check::kAncestry);
+    return finish();
+  }
+  // Unverifiable finality: inclusion is still judged, against the receiptsRoot of the hashed
+  // header bytes (never any other bundle field, THREATS 15), so exit code 3 means "all but finality".
+  if (!finalized) {
+    finalized = FinalizedHeader{b.source.block_hash, header.number, to_hash32(header.state_root),
+                                to_hash32(header.receipts_root), {}, {}};
+  }
+  const FinalizedHeader& fh = *finalized;
+
+  // ---- inclusion: the receipt is in the block, its transaction succeeded, the log exists.
+  const ReceiptProofInput input{b.inclusion.tx_index, b.inclusion.log_index, b.inclusion.receipt, b.inclusion.proof};
+  auto proven = prove_log(fh, input);
+  if (!proven) {
+    checks.push_back(failed_check(check::kInclusion, proven.error()));
+    skip_rest(check::kInclusion);
+    return finish();
+  }
+  checks.push_back(ok_check(check::kInclusion, "receipt of tx " + std::to_string(b.inclusion.tx_index) + " (type " +
+                                                   std::to_string(proven->receipt.type) + ", " +
+                                                   std::to_string(proven->receipt.logs.size()) + " logs), log " +
+                                                   std::to_string(b.inclusion.log_index) + " in the receipt"));
+
+  // ---- event semantics, message id, claim.
+  if (b.kind == BundleKind::kMessage) {
+    auto sent = read_message_sent(*proven, fh, chain->gateway, chain->limits);
+    if (!sent && sent.error().reason() == reason::kMessageIdMismatch) {
+      checks.push_back(ok_check(check::kEvent, "MessageSent from the gateway"));
+      checks.push_back(failed_check(check::kMessageId, sent.error()));
+      skip_rest(check::kMessageId);
+      return finish();
+    }
+    if (!sent) {
+      checks.push_back(failed_check(check::kEvent, sent.error()));
+      skip_rest(check::kEvent);
+      return finish();
+    }
+    // A genuine gateway always names itself and its chain; anything else is not its event.
+    if (sent->message.src_chain != identity || sent->message.src_gateway != gateway_word) {
+      checks.push_back(failed_check(check::kEvent, core::Error(reason::kChainMismatch,
+                                                               "the event's message names another source")));
+      skip_rest(check::kEvent);
+      return finish();
+    }
+    if (!(sent->message == b.message)) {
+      checks.push_back(failed_check(check::kEvent, core::Error(reason::kBundleMessageMismatch,
+                                                               "the bundle's message differs from the event's")));
+      skip_rest(check::kEvent);
+      return finish();
+    }
+    checks.push_back(ok_check(check::kEvent, "MessageSent from the gateway, sequence " +
+                                                 std::to_string(sent->message.sequence.value)));
+    checks.push_back(ok_check(check::kMessageId, core::to_hex(sent->id)));
+    v.id = sent->id;
+    if (sent->claim != b.claim) {
+      checks.push_back(failed_check(check::kClaim, core::Error(reason::kClaimMismatch, "recomputed " +
+                                                                                            core::to_hex(sent->claim) +
+                                                                                            ", bundle says " +
+                                                                                            core::to_hex(b.claim))));
+      return finish();
+    }
+    v.claim = sent->claim;
+    checks.push_back(ok_check(check::kClaim, core::to_hex(sent->claim)));
+    return finish();
+  }
+
+  auto executed = read_message_executed(*proven, fh, chain->gateway);
+  if (!executed) {
+    checks.push_back(failed_check(check::kEvent, executed.error()));
+    skip_rest(check::kEvent);
+    return finish();
+  }
+  if (executed->src_chain != b.message.src_chain || executed->sequence != b.message.sequence) {
+    checks.push_back(failed_check(check::kEvent, core::Error(reason::kTopicMismatch,
+                                                             "srcChain or sequence topic differs from the message")));
+    skip_rest(check::kEvent);
+    return finish();
+  }
+  checks.push_back(ok_check(check::kEvent, "MessageExecuted from the gateway, status " +
+                                               std::to_string(static_cast<int>(executed->outcome.status))));
+  const core::MessageId id = core::message_id(b.message);
+  if (id != executed->id) {
+    checks.push_back(failed_check(check::kMessageId, core::Error(reason::kMessageIdMismatch,
+                                                                 "event id " + core::to_hex(executed->id) +
+                                                                     ", message hashes to " + core::to_hex(id))));
+    skip_rest(check::kMessageId);
+    return finish();
+  }
+  checks.push_back(ok_check(check::kMessageId, core::to_hex(id)));
+  v.id = id;
+  v.execution = executed->outcome;
+  if (executed->claim != b.claim) {
+    checks.push_back(failed_check(check::kClaim, core::Error(reason::kClaimMismatch, "recomputed " +
+                                                                                          core::to_hex(executed->claim) +
+                                                                                          ", bundle says " +
+                                                                                          core::to_hex(b.claim))));
+    return finish();
+  }
+  v.claim = executed->claim;
+  checks.push_back(ok_check(check::kClaim, core::to_hex(executed->claim)));
+  return finish();
+}
+
+Verdict unusable_input(const core::Error& error) {
+  Verdict v;
+  v.outcome = Outcome::kUnusableInput;
+  v.root = Check{"bundle", CheckStatus::kFailed, error.reason(), error.detail(), {}};
+  return v;
+}
+
+int exit_code(Outcome outcome) noexcept {
+  switch (outcome) {
+    case Outcome::kValid: return 0;
+    case Outcome::kInvalid: return 1;
+    case Outcome::kUnusableInput: return 2;
+    case Outcome::kFinalityUnverifiable: return 3;
+  }
+  return 1;
+}
+
+Outcome worst(Outcome a, Outcome b) noexcept {
+  auto rank = [](Outcome o) {
+    switch (o) {
+      case Outcome::kInvalid: return 3;
+      case Outcome::kUnusableInput: return 2;
+      case Outcome::kFinalityUnverifiable: return 1;
+      case Outcome::kValid: return 0;
+    }
+    return 3;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
+std::string_view outcome_name(Outcome outcome) noexcept {
+  switch (outcome) {
+    case Outcome::kValid: return "valid";
+    case Outcome::kInvalid: return "invalid";
+    case Outcome::kUnusableInput: return "unusable_input";
+    case Outcome::kFinalityUnverifiable: return "finality_unverifiable";
+  }
+  return "invalid";
+}
+
+std::string_view status_name(CheckStatus status) noexcept {
+  switch (status) {
+    case CheckStatus::kOk: return "ok";
+    case CheckStatus::kFailed: return "failed";
+    case CheckStatus::kSkipped: return "skipped";
+    case CheckStatus::kUnverifiable: return "unverifiable";
+  }
+  return "failed";
+}
+
+namespace {
+nlohmann::json check_to_json(const Check& c) {
+  nlohmann::json out{{"name", c.name},
+                     {"status", status_name(c.status)},
+                     {"reason", c.reason.name.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.reason.name)},
+                     {"detail", c.detail}};
+  if (!c.children.empty()) {
+    nlohmann::json children = nlohmann::json::array();
+    for (const auto& child : c.children) children.push_back(check_to_json(child));
+    out["checks"] = std::move(children);
+  }
+  return out;
+}
+}  // namespace
+
+nlohmann::json verdict_to_json(const Verdict& v) {
+  nlohmann::json out{{"outcome", outcome_name(v.outcome)},
+                     {"exit_code", exit_code(v.outcome)},
+                     {"kind", kind_name(v.kind)},
+                     {"verdict", check_to_json(v.root)}};
+  out["id"] = v.id ? nlohmann::json(core::to_hex(*v.id)) : nlohmann::json(nullptr);
+  out["claim"] = v.claim ? nlohmann::json(core::to_hex(*v.claim)) : nlohmann::json(nullptr);
+  if (v.execution) {
+    out["execution"] = {{"status", static_cast<int>(v.execution->status)},
+                        {"delivery_claim", core::to_hex(v.execution->claim)}};
+  }
+  return out;
+}
+
+}  // namespace causeway::verify

@@ -1,0 +1,282 @@
+// Opening a store: migrations, application id and version checks, corruption detection, the
+// clean-shutdown marker and the lock file (relay/store/store.cpp, lock_file.cpp).
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "relay/store/sqlite.hpp"
+#include "relay/store/store.hpp"
+#include "tests/unit/store/store_fixtures.hpp"
+
+using namespace causeway;
+using causeway::test::TempDir;
+using causeway::test::test_options;
+
+namespace {
+
+std::int64_t pragma_of(const std::string& path, const std::string& pragma) {
+  auto db = store::sql::Database::open(path);
+  REQUIRE(db.ok());
+  auto value = db->query_int("PRAGMA " + pragma);
+  REQUIRE(value.ok());
+  return *value;
+}
+
+void exec_raw(const std::string& path, const std::string& sql) {
+  auto db = store::sql::Database::open(path);
+  REQUIRE(db.ok());
+  auto done = db->exec(sql);
+  INFO((done.ok() ? std::string() : done.error().message()));
+  REQUIRE(done.ok());
+}
+
+// Creates a store with a little data in it and closes it cleanly.
+void make_store(const std::string& path) {
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE(opened.ok());
+  auto& s = **opened;
+  for (std::uint64_t i = 1; i <= 20; ++i) REQUIRE(s.insert_observed(test::new_message(i)).ok());
+  REQUIRE(s.close().ok());
+}
+
+void overwrite(const std::string& path, std::uint64_t offset, std::size_t count, char byte) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(file.good());
+  file.seekp(static_cast<std::streamoff>(offset));
+  const std::string junk(count, byte);
+  file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  REQUIRE(file.good());
+}
+
+}  // namespace
+
+TEST_CASE("store migrates an empty file to the current schema and reopens it", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  {
+    auto opened = store::Store::open(path, test_options());
+    REQUIRE(opened.ok());
+    const auto& report = (*opened)->open_report();
+    CHECK(report.created);
+    CHECK(report.from_version == 0);
+    CHECK(report.to_version == store::schema_version());
+    CHECK_FALSE(report.unclean_shutdown);
+    CHECK_FALSE(report.integrity_checked);
+    REQUIRE((*opened)->close().ok());
+  }
+  CHECK(pragma_of(path, "application_id") == store::kApplicationId);
+  CHECK(pragma_of(path, "user_version") == store::schema_version());
+
+  auto again = store::Store::open(path, test_options());
+  REQUIRE(again.ok());
+  const auto& report = (*again)->open_report();
+  CHECK_FALSE(report.created);
+  CHECK(report.from_version == store::schema_version());
+  CHECK_FALSE(report.unclean_shutdown);
+  CHECK_FALSE(report.integrity_checked);  // a clean close needs only quick_check
+  REQUIRE((*again)->close().ok());
+}
+
+TEST_CASE("store opens in WAL mode with synchronous FULL and foreign keys on", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE(opened.ok());
+  auto db = store::sql::Database::open(path);
+  REQUIRE(db.ok());
+  CHECK(*db->query_text("PRAGMA journal_mode") == "wal");  // persistent in the file
+  REQUIRE((*opened)->close().ok());
+}
+
+TEST_CASE("store refuses a database written by a newer schema version", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  make_store(path);
+  exec_raw(path, "PRAGMA user_version = " + std::to_string(store::schema_version() + 1));
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().reason() == store::reason::kTooNew);
+  CHECK_THAT(opened.error().message(), Catch::Contains(path));
+  // Refused before anything was written: the version is still the newer one.
+  CHECK(pragma_of(path, "user_version") == store::schema_version() + 1);
+}
+
+TEST_CASE("store refuses a SQLite database of another application", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("other.db");
+  exec_raw(path, "PRAGMA application_id = 1234; CREATE TABLE wallet (k TEXT);");
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().reason() == store::reason::kForeign);
+  CHECK_THAT(opened.error().message(), Catch::Contains(path) && Catch::Contains("0x000004d2"));
+
+  SECTION("also without an application id, if it holds someone's tables") {
+    const auto plain = dir.file("plain.db");
+    exec_raw(plain, "CREATE TABLE notes (k TEXT);");
+    auto refused = store::Store::open(plain, test_options());
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().reason() == store::reason::kForeign);
+  }
+}
+
+TEST_CASE("store refuses a file that is not a SQLite database", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("notes.txt");
+  std::ofstream(path) << "these are my notes, not a database\n";
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().reason() == store::reason::kForeign);
+  CHECK_THAT(opened.error().message(), Catch::Contains(path) && Catch::Contains("not a SQLite database"));
+  std::ifstream check(path);
+  std::string line;
+  std::getline(check, line);
+  CHECK(line == "these are my notes, not a database");  // untouched
+}
+
+TEST_CASE("store refuses a database with a corrupted page", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  make_store(path);
+  const auto page_size = static_cast<std::uint64_t>(pragma_of(path, "page_size"));
+  std::int64_t root = 0;
+  {
+    auto db = store::sql::Database::open(path);
+    REQUIRE(db.ok());
+    auto value = db->query_int("SELECT rootpage FROM sqlite_schema WHERE name = 'messages'");
+    REQUIRE(value.ok());
+    root = *value;
+  }
+  REQUIRE(root > 1);
+  overwrite(path, (static_cast<std::uint64_t>(root) - 1) * page_size, 64, '\xff');  // a b-tree page header
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().reason() == store::reason::kCorrupt);
+  CHECK_THAT(opened.error().message(), Catch::Contains(path));
+}
+
+TEST_CASE("store refuses a truncated database", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  make_store(path);
+  const auto size = std::filesystem::file_size(path);
+  const auto page_size = static_cast<std::uintmax_t>(pragma_of(path, "page_size"));
+  REQUIRE(size > 4 * page_size);
+  std::filesystem::resize_file(path, 3 * page_size);
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().reason() == store::reason::kCorrupt);
+}
+
+TEST_CASE("store runs the full integrity check after an unclean shutdown", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  {
+    auto opened = store::Store::open(path, test_options());
+    REQUIRE(opened.ok());
+    REQUIRE((*opened)->insert_observed(test::new_message(1)).ok());
+    // Destroyed without close(): what a crash looks like to the next open.
+  }
+  {
+    auto opened = store::Store::open(path, test_options());
+    REQUIRE(opened.ok());
+    CHECK((*opened)->open_report().unclean_shutdown);
+    CHECK((*opened)->open_report().integrity_checked);
+    auto m = (*opened)->message(core::message_id(test::test_message(1)));
+    REQUIRE(m.ok());
+    CHECK(m->has_value());
+    REQUIRE((*opened)->close().ok());
+  }
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE(opened.ok());
+  CHECK_FALSE((*opened)->open_report().unclean_shutdown);
+  CHECK_FALSE((*opened)->open_report().integrity_checked);
+  REQUIRE((*opened)->check_integrity().ok());  // on demand
+  REQUIRE((*opened)->close().ok());
+
+  SECTION("or whenever asked to") {
+    auto options = test_options();
+    options.full_integrity_check = true;
+    auto checked = store::Store::open(path, options);
+    REQUIRE(checked.ok());
+    CHECK((*checked)->open_report().integrity_checked);
+    CHECK_FALSE((*checked)->open_report().unclean_shutdown);
+  }
+}
+
+TEST_CASE("store calls after close fail with store.closed", "[unit]") {
+  TempDir dir;
+  auto opened = store::Store::open(dir.file("relay.db"), test_options());
+  REQUIRE(opened.ok());
+  REQUIRE((*opened)->close().ok());
+  auto inserted = (*opened)->insert_observed(test::new_message(1));
+  REQUIRE_FALSE(inserted.ok());
+  CHECK(inserted.error().reason() == store::reason::kClosed);
+  CHECK((*opened)->close().error().reason() == store::reason::kClosed);
+}
+
+TEST_CASE("a second open of one store in the same process fails with store.locked", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  auto first = store::Store::open(path, test_options());
+  REQUIRE(first.ok());
+  auto second = store::Store::open(path, test_options());
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().reason() == store::reason::kLocked);
+  CHECK_THAT(second.error().message(), Catch::Contains("pid " + std::to_string(::getpid())));
+  REQUIRE((*first)->close().ok());
+  auto third = store::Store::open(path, test_options());  // released by close()
+  REQUIRE(third.ok());
+  REQUIRE((*third)->close().ok());
+}
+
+TEST_CASE("a second relay process cannot open a store in use", "[integration]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  auto first = store::Store::open(path, test_options());
+  REQUIRE(first.ok());
+  const auto parent = ::getpid();
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child only tries to open; it never touches the parent's connection.
+    auto second = store::Store::open(path, test_options());
+    const bool locked = !second.ok() && second.error().reason() == store::reason::kLocked &&
+                        second.error().message().find("pid " + std::to_string(parent)) != std::string::npos;
+    ::_exit(locked ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  REQUIRE((*first)->close().ok());
+}
+
+TEST_CASE("migrate applies ordered steps, each atomically, and refuses a newer file", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("m.db");
+  auto db = store::sql::Database::open(path);
+  REQUIRE(db.ok());
+  const store::Migration steps[] = {
+      {1, "a", "CREATE TABLE a (x INTEGER) STRICT;"},
+      {2, "b", "CREATE TABLE b (x INTEGER) STRICT;"},
+      {3, "broken", "CREATE TABLE c (x INTEGER) STRICT; INSERT INTO no_such_table VALUES (1);"},
+  };
+  REQUIRE(store::migrate(*db, std::span(steps, 2)).ok());
+  CHECK(*db->query_int("PRAGMA user_version") == 2);
+  CHECK(*db->query_int("SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b')") == 2);
+  REQUIRE(store::migrate(*db, std::span(steps, 2)).ok());  // idempotent
+
+  auto broken = store::migrate(*db, steps);
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.error().reason() == store::reason::kMigrationFailed);
+  CHECK(*db->query_int("PRAGMA user_version") == 2);
+  CHECK(*db->query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'c'") == 0);  // rolled back
+
+  auto older_build = store::migrate(*db, std::span(steps, 1));
+  REQUIRE_FALSE(older_build.ok());
+  CHECK(older_build.error().reason() == store::reason::kTooNew);
+}
