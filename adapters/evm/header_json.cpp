@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapters/evm/rpc_json.hpp"
 #include "relay/core/hash.hpp"
@@ -149,25 +150,31 @@ core::Result<RebuiltHeader> header_from_json(const HeaderFromJsonRequest& reques
     if (!request.allow_unknown_keys) return Error(reason::header_json::kUnknownField, label(key));
   }
 
-  // The trailing optional fields present must be exactly 15..count-1.
-  std::size_t count = kBaseFields;
-  while (count < kFields.size() && present(block, kFields[count].name)) ++count;
-  for (std::size_t i = count; i < kFields.size(); ++i) {
-    if (present(block, kFields[i].name)) {
-      return Error(reason::header_json::kFieldGap, label(kFields[i].name) + " is present but " +
-                                                       label(kFields[count].name) + " is missing");
-    }
+  // The fields to encode: the base ones, then the optional ones present. Without allow_gaps those
+  // must be exactly 15..count-1.
+  std::vector<std::size_t> indices;
+  for (std::size_t i = 0; i < kFields.size(); ++i) {
+    if (i < kBaseFields || present(block, kFields[i].name)) indices.push_back(i);
   }
-  if (count > kCancunFirst && count <= kCancunLast) {
-    return Error(reason::header_json::kFieldGap, label(kFields[kCancunFirst].name) + " is present but " +
-                                                     label(kFields[count].name) + " is missing (Cancun adds three fields)");
+  const std::size_t count = indices.size();
+  if (!request.allow_gaps) {
+    for (std::size_t i = kBaseFields; i < count; ++i) {
+      if (indices[i] != i) {
+        return Error(reason::header_json::kFieldGap, label(kFields[indices[i]].name) + " is present but " +
+                                                         label(kFields[i].name) + " is missing");
+      }
+    }
+    if (count > kCancunFirst && count <= kCancunLast) {
+      return Error(reason::header_json::kFieldGap, label(kFields[kCancunFirst].name) + " is present but " +
+                                                       label(kFields[count].name) + " is missing (Cancun adds three fields)");
+    }
   }
 
   RebuiltHeader header;
   header.field_count = count;
   core::rlp::Encoder out(640);
   out.begin_list();
-  for (std::size_t i = 0; i < count; ++i) {
+  for (const std::size_t i : indices) {
     CW_TRY(const Json* value, json_member(block, kFields[i].name, "block"));
     CW_CHECK(encode_field(out, kFields[i], *value, header, i));
   }

@@ -65,6 +65,12 @@ struct HeaderFromJsonRequest {
   // totalDifficulty, transactions, uncles, withdrawals). Off by default: an unknown key is more
   // likely a new consensus field than harmless decoration, and naming it beats a hash mismatch.
   bool allow_unknown_keys = false;
+  // Encode the optional fields that are present even when an earlier one is missing, instead of
+  // kFieldGap. Only for block 0 in the start-up check: anvil 1.7.1 run with --hardfork london or
+  // shanghai reports (and hashes) its genesis with blobGasUsed and excessBlobGas but without
+  // withdrawalsRoot, and block 0 is never proof material (the verifier refuses such headers).
+  // The hash check still applies, so the node's genesis hash is still rebuilt, not believed.
+  bool allow_gaps = false;
 };
 
 struct RebuiltHeader {

@@ -239,6 +239,15 @@ std::vector<core::SignedTxRecord> NonceManager::live() const {
   return out;
 }
 
+bool NonceManager::is_live(const Hash32& tx_hash) const {
+  for (const auto& [nonce, records] : live_) {
+    for (const auto& record : records) {
+      if (record.tx_hash == tx_hash) return true;
+    }
+  }
+  return false;
+}
+
 std::vector<BroadcastPermit> NonceManager::unsent() const {
   std::vector<BroadcastPermit> out;
   for (const auto& [nonce, records] : live_) {

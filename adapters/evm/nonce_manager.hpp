@@ -127,6 +127,7 @@ class NonceManager {
 
   // Live transactions, oldest nonce first (for fee bumping and status).
   std::vector<core::SignedTxRecord> live() const;
+  bool is_live(const Hash32& tx_hash) const;
   // Live transactions not yet accepted by any node: re-broadcast these bytes.
   std::vector<BroadcastPermit> unsent() const;
 

@@ -124,7 +124,7 @@ awaitable<Result<Json>> EvmSource::block_json(std::uint64_t height) {
 }
 
 awaitable<Result<RebuiltHeader>> EvmSource::header(HeaderRequest request) {
-  if (!started_ && request.height != 0) co_return Error(reason::source::kNotStarted, "header");
+  if (!started_) co_return Error(reason::source::kNotStarted, "header");
   auto block = co_await block_json(request.height);
   if (!block) co_return std::move(block).error();
   auto rebuilt = header_from_json({.block = *block, .hash_rule = config_.hash_rule});
@@ -147,9 +147,13 @@ awaitable<Result<void>> EvmSource::start() {
                                                        ", configured " + std::to_string(config_.chain_id));
   }
   // Block 0's hash is rebuilt and checked like any header (under kEngineSpecific the node's word is
-  // taken here; the verifier's trust anchors still pin the chain).
-  auto genesis = co_await header({.height = 0});
+  // taken here; the verifier's trust anchors still pin the chain). Gaps are tolerated for block 0
+  // only: see HeaderFromJsonRequest::allow_gaps.
+  auto genesis_json = co_await block_json(0);
+  if (!genesis_json) co_return std::move(genesis_json).error().with_context("genesis");
+  auto genesis = header_from_json({.block = *genesis_json, .hash_rule = config_.hash_rule, .allow_gaps = true});
   if (!genesis) co_return std::move(genesis).error().with_context("genesis");
+  if (genesis->number != 0) co_return Error(reason::source::kNoBlock, "block 0 came back as another block");
   const core::ChainIdentity identity =
       core::chain_identity(core::ChainFamily::kEvm, core::evm_chain_key(config_.chain_id), genesis->hash);
   if (identity != config_.chain_identity) {
@@ -163,6 +167,8 @@ awaitable<Result<void>> EvmSource::start() {
   emitted_.clear();
   if (restored_) {
     cursor_ = *restored_;
+  } else if (config_.start_height == 1) {
+    cursor_ = {0, genesis->hash};
   } else {
     auto before = co_await header({.height = config_.start_height - 1});
     if (!before) {

@@ -17,6 +17,7 @@
 #include <exception>
 #include <fstream>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -131,12 +132,26 @@ std::vector<ItemResult> verify_all(const std::vector<Item>& items, const verify:
   }
   std::vector<std::jthread> pool;
   pool.reserve(threads);
-  for (std::size_t t = 0; t < std::max<std::size_t>(threads, 1); ++t) pool.emplace_back(work);
+  for (std::size_t t = 0; t < std::max<std::size_t>(threads, 1); ++t) {
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // out of threads: those started (or this one) do the rest
+    }
+  }
+  if (pool.empty()) {
+    work();
+    return results;
+  }
   if (progress != nullptr) {
     std::unique_lock lock(mutex);
+    std::size_t percent = 101;
     for (std::size_t shown = 0; shown < items.size();) {
       changed.wait(lock, [&] { return done != shown; });
       shown = done;
+      // A terminal redraw per percent, not per bundle: a directory may hold very many.
+      if (shown * 100 / items.size() == percent && shown != items.size()) continue;
+      percent = shown * 100 / items.size();
       *progress << "\rverifying " << shown << "/" << items.size() << std::flush;
     }
     *progress << "\r\033[K" << std::flush;  // erase the line so the report starts clean
@@ -321,7 +336,7 @@ Console detect_console() {
 
 void add_verify_options(CLI::App& command, VerifyOptions& options) {
   command.add_option("bundles", options.inputs, "Bundle files, or directories (every *.json in each, sorted)")
-      ->type_name("BUNDLE...");
+      ->type_name("BUNDLE");
   command.add_option("--trust", options.trust,
                      "Trust anchors (schemas/trust-anchors.schema.json); required: a bundle never vouches for itself")
       ->type_name("FILE");
@@ -331,7 +346,7 @@ void add_verify_options(CLI::App& command, VerifyOptions& options) {
   auto* json = command.add_flag("--json", options.json, "One JSON document: every verdict tree and the exit code");
   auto* quiet = command.add_flag("-q,--quiet", options.quiet, "Print nothing; only the exit code tells");
   json->excludes(quiet);
-  command.add_flag("--ascii", options.ascii, "Marks + x - ? instead of \u2713 \u2717 \u2013 ? (the default unless the locale is UTF-8)");
+  command.add_flag("--ascii", options.ascii, "ASCII marks (+ x - ?) instead of Unicode ones; the default unless the locale is UTF-8");
   command.add_option("-j,--jobs", options.jobs, "Bundles verified in parallel (default: one per hardware thread)")
       ->check(CLI::Range(1u, 1024u))
       ->type_name("N");

@@ -31,11 +31,12 @@ inline constexpr core::Reason kUsage{"usage"};
 inline constexpr core::Reason kCanonicalUnsupportedVersion{"canonical.unsupported_version"};
 }  // namespace reason
 
-// What the command line asked for; add_verify_options fills it, tests build it directly.
+// What the command line asked for; add_verify_options fills it, tests build it directly (every
+// member has an initializer so designated initializers may leave any out).
 struct VerifyOptions {
-  std::vector<std::string> inputs;  // bundle files or directories (every *.json in it, sorted)
-  std::string trust;                // trust anchors file; empty when not given (an error)
-  std::string canonical;            // canonical-hashes file; empty when not given
+  std::vector<std::string> inputs{};  // bundle files or directories (every *.json in it, sorted)
+  std::string trust{};                // trust anchors file; empty when not given (an error)
+  std::string canonical{};            // canonical-hashes file; empty when not given
   bool json = false;
   bool quiet = false;
   bool ascii = false;

@@ -53,7 +53,6 @@ bool breaks_protocol(const Error& error) {
 }  // namespace
 
 struct Client::Impl {
-  asio::any_io_executor executor;
   ClientOptions options;
   std::vector<Endpoint> endpoints;
   mutable std::mutex mutex;  // guards rotation and rng; never held across an await
@@ -185,7 +184,6 @@ Result<std::unique_ptr<Client>> Client::create(asio::any_io_executor executor,
   std::vector<int> priorities;
   for (const auto& config : endpoints) priorities.push_back(config.priority);
   auto impl = std::make_unique<Impl>(std::move(options), std::move(priorities));
-  impl->executor = executor;
   const detail::TransportLimits limits{impl->options.connect_timeout, impl->options.request_timeout,
                                        impl->options.limits.max_bytes,
                                        impl->options.max_idle_connections};

@@ -308,7 +308,8 @@ awaitable<Result<void>> EndpointTransport::Impl::establish(Stream& stream) const
   auto connected = co_await connect_tcp(beast::get_lowest_layer(stream));
   if (!connected) co_return connected;
   if constexpr (std::is_same_v<Stream, TlsStream>) {
-    co_return co_await handshake_tls(stream);
+    auto secured = co_await handshake_tls(stream);
+    if (!secured) co_return secured;
   } else if constexpr (std::is_same_v<Stream, websocket::stream<TlsStream>>) {
     auto secured = co_await handshake_tls(stream.next_layer());
     if (!secured) co_return secured;
@@ -316,10 +317,8 @@ awaitable<Result<void>> EndpointTransport::Impl::establish(Stream& stream) const
   if constexpr (!std::is_same_v<Stream, TlsStream> && !std::is_same_v<Stream, beast::tcp_stream>) {
     auto [ec] = co_await stream.async_handshake(url.host_header(), url.target, kTuple);
     if (ec) co_return map_error(ec, "websocket upgrade");
-    beast::get_lowest_layer(stream).expires_never();
-  } else {
-    beast::get_lowest_layer(stream).expires_never();
   }
+  beast::get_lowest_layer(stream).expires_never();  // each exchange sets its own deadline
   co_return core::ok();
 }
 

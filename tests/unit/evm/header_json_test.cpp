@@ -45,6 +45,18 @@ TEST_CASE("header json: real anvil headers of every fork rebuild to their block 
       const json& block = entry["block"];
       INFO(fixture.fork << " block " << block["number"].get<std::string>());
       auto header = rebuild(block);
+      if (block["number"] == "0x0" && (fixture.fork == "london" || fixture.fork == "shanghai")) {
+        // anvil's quirk: these genesis headers carry the blob-gas fields without withdrawalsRoot.
+        REQUIRE_FALSE(header.ok());
+        CHECK(header.error().reason() == reason::header_json::kFieldGap);
+        auto gapped = header_from_json({.block = block, .allow_gaps = true});
+        REQUIRE(gapped.ok());
+        CHECK(gapped->hash_checked);
+        CHECK(gapped->field_count == fixture.header_fields + 2);
+        CHECK_FALSE(verify::decode_evm_header(gapped->rlp).ok());
+        ++checked;
+        continue;
+      }
       REQUIRE(header.ok());
       CHECK(header->hash_checked);
       CHECK(header->field_count == fixture.header_fields);

@@ -292,19 +292,20 @@ TEST_CASE("nonce manager: no gaps and no reuse across 10,000 random operations",
 
   const auto settle = [&](const std::vector<Hash32>& hashes) {
     // Receipts: ours mined → confirmed; nonce taken by another transaction → dropped.
+    std::map<Hash32, std::uint64_t> nonce_of;
+    for (const auto& r : manager->live()) nonce_of[r.tx_hash] = r.nonce;
     for (const auto& hash : hashes) {
-      const auto live = manager->live();
-      auto it = std::find_if(live.begin(), live.end(), [&](const auto& r) { return r.tx_hash == hash; });
-      if (it == live.end()) continue;
-      if (it->nonce >= node.mined.size()) continue;  // still pending
-      if (node.mined[it->nonce] == hash) {
-        REQUIRE(manager->on_confirmed(hash, it->nonce, true).ok());
+      if (!manager->is_live(hash)) continue;  // a sibling was confirmed meanwhile
+      const std::uint64_t n = nonce_of.at(hash);
+      if (n >= node.mined.size()) continue;  // still pending
+      if (node.mined[n] == hash) {
+        REQUIRE(manager->on_confirmed(hash, n, true).ok());
       } else {
         bool sibling_mined = false;
-        for (const auto& r : live) sibling_mined |= r.nonce == it->nonce && node.mined[it->nonce] == r.tx_hash;
+        for (const auto& [h, m] : nonce_of) sibling_mined |= m == n && node.mined[n] == h;
         if (!sibling_mined) REQUIRE(manager->on_dropped(hash, "superseded").ok());
       }
-      known_floor = std::max(known_floor, it->nonce + 1);
+      known_floor = std::max(known_floor, n + 1);
     }
   };
 
@@ -346,11 +347,12 @@ TEST_CASE("nonce manager: no gaps and no reuse across 10,000 random operations",
   };
 
   for (int op = 0; op < 10'000; ++op) {
+    if (op % 250 == 0) std::fprintf(stderr, "DEBUG op %d live %zu journal %zu mined %zu pool %zu next %llu\n", op, manager->live().size(), journal.records().size(), node.mined.size(), node.pool.size(), (unsigned long long)manager->next_nonce());
     const auto choice = rng() % 100;
     if (choice < 40) {
       commit_new();
     } else if (choice < 55) {
-      node.mine(1 + rng() % 3);
+      node.mine(1 + rng() % 6);
       settle(all_live_hashes());
     } else if (choice < 65) {
       for (const auto& permit : manager->unsent()) {
@@ -383,7 +385,7 @@ TEST_CASE("nonce manager: no gaps and no reuse across 10,000 random operations",
       manager.emplace(NonceManager::open(journal, signer.nonce_key, node.nonces()).value());
       known_floor = std::max<std::uint64_t>(known_floor, node.mined.size());
     } else {
-      node.mine(rng() % 2);
+      node.mine(rng() % 4);
       settle(all_live_hashes());
     }
   }

@@ -58,7 +58,9 @@ std::string rpc_body(const Json& request, const Json& result) {
 }
 
 Response rpc_result(const Json& request, const Json& result) {
-  return Response{http_response(200, rpc_body(request, result))};
+  Response response;
+  response.bytes = http_response(200, rpc_body(request, result));
+  return response;
 }
 
 struct FakeServer::Impl {

@@ -1,0 +1,208 @@
+// The audit log in the store (PROTOCOL.md section 7): leaves commit with their transitions, carry
+// exactly encode_audit_leaf's bytes, and give roots and proofs that merkle_log's verifiers accept.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "relay/core/hash.hpp"
+#include "relay/core/merkle_log.hpp"
+#include "relay/store/sqlite.hpp"
+#include "relay/store/store.hpp"
+#include "tests/unit/store/store_fixtures.hpp"
+
+using namespace causeway;
+using causeway::test::TempDir;
+using S = store::MessageState;
+
+namespace {
+
+std::unique_ptr<store::Store> open_store(const std::string& path, store::StoreOptions options = test::test_options()) {
+  auto opened = store::Store::open(path, std::move(options));
+  INFO((opened.ok() ? std::string() : opened.error().message()));
+  REQUIRE(opened.ok());
+  return std::move(opened).value();
+}
+
+// Drives messages through a realistic life and returns how many leaves that wrote.
+std::uint64_t write_history(store::Store& s, std::uint64_t messages) {
+  std::uint64_t leaves = 0;
+  for (std::uint64_t i = 1; i <= messages; ++i) {
+    REQUIRE(s.insert_observed(test::new_message(i)).ok());
+    const auto id = core::message_id(test::test_message(i));
+    for (const auto to : {S::kVerified, S::kVoted, S::kExecutedOk, S::kAcknowledged}) {
+      REQUIRE(s.apply(test::to_state(id, to, i * 10 + static_cast<std::uint64_t>(to))).ok());
+      ++leaves;
+    }
+  }
+  return leaves;
+}
+
+std::vector<core::Hash32> stored_leaf_hashes(store::Store& s) {
+  std::vector<core::Hash32> out;
+  for (std::uint64_t i = 0; i < s.audit_size(); ++i) {
+    auto entry = s.audit_entry(i);
+    REQUIRE(entry.ok());
+    REQUIRE(entry->has_value());
+    out.push_back((**entry).leaf_hash);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("each transition's audit leaf holds encode_audit_leaf's bytes with the per-kind detail", "[unit]") {
+  TempDir dir;
+  auto s = open_store(dir.file("relay.db"));
+  const auto m = test::new_message(1);
+  const auto id = core::message_id(m.message);
+  REQUIRE(s->insert_observed(m).ok());
+  const auto ack_claim = test::fixed_of<core::Claim>("ack", 1);
+
+  struct Step {
+    S to;
+    core::AuditKind kind;
+  };
+  const Step steps[] = {{S::kVerified, core::AuditKind::kVerified}, {S::kParked, core::AuditKind::kParked},
+                        {S::kVoted, core::AuditKind::kVoted},       {S::kSkipped, core::AuditKind::kSkipped},
+                        {S::kAcknowledged, core::AuditKind::kAcknowledged}};
+  for (std::size_t i = 0; i < std::size(steps); ++i) {
+    auto t = test::to_state(id, steps[i].to, i);
+    t.reason = "engine.gas_too_low";
+    if (steps[i].to == S::kAcknowledged) t.claim = ack_claim;
+    REQUIRE(s->apply(t).ok());
+    auto entry = s->audit_entry(i);
+    REQUIRE(entry.ok());
+    REQUIRE(entry->has_value());
+    const auto& e = **entry;
+    INFO("leaf " << i);
+    CHECK(e.kind == steps[i].kind);
+    CHECK(e.id == id);
+    CHECK(e.time == test::kTestTime);
+    core::Hash32 detail = t.evidence;
+    core::Claim claim = m.claim;
+    if (steps[i].to == S::kParked) detail = core::keccak256(core::as_bytes("engine.gas_too_low"));
+    if (steps[i].to == S::kSkipped) claim = core::Claim{};  // a skip rests on votes, not an event
+    if (steps[i].to == S::kAcknowledged) claim = ack_claim;
+    CHECK(e.detail == detail);
+    CHECK(e.claim == claim);
+    CHECK(e.leaf == core::encode_audit_leaf(steps[i].kind, id, claim, detail, test::kTestTime));
+    CHECK(e.leaf_hash == core::audit_leaf_hash(e.leaf));
+  }
+
+  const auto other = test::new_message(2);
+  const auto other_id = core::message_id(other.message);
+  REQUIRE(s->insert_observed(other).ok());
+  REQUIRE(s->apply(test::to_state(other_id, S::kOrphaned)).ok());
+  auto orphaned = s->audit_entry(std::size(steps));
+  REQUIRE(orphaned.ok());
+  CHECK((**orphaned).kind == core::AuditKind::kOrphaned);
+  CHECK((**orphaned).detail.is_zero());
+  CHECK((**orphaned).claim == other.claim);
+  REQUIRE(s->close().ok());
+}
+
+TEST_CASE("a rolled-back transition leaves neither its state nor its audit leaf", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  auto s = open_store(path);
+  REQUIRE(s->insert_observed(test::new_message(1)).ok());
+  REQUIRE(s->insert_observed(test::new_message(2)).ok());
+  const auto a = core::message_id(test::test_message(1));
+  const auto b = core::message_id(test::test_message(2));
+
+  // The first transition writes its state and leaf inside the transaction; the second is
+  // illegal, so the whole commit rolls back.
+  store::WriteBatch batch;
+  batch.transitions = {test::to_state(a, S::kVerified), test::to_state(b, S::kAcknowledged)};
+  REQUIRE_FALSE(s->batch(batch).ok());
+  CHECK(s->audit_size() == 0);
+  CHECK_FALSE(s->audit_entry(0)->has_value());
+  CHECK((**s->message(a)).state == S::kObserved);
+
+  // The next leaf takes index 0: nothing of the rolled-back attempt remains, in memory or on disk.
+  REQUIRE(s->apply(test::to_state(a, S::kVerified, 2)).ok());
+  CHECK(s->audit_size() == 1);
+  CHECK((**s->audit_entry(0)).detail == test::fixed_of("evidence", 2));
+  REQUIRE(s->close().ok());
+  auto reopened = open_store(path);
+  CHECK(reopened->audit_size() == 1);
+  REQUIRE(reopened->close().ok());
+}
+
+TEST_CASE("audit roots and proofs from the store verify with merkle_log, also after reopening", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  auto s = open_store(path);
+  const auto leaves = write_history(*s, 6);  // 24 leaves: ragged right edges at most sizes
+  REQUIRE(s->audit_size() == leaves);
+  const auto hashes = stored_leaf_hashes(*s);
+
+  for (std::uint64_t size = 1; size <= leaves; ++size) {
+    auto root = s->audit_root(size);
+    REQUIRE(root.ok());
+    CHECK(*root == core::root_from_leaf_hashes(std::span(hashes).first(size)));
+    for (std::uint64_t index = 0; index < size; index += 3) {
+      auto proof = s->inclusion_proof(index, size);
+      REQUIRE(proof.ok());
+      CHECK(core::verify_inclusion(hashes[index], index, size, *proof, *root).ok());
+    }
+    if (size > 1) {
+      const std::uint64_t old_size = size / 2;
+      auto proof = s->consistency_proof(old_size, size);
+      REQUIRE(proof.ok());
+      CHECK(core::verify_consistency(old_size, size, *s->audit_root(old_size), *root, *proof).ok());
+    }
+  }
+  const auto final_root = *s->audit_root(leaves);
+  REQUIRE(s->close().ok());
+
+  auto reopened = open_store(path);
+  CHECK(reopened->audit_size() == leaves);
+  CHECK(*reopened->audit_root(leaves) == final_root);
+  REQUIRE(reopened->close().ok());
+}
+
+TEST_CASE("checkpoints are stored only for the log's own root", "[unit]") {
+  TempDir dir;
+  auto s = open_store(dir.file("relay.db"));
+  write_history(*s, 2);
+  const auto root = *s->audit_root(5);
+  CHECK(s->add_checkpoint({5, test::fixed_of("wrong", 1), "note"}).error().reason() ==
+        store::reason::kCheckpointMismatch);
+  CHECK(s->add_checkpoint({99, root, "note"}).error().reason() == store::reason::kCheckpointMismatch);
+  const std::string note = "causeway.example/log\n5\nbase64root\ntime 1700000000\n\n— relay sig\n";
+  REQUIRE(s->add_checkpoint({5, root, note}).ok());
+  REQUIRE(s->add_checkpoint({5, root, note}).ok());
+  auto latest = s->latest_checkpoint();
+  REQUIRE(latest.ok());
+  CHECK((**latest).tree_size == 5);
+  CHECK((**latest).root == root);
+  CHECK((**latest).note == note);
+  REQUIRE(s->close().ok());
+}
+
+TEST_CASE("the stored audit log is append-only and a tampered leaf is found", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  {
+    auto s = open_store(path);
+    write_history(*s, 1);
+    REQUIRE(s->close().ok());
+  }
+  {
+    auto db = store::sql::Database::open(path);
+    REQUIRE(db.ok());
+    auto rewrite = db->exec("UPDATE audit_leaves SET time = 0 WHERE leaf_index = 0");
+    REQUIRE_FALSE(rewrite.ok());
+    CHECK(rewrite.error().reason() == store::reason::kConstraint);
+    CHECK(db->exec("DELETE FROM audit_leaves").error().reason() == store::reason::kConstraint);
+    // Someone with raw access drops the guard and rewrites history.
+    REQUIRE(db->exec("DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET time = 0 WHERE leaf_index = 0")
+                .ok());
+  }
+  auto options = test::test_options();
+  options.full_integrity_check = true;
+  auto opened = store::Store::open(path, options);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().reason() == store::reason::kAuditMismatch);
+}
