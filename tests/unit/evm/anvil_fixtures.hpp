@@ -25,13 +25,15 @@ inline nlohmann::json load(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
-inline std::vector<ForkFixture> all_forks() {
-  return {
+// Parsed once per test run: the files are large and every test case reads them.
+inline const std::vector<ForkFixture>& all_forks() {
+  static const std::vector<ForkFixture> forks{
       {"london", 16, load("anvil_blocks_london.json")},
       {"shanghai", 17, load("anvil_blocks_shanghai.json")},
       {"cancun", 20, load("anvil_blocks_cancun.json")},
       {"prague", 21, load("anvil_blocks_prague.json")},
   };
+  return forks;
 }
 
 // The block of `fixture` with the most receipts (the mixed-transaction block of every fork).

@@ -106,6 +106,8 @@ for (let i = 0; i < 300; ++i) {
     value: ethers.toBeHex(req.value, 32),
     data: req.data,
     access_list: type === 2 ? req.accessList.map((e) => ({ address: e.address.toLowerCase(), storage_keys: e.storageKeys })) : [],
+    // Encodable, but a node refuses it (gas × price beyond 256 bits): our decoder must too.
+    fee_product_overflows: req.gasLimit * (type === 0 ? req.gasPrice : req.maxFeePerGas) >= (1n << 256n),
     signing_hash: parsed.unsignedHash,
     raw,
     hash: ethers.keccak256(raw),

@@ -347,7 +347,6 @@ TEST_CASE("nonce manager: no gaps and no reuse across 10,000 random operations",
   };
 
   for (int op = 0; op < 10'000; ++op) {
-    if (op % 250 == 0) std::fprintf(stderr, "DEBUG op %d live %zu journal %zu mined %zu pool %zu next %llu\n", op, manager->live().size(), journal.records().size(), node.mined.size(), node.pool.size(), (unsigned long long)manager->next_nonce());
     const auto choice = rng() % 100;
     if (choice < 40) {
       commit_new();

@@ -1,0 +1,388 @@
+// Integration test of adapters/evm/source against a real devnet (deploy/devnet/devnet.sh on free
+// ports, private state directory, stopped afterwards): start-up identity check, bundles for every
+// MessageSent (several per transaction and per block) that verify, and a reorg rewinding the cursor.
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "adapters/evm/rpc_json.hpp"
+#include "adapters/evm/source.hpp"
+#include "relay/core/abi.hpp"
+#include "relay/core/hash.hpp"
+#include "relay/core/message.hpp"
+#include "relay/core/mpt.hpp"
+#include "relay/net/client.hpp"
+#include "relay/verify/bundle.hpp"
+#include "relay/verify/evm_header.hpp"
+#include "relay/verify/inclusion.hpp"
+#include "relay/verify/verify.hpp"
+
+using namespace causeway;
+using nlohmann::json;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path source_dir() {
+  if (const char* dir = std::getenv("CAUSEWAY_SOURCE_DIR")) return dir;
+  return fs::path(__FILE__).parent_path().parent_path().parent_path();
+}
+
+// A port nothing listens on now (the kernel's pick for port 0).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+// devnet.sh up on free ports in a temporary state directory; down (and cleanup) on destruction.
+// A detached watchdog takes the devnet down if this process dies without unwinding.
+class Devnet {
+ public:
+  Devnet() {
+    state_ = fs::temp_directory_path() / ("causeway-evm-source." + std::to_string(::getpid()));
+    fs::create_directories(state_);
+    script_ = (source_dir() / "deploy/devnet/devnet.sh").string();
+    env_ = "CAUSEWAY_DEVNET_STATE=" + quote((state_ / "devnet").string()) + " CAUSEWAY_DEVNET_PORT_A=" +
+           std::to_string(free_port()) + " CAUSEWAY_DEVNET_PORT_B=" + std::to_string(free_port()) +
+           " CAUSEWAY_DEVNET_BLOCK_TIME=0";
+#ifdef CAUSEWAY_CONTRACTS_BUILD
+    if (fs::exists(fs::path(CAUSEWAY_CONTRACTS_BUILD) / "Gateway.json")) {
+      env_ += " CAUSEWAY_DEVNET_CONTRACTS=" + quote(CAUSEWAY_CONTRACTS_BUILD);
+    }
+#endif
+    const std::string watchdog = "setsid bash -c 'while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; " + env_ +
+                                 " \"$2\" down >/dev/null 2>&1; rm -rf \"$3\"' watchdog " + std::to_string(::getpid()) +
+                                 " " + quote(script_) + " " + quote(state_.string()) + " </dev/null >/dev/null 2>&1 &";
+    (void)std::system(watchdog.c_str());
+    const std::string up = env_ + " bash " + quote(script_) + " up > " + quote((state_ / "up.log").string()) + " 2>&1";
+    if (std::system(up.c_str()) != 0) {
+      std::ifstream log(state_ / "up.log");
+      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      down();
+      throw std::runtime_error("devnet.sh up failed:\n" + text);
+    }
+    std::ifstream manifest(state_ / "devnet" / "manifest.json");
+    manifest_ = json::parse(manifest);
+  }
+  ~Devnet() { down(); }
+  Devnet(const Devnet&) = delete;
+  Devnet& operator=(const Devnet&) = delete;
+
+  const json& chain(std::size_t i) const { return manifest_["chains"][i]; }
+
+ private:
+  void down() {
+    const std::string cmd = env_ + " bash " + quote(script_) + " down >/dev/null 2>&1";
+    (void)std::system(cmd.c_str());
+    std::error_code ignored;
+    fs::remove_all(state_, ignored);
+  }
+
+  fs::path state_;
+  std::string script_;
+  std::string env_;
+  json manifest_;
+};
+
+// Runs one awaitable to completion on `io`.
+template <typename T>
+T run(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
+  std::optional<T> out;
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); }, boost::asio::detached);
+  io.restart();
+  io.run();
+  if (!out) throw std::runtime_error("task did not finish");
+  return std::move(*out);
+}
+
+json call(net::SyncClient& rpc, const std::string& method, json params = json::array()) {
+  auto result = rpc.call(method, std::move(params));
+  if (!result) throw std::runtime_error(method + ": " + result.error().message());
+  return std::move(result).value();
+}
+
+std::uint64_t quantity(const json& j) { return *evm::quantity_u64(j, "quantity"); }
+
+core::Hash32 hash32(const json& j) { return *core::fixed_from_hex<core::Hash32>(j.get<std::string>()); }
+
+// calldata of Gateway.send(dstChain, dstGateway, receiver, timeout, gasLimit, ordered, payload).
+std::string send_calldata(const json& a, const json& b, const std::string& payload) {
+  const core::Hash32 selector_hash =
+      core::keccak256(core::as_bytes("send(bytes32,bytes32,bytes32,uint64,uint64,bool,bytes)"));
+  const auto dst_gateway = core::address_word(*core::fixed_from_hex<core::Address>(b["gateway"].get<std::string>()));
+  const auto receiver =
+      core::address_word(*core::fixed_from_hex<core::Address>(b["contracts"]["PingEcho"].get<std::string>()));
+  namespace abi = core::abi;
+  const std::vector<abi::Value> params{abi::word(hash32(b["chainIdentity"])), abi::word(dst_gateway),
+                                       abi::word(receiver), abi::uint(0), abi::uint(300000), abi::boolean(false),
+                                       abi::bytes(core::as_bytes(payload))};
+  core::Bytes data(selector_hash.bytes.begin(), selector_hash.bytes.begin() + 4);
+  core::append(data, abi::encode(params));
+  (void)a;
+  return core::to_hex(data);
+}
+
+// Init code of a contract that forwards its calldata to `target` `times` times (one transaction,
+// several MessageSent events from the gateway).
+std::string forwarder_init_code(const std::string& target, int times) {
+  std::string runtime = "366000600037";  // CALLDATASIZE 0 0 CALLDATACOPY
+  for (int i = 0; i < times; ++i) {
+    // retSize retOffset argsSize argsOffset value PUSH20 target GAS CALL POP
+    runtime += "60006000" "36" "6000" "6000" "73" + target.substr(2) + "5a" "f1" "50";
+  }
+  runtime += "00";
+  const std::size_t size = runtime.size() / 2;
+  const std::uint8_t be[2] = {static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size & 0xff)};
+  const std::string len = core::to_hex(core::ByteView(be, 2), false);
+  return std::string("0x61") + len + "600e600039" + "61" + len + "6000f3" + runtime;
+}
+
+json wait_receipt(net::SyncClient& rpc, const json& tx_hash) {
+  for (int i = 0; i < 100; ++i) {
+    json r = call(rpc, "eth_getTransactionReceipt", json::array({tx_hash}));
+    if (!r.is_null()) return r;
+    ::usleep(50000);
+  }
+  throw std::runtime_error("receipt not found");
+}
+
+}  // namespace
+
+TEST_CASE("evm source on a real devnet: identity check, bundles that verify, reorg rewind", "[integration]") {
+  // One devnet for both sections (Catch runs the test case once per section); stopped at exit.
+  static Devnet devnet;
+  const json& a = devnet.chain(0);
+  const json& b = devnet.chain(1);
+  const std::string url = a["rpc"]["http"].get<std::string>();
+  auto sync = net::SyncClient::create({net::EndpointConfig{url}});
+  REQUIRE(sync.ok());
+  net::SyncClient& rpc = **sync;
+
+  boost::asio::io_context io;
+  auto client = net::Client::create(io.get_executor(), {net::EndpointConfig{url}});
+  REQUIRE(client.ok());
+  evm::NetRpc node(**client);
+
+  const std::uint64_t chain_id = std::stoull(a["chainId"].get<std::string>());
+  const auto identity = *core::fixed_from_hex<core::ChainIdentity>(a["chainIdentity"].get<std::string>());
+  const auto gateway = *core::fixed_from_hex<core::Address>(a["gateway"].get<std::string>());
+  evm::SourceConfig config;
+  config.chain_id = chain_id;
+  config.chain_identity = identity;
+  config.gateway = gateway;
+  config.start_height = a["deployBlock"].get<std::uint64_t>();
+  config.max_range = 4;  // several polls to catch up, each a bounded eth_getLogs
+
+  SECTION("the start-up check refuses another chain's identity and does no work") {
+    auto wrong = config;
+    wrong.chain_identity = *core::fixed_from_hex<core::ChainIdentity>(b["chainIdentity"].get<std::string>());
+    auto source = evm::EvmSource::create(node, wrong);
+    REQUIRE(source.ok());
+    auto started = run(io, (*source)->start());
+    REQUIRE_FALSE(started.ok());
+    CHECK(started.error().reason() == evm::reason::source::kIdentityMismatch);
+    auto polled = run(io, (*source)->poll());
+    REQUIRE_FALSE(polled.ok());
+    CHECK(polled.error().reason() == evm::reason::source::kNotStarted);
+
+    auto other_id = config;
+    other_id.chain_id = chain_id + 1;
+    auto source2 = evm::EvmSource::create(node, other_id);
+    REQUIRE(source2.ok());
+    auto started2 = run(io, (*source2)->start());
+    REQUIRE_FALSE(started2.ok());
+    CHECK(started2.error().reason() == evm::reason::source::kWrongChainId);
+  }
+
+  SECTION("every MessageSent becomes a bundle that verifies; a reorg rewinds and reports orphans") {
+    auto created = evm::EvmSource::create(node, config);
+    REQUIRE(created.ok());
+    evm::EvmSource& source = **created;
+    REQUIRE(run(io, source.start()).ok());
+    CHECK(source.cursor().number == config.start_height - 1);
+
+    const json accounts = call(rpc, "eth_accounts");
+    const json dev = a["devAccount"];
+    const std::string to_gateway = a["gateway"].get<std::string>();
+    // One message alone in its block.
+    wait_receipt(rpc, call(rpc, "eth_sendTransaction",
+                           json::array({{{"from", dev}, {"to", to_gateway}, {"data", send_calldata(a, b, "solo")}}})));
+    // A forwarder that sends three messages in one transaction.
+    const json deployed = wait_receipt(
+        rpc, call(rpc, "eth_sendTransaction",
+                  json::array({{{"from", dev}, {"data", forwarder_init_code(to_gateway, 3)}, {"gas", "0x100000"}}})));
+    const json forwarder = deployed["contractAddress"];
+
+    // Then one block with a plain transfer, one message, and the forwarder's three.
+    call(rpc, "evm_setAutomine", json::array({false}));
+    call(rpc, "eth_sendTransaction",
+         json::array({{{"from", accounts[2]}, {"to", accounts[3]}, {"value", "0x1"}, {"gasPrice", "0x174876e800"}}}));
+    call(rpc, "eth_sendTransaction", json::array({{{"from", accounts[1]},
+                                                   {"to", to_gateway},
+                                                   {"data", send_calldata(a, b, "first in block")},
+                                                   {"gas", "0x100000"},
+                                                   {"gasPrice", "0x165a0bc00"}}}));
+    call(rpc, "eth_sendTransaction", json::array({{{"from", dev},
+                                                   {"to", forwarder},
+                                                   {"data", send_calldata(a, b, "three at once")},
+                                                   {"gas", "0x200000"},
+                                                   {"gasPrice", "0x77359400"}}}));
+    call(rpc, "evm_mine");
+    call(rpc, "evm_setAutomine", json::array({true}));
+    const std::uint64_t head = quantity(call(rpc, "eth_blockNumber"));
+
+    std::vector<verify::Bundle> bundles;
+    for (int polls = 0; source.cursor().number < head; ++polls) {
+      REQUIRE(polls < 20);
+      const std::uint64_t was = source.cursor().number;
+      auto result = run(io, source.poll());
+      REQUIRE(result.ok());
+      CHECK(result->rejected.empty());
+      CHECK_FALSE(result->orphaned.has_value());
+      CHECK(result->cursor.number > was);
+      CHECK(result->cursor.number - was <= config.max_range);
+      for (auto& bundle : result->bundles) bundles.push_back(std::move(bundle));
+    }
+    CHECK(source.cursor().number == head);
+
+    // Independently: every MessageSent log the node knows in the range.
+    const json logs = call(rpc, "eth_getLogs", json::array({{{"fromBlock", evm::to_quantity(config.start_height)},
+                                                             {"toBlock", evm::to_quantity(head)},
+                                                             {"address", to_gateway},
+                                                             {"topics", json::array({core::to_hex(core::kMessageSentTopic)})}}}));
+    REQUIRE(logs.size() == 5);
+    REQUIRE(bundles.size() == 5);
+
+    verify::TrustAnchors anchors;
+    verify::ChainAnchor anchor;
+    anchor.name = "a";
+    anchor.chain_id = chain_id;
+    anchor.genesis_hash = hash32(a["genesisHash"]);
+    anchor.chain_identity = identity;
+    anchor.gateway = gateway;
+    anchor.consensus.mode = verify::ConsensusMode::kTrusted;
+    anchor.insecure = true;
+    anchor.limits.max_payload = 1u << 16;
+    anchors.chains.push_back(anchor);
+    verify::CanonicalHashMap canonical;
+
+    std::set<std::string> claims;
+    std::map<std::uint32_t, int> per_tx;
+    bool global_differs = false;
+    for (std::size_t i = 0; i < bundles.size(); ++i) {
+      const verify::Bundle& bundle = bundles[i];
+      const json& log = logs[i];
+      INFO("bundle " << i);
+      // The header is the node's block, and the receipt proof hangs from its receiptsRoot.
+      auto header = verify::decode_evm_header(bundle.source.header);
+      REQUIRE(header.ok());
+      CHECK(verify::plain_hash(*header) == bundle.source.block_hash);
+      CHECK(bundle.source.block_hash == hash32(log["blockHash"]));
+      CHECK(bundle.source.block_number == quantity(log["blockNumber"]));
+      CHECK(bundle.inclusion.tx_index == quantity(log["transactionIndex"]));
+      auto proven = core::mpt::verify_receipt_proof(verify::to_hash32(header->receipts_root), bundle.inclusion.tx_index,
+                                                    std::span<const core::Bytes>(bundle.inclusion.proof));
+      REQUIRE(proven.ok());
+      CHECK(std::equal(proven->begin(), proven->end(), bundle.inclusion.receipt.begin(), bundle.inclusion.receipt.end()));
+      // The message id is the event's id topic, and the claim uses the log index in the receipt.
+      const core::MessageId id = core::message_id(bundle.message);
+      CHECK(core::to_hex(id) == log["topics"][1].get<std::string>());
+      CHECK(bundle.claim == core::claim_hash(id, bundle.source.block_hash, bundle.source.block_number,
+                                             bundle.inclusion.tx_index, bundle.inclusion.log_index));
+      global_differs |= bundle.inclusion.log_index != quantity(log["logIndex"]);
+      per_tx[bundle.inclusion.tx_index]++;
+      claims.insert(core::to_hex(bundle.claim));
+      // The pure verifier, with its own anchors and the node's canonical hash, says valid.
+      canonical.add(identity, bundle.source.block_number, hash32(call(rpc, "eth_getBlockByNumber",
+          json::array({evm::to_quantity(bundle.source.block_number), false}))["hash"]));
+      const verify::Verdict verdict = verify::verify_bundle(bundle, anchors, canonical);
+      INFO(verify::verdict_to_json(verdict).dump());
+      CHECK(verdict.outcome == verify::Outcome::kValid);
+      REQUIRE(verdict.claim.has_value());
+      CHECK(*verdict.claim == bundle.claim);
+      // The JSON form round-trips.
+      auto reread = verify::bundle_from_json(verify::bundle_to_json(bundle));
+      REQUIRE(reread.ok());
+      CHECK(reread->claim == bundle.claim);
+      CHECK(reread->inclusion.proof == bundle.inclusion.proof);
+    }
+    CHECK(claims.size() == 5);
+    CHECK(global_differs);  // the forwarder's events follow another message's log in the block
+    CHECK(std::count_if(per_tx.begin(), per_tx.end(), [](const auto& e) { return e.second == 3; }) == 1);
+    // The block of four events, and a wrong canonical hash makes the verifier refuse.
+    const std::uint64_t busy = bundles.back().source.block_number;
+    CHECK(bundles[1].source.block_number == busy);
+    {
+      verify::CanonicalHashMap wrong;
+      wrong.add(identity, busy, core::keccak256(core::as_bytes("not the block")));
+      CHECK(verify::verify_bundle(bundles.back(), anchors, wrong).outcome != verify::Outcome::kValid);
+    }
+
+    // Reorg: the busy block (the head, where the cursor stands) is replaced by an empty one.
+    const evm::BlockRef before = source.cursor();
+    REQUIRE(before.number == busy);
+    call(rpc, "anvil_reorg", json::array({1, json::array()}));
+    auto rewound = run(io, source.poll());
+    REQUIRE(rewound.ok());
+    REQUIRE(rewound->orphaned.has_value());
+    const evm::OrphanReport& report = *rewound->orphaned;
+    CHECK(report.to == busy);
+    CHECK(report.from == report.rewound_to.number + 1);
+    CHECK(report.rewound_to.number < busy);
+    CHECK(source.cursor() == report.rewound_to);
+    std::set<std::string> orphaned;
+    for (const auto& claim : report.claims) orphaned.insert(core::to_hex(claim));
+    std::set<std::string> busy_claims;
+    for (const auto& bundle : bundles) {
+      if (bundle.source.block_number == busy) busy_claims.insert(core::to_hex(bundle.claim));
+    }
+    CHECK(busy_claims.size() == 4);
+    CHECK(orphaned == busy_claims);
+    CHECK(rewound->bundles.empty());
+
+    // Rescanning the new chain finds no events in the replacement block and reaches the head.
+    for (int polls = 0; source.cursor().number < busy; ++polls) {
+      REQUIRE(polls < 10);
+      auto again = run(io, source.poll());
+      REQUIRE(again.ok());
+      CHECK_FALSE(again->orphaned.has_value());
+      CHECK(again->bundles.empty());
+    }
+    CHECK(source.cursor().number == busy);
+    CHECK(source.cursor().hash != before.hash);
+  }
+}

@@ -1,0 +1,227 @@
+// An in-memory EVM chain behind evm::Rpc for source_test.cpp and the bundle benchmark: Prague
+// headers with real hashes and parent links, receipts with MessageSent logs, eth_getLogs with a
+// result cap, and reorgs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "adapters/evm/header_json.hpp"
+#include "adapters/evm/receipt_json.hpp"
+#include "adapters/evm/rpc_json.hpp"
+#include "adapters/evm/source.hpp"
+#include "relay/core/abi.hpp"
+#include "relay/core/hash.hpp"
+#include "relay/core/message.hpp"
+#include "relay/core/mpt.hpp"
+#include "relay/net/error.hpp"
+
+namespace causeway::test {
+
+class FakeChain final : public evm::Rpc {
+ public:
+  using json = nlohmann::json;
+
+  static constexpr std::uint64_t kChainId = 1001;
+
+  FakeChain() {
+    gateway_ = *core::fixed_from_hex<core::Address>("0x" + std::string(38, '0') + "aa");
+    dst_ = *core::fixed_from_hex<core::ChainIdentity>(hex32("dst"));
+    mine({});  // genesis
+  }
+
+  // One transaction's receipt: `messages` MessageSent logs of the gateway, after `other_logs`
+  // logs of another contract.
+  struct Tx {
+    std::size_t messages = 0;
+    std::size_t other_logs = 0;
+    bool failed = false;
+  };
+
+  // Appends a block with these transactions; returns its number.
+  std::uint64_t mine(const std::vector<Tx>& txs) {
+    const std::uint64_t number = blocks_.size();
+    json receipts = json::array();
+    std::uint64_t log_index = 0;
+    for (std::size_t t = 0; t < txs.size(); ++t) {
+      json logs = json::array();
+      for (std::size_t i = 0; i < txs[t].other_logs && !txs[t].failed; ++i) {
+        logs.push_back({{"address", "0x" + std::string(40, 'b')},
+                        {"topics", json::array({hex32("other")})},
+                        {"data", "0x01"},
+                        {"logIndex", evm::to_quantity(log_index++)}});
+      }
+      for (std::size_t i = 0; i < txs[t].messages && !txs[t].failed; ++i) {
+        core::Message m = message(++sequence_);
+        const std::vector<core::abi::Value> data{core::abi::bytes(core::encode_message(m))};
+        logs.push_back({{"address", core::to_hex(gateway_)},
+                        {"topics", json::array({core::to_hex(core::kMessageSentTopic), core::to_hex(core::message_id(m)),
+                                                core::to_hex(dst_), core::to_hex(core::abi::uint_word(m.sequence.value))})},
+                        {"data", core::to_hex(core::abi::encode(data))},
+                        {"logIndex", evm::to_quantity(log_index++)}});
+      }
+      receipts.push_back({{"type", "0x2"},
+                          {"status", txs[t].failed ? "0x0" : "0x1"},
+                          {"cumulativeGasUsed", evm::to_quantity(90000 * (t + 1))},
+                          {"logsBloom", "0x" + std::string(512, '0')},
+                          {"logs", std::move(logs)},
+                          {"transactionIndex", evm::to_quantity(t)},
+                          {"transactionHash", hex32("tx" + std::to_string(number) + "." + std::to_string(t) + salt_)}});
+    }
+    std::vector<core::Bytes> values;
+    for (const auto& r : receipts) values.push_back(*evm::receipt_from_json(r));
+    const std::string parent = number == 0 ? core::to_hex(core::Hash32{}) : blocks_.back()["hash"].get<std::string>();
+    json block = header(number, parent, core::to_hex(core::mpt::indexed_trie(values).root()));
+    for (auto& r : receipts) {
+      r["blockHash"] = block["hash"];
+      r["blockNumber"] = block["number"];
+      for (auto& l : r["logs"]) {
+        l["blockHash"] = block["hash"];
+        l["blockNumber"] = block["number"];
+        l["transactionIndex"] = r["transactionIndex"];
+        l["transactionHash"] = r["transactionHash"];
+        l["removed"] = false;
+      }
+    }
+    json txs_json = json::array();
+    for (const auto& r : receipts) txs_json.push_back(r["transactionHash"]);
+    block["transactions"] = txs_json;
+    blocks_.push_back(std::move(block));
+    receipts_.push_back(std::move(receipts));
+    return number;
+  }
+
+  // Replaces the last `depth` blocks with as many empty ones (anvil_reorg with no transactions).
+  void reorg(std::size_t depth) {
+    blocks_.resize(blocks_.size() - depth);
+    receipts_.resize(receipts_.size() - depth);
+    salt_ += "'";
+    for (std::size_t i = 0; i < depth; ++i) mine({});
+  }
+
+  boost::asio::awaitable<core::Result<json>> call(std::string method, json params) override {
+    ++calls_;
+    if (method == "eth_chainId") co_return json(evm::to_quantity(kChainId));
+    if (method == "eth_blockNumber") co_return json(evm::to_quantity(blocks_.size() - 1));
+    if (method == "eth_getBlockByNumber" || method == "eth_getBlockReceipts") {
+      const std::uint64_t n = *evm::quantity_u64(params[0], "block");
+      if (n >= blocks_.size()) co_return json(nullptr);
+      co_return method == "eth_getBlockReceipts" ? receipts_[n] : blocks_[n];
+    }
+    if (method == "eth_getLogs") {
+      ++get_logs_calls_;
+      const json& filter = params[0];
+      const std::uint64_t from = *evm::quantity_u64(filter["fromBlock"], "from");
+      const std::uint64_t to = *evm::quantity_u64(filter["toBlock"], "to");
+      json out = json::array();
+      for (std::uint64_t n = from; n <= to && n < blocks_.size(); ++n) {
+        for (const auto& r : receipts_[n]) {
+          for (const auto& l : r["logs"]) {
+            if (l["address"] == filter["address"] && l["topics"][0] == filter["topics"][0]) out.push_back(l);
+          }
+        }
+      }
+      if (out.size() > max_logs_) {
+        co_return core::Error(net::reason::kRpcError, "rpc code -32005: query returned more than " +
+                                                          std::to_string(max_logs_) + " results");
+      }
+      co_return out;
+    }
+    co_return core::Error(net::reason::kRpcMethodNotFound, method);
+  }
+
+  core::ChainIdentity identity() const {
+    return core::chain_identity(core::ChainFamily::kEvm, core::evm_chain_key(kChainId),
+                                *core::fixed_from_hex<core::Hash32>(blocks_[0]["hash"].get<std::string>()));
+  }
+  evm::SourceConfig config() const {
+    evm::SourceConfig c;
+    c.chain_id = kChainId;
+    c.chain_identity = identity();
+    c.gateway = gateway_;
+    return c;
+  }
+  core::Hash32 hash(std::uint64_t n) const { return *core::fixed_from_hex<core::Hash32>(blocks_[n]["hash"].get<std::string>()); }
+  std::uint64_t height() const { return blocks_.size() - 1; }
+  json& block(std::uint64_t n) { return blocks_[n]; }
+  json& receipts(std::uint64_t n) { return receipts_[n]; }
+  void set_max_logs(std::size_t n) { max_logs_ = n; }
+  std::size_t get_logs_calls() const { return get_logs_calls_; }
+  const core::Address& gateway() const { return gateway_; }
+
+  static std::string hex32(const std::string& seed) { return core::to_hex(core::keccak256(core::as_bytes(seed))); }
+
+ private:
+  core::Message message(std::uint64_t sequence) const {
+    core::Message m;
+    m.src_chain = blocks_.empty() ? core::ChainIdentity{} : identity();
+    m.src_gateway = core::address_word(gateway_);
+    m.dst_chain = dst_;
+    m.dst_gateway = core::address_word(gateway_);
+    m.receiver = core::address_word(gateway_);
+    m.sequence = core::Sequence{sequence};
+    m.sender = core::address_word(gateway_);
+    m.gas_limit = 300000;
+    m.payload = core::Bytes(256, static_cast<std::uint8_t>(sequence));
+    return m;
+  }
+
+  json header(std::uint64_t number, const std::string& parent, const std::string& receipts_root) const {
+    json h = {{"parentHash", parent},
+              {"sha3Uncles", hex32("ommers")},
+              {"miner", "0x" + std::string(40, '0')},
+              {"stateRoot", hex32("state" + std::to_string(number) + salt_)},
+              {"transactionsRoot", hex32("txs" + std::to_string(number) + salt_)},
+              {"receiptsRoot", receipts_root},
+              {"logsBloom", "0x" + std::string(512, '0')},
+              {"difficulty", "0x0"},
+              {"number", evm::to_quantity(number)},
+              {"gasLimit", "0x1c9c380"},
+              {"gasUsed", "0x0"},
+              {"timestamp", evm::to_quantity(1704067200 + number)},
+              {"extraData", "0x"},
+              {"mixHash", hex32("mix")},
+              {"nonce", "0x0000000000000000"},
+              {"baseFeePerGas", "0x3b9aca00"},
+              {"withdrawalsRoot", core::to_hex(core::mpt::empty_root())},
+              {"blobGasUsed", "0x0"},
+              {"excessBlobGas", "0x0"},
+              {"parentBeaconBlockRoot", hex32("beacon")},
+              {"requestsHash", hex32("requests")},
+              {"hash", hex32("placeholder")}};
+    auto rebuilt = evm::header_from_json({.block = h, .hash_rule = evm::HeaderHashRule::kEngineSpecific});
+    h["hash"] = core::to_hex(core::keccak256(rebuilt->rlp));
+    return h;
+  }
+
+  core::Address gateway_;
+  core::ChainIdentity dst_;
+  std::vector<json> blocks_;
+  std::vector<json> receipts_;
+  std::uint64_t sequence_ = 0;
+  std::string salt_;
+  std::size_t max_logs_ = 1000000;
+  std::size_t calls_ = 0;
+  std::size_t get_logs_calls_ = 0;
+};
+
+// Runs one awaitable to completion on `io`.
+template <typename T>
+T run_task(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
+  std::optional<T> out;
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); }, boost::asio::detached);
+  io.restart();
+  io.run();
+  return std::move(*out);
+}
+
+}  // namespace causeway::test
