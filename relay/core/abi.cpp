@@ -58,7 +58,8 @@ bool Value::is_dynamic() const noexcept {
   switch (kind_) {
     case Kind::kWord: return false;
     case Kind::kBytes:
-    case Kind::kAddressArray: return true;
+    case Kind::kAddressArray:
+    case Kind::kArray: return true;
     case Kind::kTuple:
       for (const auto& m : members_) {
         if (m.is_dynamic()) return true;
@@ -93,6 +94,10 @@ void Value::encode_into(Bytes& out) const {
     case Kind::kTuple:
       encode_tuple(out, members_);
       return;
+    case Kind::kArray:
+      append_length(out, members_.size());
+      encode_tuple(out, members_);
+      return;
   }
 }
 
@@ -121,6 +126,13 @@ Value tuple(std::vector<Value> members) {
   Value v;
   v.kind_ = Value::Kind::kTuple;
   v.members_ = std::move(members);
+  return v;
+}
+
+Value array(std::vector<Value> elements) {
+  Value v;
+  v.kind_ = Value::Kind::kArray;
+  v.members_ = std::move(elements);
   return v;
 }
 

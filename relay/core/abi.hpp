@@ -41,7 +41,7 @@ Word32 bool_word(bool value) noexcept;
 // any member is). Build with the factory functions below.
 class Value {
  public:
-  enum class Kind : std::uint8_t { kWord, kBytes, kAddressArray, kTuple };
+  enum class Kind : std::uint8_t { kWord, kBytes, kAddressArray, kTuple, kArray };
 
   Kind kind() const noexcept { return kind_; }
   bool is_dynamic() const noexcept;
@@ -54,6 +54,7 @@ class Value {
   friend Value bytes(ByteView data);
   friend Value address_array(std::span<const Address> addresses);
   friend Value tuple(std::vector<Value> members);
+  friend Value array(std::vector<Value> elements);
 
  private:
   Value() = default;
@@ -77,6 +78,10 @@ inline Value address(const Address& a) { return word(address_word(a)); }
 Value bytes(ByteView data);
 Value address_array(std::span<const Address> addresses);
 Value tuple(std::vector<Value> members);
+// A dynamic array T[] of elements of one type (the caller keeps them alike): always dynamic, its
+// encoding is the length word followed by the elements encoded as a tuple (bytes32[], bytes[][],
+// Message[]).
+Value array(std::vector<Value> elements);
 
 // abi.encode(params...): the parameters encoded as one tuple, so a single dynamic parameter is
 // preceded by its 0x20 offset word, exactly as Solidity's abi.encode does.

@@ -66,7 +66,9 @@ MessageId message_id(const Message& m) {
   return id;
 }
 
-Bytes encode_message(const Message& m) {
+Bytes encode_message(const Message& m) { return abi::encode({message_tuple(m)}); }
+
+abi::Value message_tuple(const Message& m) {
   std::vector<abi::Value> fields;
   fields.reserve(kMessageHeadWords);
   fields.push_back(abi::uint(m.version));
@@ -81,7 +83,7 @@ Bytes encode_message(const Message& m) {
   fields.push_back(abi::uint(m.gas_limit));
   fields.push_back(abi::uint(m.flags));
   fields.push_back(abi::bytes(m.payload));
-  return abi::encode({abi::tuple(std::move(fields))});
+  return abi::tuple(std::move(fields));
 }
 
 Result<void> check_message_fields(const Message& m) noexcept {

@@ -58,6 +58,8 @@ MessageId message_id(const Message& message);
 // `message` of MessageSent (checked against ethers' AbiCoder in schemas/vectors, and once against
 // solc 0.8.30's abi.encode(m) of a calldata struct run on anvil).
 Bytes encode_message(const Message& message);
+// The Message as the ABI tuple of encode_message (for calldata such as `deliver(Message[], ...)`).
+abi::Value message_tuple(const Message& message);
 
 // The inverse of encode_message, accepting only its exact output: canonical offsets, zero
 // padding, uint widths, no trailing bytes; version 1, no unknown flag bits, payload within

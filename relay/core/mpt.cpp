@@ -1,8 +1,9 @@
 // Merkle-Patricia trie building and proof verification (see mpt.hpp).
 #include "relay/core/mpt.hpp"
 
-#include <array>
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cstdlib>
 #include <iterator>
 #include <string>
@@ -26,7 +27,7 @@ constexpr std::size_t kInlineLimit = 32;
 // collects the hashed nodes on the target's path (deepest first; the caller reverses them).
 class Builder {
  public:
-  using Iter = std::map<Bytes, Bytes>::const_iterator;
+  using Iter = std::map<Bytes, Bytes, KeyLess>::const_iterator;
 
   Builder(NibbleView target, std::vector<Bytes>* proof) : target_(target), proof_(proof) {}
 
@@ -211,6 +212,12 @@ const Hash32& empty_root() noexcept {
 }
 
 Bytes receipt_key(std::uint64_t tx_index) { return rlp::encode_uint(tx_index); }
+
+bool KeyLess::operator()(const Bytes& a, const Bytes& b) const noexcept {
+  const std::size_t common = std::min(a.size(), b.size());
+  const int order = common == 0 ? 0 : std::memcmp(a.data(), b.data(), common);
+  return order != 0 ? order < 0 : a.size() < b.size();
+}
 
 void Trie::put(ByteView key, ByteView value) {
   if (value.empty()) {

@@ -34,100 +34,15 @@
 #include "relay/verify/evm_header.hpp"
 #include "relay/verify/inclusion.hpp"
 #include "relay/verify/verify.hpp"
+#include "tests/integration/devnet_fixture.hpp"
 
 using namespace causeway;
 using nlohmann::json;
 
 namespace {
 
-namespace fs = std::filesystem;
-
-fs::path source_dir() {
-  if (const char* dir = std::getenv("CAUSEWAY_SOURCE_DIR")) return dir;
-  return fs::path(__FILE__).parent_path().parent_path().parent_path();
-}
-
-// A port nothing listens on now (the kernel's pick for port 0).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("bind");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-// devnet.sh up on free ports in a temporary state directory; down (and cleanup) on destruction.
-// A detached watchdog takes the devnet down if this process dies without unwinding.
-class Devnet {
- public:
-  Devnet() {
-    state_ = fs::temp_directory_path() / ("causeway-evm-source." + std::to_string(::getpid()));
-    fs::create_directories(state_);
-    script_ = (source_dir() / "deploy/devnet/devnet.sh").string();
-    env_ = "CAUSEWAY_DEVNET_STATE=" + quote((state_ / "devnet").string()) + " CAUSEWAY_DEVNET_PORT_A=" +
-           std::to_string(free_port()) + " CAUSEWAY_DEVNET_PORT_B=" + std::to_string(free_port()) +
-           " CAUSEWAY_DEVNET_BLOCK_TIME=0";
-#ifdef CAUSEWAY_CONTRACTS_BUILD
-    if (fs::exists(fs::path(CAUSEWAY_CONTRACTS_BUILD) / "Gateway.json")) {
-      env_ += " CAUSEWAY_DEVNET_CONTRACTS=" + quote(CAUSEWAY_CONTRACTS_BUILD);
-    }
-#endif
-    const std::string watchdog = "setsid bash -c 'while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; " + env_ +
-                                 " \"$2\" down >/dev/null 2>&1; rm -rf \"$3\"' watchdog " + std::to_string(::getpid()) +
-                                 " " + quote(script_) + " " + quote(state_.string()) + " </dev/null >/dev/null 2>&1 &";
-    (void)std::system(watchdog.c_str());
-    const std::string up = env_ + " bash " + quote(script_) + " up > " + quote((state_ / "up.log").string()) + " 2>&1";
-    if (std::system(up.c_str()) != 0) {
-      std::ifstream log(state_ / "up.log");
-      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      down();
-      throw std::runtime_error("devnet.sh up failed:\n" + text);
-    }
-    std::ifstream manifest(state_ / "devnet" / "manifest.json");
-    manifest_ = json::parse(manifest);
-  }
-  ~Devnet() { down(); }
-  Devnet(const Devnet&) = delete;
-  Devnet& operator=(const Devnet&) = delete;
-
-  const json& chain(std::size_t i) const { return manifest_["chains"][i]; }
-
- private:
-  void down() {
-    const std::string cmd = env_ + " bash " + quote(script_) + " down >/dev/null 2>&1";
-    (void)std::system(cmd.c_str());
-    std::error_code ignored;
-    fs::remove_all(state_, ignored);
-  }
-
-  fs::path state_;
-  std::string script_;
-  std::string env_;
-  json manifest_;
-};
-
-// Runs one awaitable to completion on `io`.
-template <typename T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
-  std::optional<T> out;
-  boost::asio::co_spawn(
-      io, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); }, boost::asio::detached);
-  io.restart();
-  io.run();
-  if (!out) throw std::runtime_error("task did not finish");
-  return std::move(*out);
-}
+using test::Devnet;
+using test::run;
 
 json call(net::SyncClient& rpc, const std::string& method, json params = json::array()) {
   auto result = rpc.call(method, std::move(params));
@@ -184,7 +99,7 @@ json wait_receipt(net::SyncClient& rpc, const json& tx_hash) {
 
 TEST_CASE("evm source on a real devnet: identity check, bundles that verify, reorg rewind", "[integration]") {
   // One devnet for both sections (Catch runs the test case once per section); stopped at exit.
-  static Devnet devnet;
+  static Devnet devnet("evm-source");
   const json& a = devnet.chain(0);
   const json& b = devnet.chain(1);
   const std::string url = a["rpc"]["http"].get<std::string>();

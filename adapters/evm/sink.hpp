@@ -1,0 +1,143 @@
+// The EVM Sink adapter (DESIGN.md section 3, PROTOCOL.md section 5): one batched
+// `deliver(Message[], bytes32[], bytes[][])` transaction per submit, signed with the gas key,
+// journaled (NonceManager::commit) before it is broadcast; confirmation by receipt with the
+// gateway's MessageExecuted events; the gateway's inbox state by eth_call.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "adapters/evm/gas.hpp"
+#include "adapters/evm/nonce_manager.hpp"
+#include "adapters/evm/source.hpp"  // Rpc, NetRpc
+#include "adapters/evm/tx.hpp"
+#include "relay/core/journal.hpp"
+#include "relay/core/message.hpp"
+#include "relay/core/secp256k1.hpp"
+
+namespace causeway::evm {
+
+namespace reason::sink {
+inline constexpr core::Reason kBadConfig{"evm_sink.bad_config"};
+// eth_chainId is not the configured chain id.
+inline constexpr core::Reason kWrongChainId{"evm_sink.wrong_chain_id"};
+// An empty batch, or claims/signatures not one per message.
+inline constexpr core::Reason kBadRequest{"evm_sink.bad_request"};
+// eth_estimateGas says the batch reverts; the detail carries the revert data ("revert data 0x…")
+// when the node gave it. The engine splits the batch.
+inline constexpr core::Reason kEstimateReverted{"evm_sink.estimate_reverted"};
+// Any other failure to read what a submission needs from the node (estimate, fees, nonces).
+inline constexpr core::Reason kNodeFailed{"evm_sink.node_failed"};
+// The node refused the signed transaction; its nonce was released for the next one.
+inline constexpr core::Reason kBroadcastRejected{"evm_sink.broadcast_rejected"};
+// The node says the nonce is used: the nonce manager was resynced; submit again.
+inline constexpr core::Reason kNonceTooLow{"evm_sink.nonce_too_low"};
+// A receipt or eth_call result that is malformed.
+inline constexpr core::Reason kBadReply{"evm_sink.bad_reply"};
+}  // namespace reason::sink
+
+enum class FeeMode : std::uint8_t {
+  kDetect,   // EIP-1559 when the latest block has baseFeePerGas, else legacy
+  kLegacy,   // EIP-155 legacy with eth_gasPrice
+  kEip1559,  // type 2 with the latest base fee and eth_maxPriorityFeePerGas
+};
+
+struct SinkConfig {
+  std::uint64_t chain_id = 0;
+  core::Address gateway;
+  std::optional<core::PrivateKey> gas_key;  // required; the one writer for (chain_id, its address)
+  core::SubmissionJournal* journal = nullptr;  // required; outlives the sink
+  GasPolicy gas;    // gas cap and estimate headroom
+  FeePolicy fees;   // fee caps (max_fee_cap also caps a legacy gas price)
+  FeeMode fee_mode = FeeMode::kDetect;
+};
+
+struct SubmitRequest {
+  std::vector<core::Message> messages;
+  std::vector<core::Claim> claims;                                  // one per message
+  std::vector<std::vector<std::array<std::uint8_t, 65>>> signatures;  // per message, signers ascending
+  std::string tag;  // stored with the journal record (maps the transaction back to the batch)
+};
+
+struct SubmitHandle {
+  core::Hash32 tx_hash;
+  std::uint64_t nonce = 0;
+  std::uint64_t gas_limit = 0;
+  // False when the node could not be reached: the transaction is journaled and its nonce kept;
+  // resend() sends the same bytes again.
+  bool broadcast = true;
+};
+
+struct ExecutedEvent {
+  core::MessageId id;
+  core::ExecStatus status = core::ExecStatus::kOk;
+  core::Claim claim;
+};
+
+struct Confirmation {
+  enum class State : std::uint8_t { kPending, kDelivered, kReverted };
+  State state = State::kPending;
+  std::uint64_t block_number = 0;
+  std::uint64_t gas_used = 0;
+  std::vector<ExecutedEvent> executed;  // the gateway's MessageExecuted events, in log order
+};
+
+struct InboxRequest {
+  std::vector<core::MessageId> ids;
+};
+
+struct InboxEntry {
+  core::MessageId id;
+  bool executed = false;
+  std::uint8_t status = 0;  // executionStatus: 0 = not executed, else 1..4
+};
+
+// `deliver(msgs, claims, signatures)` calldata: selector ‖ abi.encode(Message[], bytes32[], bytes[][]).
+core::Result<core::Bytes> deliver_calldata(const SubmitRequest& request);
+
+// One target chain and gas key. Not thread-safe: the engine runs it on one strand.
+class EvmSink {
+ public:
+  // Checks eth_chainId, detects the fee mode and opens the nonce manager from the journal and the
+  // chain's nonces of the gas key.
+  static boost::asio::awaitable<core::Result<std::unique_ptr<EvmSink>>> create(Rpc& rpc, SinkConfig config);
+
+  // Estimates, prices, signs, journals and broadcasts one deliver transaction for the batch.
+  boost::asio::awaitable<core::Result<SubmitHandle>> submit(SubmitRequest request);
+  // The receipt of a submission: pending without one; delivered (status 1, with the events) or
+  // reverted (status 0). Tells the nonce manager once the receipt is seen.
+  boost::asio::awaitable<core::Result<Confirmation>> confirm(SubmitHandle handle);
+  // executed(id) and executionStatus(id) of the gateway, per id, at the latest block.
+  boost::asio::awaitable<core::Result<std::vector<InboxEntry>>> inbox_state(InboxRequest request);
+  // Broadcasts again every journaled transaction no node has accepted yet; returns how many were.
+  boost::asio::awaitable<core::Result<std::size_t>> resend();
+
+  const core::Address& gas_address() const noexcept { return nonces_.key().account; }
+  bool eip1559() const noexcept { return eip1559_; }
+  const NonceManager& nonces() const noexcept { return nonces_; }
+
+ private:
+  EvmSink(Rpc& rpc, SinkConfig config, NonceManager nonces, bool eip1559)
+      : rpc_(rpc), config_(std::move(config)), nonces_(std::move(nonces)), eip1559_(eip1559) {}
+
+  boost::asio::awaitable<core::Result<std::uint64_t>> estimate(const core::Bytes& calldata);
+  boost::asio::awaitable<core::Result<UnsignedTx>> priced_tx(std::uint64_t gas_limit, core::Bytes calldata);
+  // Signs `tx`, nudging its gas limit while the journal already holds the hash (a refused repeat).
+  core::Result<SignedTx> signed_fresh(UnsignedTx tx);
+  boost::asio::awaitable<core::Result<BroadcastAdvice>> broadcast(const BroadcastPermit& permit);
+  // eth_call of a gateway view `signature` taking one bytes32 and returning a uint8/bool.
+  boost::asio::awaitable<core::Result<std::uint8_t>> call_u8(std::string signature, core::MessageId id);
+
+  Rpc& rpc_;
+  SinkConfig config_;
+  NonceManager nonces_;
+  bool eip1559_ = false;
+};
+
+}  // namespace causeway::evm

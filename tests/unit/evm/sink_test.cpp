@@ -1,0 +1,331 @@
+// Unit tests of adapters/evm/sink: deliver calldata against ethers, journal-before-broadcast and
+// nonce release on a refused broadcast, with a scripted Rpc standing in for the node.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "adapters/evm/rpc_json.hpp"
+#include "adapters/evm/sink.hpp"
+#include "tests/unit/evm/fake_chain.hpp"  // run_task
+#include "tests/unit/evm/memory_journal.hpp"
+#include "relay/core/hash.hpp"
+#include "relay/net/error.hpp"
+
+using namespace causeway;
+using nlohmann::json;
+
+namespace {
+
+core::Word32 repeat32(std::uint8_t b) {
+  core::Word32 w;
+  w.bytes.fill(b);
+  return w;
+}
+
+core::Word32 address20(std::uint8_t b) {
+  core::Address a;
+  a.bytes.fill(b);
+  return core::address_word(a);
+}
+
+std::array<std::uint8_t, 65> sig65(std::uint8_t b) {
+  std::array<std::uint8_t, 65> s{};
+  s.fill(b);
+  return s;
+}
+
+// The messages of gen.mjs below: payloads of 0, 3 and 40 bytes, a timeout, an ordered flag.
+core::Message test_message(std::size_t i) {
+  core::Message m;
+  m.version = 1;
+  m.src_chain = core::ChainIdentity{repeat32(0x11).bytes};
+  m.src_gateway = repeat32(0x22);
+  m.dst_chain = core::ChainIdentity{repeat32(0x33).bytes};
+  m.dst_gateway = address20(0x44);
+  m.receiver = address20(0x55);
+  m.sequence = core::Sequence{i + 1};
+  m.sender = repeat32(0x66);
+  m.timeout = i == 1 ? 1234 : 0;
+  m.gas_limit = 200000 + i;
+  m.flags = i == 2 ? 1 : 0;
+  if (i == 1) m.payload = {1, 2, 3};
+  if (i == 2) m.payload.assign(40, 0xab);
+  return m;
+}
+
+evm::SubmitRequest test_request(std::size_t n) {
+  evm::SubmitRequest r;
+  const std::vector<std::vector<std::array<std::uint8_t, 65>>> sigs{{sig65(0xa1)}, {sig65(0xb1), sig65(0xb2)}, {}};
+  for (std::size_t i = 0; i < n; ++i) {
+    r.messages.push_back(test_message(i));
+    r.claims.push_back(core::Claim{repeat32(static_cast<std::uint8_t>(0xc0 + i)).bytes});
+    r.signatures.push_back(sigs[i]);
+  }
+  return r;
+}
+
+// Expected bytes made once with ethers v6 (deploy/devnet/node_modules):
+//   const iface = new ethers.Interface(["function deliver((uint8 version,bytes32 srcChain,
+//     bytes32 srcGateway,bytes32 dstChain,bytes32 dstGateway,bytes32 receiver,uint64 sequence,
+//     bytes32 sender,uint64 timeout,uint64 gasLimit,uint8 flags,bytes payload)[] msgs,
+//     bytes32[] claims, bytes[][] signatures)"]);
+//   iface.encodeFunctionData("deliver", [msgs, claims, sigs])
+// with the values of test_request(1) and test_request(3) written out as JS arrays.
+const char* const kEthersOne =
+      "0xfc02e783"
+      "0000000000000000000000000000000000000000000000000000000000000060"
+      "0000000000000000000000000000000000000000000000000000000000000240"
+      "0000000000000000000000000000000000000000000000000000000000000280"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "0000000000000000000000000000000000000000000000000000000000000020"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "1111111111111111111111111111111111111111111111111111111111111111"
+      "2222222222222222222222222222222222222222222222222222222222222222"
+      "3333333333333333333333333333333333333333333333333333333333333333"
+      "0000000000000000000000004444444444444444444444444444444444444444"
+      "0000000000000000000000005555555555555555555555555555555555555555"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "6666666666666666666666666666666666666666666666666666666666666666"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000030d40"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000180"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "0000000000000000000000000000000000000000000000000000000000000020"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "0000000000000000000000000000000000000000000000000000000000000020"
+      "0000000000000000000000000000000000000000000000000000000000000041"
+      "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+      "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+      "a100000000000000000000000000000000000000000000000000000000000000";
+const char* const kEthersThree =
+      "0xfc02e783"
+      "0000000000000000000000000000000000000000000000000000000000000060"
+      "0000000000000000000000000000000000000000000000000000000000000620"
+      "00000000000000000000000000000000000000000000000000000000000006a0"
+      "0000000000000000000000000000000000000000000000000000000000000003"
+      "0000000000000000000000000000000000000000000000000000000000000060"
+      "0000000000000000000000000000000000000000000000000000000000000200"
+      "00000000000000000000000000000000000000000000000000000000000003c0"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "1111111111111111111111111111111111111111111111111111111111111111"
+      "2222222222222222222222222222222222222222222222222222222222222222"
+      "3333333333333333333333333333333333333333333333333333333333333333"
+      "0000000000000000000000004444444444444444444444444444444444444444"
+      "0000000000000000000000005555555555555555555555555555555555555555"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "6666666666666666666666666666666666666666666666666666666666666666"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000030d40"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000180"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "1111111111111111111111111111111111111111111111111111111111111111"
+      "2222222222222222222222222222222222222222222222222222222222222222"
+      "3333333333333333333333333333333333333333333333333333333333333333"
+      "0000000000000000000000004444444444444444444444444444444444444444"
+      "0000000000000000000000005555555555555555555555555555555555555555"
+      "0000000000000000000000000000000000000000000000000000000000000002"
+      "6666666666666666666666666666666666666666666666666666666666666666"
+      "00000000000000000000000000000000000000000000000000000000000004d2"
+      "0000000000000000000000000000000000000000000000000000000000030d41"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000180"
+      "0000000000000000000000000000000000000000000000000000000000000003"
+      "0102030000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "1111111111111111111111111111111111111111111111111111111111111111"
+      "2222222222222222222222222222222222222222222222222222222222222222"
+      "3333333333333333333333333333333333333333333333333333333333333333"
+      "0000000000000000000000004444444444444444444444444444444444444444"
+      "0000000000000000000000005555555555555555555555555555555555555555"
+      "0000000000000000000000000000000000000000000000000000000000000003"
+      "6666666666666666666666666666666666666666666666666666666666666666"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000030d42"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "0000000000000000000000000000000000000000000000000000000000000180"
+      "0000000000000000000000000000000000000000000000000000000000000028"
+      "abababababababababababababababababababababababababababababababab"
+      "abababababababab000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000003"
+      "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0"
+      "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1"
+      "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2"
+      "0000000000000000000000000000000000000000000000000000000000000003"
+      "0000000000000000000000000000000000000000000000000000000000000060"
+      "0000000000000000000000000000000000000000000000000000000000000120"
+      "0000000000000000000000000000000000000000000000000000000000000280"
+      "0000000000000000000000000000000000000000000000000000000000000001"
+      "0000000000000000000000000000000000000000000000000000000000000020"
+      "0000000000000000000000000000000000000000000000000000000000000041"
+      "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+      "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+      "a100000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000002"
+      "0000000000000000000000000000000000000000000000000000000000000040"
+      "00000000000000000000000000000000000000000000000000000000000000c0"
+      "0000000000000000000000000000000000000000000000000000000000000041"
+      "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1"
+      "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1"
+      "b100000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000041"
+      "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+      "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+      "b200000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000000";
+
+// A node that answers from a table; eth_sendRawTransaction is scripted per call.
+class ScriptedRpc final : public evm::Rpc {
+ public:
+  explicit ScriptedRpc(test::MemoryJournal& journal) : journal_(journal) {}
+
+  boost::asio::awaitable<core::Result<json>> call(std::string method, json params) override {
+    methods.push_back(method);
+    if (method == "eth_chainId") co_return json("0x7a69");
+    if (method == "eth_getBlockByNumber") co_return json{{"number", "0x10"}, {"baseFeePerGas", "0x3b9aca00"}};
+    if (method == "eth_getTransactionCount") co_return json("0x5");
+    if (method == "eth_maxPriorityFeePerGas") co_return json("0x3b9aca00");
+    if (method == "eth_estimateGas") {
+      if (estimate_reverts) {
+        co_return core::Error(net::reason::kRpcError, "rpc code 3: execution reverted (data 0x1234abcd)");
+      }
+      co_return json("0x30d40");
+    }
+    if (method == "eth_sendRawTransaction") {
+      const auto raw = *evm::data_any(params.at(0), "raw");
+      const core::Hash32 hash = core::keccak256(raw);
+      journaled_at_broadcast.push_back(journal_.has(hash));
+      sent.push_back(hash);
+      if (refuse_next_broadcast) {
+        refuse_next_broadcast = false;
+        co_return core::Error(net::reason::kRpcError, "rpc code -32000: insufficient funds for gas * price + value");
+      }
+      co_return json(core::to_hex(hash));
+    }
+    co_return core::Error(net::reason::kRpcMethodNotFound, method);
+  }
+
+  std::vector<std::string> methods;
+  std::vector<bool> journaled_at_broadcast;
+  std::vector<core::Hash32> sent;
+  bool refuse_next_broadcast = false;
+  bool estimate_reverts = false;
+
+ private:
+  test::MemoryJournal& journal_;
+};
+
+std::unique_ptr<evm::EvmSink> make_sink(boost::asio::io_context& io, ScriptedRpc& rpc, test::MemoryJournal& journal) {
+  evm::SinkConfig config;
+  config.chain_id = 31337;
+  config.gateway = *core::fixed_from_hex<core::Address>("0x" + std::string(40, '4'));
+  config.gas_key.emplace(*core::PrivateKey::from_hex("0x" + std::string(63, '0') + "7"));
+  config.journal = &journal;
+  auto sink = test::run_task(io, evm::EvmSink::create(rpc, std::move(config)));
+  REQUIRE(sink.ok());
+  return std::move(*sink);
+}
+
+}  // namespace
+
+TEST_CASE("evm sink: deliver calldata equals ethers' encodeFunctionData", "[unit]") {
+  auto one = evm::deliver_calldata(test_request(1));
+  REQUIRE(one.ok());
+  CHECK(core::to_hex(*one) == kEthersOne);
+  auto three = evm::deliver_calldata(test_request(3));
+  REQUIRE(three.ok());
+  CHECK(core::to_hex(*three) == kEthersThree);
+  // The selector of deliver((...)[],bytes32[],bytes[][]).
+  CHECK(core::to_hex(core::ByteView(three->data(), 4)) == "0xfc02e783");
+}
+
+TEST_CASE("evm sink: abi::array encodes empty and nested dynamic arrays", "[unit]") {
+  namespace abi = core::abi;
+  // abi.encode(bytes32[]) of no elements: offset 0x20, length 0.
+  const auto empty = abi::encode({abi::array({})});
+  CHECK(core::to_hex(empty) == "0x" + std::string(62, '0') + "20" + std::string(64, '0'));
+  // abi.encode(bytes[][]) of [[]]: offset, outer length 1, inner offset 0x20, inner length 0.
+  const auto nested = abi::encode({abi::array({abi::array({})})});
+  CHECK(core::to_hex(nested) == "0x" + std::string(62, '0') + "20" + std::string(63, '0') + "1" + std::string(62, '0') +
+                                    "20" + std::string(64, '0'));
+}
+
+TEST_CASE("evm sink: malformed batches are refused before any node call", "[unit]") {
+  auto empty = evm::deliver_calldata(evm::SubmitRequest{});
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.error().reason() == evm::reason::sink::kBadRequest);
+  auto uneven = test_request(3);
+  uneven.claims.pop_back();
+  auto result = evm::deliver_calldata(uneven);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().reason() == evm::reason::sink::kBadRequest);
+}
+
+TEST_CASE("evm sink: journaled before broadcast; a refused broadcast releases its nonce", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  CHECK(sink->eip1559());
+  CHECK(sink->nonces().next_nonce() == 5);
+
+  rpc.refuse_next_broadcast = true;
+  auto refused = test::run_task(io, sink->submit(test_request(3)));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().reason() == evm::reason::sink::kBroadcastRejected);
+  REQUIRE(rpc.sent.size() == 1);
+  CHECK(rpc.journaled_at_broadcast.at(0));
+  CHECK(sink->nonces().next_nonce() == 5);  // not consumed
+  auto dropped = journal.find(core::FindRequest{.key = sink->nonces().key(), .tx_hash = rpc.sent[0]});
+  REQUIRE(dropped.ok());
+  REQUIRE(dropped->has_value());
+  CHECK((*dropped)->state == core::SubmissionState::kDropped);
+
+  auto accepted = test::run_task(io, sink->submit(test_request(3)));
+  INFO((accepted.ok() ? std::string() : accepted.error().message()));
+  REQUIRE(accepted.ok());
+  CHECK(accepted->nonce == 5);
+  // The identical bytes were refused and are journaled as dropped: the retry is a new transaction.
+  CHECK(accepted->tx_hash != rpc.sent[0]);
+  CHECK(accepted->broadcast);
+  REQUIRE(rpc.sent.size() == 2);
+  CHECK(rpc.sent[1] == accepted->tx_hash);
+  CHECK(rpc.journaled_at_broadcast.at(1));
+  CHECK(sink->nonces().next_nonce() == 6);
+  auto record = journal.find(core::FindRequest{.key = sink->nonces().key(), .tx_hash = accepted->tx_hash});
+  REQUIRE(record.ok());
+  REQUIRE(record->has_value());
+  CHECK((*record)->state == core::SubmissionState::kBroadcast);
+  // The signed transaction carries the deliver calldata and the estimate with headroom.
+  auto decoded = evm::decode_signed((*record)->raw, evm::DecodeOptions{.chain_id = 31337});
+  REQUIRE(decoded.ok());
+  const auto& tx = std::get<evm::Eip1559Tx>(decoded->tx);
+  CHECK(tx.data == *evm::deliver_calldata(test_request(3)));
+  CHECK(tx.gas_limit == accepted->gas_limit);
+  CHECK(tx.gas_limit >= 200000 * 12 / 10);
+  CHECK(decoded->sender == sink->gas_address());
+}
+
+TEST_CASE("evm sink: a reverting estimate is a named error with the revert data", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  rpc.estimate_reverts = true;
+  auto result = test::run_task(io, sink->submit(test_request(1)));
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().reason() == evm::reason::sink::kEstimateReverted);
+  CHECK(result.error().detail().find("0x1234abcd") != std::string::npos);
+  CHECK(rpc.sent.empty());
+  CHECK(journal.records().empty());
+  CHECK(sink->nonces().next_nonce() == 5);
+}
