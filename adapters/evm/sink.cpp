@@ -179,7 +179,8 @@ awaitable<Result<std::uint64_t>> EvmSink::estimate(const core::Bytes& calldata) 
   co_return quantity_u64(*reply, "eth_estimateGas");
 }
 
-awaitable<Result<UnsignedTx>> EvmSink::priced_tx(std::uint64_t gas_limit, core::Bytes calldata) {
+awaitable<Result<EvmSink::Market>> EvmSink::market() {
+  Market out;
   if (eip1559_) {
     Json block_params = Json::array();
     block_params.push_back("latest");
@@ -194,7 +195,23 @@ awaitable<Result<UnsignedTx>> EvmSink::priced_tx(std::uint64_t gas_limit, core::
     if (!tip) co_return node_failed("eth_maxPriorityFeePerGas", tip.error());
     auto suggested = quantity_u64(*tip, "eth_maxPriorityFeePerGas");
     if (!suggested) co_return std::move(suggested).error();
-    auto fees = choose_fees(*base_fee, *suggested, config_.fees);
+    out.base_fee = *base_fee;
+    out.tip = *suggested;
+    co_return out;
+  }
+  auto price = co_await rpc_.call("eth_gasPrice", Json::array());
+  if (!price) co_return node_failed("eth_gasPrice", price.error());
+  auto gas_price = quantity_u64(*price, "eth_gasPrice");
+  if (!gas_price) co_return std::move(gas_price).error();
+  out.gas_price = *gas_price;
+  co_return out;
+}
+
+awaitable<Result<UnsignedTx>> EvmSink::priced_tx(std::uint64_t gas_limit, core::Bytes calldata) {
+  auto now = co_await market();
+  if (!now) co_return std::move(now).error();
+  if (eip1559_) {
+    auto fees = choose_fees(now->base_fee, now->tip, config_.fees);
     if (!fees) co_return std::move(fees).error();
     Eip1559Tx tx;
     tx.chain_id = config_.chain_id;
@@ -206,17 +223,13 @@ awaitable<Result<UnsignedTx>> EvmSink::priced_tx(std::uint64_t gas_limit, core::
     tx.data = std::move(calldata);
     co_return UnsignedTx(std::move(tx));
   }
-  auto price = co_await rpc_.call("eth_gasPrice", Json::array());
-  if (!price) co_return node_failed("eth_gasPrice", price.error());
-  auto gas_price = quantity_u64(*price, "eth_gasPrice");
-  if (!gas_price) co_return std::move(gas_price).error();
-  if (*gas_price > config_.fees.max_fee_cap) {
-    co_return Error(reason::gas::kBaseFeeAboveCap, "gas price " + std::to_string(*gas_price) + " above the cap");
+  if (now->gas_price > config_.fees.max_fee_cap) {
+    co_return Error(reason::gas::kBaseFeeAboveCap, "gas price " + std::to_string(now->gas_price) + " above the cap");
   }
   LegacyTx tx;
   tx.chain_id = config_.chain_id;
   tx.nonce = nonces_.next_nonce();
-  tx.gas_price = u256(*gas_price);
+  tx.gas_price = u256(now->gas_price);
   tx.gas_limit = gas_limit;
   tx.to = config_.gateway;
   tx.data = std::move(calldata);
@@ -308,9 +321,97 @@ awaitable<Result<std::size_t>> EvmSink::resend() {
   co_return accepted;
 }
 
+awaitable<Result<SubmitHandle>> EvmSink::bump(SubmitHandle handle) {
+  // Replace the newest live transaction of the handle's nonce: that is the one nodes hold, and
+  // the nonce manager measures the required raise against it.
+  const std::vector<core::SignedTxRecord> live = nonces_.live();
+  const core::SignedTxRecord* newest = nullptr;
+  bool handle_live = false;
+  for (const auto& record : live) {
+    if (record.nonce != handle.nonce) continue;
+    newest = &record;
+    handle_live = handle_live || record.tx_hash == handle.tx_hash;
+  }
+  if (!handle_live || newest == nullptr) {
+    co_return Error(reason::sink::kNotBumpable, core::to_hex(handle.tx_hash) + " is not live");
+  }
+  const core::Hash32 replaces = newest->tx_hash;
+  const std::string tag = newest->tag;
+  auto previous = decode_signed(newest->raw, DecodeOptions{.chain_id = config_.chain_id});
+  if (!previous) co_return std::move(previous).error().with_context("bump");
+
+  auto now = co_await market();
+  if (!now) co_return std::move(now).error();
+  UnsignedTx tx = previous->tx;
+  if (auto* eip1559 = std::get_if<Eip1559Tx>(&tx)) {
+    const auto max_fee = to_u64(eip1559->max_fee_per_gas);
+    const auto tip = to_u64(eip1559->max_priority_fee_per_gas);
+    if (!max_fee || !tip) co_return Error(reason::sink::kFeeCapReached, "fees beyond 64 bits");
+    auto fees = bump_fees(Fees{.max_fee_per_gas = *max_fee, .max_priority_fee_per_gas = *tip}, now->base_fee, now->tip,
+                          config_.fees);
+    if (!fees) co_return Error(reason::sink::kFeeCapReached, fees.error().message());
+    eip1559->max_fee_per_gas = u256(fees->max_fee_per_gas);
+    eip1559->max_priority_fee_per_gas = u256(fees->max_priority_fee_per_gas);
+  } else if (auto* legacy = std::get_if<LegacyTx>(&tx)) {
+    const auto old_price = to_u64(legacy->gas_price);
+    if (!old_price) co_return Error(reason::sink::kFeeCapReached, "gas price beyond 64 bits");
+    // Nodes compare both fields of a legacy replacement against its single gas price.
+    auto price = bump_gas_price(*old_price, now->gas_price, config_.fees);
+    if (!price) co_return Error(reason::sink::kFeeCapReached, price.error().message());
+    legacy->gas_price = u256(*price);
+  } else {
+    co_return Error(reason::sink::kNotBumpable, "the sink signs no type-1 transactions");
+  }
+
+  auto signed_tx = signed_fresh(std::move(tx));
+  if (!signed_tx) co_return std::move(signed_tx).error();
+  // Durable, as a replacement, before it may reach any node (THREATS 26).
+  auto permit = nonces_.commit_replacement(*signed_tx, replaces, tag);
+  if (!permit) co_return std::move(permit).error();
+  auto& family = bumped_[handle.nonce];
+  if (family.empty()) {
+    for (const auto& record : live) {
+      if (record.nonce == handle.nonce) family.push_back(record.tx_hash);
+    }
+  }
+  family.push_back(permit->tx_hash());
+  auto advice = co_await broadcast(*permit);
+  if (!advice) co_return std::move(advice).error();
+  SubmitHandle out;
+  out.tx_hash = permit->tx_hash();
+  out.nonce = permit->nonce();
+  out.gas_limit = tx_gas_limit(signed_tx->tx);
+  out.broadcast = *advice == BroadcastAdvice::kDone;
+  co_return out;
+}
+
 awaitable<Result<Confirmation>> EvmSink::confirm(SubmitHandle handle) {
+  // Only one transaction of a nonce can mine: ask for the handle's own first, then its siblings.
+  std::vector<core::Hash32> candidates{handle.tx_hash};
+  const auto add = [&candidates](const core::Hash32& hash) {
+    if (std::find(candidates.begin(), candidates.end(), hash) == candidates.end()) candidates.push_back(hash);
+  };
+  if (auto family = bumped_.find(handle.nonce); family != bumped_.end() &&
+      std::find(family->second.begin(), family->second.end(), handle.tx_hash) != family->second.end()) {
+    for (const auto& hash : family->second) add(hash);
+  }
+  if (nonces_.is_live(handle.tx_hash)) {
+    // Siblings journaled before a restart, which bumped_ no longer knows.
+    for (const auto& record : nonces_.live()) {
+      if (record.nonce == handle.nonce) add(record.tx_hash);
+    }
+  }
+  for (const auto& hash : candidates) {
+    auto one = co_await confirm_one(hash);
+    if (!one) co_return std::move(one).error();
+    if (one->state != Confirmation::State::kPending) co_return std::move(one).value();
+  }
+  co_return Confirmation{};
+}
+
+awaitable<Result<Confirmation>> EvmSink::confirm_one(core::Hash32 tx_hash) {
   Json params = Json::array();
-  params.push_back(core::to_hex(handle.tx_hash));
+  params.push_back(core::to_hex(tx_hash));
   auto reply = co_await rpc_.call("eth_getTransactionReceipt", std::move(params));
   if (!reply) co_return node_failed("eth_getTransactionReceipt", reply.error());
   Confirmation out;
@@ -330,6 +431,7 @@ awaitable<Result<Confirmation>> EvmSink::confirm(SubmitHandle handle) {
   if (!used_field) co_return std::move(used_field).error();
   auto used = quantity_u64(**used_field, "receipt.gasUsed");
   if (!used) co_return std::move(used).error();
+  out.tx_hash = tx_hash;
   out.block_number = *number;
   out.gas_used = *used;
   out.state = *status == 1 ? Confirmation::State::kDelivered : Confirmation::State::kReverted;
@@ -353,8 +455,8 @@ awaitable<Result<Confirmation>> EvmSink::confirm(SubmitHandle handle) {
       out.executed.push_back(*event);
     }
   }
-  if (nonces_.is_live(handle.tx_hash)) {
-    auto confirmed = nonces_.on_confirmed(handle.tx_hash, out.block_number, *status == 1);
+  if (nonces_.is_live(tx_hash)) {
+    auto confirmed = nonces_.on_confirmed(tx_hash, out.block_number, *status == 1);
     if (!confirmed) co_return std::move(confirmed).error();
   }
   co_return out;

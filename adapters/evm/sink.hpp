@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,10 @@ inline constexpr core::Reason kBroadcastRejected{"evm_sink.broadcast_rejected"};
 inline constexpr core::Reason kNonceTooLow{"evm_sink.nonce_too_low"};
 // A receipt or eth_call result that is malformed.
 inline constexpr core::Reason kBadReply{"evm_sink.bad_reply"};
+// A fee bump would need fees above FeePolicy::max_fee_cap: the transaction stays as it is.
+inline constexpr core::Reason kFeeCapReached{"evm_sink.fee_cap_reached"};
+// bump() of a transaction that is not live (unknown, confirmed or dropped).
+inline constexpr core::Reason kNotBumpable{"evm_sink.not_bumpable"};
 }  // namespace reason::sink
 
 enum class FeeMode : std::uint8_t {
@@ -83,6 +88,9 @@ struct ExecutedEvent {
 struct Confirmation {
   enum class State : std::uint8_t { kPending, kDelivered, kReverted };
   State state = State::kPending;
+  // The transaction that mined: the handle's own, or another of the same nonce (a fee bump, or
+  // the original a bump replaced). Zero while pending.
+  core::Hash32 tx_hash;
   std::uint64_t block_number = 0;
   std::uint64_t gas_used = 0;
   std::vector<ExecutedEvent> executed;  // the gateway's MessageExecuted events, in log order
@@ -111,8 +119,15 @@ class EvmSink {
   // Estimates, prices, signs, journals and broadcasts one deliver transaction for the batch.
   boost::asio::awaitable<core::Result<SubmitHandle>> submit(SubmitRequest request);
   // The receipt of a submission: pending without one; delivered (status 1, with the events) or
-  // reverted (status 0). Tells the nonce manager once the receipt is seen.
+  // reverted (status 0). Tells the nonce manager once the receipt is seen. A handle of a bumped
+  // nonce looks at every transaction of that nonce, so either handle reports the one that mined.
   boost::asio::awaitable<core::Result<Confirmation>> confirm(SubmitHandle handle);
+  // Fee bump of a stuck submission: the same calldata, gas limit and nonce, re-signed with fees
+  // raised by at least the replacement minimum (FeePolicy::bump_percent, and at least the current
+  // market), journaled as replacing the newest transaction of that nonce before broadcast.
+  // kFeeCapReached when that needs more than the fee cap. Returns the replacement's handle.
+  // The handle is taken by value: the coroutine may outlive the caller's object.
+  boost::asio::awaitable<core::Result<SubmitHandle>> bump(SubmitHandle handle);
   // executed(id) and executionStatus(id) of the gateway, per id, at the latest block.
   boost::asio::awaitable<core::Result<std::vector<InboxEntry>>> inbox_state(InboxRequest request);
   // Broadcasts again every journaled transaction no node has accepted yet; returns how many were.
@@ -126,7 +141,17 @@ class EvmSink {
   EvmSink(Rpc& rpc, SinkConfig config, NonceManager nonces, bool eip1559)
       : rpc_(rpc), config_(std::move(config)), nonces_(std::move(nonces)), eip1559_(eip1559) {}
 
+  // What the node asks now: base fee and suggested tip (EIP-1559), or the gas price (legacy).
+  struct Market {
+    std::uint64_t base_fee = 0;
+    std::uint64_t tip = 0;
+    std::uint64_t gas_price = 0;
+  };
+
   boost::asio::awaitable<core::Result<std::uint64_t>> estimate(const core::Bytes& calldata);
+  boost::asio::awaitable<core::Result<Market>> market();
+  // The receipt of one transaction (see confirm).
+  boost::asio::awaitable<core::Result<Confirmation>> confirm_one(core::Hash32 tx_hash);
   boost::asio::awaitable<core::Result<UnsignedTx>> priced_tx(std::uint64_t gas_limit, core::Bytes calldata);
   // Signs `tx`, nudging its gas limit while the journal already holds the hash (a refused repeat).
   core::Result<SignedTx> signed_fresh(UnsignedTx tx);
@@ -138,6 +163,9 @@ class EvmSink {
   SinkConfig config_;
   NonceManager nonces_;
   bool eip1559_ = false;
+  // Per bumped nonce, every transaction this sink signed for it (original first): where confirm()
+  // looks when the handle's own transaction was superseded.
+  std::map<std::uint64_t, std::vector<core::Hash32>> bumped_;
 };
 
 }  // namespace causeway::evm

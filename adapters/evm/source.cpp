@@ -11,8 +11,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "adapters/evm/rpc_json.hpp"
+#include "relay/core/hash.hpp"
 #include "relay/core/mpt.hpp"
 #include "relay/net/error.hpp"
+#include "relay/verify/evm_header.hpp"
 #include "relay/verify/inclusion.hpp"
 
 namespace causeway::evm {
@@ -41,6 +43,37 @@ bool too_many_results(const Error& error) {
     if (text.find(needle) != std::string::npos) return true;
   }
   return false;
+}
+
+// How a node says it does not offer a method: JSON-RPC -32601, or a plain "not supported".
+bool method_absent(const Error& error) {
+  if (error.reason() == net::reason::kRpcMethodNotFound) return true;
+  return error.reason() == net::reason::kRpcError && lower(error.detail()).find("not supported") != std::string::npos;
+}
+
+// The node's raw header RLP for the block whose hash is `expected`. With kPlainKeccak the hash
+// must be keccak(raw); with kEngineSpecific the source has no engine hash, so, as for JSON headers,
+// the verifier's engine-specific hash over these bytes decides.
+Result<RebuiltHeader> header_from_raw(core::Bytes raw, const core::Hash32& expected, HeaderHashRule rule) {
+  auto decoded = verify::decode_evm_header(raw);
+  if (!decoded) return Error(reason::source::kRawHeaderMismatch, "not a header: " + decoded.error().message());
+  RebuiltHeader out;
+  out.hash = expected;
+  out.field_count = decoded->field_count;
+  out.number = decoded->number;
+  out.timestamp = decoded->timestamp;
+  out.parent_hash = verify::to_hash32(decoded->parent_hash);
+  out.receipts_root = verify::to_hash32(decoded->receipts_root);
+  if (rule == HeaderHashRule::kPlainKeccak) {
+    const core::Hash32 actual = core::keccak256(raw);
+    if (actual != expected) {
+      return Error(reason::source::kRawHeaderMismatch,
+                   "keccak of the raw header is " + core::to_hex(actual) + ", the block is " + core::to_hex(expected));
+    }
+    out.hash_checked = true;
+  }
+  out.rlp = std::move(raw);
+  return out;
 }
 
 Error log_error(std::size_t index, const Error& cause) {
@@ -123,11 +156,77 @@ awaitable<Result<Json>> EvmSource::block_json(std::uint64_t height) {
   co_return std::move(block).value();
 }
 
+awaitable<Result<std::optional<Json>>> EvmSource::raw_call(std::string method, const core::Hash32& block_hash,
+                                                           RawSupport& support) {
+  if (support == RawSupport::kAbsent) co_return std::optional<Json>{};
+  Json params = Json::array();
+  params.push_back(core::to_hex(block_hash));
+  auto reply = co_await rpc_.call(method, std::move(params));
+  if (!reply) {
+    if (!method_absent(reply.error())) co_return std::move(reply).error().with_context(method);
+    // Once absent, absent for good: a node does not gain debug methods mid-run, and asking each
+    // block would double the calls.
+    support = RawSupport::kAbsent;
+    if (config_.on_notice) config_.on_notice(method + " is not offered by the node (" + reply.error().message() +
+                                             "); using JSON from now on");
+    co_return std::optional<Json>{};
+  }
+  support = RawSupport::kOffered;
+  co_return std::optional<Json>(std::move(reply).value());
+}
+
+awaitable<Result<RebuiltHeader>> EvmSource::header_of(const Json& block, std::uint64_t height) {
+  if (raw_headers_ != RawSupport::kAbsent) {
+    auto hash_json = json_member(block, "hash", "block");
+    if (!hash_json) co_return std::move(hash_json).error();
+    auto hash = data_fixed<core::Hash32>(**hash_json, "block.hash");
+    if (!hash) co_return std::move(hash).error();
+    auto raw = co_await raw_call("debug_getRawHeader", *hash, raw_headers_);
+    if (!raw) co_return std::move(raw).error();
+    if (*raw) {
+      auto bytes = data_any(**raw, "debug_getRawHeader");
+      if (!bytes) co_return Error(reason::source::kRawHeaderMismatch, bytes.error().message());
+      auto header = header_from_raw(std::move(bytes).value(), *hash, config_.hash_rule);
+      if (!header) co_return std::move(header).error();
+      if (header->number != height) {
+        co_return Error(reason::source::kRawHeaderMismatch, "the raw header is of block " + std::to_string(header->number));
+      }
+      co_return std::move(header).value();
+    }
+  }
+  co_return header_from_json({.block = block, .hash_rule = config_.hash_rule});
+}
+
+awaitable<Result<BlockReceipts>> EvmSource::receipts_of(const Json& block, const RebuiltHeader& header) {
+  if (raw_receipts_ != RawSupport::kAbsent) {
+    auto raw = co_await raw_call("debug_getRawReceipts", header.hash, raw_receipts_);
+    if (!raw) co_return std::move(raw).error();
+    if (*raw) {
+      if (!(*raw)->is_array()) co_return Error(reason::rpc_json::kNotArray, "debug_getRawReceipts");
+      std::vector<core::Bytes> values;
+      values.reserve((*raw)->size());
+      for (std::size_t i = 0; i < (*raw)->size(); ++i) {
+        auto value = data_any((**raw)[i], "debug_getRawReceipts[" + std::to_string(i) + "]");
+        if (!value) co_return std::move(value).error();
+        values.push_back(std::move(value).value());
+      }
+      // The trie of the node's bytes must give the header's receiptsRoot (kRootMismatch otherwise).
+      co_return BlockReceipts::from_values(std::move(values), header.receipts_root);
+    }
+  }
+  auto receipts_json = co_await block_receipts(header.number, block);
+  if (!receipts_json) co_return std::move(receipts_json).error();
+  co_return BlockReceipts::from_json({.receipts = *receipts_json,
+                                      .receipts_root = header.receipts_root,
+                                      .block_hash = header.hash,
+                                      .block_number = header.number});
+}
+
 awaitable<Result<RebuiltHeader>> EvmSource::header(HeaderRequest request) {
   if (!started_) co_return Error(reason::source::kNotStarted, "header");
   auto block = co_await block_json(request.height);
   if (!block) co_return std::move(block).error();
-  auto rebuilt = header_from_json({.block = *block, .hash_rule = config_.hash_rule});
+  auto rebuilt = co_await header_of(*block, request.height);
   if (!rebuilt) co_return std::move(rebuilt).error().with_context("block " + std::to_string(request.height));
   if (rebuilt->number != request.height) {
     co_return Error(reason::source::kNoBlock, "asked for block " + std::to_string(request.height) + ", got " +
@@ -277,18 +376,13 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
   const std::string where = "block " + std::to_string(request.block.number);
   auto block = co_await block_json(request.block.number);
   if (!block) co_return std::move(block).error();
-  auto header = header_from_json({.block = *block, .hash_rule = config_.hash_rule});
+  auto header = co_await header_of(*block, request.block.number);
   if (!header) co_return std::move(header).error().with_context(where);
   if (header->hash != request.block.hash || header->number != request.block.number) {
     co_return Error(reason::source::kChainChanged, where + " is now " + core::to_hex(header->hash) + ", the logs were in " +
                                                        core::to_hex(request.block.hash));
   }
-  auto receipts_json = co_await block_receipts(request.block.number, *block);
-  if (!receipts_json) co_return std::move(receipts_json).error();
-  auto receipts = BlockReceipts::from_json({.receipts = *receipts_json,
-                                            .receipts_root = header->receipts_root,
-                                            .block_hash = header->hash,
-                                            .block_number = header->number});
+  auto receipts = co_await receipts_of(*block, *header);
   if (!receipts) co_return std::move(receipts).error().with_context(where);
 
   // logs_before[i]: logs in receipts 0..i-1, read from the consensus bytes, to turn the node's

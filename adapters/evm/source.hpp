@@ -48,6 +48,9 @@ inline constexpr core::Reason kRangeTooSmall{"evm_source.range_too_small"};
 inline constexpr core::Reason kBadLog{"evm_source.bad_log"};
 // The log eth_getLogs reported is not at that place in the block's proven receipts.
 inline constexpr core::Reason kLogMismatch{"evm_source.log_mismatch"};
+// debug_getRawHeader returned bytes that are not the requested block's header (by the configured
+// hash rule), or not a header at all. Never used: a node that lies here is not trusted to fall back.
+inline constexpr core::Reason kRawHeaderMismatch{"evm_source.raw_header_mismatch"};
 }  // namespace reason::source
 
 using Json = nlohmann::json;
@@ -80,7 +83,13 @@ struct SourceConfig {
   HeaderHashRule hash_rule = HeaderHashRule::kPlainKeccak;
   core::MessageLimits message_limits{.max_payload = 1u << 20};
   std::chrono::milliseconds poll_interval{1000};
+  // Told once per raw method (debug_getRawHeader, debug_getRawReceipts) when the node does not
+  // offer it and the source falls back to JSON for good. Optional.
+  std::function<void(const std::string&)> on_notice;
 };
+
+// Whether the node offers a raw-RLP debug method; learned on first use, kept for the source's life.
+enum class RawSupport : std::uint8_t { kUntried, kOffered, kAbsent };
 
 struct BlockRef {
   std::uint64_t number = 0;
@@ -159,7 +168,8 @@ class EvmSource {
   // Bundles for events of one block: header and all receipts fetched once, the receipts root
   // checked, one receipt proof per transaction.
   boost::asio::awaitable<core::Result<ProveResult>> prove(ProveRequest request);
-  // The header at a height, rebuilt from JSON (hash checked per config.hash_rule).
+  // The header at a height: the node's raw RLP where it offers debug_getRawHeader (its hash checked
+  // against the block's per config.hash_rule), else rebuilt from JSON (checked the same way).
   boost::asio::awaitable<core::Result<RebuiltHeader>> header(HeaderRequest request);
 
   // One step: detect a reorg at the cursor (rewind and report), else scan from the cursor up to
@@ -170,6 +180,8 @@ class EvmSource {
                                       std::function<bool()> stop);
 
   const BlockRef& cursor() const noexcept { return cursor_; }
+  RawSupport raw_headers() const noexcept { return raw_headers_; }
+  RawSupport raw_receipts() const noexcept { return raw_receipts_; }
   const SourceConfig& config() const noexcept { return config_; }
 
  private:
@@ -177,6 +189,15 @@ class EvmSource {
 
   boost::asio::awaitable<core::Result<Json>> block_json(std::uint64_t height);
   boost::asio::awaitable<core::Result<Json>> block_receipts(std::uint64_t height, const Json& block);
+  // The header of `block` (a block_json result): raw RLP where offered, else rebuilt from JSON.
+  boost::asio::awaitable<core::Result<RebuiltHeader>> header_of(const Json& block, std::uint64_t height);
+  // All receipts of the block, checked against header.receipts_root: debug_getRawReceipts where
+  // offered, else eth_getBlockReceipts / per transaction.
+  boost::asio::awaitable<core::Result<BlockReceipts>> receipts_of(const Json& block, const RebuiltHeader& header);
+  // Calls a raw debug method once support is known or being learned; nullopt when the node does
+  // not offer it (remembered in `support`, and said once through on_notice).
+  boost::asio::awaitable<core::Result<std::optional<Json>>> raw_call(std::string method, const core::Hash32& block_hash,
+                                                                      RawSupport& support);
   boost::asio::awaitable<core::Result<std::vector<LocatedEvent>>> logs_in(std::uint64_t from, std::uint64_t to);
   boost::asio::awaitable<core::Result<std::optional<OrphanReport>>> check_reorg();
   void remember(const BlockRef& block, std::vector<core::Claim> claims);
@@ -184,6 +205,8 @@ class EvmSource {
   Rpc& rpc_;
   SourceConfig config_;
   bool started_ = false;
+  RawSupport raw_headers_ = RawSupport::kUntried;
+  RawSupport raw_receipts_ = RawSupport::kUntried;
   std::optional<BlockRef> restored_;
   BlockRef cursor_;
   // Heights the cursor passed whose hashes are known (cursor positions and event blocks),

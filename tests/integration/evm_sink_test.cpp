@@ -2,7 +2,8 @@
 // threshold 1): three messages from chain a's gateway delivered to PingEcho on chain b in ONE
 // batched deliver, journaled in the real SQLite store, confirmed by receipt with three
 // MessageExecuted (status 1), visible through inbox_state; a resubmission is a no-op and the
-// journal's nonces match the chain's transaction count without a gap.
+// journal's nonces match the chain's transaction count without a gap; a fee bump with automine
+// off replaces the original, which never mines.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -173,6 +174,33 @@ TEST_CASE("evm sink on a real devnet: one batched deliver of three messages", "[
   REQUIRE(last->has_value());
   CHECK(**last == first_nonce + 1);
   CHECK(transaction_count(io, rpc, gas_address) == first_nonce + 2);
+  CHECK(sink.nonces().live().empty());
+
+  // A fee bump of a stuck submission: with automine off the original waits in the pool, the
+  // replacement (same nonce, higher fees) takes its place, and only the replacement mines.
+  json automine_off = json::array();
+  automine_off.push_back(false);
+  REQUIRE(test::run(io, rpc.call("evm_setAutomine", std::move(automine_off))).ok());
+  auto stuck = test::run(io, sink.submit(request));
+  REQUIRE(stuck.ok());
+  auto bumped = test::run(io, sink.bump(*stuck));
+  INFO((bumped.ok() ? std::string() : bumped.error().message()));
+  REQUIRE(bumped.ok());
+  CHECK(bumped->nonce == stuck->nonce);
+  CHECK(bumped->broadcast);
+  REQUIRE(test::run(io, rpc.call("evm_mine", json::array())).ok());
+  json automine_on = json::array();
+  automine_on.push_back(true);
+  REQUIRE(test::run(io, rpc.call("evm_setAutomine", std::move(automine_on))).ok());
+  const evm::Confirmation replaced = wait_confirmed(io, sink, *stuck);  // the original's handle
+  CHECK(replaced.state == evm::Confirmation::State::kDelivered);
+  CHECK(replaced.tx_hash == bumped->tx_hash);
+  json original_params = json::array();
+  original_params.push_back(core::to_hex(stuck->tx_hash));
+  auto original_receipt = test::run(io, rpc.call("eth_getTransactionReceipt", std::move(original_params)));
+  REQUIRE(original_receipt.ok());
+  CHECK(original_receipt->is_null());
+  CHECK(transaction_count(io, rpc, gas_address) == first_nonce + 3);
   CHECK(sink.nonces().live().empty());
   REQUIRE((*store)->close().ok());
 }

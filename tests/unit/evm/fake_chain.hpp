@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -116,6 +117,25 @@ class FakeChain final : public evm::Rpc {
       if (n >= blocks_.size()) co_return json(nullptr);
       co_return method == "eth_getBlockReceipts" ? receipts_[n] : blocks_[n];
     }
+    if (method == "debug_getRawHeader" || method == "debug_getRawReceipts") {
+      ++raw_calls_[method];
+      if (!offer_raw) co_return core::Error(net::reason::kRpcMethodNotFound, "rpc code -32601: the method " + method + " does not exist");
+      const std::string wanted = params[0].get<std::string>();
+      for (std::size_t n = 0; n < blocks_.size(); ++n) {
+        if (blocks_[n]["hash"].get<std::string>() != wanted) continue;
+        // The exact bytes the JSON path rebuilds, as a node holding the block would give them.
+        if (method == "debug_getRawReceipts") {
+          json values = json::array();
+          for (const auto& r : receipts_[n]) values.push_back(core::to_hex(*evm::receipt_from_json(r)));
+          co_return values;
+        }
+        auto rebuilt = evm::header_from_json({.block = blocks_[n], .hash_rule = evm::HeaderHashRule::kEngineSpecific});
+        core::Bytes rlp = rebuilt->rlp;
+        if (tamper_raw_header) rlp[rlp.size() - 1] ^= 0x01;  // last byte of requestsHash
+        co_return json(core::to_hex(rlp));
+      }
+      co_return json(nullptr);
+    }
     if (method == "eth_getLogs") {
       ++get_logs_calls_;
       const json& filter = params[0];
@@ -156,6 +176,15 @@ class FakeChain final : public evm::Rpc {
   void set_max_logs(std::size_t n) { max_logs_ = n; }
   std::size_t get_logs_calls() const { return get_logs_calls_; }
   const core::Address& gateway() const { return gateway_; }
+  std::size_t raw_calls(const std::string& method) const {
+    const auto it = raw_calls_.find(method);
+    return it == raw_calls_.end() ? 0 : it->second;
+  }
+
+  // Answer debug_getRawHeader / debug_getRawReceipts (by block hash); else -32601 like anvil.
+  bool offer_raw = false;
+  // debug_getRawHeader flips a bit of the header it returns.
+  bool tamper_raw_header = false;
 
   static std::string hex32(const std::string& seed) { return core::to_hex(core::keccak256(core::as_bytes(seed))); }
 
@@ -211,6 +240,7 @@ class FakeChain final : public evm::Rpc {
   std::size_t max_logs_ = 1000000;
   std::size_t calls_ = 0;
   std::size_t get_logs_calls_ = 0;
+  std::map<std::string, std::size_t> raw_calls_;
 };
 
 // Runs one awaitable to completion on `io`.

@@ -5,6 +5,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -204,6 +205,11 @@ class ScriptedRpc final : public evm::Rpc {
       const auto raw = *evm::data_any(params.at(0), "raw");
       const core::Hash32 hash = core::keccak256(raw);
       journaled_at_broadcast.push_back(journal_.has(hash));
+      std::optional<core::Hash32> replaces;
+      for (const auto& record : journal_.records()) {
+        if (record.tx_hash == hash) replaces = record.replaces;
+      }
+      replaces_at_broadcast.push_back(replaces);
       sent.push_back(hash);
       if (refuse_next_broadcast) {
         refuse_next_broadcast = false;
@@ -211,10 +217,17 @@ class ScriptedRpc final : public evm::Rpc {
       }
       co_return json(core::to_hex(hash));
     }
+    if (method == "eth_getTransactionReceipt") {
+      const auto hash = *evm::data_fixed<core::Hash32>(params.at(0), "hash");
+      if (!mined || hash != *mined) co_return json(nullptr);
+      co_return json{{"status", "0x1"}, {"blockNumber", "0x11"}, {"gasUsed", "0x5208"}, {"logs", json::array()}};
+    }
     co_return core::Error(net::reason::kRpcMethodNotFound, method);
   }
 
   std::vector<std::string> methods;
+  std::vector<std::optional<core::Hash32>> replaces_at_broadcast;
+  std::optional<core::Hash32> mined;  // the one transaction with a receipt
   std::vector<bool> journaled_at_broadcast;
   std::vector<core::Hash32> sent;
   bool refuse_next_broadcast = false;
@@ -224,8 +237,10 @@ class ScriptedRpc final : public evm::Rpc {
   test::MemoryJournal& journal_;
 };
 
-std::unique_ptr<evm::EvmSink> make_sink(boost::asio::io_context& io, ScriptedRpc& rpc, test::MemoryJournal& journal) {
+std::unique_ptr<evm::EvmSink> make_sink(boost::asio::io_context& io, ScriptedRpc& rpc, test::MemoryJournal& journal,
+                                        evm::FeePolicy fees = {}) {
   evm::SinkConfig config;
+  config.fees = fees;
   config.chain_id = 31337;
   config.gateway = *core::fixed_from_hex<core::Address>("0x" + std::string(40, '4'));
   config.gas_key.emplace(*core::PrivateKey::from_hex("0x" + std::string(63, '0') + "7"));
@@ -328,4 +343,82 @@ TEST_CASE("evm sink: a reverting estimate is a named error with the revert data"
   CHECK(rpc.sent.empty());
   CHECK(journal.records().empty());
   CHECK(sink->nonces().next_nonce() == 5);
+}
+
+TEST_CASE("evm sink: bump re-signs the same nonce with higher fees, journaled as a replacement first", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  auto original = test::run_task(io, sink->submit(test_request(3)));
+  REQUIRE(original.ok());
+  auto bumped = test::run_task(io, sink->bump(*original));
+  INFO((bumped.ok() ? std::string() : bumped.error().message()));
+  REQUIRE(bumped.ok());
+  CHECK(bumped->nonce == original->nonce);
+  CHECK(bumped->tx_hash != original->tx_hash);
+  CHECK(bumped->broadcast);
+
+  // Journaled, and as the original's replacement, when eth_sendRawTransaction saw it.
+  REQUIRE(rpc.sent.size() == 2);
+  CHECK(rpc.sent[1] == bumped->tx_hash);
+  CHECK(rpc.journaled_at_broadcast.at(1));
+  REQUIRE(rpc.replaces_at_broadcast.at(1).has_value());
+  CHECK(*rpc.replaces_at_broadcast.at(1) == original->tx_hash);
+
+  const auto decode = [&](const core::Hash32& hash) {
+    auto record = journal.find(core::FindRequest{.key = sink->nonces().key(), .tx_hash = hash});
+    REQUIRE(record.ok());
+    REQUIRE(record->has_value());
+    auto decoded = evm::decode_signed((*record)->raw, evm::DecodeOptions{.chain_id = 31337});
+    REQUIRE(decoded.ok());
+    return std::get<evm::Eip1559Tx>(decoded->tx);
+  };
+  const evm::Eip1559Tx before = decode(original->tx_hash);
+  const evm::Eip1559Tx after = decode(bumped->tx_hash);
+  CHECK(after.nonce == before.nonce);
+  CHECK(after.data == before.data);
+  CHECK(after.gas_limit == before.gas_limit);
+  const evm::Fees old_fees{*evm::to_u64(before.max_fee_per_gas), *evm::to_u64(before.max_priority_fee_per_gas)};
+  const evm::Fees new_fees{*evm::to_u64(after.max_fee_per_gas), *evm::to_u64(after.max_priority_fee_per_gas)};
+  CHECK(evm::is_sufficient_bump(old_fees, new_fees));
+  CHECK(sink->nonces().next_nonce() == 6);  // no new nonce taken
+
+  // A second bump raises over the first; confirm on the first handle reports the one that mined.
+  auto again = test::run_task(io, sink->bump(*original));
+  REQUIRE(again.ok());
+  REQUIRE(rpc.replaces_at_broadcast.size() == 3);
+  CHECK(*rpc.replaces_at_broadcast.at(2) == bumped->tx_hash);
+  rpc.mined = bumped->tx_hash;
+  auto confirmed = test::run_task(io, sink->confirm(*original));
+  REQUIRE(confirmed.ok());
+  CHECK(confirmed->state == evm::Confirmation::State::kDelivered);
+  CHECK(confirmed->tx_hash == bumped->tx_hash);
+  CHECK(sink->nonces().live().empty());
+  auto via_bumped = test::run_task(io, sink->confirm(*again));
+  REQUIRE(via_bumped.ok());
+  CHECK(via_bumped->tx_hash == bumped->tx_hash);
+  // Nothing live is left to bump.
+  auto late = test::run_task(io, sink->bump(*original));
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().reason() == evm::reason::sink::kNotBumpable);
+}
+
+TEST_CASE("evm sink: a bump above the fee cap is a named error and sends nothing", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  // Base fee 1 gwei × 2 + tip 1 gwei = 3 gwei fits; 3 gwei + 12% does not.
+  evm::FeePolicy fees;
+  fees.max_fee_cap = 3'200'000'000;
+  auto sink = make_sink(io, rpc, journal, fees);
+  auto original = test::run_task(io, sink->submit(test_request(1)));
+  REQUIRE(original.ok());
+  const std::size_t records = journal.records().size();
+  auto bumped = test::run_task(io, sink->bump(*original));
+  REQUIRE_FALSE(bumped.ok());
+  CHECK(bumped.error().reason() == evm::reason::sink::kFeeCapReached);
+  CHECK(rpc.sent.size() == 1);
+  CHECK(journal.records().size() == records);
+  CHECK(sink->nonces().is_live(original->tx_hash));
 }

@@ -269,3 +269,72 @@ TEST_CASE("evm source: follow polls back to back while behind and hands every ou
   CHECK(bundles == 3);
   CHECK(h.source->cursor().number == 3);
 }
+
+TEST_CASE("evm source: raw header and receipt RLP where the node offers them gives the JSON path's bundles",
+          "[unit]") {
+  Harness json_only;
+  Harness raw;
+  raw.chain.offer_raw = true;
+  for (Harness* h : {&json_only, &raw}) {
+    h->chain.mine({{.messages = 1, .other_logs = 1}, {.failed = true}, {.messages = 2}});
+    h->chain.mine({{.messages = 1}});
+    h->start(h->chain.config());
+  }
+  const auto expected = json_only.drain();
+  const auto got = raw.drain();
+  CHECK(raw.source->raw_headers() == evm::RawSupport::kOffered);
+  CHECK(raw.source->raw_receipts() == evm::RawSupport::kOffered);
+  CHECK(raw.chain.raw_calls("debug_getRawHeader") > 0);
+  CHECK(raw.chain.raw_calls("debug_getRawReceipts") == 2);  // one per block with events
+  REQUIRE(expected.size() == 4);
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].claim == expected[i].claim);
+    CHECK(got[i].source.header == expected[i].source.header);
+    CHECK(got[i].source.block_hash == expected[i].source.block_hash);
+    CHECK(got[i].inclusion.receipt == expected[i].inclusion.receipt);
+    CHECK(got[i].inclusion.proof == expected[i].inclusion.proof);
+    CHECK(got[i].inclusion.log_index == expected[i].inclusion.log_index);
+  }
+  auto header = run_task(raw.io, raw.source->header({.height = 2}));
+  REQUIRE(header.ok());
+  CHECK(header->hash_checked);
+  CHECK(header->hash == raw.chain.hash(2));
+}
+
+TEST_CASE("evm source: a raw header that is not the block's is refused by name", "[unit]") {
+  Harness h;
+  h.chain.offer_raw = true;
+  h.chain.mine({{.messages = 1}});
+  h.start(h.chain.config());
+  h.chain.tamper_raw_header = true;
+  auto polled = h.poll();
+  REQUIRE_FALSE(polled.ok());
+  CHECK(polled.error().reason() == evm::reason::source::kRawHeaderMismatch);
+  CHECK(h.source->cursor().number == 0);  // nothing emitted, the cursor did not move
+  auto header = run_task(h.io, h.source->header({.height = 1}));
+  REQUIRE_FALSE(header.ok());
+  CHECK(header.error().reason() == evm::reason::source::kRawHeaderMismatch);
+}
+
+TEST_CASE("evm source: raw methods the node lacks fall back to JSON once and for good", "[unit]") {
+  Harness h;  // offer_raw false: -32601 like anvil
+  std::vector<std::string> notices;
+  h.chain.mine({{.messages = 1}});
+  auto config = h.chain.config();
+  config.on_notice = [&notices](const std::string& text) { notices.push_back(text); };
+  h.start(config);
+  auto first = h.drain();
+  h.chain.mine({{.messages = 2}});
+  h.chain.mine({});
+  auto second = h.drain();
+  CHECK(first.size() == 1);
+  CHECK(second.size() == 2);
+  CHECK(h.source->raw_headers() == evm::RawSupport::kAbsent);
+  CHECK(h.source->raw_receipts() == evm::RawSupport::kAbsent);
+  CHECK(h.chain.raw_calls("debug_getRawHeader") == 1);
+  CHECK(h.chain.raw_calls("debug_getRawReceipts") == 1);
+  REQUIRE(notices.size() == 2);
+  CHECK(notices[0].find("debug_getRawHeader") != std::string::npos);
+  CHECK(notices[1].find("debug_getRawReceipts") != std::string::npos);
+}
