@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,28 @@ Result<Fixed> fixed_from_hex(std::string_view text) {
 template <std::size_t N, typename Tag>
 std::string to_hex(const FixedBytes<N, Tag>& fixed, bool with_prefix = true) {
   return to_hex(fixed.view(), with_prefix);
+}
+
+namespace detail {
+consteval std::uint8_t hex_nibble(char c) {
+  if (c >= '0' && c <= '9') return static_cast<std::uint8_t>(c - '0');
+  if (c >= 'a' && c <= 'f') return static_cast<std::uint8_t>(c - 'a' + 10);
+  throw std::invalid_argument("not a lower-case hex digit");  // a compile error in consteval
+}
+}  // namespace detail
+
+// A fixed-size constant from "0x" and 2·N lower-case hex digits, checked at compile time.
+template <typename Fixed>
+consteval Fixed fixed_literal(std::string_view hex) {
+  if (hex.size() != 2 + 2 * Fixed::kSize || hex[0] != '0' || hex[1] != 'x') {
+    throw std::invalid_argument("need 0x and two hex digits per byte");
+  }
+  Fixed out;
+  for (std::size_t i = 0; i < Fixed::kSize; ++i) {
+    out.bytes[i] = static_cast<std::uint8_t>(detail::hex_nibble(hex[2 + 2 * i]) << 4 |
+                                             detail::hex_nibble(hex[3 + 2 * i]));
+  }
+  return out;
 }
 
 inline ByteView as_bytes(std::string_view text) noexcept {

@@ -30,17 +30,17 @@ inline constexpr std::string_view kConfigureType =
 
 // keccak256 of each type string above (the unit tests recompute them).
 inline constexpr Hash32 kDomainTypeHash =
-    detail::hash_literal("0xd87cd6ef79d4e2b95e15ce8abf732db51ec771f1ca2edccf22a46c729ac56472");
+    fixed_literal<Hash32>("0xd87cd6ef79d4e2b95e15ce8abf732db51ec771f1ca2edccf22a46c729ac56472");
 inline constexpr Hash32 kDeliverTypeHash =
-    detail::hash_literal("0xe0cf1951d036b52491e755fba0c3d566d389a879fcece104265caaa44fbf2571");
+    fixed_literal<Hash32>("0xe0cf1951d036b52491e755fba0c3d566d389a879fcece104265caaa44fbf2571");
 inline constexpr Hash32 kAckTypeHash =
-    detail::hash_literal("0x1b7c39f45548b0d468d4be0dea3fbc489b531742b78b90c11ab074ed74b30617");
+    fixed_literal<Hash32>("0x1b7c39f45548b0d468d4be0dea3fbc489b531742b78b90c11ab074ed74b30617");
 inline constexpr Hash32 kSkipTypeHash =
-    detail::hash_literal("0x8346f9d801728e2717f1fc4c7dfdd91ac098b432e02264428080cfad04a4f9ce");
+    fixed_literal<Hash32>("0x8346f9d801728e2717f1fc4c7dfdd91ac098b432e02264428080cfad04a4f9ce");
 inline constexpr Hash32 kRotateTypeHash =
-    detail::hash_literal("0x8baf53a5254654b3d3abf80ffcc74923ff4a2a964ef5d56d3d338e0d41ca4121");
+    fixed_literal<Hash32>("0x8baf53a5254654b3d3abf80ffcc74923ff4a2a964ef5d56d3d338e0d41ca4121");
 inline constexpr Hash32 kConfigureTypeHash =
-    detail::hash_literal("0x1cab940a0ed33747e38bc8b2815923f8d8f3e78e902bede68c971f315f47b9a6");
+    fixed_literal<Hash32>("0x1cab940a0ed33747e38bc8b2815923f8d8f3e78e902bede68c971f315f47b9a6");
 
 // The domain as EIP-712 defines it; name and version are fields (not constants) only so tests can
 // show that each one reaches the separator.

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string_view>
 
 #include "relay/core/bytes.hpp"
@@ -23,22 +22,6 @@ using MessageId = FixedBytes<32, MessageIdTag>;
 // Section 4: the source event a delivery rests on.
 using Claim = FixedBytes<32, ClaimTag>;
 
-namespace detail {
-consteval std::uint8_t hex_nibble(char c) {
-  if (c >= '0' && c <= '9') return static_cast<std::uint8_t>(c - '0');
-  if (c >= 'a' && c <= 'f') return static_cast<std::uint8_t>(c - 'a' + 10);
-  throw std::invalid_argument("not a lower-case hex digit");  // a compile error in consteval
-}
-// A 32-byte constant from "0x" and 64 lower-case hex digits, checked at compile time.
-consteval Hash32 hash_literal(std::string_view hex) {
-  if (hex.size() != 66 || hex[0] != '0' || hex[1] != 'x') throw std::invalid_argument("need 0x + 64 digits");
-  Hash32 out;
-  for (std::size_t i = 0; i < 32; ++i) {
-    out.bytes[i] = static_cast<std::uint8_t>(hex_nibble(hex[2 + 2 * i]) << 4 | hex_nibble(hex[3 + 2 * i]));
-  }
-  return out;
-}
-}  // namespace detail
 
 // ---- Chain identity (section 1) -------------------------------------------------------------
 
@@ -76,11 +59,11 @@ inline constexpr std::string_view kMessageExecutedSignature =
 inline constexpr std::string_view kAcknowledgedSignature = "Acknowledged(bytes32,uint8,bytes32)";
 // topic0 of each event: keccak256 of the signature (the unit tests recompute them).
 inline constexpr Hash32 kMessageSentTopic =
-    detail::hash_literal("0x0a8a2797541eb8b38828420be4203f4bb063f128f9ff10079dcaea6a36304deb");
+    fixed_literal<Hash32>("0x0a8a2797541eb8b38828420be4203f4bb063f128f9ff10079dcaea6a36304deb");
 inline constexpr Hash32 kMessageExecutedTopic =
-    detail::hash_literal("0x85058a4fa7cc3d9ca6b4625b52c2d392eec586118cfb756dbb2096dc4b9bc9ca");
+    fixed_literal<Hash32>("0x85058a4fa7cc3d9ca6b4625b52c2d392eec586118cfb756dbb2096dc4b9bc9ca");
 inline constexpr Hash32 kAcknowledgedTopic =
-    detail::hash_literal("0x4fc09f61de779121605e62165f77f7907b2afbb4a60fc43d1a5176492ac9b399");
+    fixed_literal<Hash32>("0x4fc09f61de779121605e62165f77f7907b2afbb4a60fc43d1a5176492ac9b399");
 
 // ---- Claims (section 4) ---------------------------------------------------------------------
 

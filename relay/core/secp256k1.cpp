@@ -57,17 +57,11 @@ const secp256k1_context* context() {
   return ctx.get();
 }
 
-constexpr Scalar scalar(const char (&hex)[65]) {
-  Scalar out{};
-  auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (std::size_t i = 0; i < 32; ++i) {
-    out[i] = static_cast<std::uint8_t>(digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]));
-  }
-  return out;
-}
+// A group-order constant, checked at compile time.
+consteval Scalar scalar(std::string_view hex) { return fixed_literal<Hash32>(hex).bytes; }
 
-constexpr Scalar kOrder = scalar("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
-constexpr Scalar kHalfOrder = scalar("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0");
+constexpr Scalar kOrder = scalar("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+constexpr Scalar kHalfOrder = scalar("0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0");
 
 bool is_zero(const Scalar& value) noexcept {
   return std::all_of(value.begin(), value.end(), [](std::uint8_t b) { return b == 0; });

@@ -68,20 +68,14 @@ Error rejected(Reason reason, std::string detail = {}) {
   return Error(reason, std::move(detail));
 }
 
-constexpr Scalar scalar(const char (&hex)[65]) {
-  Scalar out{};
-  auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (std::size_t i = 0; i < 32; ++i) {
-    out[i] = static_cast<std::uint8_t>(digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]));
-  }
-  return out;
-}
+// A group-order constant, checked at compile time.
+consteval Scalar scalar(std::string_view hex) { return fixed_literal<Hash32>(hex).bytes; }
 
 // Group orders. Comparisons are on public values (signatures), so variable time is fine; big-endian
 // byte arrays compare lexicographically in the same order as the integers.
-constexpr Scalar kP256Order = scalar("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-constexpr Scalar kP256HalfOrder = scalar("7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
-constexpr Scalar kSm2Order = scalar("fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123");
+constexpr Scalar kP256Order = scalar("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+constexpr Scalar kP256HalfOrder = scalar("0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
+constexpr Scalar kSm2Order = scalar("0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123");
 
 bool is_zero(const Scalar& value) noexcept {
   return std::all_of(value.begin(), value.end(), [](std::uint8_t b) { return b == 0; });

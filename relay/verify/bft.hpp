@@ -17,6 +17,16 @@ namespace causeway::verify {
 
 enum class BftEngine : std::uint8_t { kQbft, kIbft2, kIbft1 };
 
+// The Istanbul-family engine of a consensus mode, or nothing for clique and the unsigned modes.
+constexpr std::optional<BftEngine> bft_engine_of(ConsensusMode mode) noexcept {
+  switch (mode) {
+    case ConsensusMode::kQbft: return BftEngine::kQbft;
+    case ConsensusMode::kIbft2: return BftEngine::kIbft2;
+    case ConsensusMode::kIbft1: return BftEngine::kIbft1;
+    default: return std::nullopt;
+  }
+}
+
 namespace reason {
 inline constexpr core::Reason kBadExtraData{"verify.bft_bad_extra_data"};
 inline constexpr core::Reason kValidatorsNotSorted{"verify.validators_not_sorted"};

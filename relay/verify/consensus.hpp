@@ -55,6 +55,12 @@ inline constexpr core::Reason kCanonicalHashMismatch{"verify.canonical_hash_mism
 
 enum class ConsensusMode { kQbft, kIbft2, kIbft1, kClique, kConfirmations, kTrusted };
 
+// Whether headers of this mode carry signatures the verifier checks; confirmations and trusted
+// headers are unsigned, so their canonical hash must come from outside the bundle.
+constexpr bool is_signed_mode(ConsensusMode mode) noexcept {
+  return mode != ConsensusMode::kConfirmations && mode != ConsensusMode::kTrusted;
+}
+
 // A validator (BFT) or signer (Clique) set, in force from `from_height` on. Members are sorted
 // ascending and distinct, the order Besu and GoQuorum keep in headers.
 struct ValidatorSet {

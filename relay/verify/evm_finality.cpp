@@ -52,15 +52,6 @@ std::size_t count_members(std::span<const core::Address> committers, const Valid
                                                 [&set](const core::Address& a) { return set.contains(a); }));
 }
 
-std::optional<BftEngine> bft_engine_of(ConsensusMode mode) {
-  switch (mode) {
-    case ConsensusMode::kQbft: return BftEngine::kQbft;
-    case ConsensusMode::kIbft2: return BftEngine::kIbft2;
-    case ConsensusMode::kIbft1: return BftEngine::kIbft1;
-    default: return std::nullopt;
-  }
-}
-
 }  // namespace
 
 core::Result<BftFollower> BftFollower::start(BftEngine engine, const Checkpoint& checkpoint, ValidatorSet validators,

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "relay/verify/bft.hpp"
 #include "relay/verify/json_read.hpp"
 
 namespace causeway::verify {
@@ -22,13 +23,6 @@ constexpr ModeName kModes[] = {
     {ConsensusMode::kIbft1, "ibft1"},     {ConsensusMode::kClique, "clique"},
     {ConsensusMode::kConfirmations, "confirmations"}, {ConsensusMode::kTrusted, "trusted"},
 };
-
-bool signed_mode(ConsensusMode mode) {
-  return mode != ConsensusMode::kConfirmations && mode != ConsensusMode::kTrusted;
-}
-bool bft_mode(ConsensusMode mode) {
-  return mode == ConsensusMode::kQbft || mode == ConsensusMode::kIbft2 || mode == ConsensusMode::kIbft1;
-}
 
 core::Result<Checkpoint> read_checkpoint(const json& j, const std::string& path) {
   CW_CHECK(json_read::check_object(j, path, {"number", "hash"}));
@@ -81,7 +75,7 @@ core::Result<void> read_consensus(const json& j, const std::string& path, const 
     }
     return core::ok();
   };
-  if (signed_mode(cm)) {
+  if (is_signed_mode(cm)) {
     CW_CHECK(require("checkpoint"));
     CW_CHECK(require("validator_sets"));
     CW_CHECK(refuse("confirmations", "only for mode confirmations"));
@@ -95,7 +89,7 @@ core::Result<void> read_consensus(const json& j, const std::string& path, const 
     CW_CHECK(refuse("confirmations", "only for mode confirmations"));
   }
   if (cm != ConsensusMode::kClique) CW_CHECK(refuse("clique_epoch", "only for mode clique"));
-  if (!bft_mode(cm)) CW_CHECK(refuse("checkpoint_vote", "only for BFT modes"));
+  if (!bft_engine_of(cm)) CW_CHECK(refuse("checkpoint_vote", "only for BFT modes"));
 
   if (j.contains("checkpoint")) {
     CW_TRY(chain.consensus.checkpoint, read_checkpoint(j["checkpoint"], field_path(path, "checkpoint")));
@@ -227,7 +221,7 @@ json trust_anchors_to_json(const TrustAnchors& anchors) {
       consensus["checkpoint_vote"] = {{"recipient", core::to_hex(c.consensus.checkpoint_vote->recipient)},
                                       {"add", c.consensus.checkpoint_vote->add}};
     }
-    if (signed_mode(c.consensus.mode)) {
+    if (is_signed_mode(c.consensus.mode)) {
       json sets = json::array();
       for (const auto& set : c.consensus.validator_sets) {
         json members = json::array();

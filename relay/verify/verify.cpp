@@ -21,22 +21,9 @@ Check skipped_check(std::string_view name, std::string why) {
   return Check{std::string(name), CheckStatus::kSkipped, core::Reason{""}, std::move(why), {}};
 }
 
-std::optional<BftEngine> bft_engine(ConsensusMode mode) {
-  switch (mode) {
-    case ConsensusMode::kQbft: return BftEngine::kQbft;
-    case ConsensusMode::kIbft2: return BftEngine::kIbft2;
-    case ConsensusMode::kIbft1: return BftEngine::kIbft1;
-    default: return std::nullopt;
-  }
-}
-
-bool signed_mode(ConsensusMode mode) {
-  return mode != ConsensusMode::kConfirmations && mode != ConsensusMode::kTrusted;
-}
-
 // The block hash by the chain's rule: filtered for BFT (PROOF_FORMATS A.6), keccak of the RLP else.
 core::Result<core::Hash32> block_hash_of(ConsensusMode mode, core::ByteView rlp) {
-  if (auto engine = bft_engine(mode)) return bft_header_hash(*engine, rlp);
+  if (auto engine = bft_engine_of(mode)) return bft_header_hash(*engine, rlp);
   CW_TRY(const EvmHeader header, decode_evm_header(rlp));
   return plain_hash(header);
 }
@@ -231,10 +218,10 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
   // ---- finality, per mode. Inclusion then hangs from the header this step returns.
   std::optional<FinalizedHeader> finalized;
   bool finality_unverifiable = false;
-  const bool pinned = signed_mode(mode) || chain->checkpoint_pinned;
+  const bool pinned = is_signed_mode(mode) || chain->checkpoint_pinned;
   auto merged = pinned ? merged_segment(b, chain->consensus.checkpoint)
                        : core::Result<std::vector<core::ByteView>>(std::vector<core::ByteView>{});
-  if (signed_mode(mode)) {
+  if (is_signed_mode(mode)) {
     if (!merged) {
       checks.push_back(failed_check(check::kFinality, merged.error()));
     } else if (auto f = verify_evm_finality(chain->consensus, *merged, header.number); !f) {
@@ -271,7 +258,7 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
   }
 
   // ---- ancestry: the headers link back to the pinned checkpoint.
-  const bool unsigned_without_segment = !signed_mode(mode) && b.source.segment.empty();
+  const bool unsigned_without_segment = !is_signed_mode(mode) && b.source.segment.empty();
   if (unsigned_without_segment && !(pinned && header.number == chain->consensus.checkpoint.number + 1)) {
     checks.push_back(skipped_check(check::kAncestry, "no segment; the canonical hash vouches for the header"));
   } else if (!pinned) {
