@@ -15,24 +15,6 @@ using namespace causeway;
 using namespace causeway::verify;
 using namespace causeway::test::bundle_fixtures;
 
-namespace {
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The error's detail names `path` first.
-void require_path(const core::Error& error, const std::string& path) {
-  INFO(error.message());
-  CHECK(error.detail().rfind(path, 0) == 0);
-}
-
-}  // namespace
-
 TEST_CASE("every fixture bundle reads and writes back to the same JSON", "[derived]") {
   for (const auto& entry : data()["bundles"]) {
     INFO(entry["name"].get<std::string>());
@@ -128,19 +110,5 @@ TEST_CASE("proof-bundle schema examples are read as the schema says", "[unit]") 
       {"proof-bundle.invalid-inclusion-kind.json", "inclusion.kind"},
       {"proof-bundle.invalid-short-block-hash.json", "source.block_hash"},
   };
-  std::size_t seen = 0;
-  for (const auto& [file, path] : invalid) {
-    INFO(file);
-    auto r = parse_bundle(read_text(dir / file));
-    REQUIRE_FALSE(r.ok());
-    require_path(r.error(), path);
-    ++seen;
-  }
-  // Every example on disk is in the table above.
-  std::size_t on_disk = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    const auto name = e.path().filename().string();
-    if (name.rfind("proof-bundle.invalid", 0) == 0) ++on_disk;
-  }
-  CHECK(on_disk == seen);
+  check_invalid_examples("proof-bundle", invalid, [](const std::string& text) { return parse_bundle(text); });
 }

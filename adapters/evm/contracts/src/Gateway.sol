@@ -625,6 +625,8 @@ contract Gateway is ICausewayGateway {
         return keccak256(abi.encodePacked(hex"1901", domainSeparator, structHash));
     }
 
+    // The same formula as messageId for a message built in memory (send): Solidity cannot overload
+    // on data location, and taking `memory` in messageId would copy every delivered payload.
     function _messageIdMemory(Message memory m) private pure returns (bytes32) {
         return keccak256(
             abi.encode(
