@@ -154,11 +154,23 @@ core::Result<BlockReceipts> BlockReceipts::from_values(std::vector<core::Bytes> 
 }
 
 core::Result<std::vector<core::Bytes>> BlockReceipts::prove(std::uint64_t tx_index) const {
-  if (tx_index >= values_.size()) {
-    return Error(reason::receipt_json::kTxIndexOutOfRange,
-                 std::to_string(tx_index) + " of " + std::to_string(values_.size()) + " receipts");
+  const std::uint64_t indices[] = {tx_index};
+  CW_TRY(auto proofs, prove_many(indices));
+  return std::move(proofs.front());
+}
+
+core::Result<std::vector<std::vector<core::Bytes>>> BlockReceipts::prove_many(
+    std::span<const std::uint64_t> tx_indices) const {
+  std::vector<core::Bytes> keys;
+  keys.reserve(tx_indices.size());
+  for (const std::uint64_t tx_index : tx_indices) {
+    if (tx_index >= values_.size()) {
+      return Error(reason::receipt_json::kTxIndexOutOfRange,
+                   std::to_string(tx_index) + " of " + std::to_string(values_.size()) + " receipts");
+    }
+    keys.push_back(core::mpt::receipt_key(tx_index));
   }
-  return trie_.prove(core::mpt::receipt_key(tx_index));
+  return trie_.prove_many(keys);
 }
 
 }  // namespace causeway::evm

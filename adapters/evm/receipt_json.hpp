@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -66,6 +67,8 @@ class BlockReceipts {
   const core::Bytes& value(std::size_t tx_index) const { return values_.at(tx_index); }
   // The MPT proof (root first) of receipt `tx_index` under key rlp(tx_index).
   core::Result<std::vector<core::Bytes>> prove(std::uint64_t tx_index) const;
+  // prove() of each index, in one pass over the trie (Trie::prove_many).
+  core::Result<std::vector<std::vector<core::Bytes>>> prove_many(std::span<const std::uint64_t> tx_indices) const;
 
  private:
   BlockReceipts(std::vector<core::Bytes> values, core::mpt::Trie trie, const core::Hash32& root)

@@ -23,12 +23,11 @@ namespace {
 constexpr std::string_view kDeliverSignature =
     "deliver((uint8,bytes32,bytes32,bytes32,bytes32,bytes32,uint64,bytes32,uint64,uint64,uint8,bytes)[],"
     "bytes32[],bytes[][])";
+constexpr std::string_view kAcknowledgeSignature = "acknowledge(bytes32,uint8,bytes32,bytes[])";
 constexpr std::string_view kMessageExecutedSignature = "MessageExecuted(bytes32,bytes32,uint64,uint8,bytes32)";
-
-core::Bytes selector(std::string_view signature) {
-  const core::Hash32 h = core::keccak256(core::as_bytes(signature));
-  return core::Bytes(h.bytes.begin(), h.bytes.begin() + 4);
-}
+// Gateway.sol ACK_GAS_LIMIT: the gas the sender's onCausewayAck hook gets, behind the same
+// gasleft() guard as a receiver call.
+constexpr std::uint64_t kAckHookGasLimit = 150'000;
 
 Error node_failed(std::string_view what, const Error& error) {
   return Error(reason::sink::kNodeFailed, std::string(what) + ": " + error.message());
@@ -123,7 +122,29 @@ Result<core::Bytes> deliver_calldata(const SubmitRequest& request) {
   params.push_back(abi::array(std::move(messages)));
   params.push_back(abi::array(std::move(claims)));
   params.push_back(abi::array(std::move(signatures)));
-  core::Bytes out = selector(kDeliverSignature);
+  core::Bytes out = function_selector(kDeliverSignature);
+  core::append(out, abi::encode(params));
+  return out;
+}
+
+Result<core::Bytes> acknowledge_calldata(const AckRequest& request) {
+  const auto status = static_cast<std::uint8_t>(request.status);
+  if (status < static_cast<std::uint8_t>(core::ExecStatus::kOk) ||
+      status > static_cast<std::uint8_t>(core::ExecStatus::kSkipped)) {
+    return Error(reason::sink::kBadRequest, "status " + std::to_string(status) + " is not 1..4");
+  }
+  // Without votes the gateway only returns: gas spent for nothing.
+  if (request.signatures.empty()) return Error(reason::sink::kBadRequest, "an acknowledgement without signatures");
+  namespace abi = core::abi;
+  std::vector<abi::Value> signatures;
+  signatures.reserve(request.signatures.size());
+  for (const auto& s : request.signatures) signatures.push_back(abi::bytes(core::ByteView(s.data(), s.size())));
+  std::vector<abi::Value> params;
+  params.push_back(abi::word(request.id));
+  params.push_back(abi::uint(status));
+  params.push_back(abi::word(request.claim));
+  params.push_back(abi::array(std::move(signatures)));
+  core::Bytes out = function_selector(kAcknowledgeSignature);
   core::append(out, abi::encode(params));
   return out;
 }
@@ -286,20 +307,34 @@ awaitable<Result<BroadcastAdvice>> EvmSink::broadcast(const BroadcastPermit& per
 awaitable<Result<SubmitHandle>> EvmSink::submit(SubmitRequest request) {
   auto calldata = deliver_calldata(request);
   if (!calldata) co_return std::move(calldata).error();
-  auto estimated = co_await estimate(*calldata);
-  if (!estimated) co_return std::move(estimated).error();
+  // Each receiver call is guarded: the gateway reverts unless gasLimit × 64/63 is left for it.
   std::vector<std::uint64_t> gas_limits;
   gas_limits.reserve(request.messages.size());
   for (const auto& m : request.messages) gas_limits.push_back(m.gas_limit);
-  auto gas_limit = batch_gas_limit(gas_limits, *estimated, config_.gas);
+  co_return co_await send(std::move(calldata).value(), std::move(gas_limits), std::move(request.tag));
+}
+
+awaitable<Result<SubmitHandle>> EvmSink::acknowledge(AckRequest request) {
+  auto calldata = acknowledge_calldata(request);
+  if (!calldata) co_return std::move(calldata).error();
+  // The sender's ack hook is called like a receiver, behind the same guard.
+  std::vector<std::uint64_t> guarded(1, kAckHookGasLimit);
+  co_return co_await send(std::move(calldata).value(), std::move(guarded), std::move(request.tag));
+}
+
+awaitable<Result<SubmitHandle>> EvmSink::send(core::Bytes calldata, std::vector<std::uint64_t> guarded_gas,
+                                              std::string tag) {
+  auto estimated = co_await estimate(calldata);
+  if (!estimated) co_return std::move(estimated).error();
+  auto gas_limit = batch_gas_limit(guarded_gas, *estimated, config_.gas);
   if (!gas_limit) co_return std::move(gas_limit).error();
 
-  auto unsigned_tx = co_await priced_tx(*gas_limit, std::move(*calldata));
+  auto unsigned_tx = co_await priced_tx(*gas_limit, std::move(calldata));
   if (!unsigned_tx) co_return std::move(unsigned_tx).error();
   auto signed_tx = signed_fresh(*unsigned_tx);
   if (!signed_tx) co_return std::move(signed_tx).error();
   // Durable before it may reach any node (THREATS 26).
-  auto permit = nonces_.commit(*signed_tx, std::move(request.tag));
+  auto permit = nonces_.commit(*signed_tx, std::move(tag));
   if (!permit) co_return std::move(permit).error();
   auto advice = co_await broadcast(*permit);
   if (!advice) co_return std::move(advice).error();
@@ -462,41 +497,8 @@ awaitable<Result<Confirmation>> EvmSink::confirm_one(core::Hash32 tx_hash) {
   co_return out;
 }
 
-awaitable<Result<std::uint8_t>> EvmSink::call_u8(std::string signature, core::MessageId id) {
-  core::Bytes data = selector(signature);
-  core::append(data, id.view());
-  Json params = Json::array();
-  Json object = Json::object();
-  object["to"] = core::to_hex(config_.gateway);
-  object["data"] = core::to_hex(data);
-  params.push_back(std::move(object));
-  params.push_back("latest");
-  auto reply = co_await rpc_.call("eth_call", std::move(params));
-  if (!reply) co_return node_failed("eth_call " + signature, reply.error());
-  auto word = data_fixed<core::Word32>(*reply, "eth_call");
-  if (!word) co_return std::move(word).error();
-  for (std::size_t i = 0; i + 1 < core::Word32::kSize; ++i) {
-    if (word->bytes[i] != 0) co_return Error(reason::sink::kBadReply, signature + " returned more than a uint8");
-  }
-  co_return word->bytes[core::Word32::kSize - 1];
-}
-
 awaitable<Result<std::vector<InboxEntry>>> EvmSink::inbox_state(InboxRequest request) {
-  std::vector<InboxEntry> out;
-  out.reserve(request.ids.size());
-  for (const auto& id : request.ids) {
-    auto executed = co_await call_u8("executed(bytes32)", id);
-    if (!executed) co_return std::move(executed).error();
-    auto status = co_await call_u8("executionStatus(bytes32)", id);
-    if (!status) co_return std::move(status).error();
-    if (*executed > 1) co_return Error(reason::sink::kBadReply, "executed() returned a non-bool");
-    InboxEntry entry;
-    entry.id = id;
-    entry.executed = *executed == 1;
-    entry.status = *status;
-    out.push_back(entry);
-  }
-  co_return out;
+  co_return co_await gateway_.inbox_state(std::move(request));
 }
 
 }  // namespace causeway::evm

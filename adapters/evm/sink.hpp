@@ -1,7 +1,8 @@
-// The EVM Sink adapter (DESIGN.md section 3, PROTOCOL.md section 5): one batched
-// `deliver(Message[], bytes32[], bytes[][])` transaction per submit, signed with the gas key,
-// journaled (NonceManager::commit) before it is broadcast; confirmation by receipt with the
-// gateway's MessageExecuted events; the gateway's inbox state by eth_call.
+// The EVM Sink adapter (DESIGN.md section 3, PROTOCOL.md sections 5 and 6): one batched
+// `deliver(Message[], bytes32[], bytes[][])` transaction per submit, and one
+// `acknowledge(id, status, claim, bytes[])` per acknowledgement, both signed with the gas key and
+// journaled (NonceManager::commit) before they are broadcast; confirmation by receipt with the
+// gateway's MessageExecuted events; the gateway's inbox state by eth_call (GatewayReader).
 #pragma once
 
 #include <array>
@@ -15,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "adapters/evm/gas.hpp"
+#include "adapters/evm/gateway_reader.hpp"
 #include "adapters/evm/nonce_manager.hpp"
 #include "adapters/evm/source.hpp"  // Rpc, NetRpc
 #include "adapters/evm/tx.hpp"
@@ -28,10 +30,11 @@ namespace reason::sink {
 inline constexpr core::Reason kBadConfig{"evm_sink.bad_config"};
 // eth_chainId is not the configured chain id.
 inline constexpr core::Reason kWrongChainId{"evm_sink.wrong_chain_id"};
-// An empty batch, or claims/signatures not one per message.
+// An empty batch, or claims/signatures not one per message; an acknowledgement with a status
+// outside 1..4 or without signatures.
 inline constexpr core::Reason kBadRequest{"evm_sink.bad_request"};
-// eth_estimateGas says the batch reverts; the detail carries the revert data ("revert data 0x…")
-// when the node gave it. The engine splits the batch.
+// eth_estimateGas says the transaction reverts; the detail carries the revert data ("revert data
+// 0x…") when the node gave it. The engine splits a batch; an acknowledgement waits and retries.
 inline constexpr core::Reason kEstimateReverted{"evm_sink.estimate_reverted"};
 // Any other failure to read what a submission needs from the node (estimate, fees, nonces).
 inline constexpr core::Reason kNodeFailed{"evm_sink.node_failed"};
@@ -39,7 +42,7 @@ inline constexpr core::Reason kNodeFailed{"evm_sink.node_failed"};
 inline constexpr core::Reason kBroadcastRejected{"evm_sink.broadcast_rejected"};
 // The node says the nonce is used: the nonce manager was resynced; submit again.
 inline constexpr core::Reason kNonceTooLow{"evm_sink.nonce_too_low"};
-// A receipt or eth_call result that is malformed.
+// A receipt that is malformed.
 inline constexpr core::Reason kBadReply{"evm_sink.bad_reply"};
 // A fee bump would need fees above FeePolicy::max_fee_cap: the transaction stays as it is.
 inline constexpr core::Reason kFeeCapReached{"evm_sink.fee_cap_reached"};
@@ -70,6 +73,18 @@ struct SubmitRequest {
   std::string tag;  // stored with the journal record (maps the transaction back to the batch)
 };
 
+// One acknowledgement for the source gateway (PROTOCOL.md section 6): `claim` is the claim over the
+// destination's MessageExecuted event, the signatures Ack(id, status, claim, epoch) votes of the
+// source gateway's attesters, signers ascending.
+struct AckRequest {
+  core::MessageId id;
+  core::ExecStatus status = core::ExecStatus::kOk;
+  core::Claim claim;
+  std::vector<std::array<std::uint8_t, 65>> signatures;
+  std::string tag;  // stored with the journal record
+};
+
+// A submitted transaction (deliver or acknowledge).
 struct SubmitHandle {
   core::Hash32 tx_hash;
   std::uint64_t nonce = 0;
@@ -96,18 +111,11 @@ struct Confirmation {
   std::vector<ExecutedEvent> executed;  // the gateway's MessageExecuted events, in log order
 };
 
-struct InboxRequest {
-  std::vector<core::MessageId> ids;
-};
-
-struct InboxEntry {
-  core::MessageId id;
-  bool executed = false;
-  std::uint8_t status = 0;  // executionStatus: 0 = not executed, else 1..4
-};
-
 // `deliver(msgs, claims, signatures)` calldata: selector ‖ abi.encode(Message[], bytes32[], bytes[][]).
 core::Result<core::Bytes> deliver_calldata(const SubmitRequest& request);
+// `acknowledge(id, status, claim, signatures)` calldata: selector ‖ abi.encode(bytes32, uint8,
+// bytes32, bytes[]).
+core::Result<core::Bytes> acknowledge_calldata(const AckRequest& request);
 
 // One target chain and gas key. Not thread-safe: the engine runs it on one strand.
 class EvmSink {
@@ -118,8 +126,13 @@ class EvmSink {
 
   // Estimates, prices, signs, journals and broadcasts one deliver transaction for the batch.
   boost::asio::awaitable<core::Result<SubmitHandle>> submit(SubmitRequest request);
-  // The receipt of a submission: pending without one; delivered (status 1, with the events) or
-  // reverted (status 0). Tells the nonce manager once the receipt is seen. A handle of a bumped
+  // The same for one acknowledge transaction. The gas limit also covers the gateway's guarded
+  // call of the sender's ack hook (Gateway.sol ACK_GAS_LIMIT × 64/63), which the estimate misses
+  // when the votes were still below threshold at estimate time. An id the gateway never sent, or
+  // a bad vote, is kEstimateReverted; an id already acknowledged is a no-op the gateway accepts.
+  boost::asio::awaitable<core::Result<SubmitHandle>> acknowledge(AckRequest request);
+  // The receipt of a submission (deliver or acknowledge): pending without one; delivered (status 1,
+  // with the MessageExecuted events, none for an acknowledge) or reverted (status 0). Tells the nonce manager once the receipt is seen. A handle of a bumped
   // nonce looks at every transaction of that nonce, so either handle reports the one that mined.
   boost::asio::awaitable<core::Result<Confirmation>> confirm(SubmitHandle handle);
   // Fee bump of a stuck submission: the same calldata, gas limit and nonce, re-signed with fees
@@ -128,7 +141,8 @@ class EvmSink {
   // kFeeCapReached when that needs more than the fee cap. Returns the replacement's handle.
   // The handle is taken by value: the coroutine may outlive the caller's object.
   boost::asio::awaitable<core::Result<SubmitHandle>> bump(SubmitHandle handle);
-  // executed(id) and executionStatus(id) of the gateway, per id, at the latest block.
+  // executed(id) and executionStatus(id) of the gateway, per id, at the latest block
+  // (GatewayReader::inbox_state).
   boost::asio::awaitable<core::Result<std::vector<InboxEntry>>> inbox_state(InboxRequest request);
   // Broadcasts again every journaled transaction no node has accepted yet; returns how many were.
   boost::asio::awaitable<core::Result<std::size_t>> resend();
@@ -139,7 +153,8 @@ class EvmSink {
 
  private:
   EvmSink(Rpc& rpc, SinkConfig config, NonceManager nonces, bool eip1559)
-      : rpc_(rpc), config_(std::move(config)), nonces_(std::move(nonces)), eip1559_(eip1559) {}
+      : rpc_(rpc), config_(std::move(config)), nonces_(std::move(nonces)), eip1559_(eip1559),
+        gateway_(rpc, config_.gateway) {}
 
   // What the node asks now: base fee and suggested tip (EIP-1559), or the gas price (legacy).
   struct Market {
@@ -148,6 +163,11 @@ class EvmSink {
     std::uint64_t gas_price = 0;
   };
 
+  // The one submission pipeline of submit and acknowledge: estimate, gas limit (batch_gas_limit of
+  // `guarded_gas`, the gas limits of the guarded calls the transaction makes, and the estimate),
+  // price, sign, journal, broadcast.
+  boost::asio::awaitable<core::Result<SubmitHandle>> send(core::Bytes calldata, std::vector<std::uint64_t> guarded_gas,
+                                                          std::string tag);
   boost::asio::awaitable<core::Result<std::uint64_t>> estimate(const core::Bytes& calldata);
   boost::asio::awaitable<core::Result<Market>> market();
   // The receipt of one transaction (see confirm).
@@ -156,13 +176,12 @@ class EvmSink {
   // Signs `tx`, nudging its gas limit while the journal already holds the hash (a refused repeat).
   core::Result<SignedTx> signed_fresh(UnsignedTx tx);
   boost::asio::awaitable<core::Result<BroadcastAdvice>> broadcast(const BroadcastPermit& permit);
-  // eth_call of a gateway view `signature` taking one bytes32 and returning a uint8/bool.
-  boost::asio::awaitable<core::Result<std::uint8_t>> call_u8(std::string signature, core::MessageId id);
 
   Rpc& rpc_;
   SinkConfig config_;
   NonceManager nonces_;
   bool eip1559_ = false;
+  GatewayReader gateway_;
   // Per bumped nonce, every transaction this sink signed for it (original first): where confirm()
   // looks when the handle's own transaction was superseded.
   std::map<std::uint64_t, std::vector<core::Hash32>> bumped_;

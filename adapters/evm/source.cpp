@@ -2,7 +2,9 @@
 #include "adapters/evm/source.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -11,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "adapters/evm/rpc_json.hpp"
+#include "relay/core/abi.hpp"
 #include "relay/core/hash.hpp"
 #include "relay/core/mpt.hpp"
 #include "relay/net/error.hpp"
@@ -80,8 +83,40 @@ Error log_error(std::size_t index, const Error& cause) {
   return Error(reason::source::kBadLog, "logs[" + std::to_string(index) + "]: " + cause.message());
 }
 
-// One eth_getLogs entry, checked strictly; must be a MessageSent of the configured gateway.
-Result<LocatedEvent> parse_log(const Json& log, std::size_t index, const core::Address& gateway) {
+// What eth_getLogs is asked for besides the range and the gateway: per topic position, the values
+// accepted (empty: any). The node's answer is checked against it too.
+struct LogFilter {
+  std::array<std::vector<core::Hash32>, 4> topics;
+
+  // The JSON-RPC form: one value as a string, several as an array, "any" as null, trailing "any"
+  // positions left out.
+  Json to_json() const {
+    std::size_t used = topics.size();
+    while (used > 0 && topics[used - 1].empty()) --used;
+    Json out = Json::array();
+    for (std::size_t i = 0; i < used; ++i) {
+      if (topics[i].empty()) {
+        out.push_back(nullptr);
+      } else if (topics[i].size() == 1) {
+        out.push_back(core::to_hex(topics[i].front()));
+      } else {
+        Json any = Json::array();
+        for (const auto& topic : topics[i]) any.push_back(core::to_hex(topic));
+        out.push_back(std::move(any));
+      }
+    }
+    return out;
+  }
+  bool accepts(std::size_t position, const core::Hash32& topic) const {
+    const auto& wanted = topics[position];
+    return wanted.empty() || std::find(wanted.begin(), wanted.end(), topic) != wanted.end();
+  }
+};
+
+// One eth_getLogs entry, checked strictly: a MessageSent or MessageExecuted of the configured
+// gateway (both have 4 topics) that matches the filter asked for.
+Result<LocatedEvent> parse_log(const Json& log, std::size_t index, const core::Address& gateway,
+                               const LogFilter& filter) {
   const std::string where = "logs[" + std::to_string(index) + "]";
   auto field = [&](std::string_view name) { return json_member(log, name, where); };
   auto named = [&](std::string_view name) { return where + "." + std::string(name); };
@@ -92,19 +127,29 @@ Result<LocatedEvent> parse_log(const Json& log, std::size_t index, const core::A
   if (!address) return log_error(index, address.error());
   if (*address != gateway) return Error(reason::source::kBadLog, named("address") + " is not the gateway");
 
-  auto topics = field("topics");
-  if (!topics) return log_error(index, topics.error());
-  if (!(*topics)->is_array() || (*topics)->size() != 4) {
-    return Error(reason::source::kBadLog, named("topics") + ": MessageSent has 4 topics");
+  auto topics_json = field("topics");
+  if (!topics_json) return log_error(index, topics_json.error());
+  if (!(*topics_json)->is_array() || (*topics_json)->size() != 4) {
+    return Error(reason::source::kBadLog, named("topics") + ": gateway events have 4 topics");
   }
-  auto topic0 = data_fixed<core::Hash32>((**topics)[0], named("topics[0]"));
-  if (!topic0) return log_error(index, topic0.error());
-  if (*topic0 != core::kMessageSentTopic) return Error(reason::source::kBadLog, named("topics[0]") + " is not MessageSent");
-  auto id = data_fixed<core::MessageId>((**topics)[1], named("topics[1]"));
-  if (!id) return log_error(index, id.error());
+  std::array<core::Hash32, 4> topics;
+  for (std::size_t t = 0; t < topics.size(); ++t) {
+    const std::string name = named("topics[" + std::to_string(t) + "]");
+    auto topic = data_fixed<core::Hash32>((**topics_json)[t], name);
+    if (!topic) return log_error(index, topic.error());
+    if (!filter.accepts(t, *topic)) return Error(reason::source::kBadLog, name + " is not what the filter asked for");
+    topics[t] = *topic;
+  }
 
   LocatedEvent event;
-  event.id = *id;
+  if (topics[0] == core::kMessageSentTopic) {
+    event.kind = EventKind::kMessageSent;
+  } else if (topics[0] == core::kMessageExecutedTopic) {
+    event.kind = EventKind::kMessageExecuted;
+  } else {
+    return Error(reason::source::kBadLog, named("topics[0]") + " is not a gateway event");
+  }
+  event.id = core::MessageId{topics[1].bytes};
   struct Quantity {
     std::string_view name;
     std::uint64_t* out;
@@ -129,6 +174,81 @@ Result<LocatedEvent> parse_log(const Json& log, std::size_t index, const core::A
     *out = *hash;
   }
   return event;
+}
+
+// One eth_getLogs call over [from, to].
+awaitable<Result<std::vector<LocatedEvent>>> logs_in(Rpc& rpc, core::Address gateway, std::uint64_t from,
+                                                     std::uint64_t to, LogFilter filter) {
+  const Json query = {{"fromBlock", to_quantity(from)},
+                      {"toBlock", to_quantity(to)},
+                      {"address", core::to_hex(gateway)},
+                      {"topics", filter.to_json()}};
+  Json logs_params = Json::array({query});
+  auto logs = co_await rpc.call("eth_getLogs", std::move(logs_params));
+  if (!logs) co_return std::move(logs).error();
+  if (!logs->is_array()) co_return Error(reason::source::kBadLog, "eth_getLogs did not return an array");
+  std::vector<LocatedEvent> events;
+  events.reserve(logs->size());
+  for (std::size_t i = 0; i < logs->size(); ++i) {
+    const Json& log = (*logs)[i];
+    // `removed` marks logs of a block that left the chain (subscriptions); never proof material.
+    if (log.is_object() && log.contains("removed") && log["removed"] == true) continue;
+    auto event = parse_log(log, i, gateway, filter);
+    if (!event) co_return std::move(event).error();
+    if (event->block.number < from || event->block.number > to) {
+      co_return Error(reason::source::kBadLog, "logs[" + std::to_string(i) + "] is outside the range asked for");
+    }
+    events.push_back(*event);
+  }
+  co_return events;
+}
+
+void sort_in_chain_order(std::vector<LocatedEvent>& events) {
+  std::stable_sort(events.begin(), events.end(), [](const LocatedEvent& a, const LocatedEvent& b) {
+    return a.block.number != b.block.number ? a.block.number < b.block.number : a.block_log_index < b.block_log_index;
+  });
+}
+
+// The filter's logs in [range.from, range.to], at most max_range blocks per eth_getLogs, the range
+// halved while the node says "too many results"; in chain order.
+awaitable<Result<std::vector<LocatedEvent>>> logs_between(Rpc& rpc, core::Address gateway, std::uint64_t max_range,
+                                                          ScanRequest range, LogFilter filter) {
+  std::vector<LocatedEvent> events;
+  std::uint64_t blocks = max_range;
+  std::uint64_t from = range.from;
+  while (from <= range.to) {
+    const std::uint64_t to = std::min(range.to, from + (blocks - 1));
+    auto chunk = co_await logs_in(rpc, gateway, from, to, filter);
+    if (!chunk) {
+      if (!too_many_results(chunk.error())) {
+        co_return std::move(chunk).error().with_context("eth_getLogs " + std::to_string(from) + "-" + std::to_string(to));
+      }
+      if (to == from) {
+        co_return Error(reason::source::kRangeTooSmall, "block " + std::to_string(from) + ": " + chunk.error().message());
+      }
+      blocks = (to - from + 1) / 2;  // halve and retry the same start
+      continue;
+    }
+    events.insert(events.end(), chunk->begin(), chunk->end());
+    if (to == range.to) break;
+    from = to + 1;
+  }
+  // Nodes return logs in chain order; sort anyway, since grouping by block relies on it.
+  sort_in_chain_order(events);
+  co_return events;
+}
+
+// Where Besu and GoQuorum privacy marker transactions are sent: Besu's default privacy precompile
+// (0x7e), its flexible privacy groups (0x7d), and 0x7a (Besu's privacy plugin, GoQuorum's PMTs).
+constexpr std::array<core::Address, 3> kPrivacyPrecompiles = {
+    core::fixed_literal<core::Address>("0x000000000000000000000000000000000000007e"),
+    core::fixed_literal<core::Address>("0x000000000000000000000000000000000000007d"),
+    core::fixed_literal<core::Address>("0x000000000000000000000000000000000000007a"),
+};
+
+bool present(const Json& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it != object.end() && !it->is_null();
 }
 
 }  // namespace
@@ -292,57 +412,34 @@ awaitable<Result<BlockRef>> EvmSource::head() {
   co_return BlockRef{block->number, block->hash};
 }
 
-awaitable<Result<std::vector<LocatedEvent>>> EvmSource::logs_in(std::uint64_t from, std::uint64_t to) {
-  const Json filter = {{"fromBlock", to_quantity(from)},
-                       {"toBlock", to_quantity(to)},
-                       {"address", core::to_hex(config_.gateway)},
-                       {"topics", Json::array({core::to_hex(core::kMessageSentTopic)})}};
-  Json logs_params = Json::array({filter});
-  auto logs = co_await rpc_.call("eth_getLogs", std::move(logs_params));
-  if (!logs) co_return std::move(logs).error();
-  if (!logs->is_array()) co_return Error(reason::source::kBadLog, "eth_getLogs did not return an array");
-  std::vector<LocatedEvent> events;
-  events.reserve(logs->size());
-  for (std::size_t i = 0; i < logs->size(); ++i) {
-    const Json& log = (*logs)[i];
-    // `removed` marks logs of a block that left the chain (subscriptions); never proof material.
-    if (log.is_object() && log.contains("removed") && log["removed"] == true) continue;
-    auto event = parse_log(log, i, config_.gateway);
-    if (!event) co_return std::move(event).error();
-    if (event->block.number < from || event->block.number > to) {
-      co_return Error(reason::source::kBadLog, "logs[" + std::to_string(i) + "] is outside the range asked for");
-    }
-    events.push_back(*event);
-  }
-  co_return events;
-}
-
 awaitable<Result<std::vector<LocatedEvent>>> EvmSource::scan(ScanRequest request) {
   if (!started_) co_return Error(reason::source::kNotStarted, "scan");
+  LogFilter filter;
+  filter.topics[0].push_back(core::kMessageSentTopic);
+  // Off, the query is exactly the MessageSent-only one: no extra traffic for sources without acks.
+  if (config_.executions) filter.topics[0].push_back(core::kMessageExecutedTopic);
+  co_return co_await logs_between(rpc_, config_.gateway, config_.max_range, request, std::move(filter));
+}
+
+awaitable<Result<std::vector<LocatedEvent>>> EvmSource::find_sent(FindSentRequest request) {
+  if (!started_) co_return Error(reason::source::kNotStarted, "find_sent");
+  // geth refuses more than 1000 alternatives for one topic position.
+  constexpr std::size_t kMaxAlternatives = 1000;
   std::vector<LocatedEvent> events;
-  std::uint64_t range = config_.max_range;
-  std::uint64_t from = request.from;
-  while (from <= request.to) {
-    const std::uint64_t to = std::min(request.to, from + (range - 1));
-    auto chunk = co_await logs_in(from, to);
-    if (!chunk) {
-      if (!too_many_results(chunk.error())) {
-        co_return std::move(chunk).error().with_context("eth_getLogs " + std::to_string(from) + "-" + std::to_string(to));
-      }
-      if (to == from) {
-        co_return Error(reason::source::kRangeTooSmall, "block " + std::to_string(from) + ": " + chunk.error().message());
-      }
-      range = (to - from + 1) / 2;  // halve and retry the same start
-      continue;
+  for (std::size_t first = 0; first < request.sequences.size(); first += kMaxAlternatives) {
+    LogFilter filter;
+    filter.topics[0].push_back(core::kMessageSentTopic);
+    filter.topics[2].push_back(core::Hash32{request.dst_chain.bytes});
+    const std::size_t last = std::min(request.sequences.size(), first + kMaxAlternatives);
+    for (std::size_t i = first; i < last; ++i) {
+      filter.topics[3].push_back(core::Hash32{core::abi::uint_word(request.sequences[i]).bytes});
     }
-    events.insert(events.end(), chunk->begin(), chunk->end());
-    if (to == request.to) break;
-    from = to + 1;
+    const ScanRequest range{.from = request.from, .to = request.to};
+    auto found = co_await logs_between(rpc_, config_.gateway, config_.max_range, range, std::move(filter));
+    if (!found) co_return std::move(found).error().with_context("find_sent");
+    events.insert(events.end(), found->begin(), found->end());
   }
-  // Nodes return logs in chain order; sort anyway, since grouping by block relies on it.
-  std::stable_sort(events.begin(), events.end(), [](const LocatedEvent& a, const LocatedEvent& b) {
-    return a.block.number != b.block.number ? a.block.number < b.block.number : a.block_log_index < b.block_log_index;
-  });
+  sort_in_chain_order(events);
   co_return events;
 }
 
@@ -371,6 +468,50 @@ awaitable<Result<Json>> EvmSource::block_receipts(std::uint64_t height, const Js
   co_return all;
 }
 
+awaitable<Result<std::optional<std::string>>> EvmSource::why_private(core::Hash32 tx_hash, BlockRef block,
+                                                                     std::uint32_t tx_index) {
+  const std::string hash_hex = core::to_hex(tx_hash);
+  Json params = Json::array();
+  params.push_back(hash_hex);
+  auto tx = co_await rpc_.call("eth_getTransactionByHash", std::move(params));
+  if (!tx) co_return std::move(tx).error().with_context("eth_getTransactionByHash " + hash_hex);
+  // The node's own logs named this transaction at this place: any other answer means its view of
+  // the block changed since (the next poll sees the reorg).
+  if (tx->is_null()) co_return Error(reason::source::kChainChanged, "transaction " + hash_hex + " is unknown now");
+  const std::string where = "transaction " + hash_hex;
+  CW_CO_TRY(const Json* hash_json, json_member(*tx, "hash", where));
+  CW_CO_TRY(const auto hash, data_fixed<core::Hash32>(*hash_json, where + ".hash"));
+  CW_CO_TRY(const Json* block_hash_json, json_member(*tx, "blockHash", where));
+  CW_CO_TRY(const auto block_hash, data_fixed<core::Hash32>(*block_hash_json, where + ".blockHash"));
+  CW_CO_TRY(const Json* index_json, json_member(*tx, "transactionIndex", where));
+  CW_CO_TRY(const auto index, quantity_u64(*index_json, where + ".transactionIndex"));
+  if (hash != tx_hash || block_hash != block.hash || index != tx_index) {
+    co_return Error(reason::source::kChainChanged, where + " is not at index " + std::to_string(tx_index) +
+                                                       " of block " + core::to_hex(block.hash) + " now");
+  }
+
+  if (present(*tx, "to")) {
+    CW_CO_TRY(const auto to, data_fixed<core::Address>((*tx)["to"], where + ".to"));
+    if (std::find(kPrivacyPrecompiles.begin(), kPrivacyPrecompiles.end(), to) != kPrivacyPrecompiles.end()) {
+      co_return std::optional<std::string>("a privacy marker transaction (to " + core::to_hex(to) + ")");
+    }
+  }
+  std::uint64_t type = 0;  // nodes from before EIP-2718 omit it
+  if (present(*tx, "type")) {
+    CW_CO_TRY(type, quantity_u64((*tx)["type"], where + ".type"));
+  }
+  // GoQuorum marks a private legacy transaction by v = 37 or 38. On chain id 1 that is plain
+  // EIP-155 (GoQuorum refuses chain id 1 for this reason), so it means nothing there.
+  if (type == 0 && config_.chain_id != 1) {
+    CW_CO_TRY(const Json* v_json, json_member(*tx, "v", where));
+    CW_CO_TRY(const auto v, quantity_bytes(*v_json, where + ".v", 32));
+    if (v.size() == 1 && (v[0] == 37 || v[0] == 38)) {
+      co_return std::optional<std::string>("a GoQuorum private transaction (v = " + std::to_string(v[0]) + ")");
+    }
+  }
+  co_return std::optional<std::string>{};
+}
+
 awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
   if (!started_) co_return Error(reason::source::kNotStarted, "prove");
   const std::string where = "block " + std::to_string(request.block.number);
@@ -382,6 +523,32 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
     co_return Error(reason::source::kChainChanged, where + " is now " + core::to_hex(header->hash) + ", the logs were in " +
                                                        core::to_hex(request.block.hash));
   }
+
+  ProveResult result;
+  // Private transactions first: their events cannot be in the public receipts, so they are
+  // refused by name before any receipt is read. One lookup per transaction, not per block.
+  std::map<core::Hash32, std::optional<std::string>> privacy;
+  std::vector<LocatedEvent> events;
+  for (const LocatedEvent& event : request.events) {
+    if (event.block != request.block) {
+      result.rejected.push_back({event, Error(reason::source::kLogMismatch, "event of another block")});
+      continue;
+    }
+    auto known = privacy.find(event.tx_hash);
+    if (known == privacy.end()) {
+      auto why = co_await why_private(event.tx_hash, request.block, event.tx_index);
+      if (!why) co_return std::move(why).error().with_context(where);
+      known = privacy.emplace(event.tx_hash, std::move(why).value()).first;
+    }
+    if (known->second) {
+      result.rejected.push_back({event, Error(reason::source::kPrivateTransaction,
+                                              core::to_hex(event.tx_hash) + " is " + *known->second)});
+      continue;
+    }
+    events.push_back(event);
+  }
+  if (events.empty()) co_return result;
+
   auto receipts = co_await receipts_of(*block, *header);
   if (!receipts) co_return std::move(receipts).error().with_context(where);
 
@@ -394,19 +561,27 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
     logs_before[i + 1] = logs_before[i] + decoded->logs.size();
   }
 
+  // One proof per transaction, all from one pass over the receipts trie.
+  std::vector<std::uint64_t> tx_indices;
+  for (const LocatedEvent& event : events) {
+    if (event.tx_index < receipts->size()) tx_indices.push_back(event.tx_index);
+  }
+  std::sort(tx_indices.begin(), tx_indices.end());
+  tx_indices.erase(std::unique(tx_indices.begin(), tx_indices.end()), tx_indices.end());
+  auto proofs = receipts->prove_many(tx_indices);
+  if (!proofs) co_return std::move(proofs).error().with_context(where);
+  const auto proof_of = [&](std::uint32_t tx_index) -> const std::vector<core::Bytes>& {
+    const auto at = std::lower_bound(tx_indices.begin(), tx_indices.end(), tx_index) - tx_indices.begin();
+    return (*proofs)[static_cast<std::size_t>(at)];
+  };
+
   verify::FinalizedHeader finalized;
   finalized.hash = header->hash;
   finalized.number = header->number;
   finalized.receipts_root = header->receipts_root;
 
-  ProveResult result;
-  std::map<std::uint32_t, std::vector<core::Bytes>> proofs;  // one proof per transaction
-  for (const LocatedEvent& event : request.events) {
+  for (const LocatedEvent& event : events) {
     auto reject = [&](Error error) { result.rejected.push_back({event, std::move(error)}); };
-    if (event.block != request.block) {
-      reject(Error(reason::source::kLogMismatch, "event of another block"));
-      continue;
-    }
     if (event.tx_index >= receipts->size()) {
       reject(Error(reason::source::kLogMismatch, "tx index " + std::to_string(event.tx_index) + " beyond the block"));
       continue;
@@ -418,40 +593,64 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
       continue;
     }
     const auto log_index = static_cast<std::uint32_t>(event.block_log_index - first);
-    auto proof = proofs.find(event.tx_index);
-    if (proof == proofs.end()) {
-      auto built = receipts->prove(event.tx_index);
-      if (!built) co_return std::move(built).error();
-      proof = proofs.emplace(event.tx_index, std::move(built).value()).first;
-    }
     // The bundle's content comes from the proven receipt bytes, decoded by the verifier's own
     // code; this only shapes the bundle, the relay's verification still decides.
     const core::Bytes& value = receipts->value(event.tx_index);
+    const std::vector<core::Bytes>& proof = proof_of(event.tx_index);
     const verify::ReceiptProofInput input{
-        .tx_index = event.tx_index, .log_index = log_index, .receipt = value, .proof = proof->second};
-    auto sent = verify::verify_message_sent(finalized, input, config_.gateway, config_.message_limits);
-    if (!sent) {
-      reject(std::move(sent).error());
+        .tx_index = event.tx_index, .log_index = log_index, .receipt = value, .proof = proof};
+    const auto evidence = [&](verify::BundleKind kind, const core::Claim& claim) {
+      verify::Bundle bundle;
+      bundle.kind = kind;
+      bundle.claim = claim;
+      bundle.source.chain_identity = config_.chain_identity;
+      bundle.source.block_number = header->number;
+      bundle.source.block_hash = header->hash;
+      bundle.source.header = header->rlp;
+      bundle.inclusion.tx_index = event.tx_index;
+      bundle.inclusion.log_index = log_index;
+      bundle.inclusion.receipt = value;
+      bundle.inclusion.proof = proof;
+      return bundle;
+    };
+    const auto id_mismatch = [&](const core::MessageId& proven) {
+      return Error(reason::source::kLogMismatch, "the proven log carries id " + core::to_hex(proven) +
+                                                     ", eth_getLogs said " + core::to_hex(event.id));
+    };
+
+    if (event.kind == EventKind::kMessageSent) {
+      auto sent = verify::verify_message_sent(finalized, input, config_.gateway, config_.message_limits);
+      if (!sent) {
+        reject(std::move(sent).error());
+        continue;
+      }
+      if (sent->id != event.id) {
+        reject(id_mismatch(sent->id));
+        continue;
+      }
+      verify::Bundle bundle = evidence(verify::BundleKind::kMessage, sent->claim);
+      bundle.message = std::move(sent->message);
+      result.bundles.push_back(std::move(bundle));
+      result.tx_hashes.push_back(event.tx_hash);
       continue;
     }
-    if (sent->id != event.id) {
-      reject(Error(reason::source::kLogMismatch, "the proven log carries id " + core::to_hex(sent->id) +
-                                                     ", eth_getLogs said " + core::to_hex(event.id)));
+    auto executed = verify::verify_message_executed(finalized, input, config_.gateway);
+    if (!executed) {
+      reject(std::move(executed).error());
       continue;
     }
-    verify::Bundle bundle;
-    bundle.kind = verify::BundleKind::kMessage;
-    bundle.claim = sent->claim;
-    bundle.message = std::move(sent->message);
-    bundle.source.chain_identity = config_.chain_identity;
-    bundle.source.block_number = header->number;
-    bundle.source.block_hash = header->hash;
-    bundle.source.header = header->rlp;
-    bundle.inclusion.tx_index = event.tx_index;
-    bundle.inclusion.log_index = log_index;
-    bundle.inclusion.receipt = value;
-    bundle.inclusion.proof = proof->second;
-    result.bundles.push_back(std::move(bundle));
+    if (executed->id != event.id) {
+      reject(id_mismatch(executed->id));
+      continue;
+    }
+    ObservedExecution observed;
+    observed.bundle = evidence(verify::BundleKind::kExecution, executed->claim);
+    observed.id = executed->id;
+    observed.src_chain = executed->src_chain;
+    observed.sequence = executed->sequence.value;
+    observed.outcome = executed->outcome;
+    observed.tx_hash = event.tx_hash;
+    result.executions.push_back(std::move(observed));
   }
   co_return result;
 }
@@ -556,6 +755,11 @@ awaitable<Result<PollResult>> EvmSource::poll() {
     for (auto& bundle : proven->bundles) {
       claims.push_back(bundle.claim);
       result.bundles.push_back(std::move(bundle));
+    }
+    result.tx_hashes.insert(result.tx_hashes.end(), proven->tx_hashes.begin(), proven->tx_hashes.end());
+    for (auto& execution : proven->executions) {
+      claims.push_back(execution.bundle.claim);
+      result.executions.push_back(std::move(execution));
     }
     for (auto& rejected : proven->rejected) result.rejected.push_back(std::move(rejected));
     event_blocks.emplace_back(block, std::move(claims));

@@ -1,5 +1,6 @@
 // The EVM Source adapter (DESIGN.md section 3): follows a chain's head, scans the gateway's
-// MessageSent logs in bounded ranges and turns each into a proof bundle; a reorg-aware cursor.
+// MessageSent (and, for acknowledgements, MessageExecuted) logs in bounded ranges and turns each
+// into a proof bundle; a reorg-aware cursor; lookups of sent sequences for reconciliation.
 #pragma once
 
 #include <chrono>
@@ -51,6 +52,10 @@ inline constexpr core::Reason kLogMismatch{"evm_source.log_mismatch"};
 // debug_getRawHeader returned bytes that are not the requested block's header (by the configured
 // hash rule), or not a header at all. Never used: a node that lies here is not trusted to fall back.
 inline constexpr core::Reason kRawHeaderMismatch{"evm_source.raw_header_mismatch"};
+// The event was emitted by a private transaction (GoQuorum signature v 37/38, or a privacy marker
+// transaction to a Besu/GoQuorum privacy precompile): its logs live in a private state that no
+// public receipt commits to, so it cannot be proven (DESIGN.md section 3).
+inline constexpr core::Reason kPrivateTransaction{"evm_source.private_transaction"};
 }  // namespace reason::source
 
 using Json = nlohmann::json;
@@ -80,6 +85,9 @@ struct SourceConfig {
   std::uint64_t confirmations = 0;     // head() = latest - confirmations
   std::uint64_t max_range = 1000;      // blocks per eth_getLogs; halved on "too many results"
   std::size_t reorg_window = 256;      // heights (cursor positions, event blocks) kept for rewinds
+  // Also scan and prove the gateway's MessageExecuted events (this chain as a destination), for
+  // acknowledgements back to their sources (PROTOCOL.md section 6). Off: MessageSent only.
+  bool executions = false;
   HeaderHashRule hash_rule = HeaderHashRule::kPlainKeccak;
   core::MessageLimits message_limits{.max_payload = 1u << 20};
   std::chrono::milliseconds poll_interval{1000};
@@ -97,9 +105,12 @@ struct BlockRef {
   friend bool operator==(const BlockRef&, const BlockRef&) = default;
 };
 
-// A MessageSent log as eth_getLogs located it. block_log_index is the node's block-global
-// logIndex, kept only to find the log's index within its receipt (THREATS 17).
+enum class EventKind : std::uint8_t { kMessageSent, kMessageExecuted };
+
+// A gateway log as eth_getLogs located it. block_log_index is the node's block-global logIndex,
+// kept only to find the log's index within its receipt (THREATS 17).
 struct LocatedEvent {
+  EventKind kind = EventKind::kMessageSent;
   BlockRef block;
   std::uint32_t tx_index = 0;
   core::Hash32 tx_hash;
@@ -123,13 +134,39 @@ struct RejectedEvent {
   core::Error error;
 };
 
+// A MessageExecuted of this chain's gateway, proven: what an acknowledgement to the message's
+// source rests on (PROTOCOL.md section 6).
+struct ObservedExecution {
+  // kind kExecution; claim = claim_hash(id, block hash, number, tx index, log index in receipt)
+  // over this event; source and inclusion filled. `message` is left default: the engine fills it
+  // from its store (the verifier checks that the message's id is the event's id, so a wrong
+  // message cannot pass).
+  verify::Bundle bundle;
+  core::MessageId id;
+  core::ChainIdentity src_chain;
+  std::uint64_t sequence = 0;
+  core::Outcome outcome;  // status and the delivery's claim, as read from the proven log
+  core::Hash32 tx_hash;   // the transaction that executed it
+};
+
 struct ProveResult {
-  std::vector<verify::Bundle> bundles;  // one per event, in block log order
+  std::vector<verify::Bundle> bundles;  // one per MessageSent event, in block log order
+  // tx_hashes[i] is the transaction that emitted bundles[i] (same length, same order).
+  std::vector<core::Hash32> tx_hashes;
+  std::vector<ObservedExecution> executions;  // one per MessageExecuted event, in block log order
   std::vector<RejectedEvent> rejected;
 };
 
 struct HeaderRequest {
   std::uint64_t height = 0;
+};
+
+// Reconciliation: where were these sequences of the lanes to `dst_chain` sent, in [from, to]?
+struct FindSentRequest {
+  core::ChainIdentity dst_chain;
+  std::vector<std::uint64_t> sequences;
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;  // inclusive
 };
 
 // Blocks the cursor had passed that left the canonical chain.
@@ -142,6 +179,8 @@ struct OrphanReport {
 
 struct PollResult {
   std::vector<verify::Bundle> bundles;
+  std::vector<core::Hash32> tx_hashes;  // one per bundle, same order (as ProveResult)
+  std::vector<ObservedExecution> executions;  // only with SourceConfig::executions
   std::vector<RejectedEvent> rejected;
   std::optional<OrphanReport> orphaned;
   BlockRef cursor;           // after this poll
@@ -163,11 +202,18 @@ class EvmSource {
 
   // The latest height minus the configured confirmations, with its hash.
   boost::asio::awaitable<core::Result<BlockRef>> head();
-  // The gateway's MessageSent logs in [from, to], in chain order.
+  // The gateway's MessageSent (and with config.executions MessageExecuted) logs in [from, to], in
+  // chain order.
   boost::asio::awaitable<core::Result<std::vector<LocatedEvent>>> scan(ScanRequest request);
   // Bundles for events of one block: header and all receipts fetched once, the receipts root
-  // checked, one receipt proof per transaction.
+  // checked, the receipt proofs of all the events' transactions built in one pass. Each event's
+  // transaction is looked up by hash (one call per transaction, not per block) to refuse private
+  // ones (kPrivateTransaction).
   boost::asio::awaitable<core::Result<ProveResult>> prove(ProveRequest request);
+  // The MessageSent events of `sequences` towards `dst_chain` (any destination gateway, ordered or
+  // not) in [from, to], in chain order: eth_getLogs filtered by topics in bounded ranges, halved on
+  // "too many results" like scan. The result goes to prove(); the cursor does not move.
+  boost::asio::awaitable<core::Result<std::vector<LocatedEvent>>> find_sent(FindSentRequest request);
   // The header at a height: the node's raw RLP where it offers debug_getRawHeader (its hash checked
   // against the block's per config.hash_rule), else rebuilt from JSON (checked the same way).
   boost::asio::awaitable<core::Result<RebuiltHeader>> header(HeaderRequest request);
@@ -198,7 +244,10 @@ class EvmSource {
   // not offer it (remembered in `support`, and said once through on_notice).
   boost::asio::awaitable<core::Result<std::optional<Json>>> raw_call(std::string method, const core::Hash32& block_hash,
                                                                       RawSupport& support);
-  boost::asio::awaitable<core::Result<std::vector<LocatedEvent>>> logs_in(std::uint64_t from, std::uint64_t to);
+  // Looks one event transaction up by hash (it must be at tx_index of `block`): nullopt when it
+  // is public, else what makes it private.
+  boost::asio::awaitable<core::Result<std::optional<std::string>>> why_private(core::Hash32 tx_hash, BlockRef block,
+                                                                               std::uint32_t tx_index);
   boost::asio::awaitable<core::Result<std::optional<OrphanReport>>> check_reorg();
   void remember(const BlockRef& block, std::vector<core::Claim> claims);
 

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "relay/app/audit_command.hpp"
+#include "relay/app/config_command.hpp"
+#include "relay/app/relay_command.hpp"
 #include "relay/app/verify_command.hpp"
 #include "relay/app/version.hpp"
 
@@ -28,6 +31,17 @@ int main(int argc, char** argv) {
   auto* verify = app.add_subcommand("verify", "Check proof bundles offline against your own trust anchors");
   causeway::app::add_verify_options(*verify, verify_options);
 
+  causeway::app::ConfigCommandOptions config_options;
+  causeway::app::add_config_commands(app, config_options);
+
+  causeway::app::RelayOptions relay_options;
+  auto* relay = app.add_subcommand("relay", "Run the relay daemon on a config file");
+  causeway::app::add_relay_options(*relay, relay_options);
+
+  causeway::app::AuditOptions audit_options;
+  auto* audit = app.add_subcommand("audit", "Export the signed audit log; verify exports, proofs and checkpoints offline");
+  causeway::app::add_audit_options(*audit, audit_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,6 +55,11 @@ int main(int argc, char** argv) {
   if (*verify) {
     return causeway::app::run_verify(verify_options, causeway::app::detect_console(), std::cout, std::cerr);
   }
+  if (config_options.action != causeway::app::ConfigAction::kNone) {
+    return causeway::app::run_config_command(config_options, std::cout, std::cerr);
+  }
+  if (*audit) return causeway::app::run_audit(audit_options, std::cout, std::cerr);
+  if (*relay) return causeway::app::run_relay(relay_options);
   if (app.get_subcommands().empty()) {
     std::fputs(app.help().c_str(), stdout);
     return 2;

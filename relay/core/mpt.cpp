@@ -23,17 +23,35 @@ constexpr std::size_t kHashSize = 32;
 // Nodes whose encoding is shorter than this are embedded in their parent instead of hashed.
 constexpr std::size_t kInlineLimit = 32;
 
-// Encodes trie nodes bottom-up from a sorted range of entries. When a target key is given it also
-// collects the hashed nodes on the target's path (deepest first; the caller reverses them).
+bool key_less(ByteView a, ByteView b) noexcept {
+  const std::size_t common = std::min(a.size(), b.size());
+  const int order = common == 0 ? 0 : std::memcmp(a.data(), b.data(), common);
+  return order != 0 ? order < 0 : a.size() < b.size();
+}
+
+// Encodes trie nodes bottom-up from a sorted range of entries. Given target keys (sorted, as
+// nibble paths), it also collects for each target the hashed nodes on its path (deepest first; the
+// caller reverses them). The targets whose walk reaches a node are a contiguous run of the sorted
+// targets, so one pass over the trie serves every target.
 class Builder {
  public:
   using Iter = std::map<Bytes, Bytes, KeyLess>::const_iterator;
+  // Indices [begin, end) into the sorted targets.
+  struct Targets {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    bool empty() const noexcept { return begin == end; }
+  };
 
-  Builder(NibbleView target, std::vector<Bytes>* proof) : target_(target), proof_(proof) {}
+  // proofs[i] receives the nodes of targets[i].
+  Builder(std::span<const NibbleView> targets, std::span<std::vector<Bytes>* const> proofs)
+      : targets_(targets), proofs_(proofs) {}
+
+  Targets all() const noexcept { return {0, targets_.size()}; }
 
   // The encoding of the node holding the non-empty range [first, last), whose keys share their
-  // first `depth` nibbles. `on_path` says whether the target's walk reaches this node.
-  Bytes encode(Iter first, Iter last, std::size_t depth, bool on_path) {
+  // first `depth` nibbles. `on_path`: the targets whose walk reaches this node.
+  Bytes encode(Iter first, Iter last, std::size_t depth, Targets on_path) {
     const NibbleView first_key(first->first);
     if (std::next(first) == last) {
       rlp::Encoder leaf;
@@ -52,7 +70,13 @@ class Builder {
     }
     if (common > depth) {
       const NibbleView shared = first_key.first(common).drop_front(depth);
-      const bool child_on_path = on_path && target_.size() >= common && target_.drop_front(depth).starts_with(shared);
+      const auto continues = [&](std::size_t t) {
+        return targets_[t].size() >= common && targets_[t].drop_front(depth).starts_with(shared);
+      };
+      Targets child_on_path{on_path.begin, on_path.begin};
+      while (child_on_path.begin != on_path.end && !continues(child_on_path.begin)) ++child_on_path.begin;
+      child_on_path.end = child_on_path.begin;
+      while (child_on_path.end != on_path.end && continues(child_on_path.end)) ++child_on_path.end;
       const Bytes child = encode_child(first, last, common, child_on_path);
       rlp::Encoder extension;
       extension.begin_list().add_string(hex_prefix::encode(shared, false));
@@ -69,14 +93,18 @@ class Builder {
       value = it->second;
       ++it;
     }
+    std::size_t target = on_path.begin;
+    while (target != on_path.end && targets_[target].size() == depth) ++target;  // they end here
     for (std::uint8_t nibble = 0; nibble < 16; ++nibble) {
+      Targets child_on_path{target, target};
+      while (child_on_path.end != on_path.end && targets_[child_on_path.end][depth] == nibble) ++child_on_path.end;
+      target = child_on_path.end;
       Iter group_end = it;
       while (group_end != last && NibbleView(group_end->first)[depth] == nibble) ++group_end;
       if (group_end == it) {
         branch.add_string({});
         continue;
       }
-      const bool child_on_path = on_path && target_.size() > depth && target_[depth] == nibble;
       add_reference(branch, encode_child(it, group_end, depth + 1, child_on_path));
       it = group_end;
     }
@@ -84,15 +112,18 @@ class Builder {
     return std::move(branch).take();
   }
 
-  void record_root(const Bytes& encoding) {
-    if (proof_ != nullptr) proof_->push_back(encoding);
-  }
+  // The root is hashed (and so in every proof) whatever its size.
+  void record_root(const Bytes& encoding) { record(all(), encoding); }
 
  private:
-  Bytes encode_child(Iter first, Iter last, std::size_t depth, bool on_path) {
+  Bytes encode_child(Iter first, Iter last, std::size_t depth, Targets on_path) {
     Bytes encoding = encode(first, last, depth, on_path);
-    if (on_path && proof_ != nullptr && encoding.size() >= kInlineLimit) proof_->push_back(encoding);
+    if (encoding.size() >= kInlineLimit) record(on_path, encoding);
     return encoding;
+  }
+
+  void record(Targets on_path, const Bytes& encoding) {
+    for (std::size_t t = on_path.begin; t < on_path.end; ++t) proofs_[t]->push_back(encoding);
   }
 
   static void add_reference(rlp::Encoder& parent, const Bytes& child) {
@@ -103,9 +134,32 @@ class Builder {
     }
   }
 
-  NibbleView target_;
-  std::vector<Bytes>* proof_;
+  std::span<const NibbleView> targets_;
+  std::span<std::vector<Bytes>* const> proofs_;
 };
+
+// Proofs of `keys` (any order, repeats allowed) over `entries`, in the order of `keys`.
+std::vector<std::vector<Bytes>> prove_keys(const std::map<Bytes, Bytes, KeyLess>& entries,
+                                           std::span<const ByteView> keys) {
+  std::vector<std::vector<Bytes>> proofs(keys.size());
+  if (entries.empty() || keys.empty()) return proofs;
+  // Byte order is nibble order, so sorted keys give each node's targets as one contiguous run.
+  std::vector<std::size_t> order(keys.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key_less(keys[a], keys[b]); });
+  std::vector<NibbleView> targets;
+  std::vector<std::vector<Bytes>*> outputs;
+  targets.reserve(keys.size());
+  outputs.reserve(keys.size());
+  for (const std::size_t i : order) {
+    targets.emplace_back(keys[i]);
+    outputs.push_back(&proofs[i]);
+  }
+  Builder builder(targets, outputs);
+  builder.record_root(builder.encode(entries.begin(), entries.end(), 0, builder.all()));
+  for (auto& proof : proofs) std::reverse(proof.begin(), proof.end());
+  return proofs;
+}
 
 bool equals_hash(ByteView bytes, const Hash32& hash) noexcept {
   return bytes.size() == Hash32::kSize && std::equal(bytes.begin(), bytes.end(), hash.bytes.begin());
@@ -213,11 +267,7 @@ const Hash32& empty_root() noexcept {
 
 Bytes receipt_key(std::uint64_t tx_index) { return rlp::encode_uint(tx_index); }
 
-bool KeyLess::operator()(const Bytes& a, const Bytes& b) const noexcept {
-  const std::size_t common = std::min(a.size(), b.size());
-  const int order = common == 0 ? 0 : std::memcmp(a.data(), b.data(), common);
-  return order != 0 ? order < 0 : a.size() < b.size();
-}
+bool KeyLess::operator()(const Bytes& a, const Bytes& b) const noexcept { return key_less(a, b); }
 
 void Trie::put(ByteView key, ByteView value) {
   if (value.empty()) {
@@ -231,18 +281,18 @@ void Trie::erase(ByteView key) { entries_.erase(Bytes(key.begin(), key.end())); 
 
 Hash32 Trie::root() const {
   if (entries_.empty()) return empty_root();
-  Builder builder({}, nullptr);
-  return keccak256(builder.encode(entries_.begin(), entries_.end(), 0, false));
+  Builder builder({}, {});
+  return keccak256(builder.encode(entries_.begin(), entries_.end(), 0, builder.all()));
 }
 
 std::vector<Bytes> Trie::prove(ByteView key) const {
-  std::vector<Bytes> proof;
-  if (entries_.empty()) return proof;
-  Builder builder(NibbleView(key), &proof);
-  // The root is hashed (and so in the proof) whatever its size.
-  builder.record_root(builder.encode(entries_.begin(), entries_.end(), 0, true));
-  std::reverse(proof.begin(), proof.end());
-  return proof;
+  const ByteView keys[] = {key};
+  return std::move(prove_keys(entries_, keys).front());
+}
+
+std::vector<std::vector<Bytes>> Trie::prove_many(std::span<const Bytes> keys) const {
+  const std::vector<ByteView> views(keys.begin(), keys.end());
+  return prove_keys(entries_, views);
 }
 
 Trie indexed_trie(std::span<const Bytes> values) {

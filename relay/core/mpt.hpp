@@ -49,8 +49,9 @@ struct KeyLess {
   bool operator()(const Bytes& a, const Bytes& b) const noexcept;
 };
 
-// An in-memory trie that produces the root and proofs. Building is O(n) per root or proof, which
-// suits its uses (one block of receipts, tests); it is not a state database.
+// An in-memory trie that produces the root and proofs. Building is O(n) per root or per call to
+// prove / prove_many, which suits its uses (one block of receipts, tests); it is not a state
+// database.
 class Trie {
  public:
   // Sets `key` to `value`. An empty value deletes the key, as in Ethereum tries.
@@ -63,6 +64,9 @@ class Trie {
   // (geth eth_getProof order; inline nodes stay inside their parents). Works for absent keys:
   // the result then proves absence.
   std::vector<Bytes> prove(ByteView key) const;
+  // prove() of each key (any order, repeats allowed), from one pass over the trie: proving every
+  // event of a block costs about the size of the proofs, not keys × trie size.
+  std::vector<std::vector<Bytes>> prove_many(std::span<const Bytes> keys) const;
 
  private:
   std::map<Bytes, Bytes, KeyLess> entries_;

@@ -109,3 +109,15 @@ inline Result<void> ok() { return {}; }
   do {                                                                            \
     if (auto cw_check_ = (expr); !cw_check_.ok()) return std::move(cw_check_).error(); \
   } while (0)
+// The same inside coroutines (co_return); `expr` may contain co_await. The value is held in a
+// plain declaration first: GCC 12 mishandles co_await inside some compound statements.
+#define CW_CO_TRY_IMPL(tmp, decl, expr)            \
+  auto tmp = (expr);                               \
+  if (!tmp.ok()) co_return std::move(tmp).error(); \
+  decl = std::move(tmp).value()
+#define CW_CO_TRY(decl, expr) CW_CO_TRY_IMPL(CW_CONCAT(cw_co_try_, __LINE__), decl, expr)
+#define CW_CO_CHECK(expr)                                           \
+  do {                                                              \
+    auto cw_co_check_ = (expr);                                     \
+    if (!cw_co_check_.ok()) co_return std::move(cw_co_check_).error(); \
+  } while (0)

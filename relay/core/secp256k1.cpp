@@ -142,6 +142,12 @@ PrivateKey::PrivateKey(PrivateKey&& other) noexcept : secret_(other.secret_) {
   OPENSSL_cleanse(other.secret_.data(), other.secret_.size());
 }
 
+PrivateKey PrivateKey::clone() const {
+  PrivateKey copy;
+  copy.secret_ = secret_;
+  return copy;
+}
+
 PrivateKey& PrivateKey::operator=(PrivateKey&& other) noexcept {
   if (this != &other) {
     secret_ = other.secret_;

@@ -55,6 +55,9 @@ class PrivateKey {
   PrivateKey(PrivateKey&& other) noexcept;
   PrivateKey& operator=(PrivateKey&& other) noexcept;
   ~PrivateKey();
+  // A deliberate second copy (an adapter rebuilt after a chain outage needs its key again);
+  // named, so every copy of a secret is visible in the code.
+  PrivateKey clone() const;
 
   // Deliberately unprintable (logging, Catch2 and fmt all look for operator<<).
   friend std::ostream& operator<<(std::ostream&, const PrivateKey&) = delete;

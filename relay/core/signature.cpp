@@ -1,7 +1,11 @@
-// ECDSA P-256, SM2 and Ed25519 verification through OpenSSL 3 EVP, and the strict ECDSA
-// signature codec. Every OpenSSL handle is owned by a unique_ptr; signatures are decoded and
+// ECDSA P-256, SM2 and Ed25519 verification and Ed25519 signing through OpenSSL 3 EVP, and the
+// strict ECDSA signature codec. Every OpenSSL handle is owned by a unique_ptr; signatures are decoded and
 // range-checked here first so each rejection has a named reason before OpenSSL sees the bytes.
 #include "relay/core/signature.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -12,10 +16,14 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -381,6 +389,189 @@ Result<void> verify_ed25519(ByteView message, ByteView signature, ByteView publi
     return rejected(reason::ed25519::kMismatch);
   }
   return ok();
+}
+
+// ---- Ed25519 signing -------------------------------------------------------------------------
+
+namespace {
+
+using Seed = std::array<std::uint8_t, 32>;
+
+// Key files are a PEM block or 64 hex digits; anything larger is not one.
+constexpr std::size_t kMaxKeyFileBytes = 4096;
+
+detail::EvpPkeyPtr ed25519_evp(const Seed& seed) {
+  return detail::EvpPkeyPtr(
+      require(EVP_PKEY_new_raw_private_key_ex(nullptr, "ED25519", nullptr, seed.data(), seed.size())));
+}
+
+Ed25519PublicKey derive_public_key(const Seed& seed) {
+  const auto key = ed25519_evp(seed);
+  Ed25519PublicKey out{};
+  std::size_t length = out.size();
+  if (EVP_PKEY_get_raw_public_key(key.get(), out.data(), &length) != 1 || length != out.size()) std::abort();
+  return out;
+}
+
+// Without a callback OpenSSL would prompt on the terminal for an encrypted PEM's passphrase.
+int no_passphrase(char*, int, int, void*) { return 0; }
+
+// Closes the descriptor when the scope ends, whichever way it ends.
+struct FdGuard {
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+Ed25519PrivateKey Ed25519PrivateKey::generate() {
+  Ed25519PrivateKey key;
+  // No entropy is a broken machine, not bad input; secp256k1.cpp aborts the same way.
+  if (RAND_priv_bytes(key.seed_.data(), static_cast<int>(key.seed_.size())) != 1) std::abort();
+  key.public_key_ = derive_public_key(key.seed_);
+  return key;
+}
+
+Result<Ed25519PrivateKey> Ed25519PrivateKey::from_seed(ByteView seed) {
+  if (seed.size() != 32) {
+    return Error(reason::ed25519::kBadPrivateKey, std::to_string(seed.size()) + " bytes, expected 32");
+  }
+  Ed25519PrivateKey key;
+  std::copy(seed.begin(), seed.end(), key.seed_.begin());
+  key.public_key_ = derive_public_key(key.seed_);
+  return key;
+}
+
+Result<Ed25519PrivateKey> Ed25519PrivateKey::from_pem(std::string_view pem) {
+  if (pem.size() > static_cast<std::size_t>(INT_MAX)) return Error(reason::ed25519::kBadPrivateKey, "too large");
+  BioPtr bio(require(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))));
+  detail::EvpPkeyPtr pkey(PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, no_passphrase, nullptr, nullptr, nullptr));
+  if (!pkey) return rejected(reason::ed25519::kBadPrivateKey, "not an unencrypted PKCS#8 PEM private key");
+  if (EVP_PKEY_is_a(pkey.get(), "ED25519") != 1) {
+    return rejected(reason::ed25519::kBadPrivateKey, "the PEM holds a key of another type");
+  }
+  Ed25519PrivateKey key;
+  std::size_t length = key.seed_.size();
+  if (EVP_PKEY_get_raw_private_key(pkey.get(), key.seed_.data(), &length) != 1 || length != key.seed_.size()) {
+    return rejected(reason::ed25519::kBadPrivateKey, "no raw private key");
+  }
+  key.public_key_ = derive_public_key(key.seed_);
+  return key;
+}
+
+Ed25519PrivateKey::Ed25519PrivateKey(Ed25519PrivateKey&& other) noexcept
+    : seed_(other.seed_), public_key_(other.public_key_) {
+  OPENSSL_cleanse(other.seed_.data(), other.seed_.size());
+}
+
+Ed25519PrivateKey& Ed25519PrivateKey::operator=(Ed25519PrivateKey&& other) noexcept {
+  if (this != &other) {
+    seed_ = other.seed_;
+    public_key_ = other.public_key_;
+    OPENSSL_cleanse(other.seed_.data(), other.seed_.size());
+  }
+  return *this;
+}
+
+Ed25519PrivateKey::~Ed25519PrivateKey() { OPENSSL_cleanse(seed_.data(), seed_.size()); }
+
+Ed25519Signature Ed25519PrivateKey::sign(ByteView message) const {
+  // A fresh EVP key per signature keeps the seed the only long-lived copy of the secret;
+  // checkpoints are signed seldom enough that the set-up cost does not matter.
+  const auto key = ed25519_evp(seed_);
+  EvpMdCtxPtr mctx(require(EVP_MD_CTX_new()));
+  if (EVP_DigestSignInit_ex(mctx.get(), nullptr, nullptr, nullptr, nullptr, key.get(), nullptr) != 1) std::abort();
+  Ed25519Signature out{};
+  std::size_t length = out.size();
+  if (EVP_DigestSign(mctx.get(), out.data(), &length, message.data(), message.size()) != 1 || length != out.size()) {
+    std::abort();
+  }
+  return out;
+}
+
+Result<Ed25519PrivateKey> load_ed25519_key_file(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO put where a key belongs must fail the type check, not hang.
+  const FdGuard file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
+  if (file.fd < 0) return Error(reason::key_file::kUnreadable, path + ": " + errno_text());
+  // fstat on the opened descriptor: the file checked is the file read.
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) return Error(reason::key_file::kUnreadable, path + ": " + errno_text());
+  if (!S_ISREG(st.st_mode)) return Error(reason::key_file::kUnreadable, path + ": not a regular file");
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Error(reason::key_file::kInsecurePermissions,
+                 path + ": mode " + mode + "; a log key must be readable by its owner only (chmod 600)");
+  }
+  std::array<char, kMaxKeyFileBytes + 1> buffer{};
+  std::size_t size = 0;
+  while (size < buffer.size()) {
+    const ssize_t got = ::read(file.fd, buffer.data() + size, buffer.size() - size);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      OPENSSL_cleanse(buffer.data(), buffer.size());
+      return Error(reason::key_file::kUnreadable, path + ": " + errno_text());
+    }
+    if (got == 0) break;
+    size += static_cast<std::size_t>(got);
+  }
+  auto parsed = [&]() -> Result<Ed25519PrivateKey> {
+    if (size > kMaxKeyFileBytes) return Error(reason::key_file::kMalformed, path + ": larger than a key file");
+    std::string_view text(buffer.data(), size);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) text.remove_prefix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.remove_suffix(1);
+    if (text.starts_with("-----BEGIN")) {
+      auto key = Ed25519PrivateKey::from_pem(text);
+      if (!key) return Error(reason::key_file::kMalformed, path + ": " + key.error().message());
+      return key;
+    }
+    auto seed = from_hex(text);
+    if (!seed || seed->size() != 32) {
+      if (seed) OPENSSL_cleanse(seed->data(), seed->size());
+      return Error(reason::key_file::kMalformed, path + ": neither a PKCS#8 PEM key nor 64 hex digits");
+    }
+    auto key = Ed25519PrivateKey::from_seed(*seed);
+    OPENSSL_cleanse(seed->data(), seed->size());
+    return key;
+  }();
+  OPENSSL_cleanse(buffer.data(), buffer.size());
+  return parsed;
+}
+
+Result<void> write_ed25519_key_file(const std::string& path, const Ed25519PrivateKey& key) {
+  // Secure-heap memory BIO: the PEM text holds the secret, and this BIO wipes it when freed.
+  BioPtr pem(require(BIO_new(BIO_s_secmem())));
+  const auto pkey = ed25519_evp(key.seed_);
+  if (PEM_write_bio_PrivateKey(pem.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) std::abort();
+  char* text = nullptr;
+  const long length = BIO_get_mem_data(pem.get(), &text);
+  if (length <= 0 || text == nullptr) std::abort();
+
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Error(reason::key_file::kExists, path + ": already exists; not overwriting a key");
+    return Error(reason::key_file::kWriteFailed, path + ": " + errno_text());
+  }
+  auto written = [&]() -> Result<void> {
+    const FdGuard file{fd};
+    // The umask may have left fewer bits than 0600, never more; fchmod makes it exactly 0600.
+    if (::fchmod(file.fd, 0600) != 0) return Error(reason::key_file::kWriteFailed, path + ": " + errno_text());
+    std::size_t done = 0;
+    while (done < static_cast<std::size_t>(length)) {
+      const ssize_t put = ::write(file.fd, text + done, static_cast<std::size_t>(length) - done);
+      if (put < 0 && errno == EINTR) continue;
+      if (put < 0) return Error(reason::key_file::kWriteFailed, path + ": " + errno_text());
+      done += static_cast<std::size_t>(put);
+    }
+    if (::fsync(file.fd) != 0) return Error(reason::key_file::kWriteFailed, path + ": " + errno_text());
+    return ok();
+  }();
+  if (!written) ::unlink(path.c_str());  // no half-written key left behind to be loaded later
+  return written;
 }
 
 }  // namespace causeway::core

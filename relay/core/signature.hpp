@@ -1,10 +1,13 @@
 // Signature verification through OpenSSL 3 EVP: ECDSA P-256 (Fabric, ChainMaker), SM2 (FISCO BCOS
-// GM mode) and Ed25519; plus the strict ECDSA signature decoding (DER or r‖s) that secp256k1 shares.
+// GM mode) and Ed25519; Ed25519 signing for the audit log's checkpoints; plus the strict ECDSA
+// signature decoding (DER or r‖s) that secp256k1 shares.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "relay/core/bytes.hpp"
@@ -49,7 +52,21 @@ inline constexpr Reason kWrongKeyLength{"ed25519.wrong_key_length"};
 inline constexpr Reason kBadPublicKey{"ed25519.bad_public_key"};
 inline constexpr Reason kWrongSignatureLength{"ed25519.wrong_signature_length"};
 inline constexpr Reason kMismatch{"ed25519.signature_mismatch"};
+// A private key that is not 32 bytes, or a PEM that does not hold an Ed25519 private key.
+inline constexpr Reason kBadPrivateKey{"ed25519.bad_private_key"};
 }  // namespace reason::ed25519
+
+namespace reason::key_file {
+// Missing, not a regular file, or not readable.
+inline constexpr Reason kUnreadable{"key_file.unreadable"};
+// Group or others may read or write it: a secret key must be the owner's alone (mode 0600/0400).
+inline constexpr Reason kInsecurePermissions{"key_file.insecure_permissions"};
+// Neither a PKCS#8 PEM Ed25519 key nor 64 hex digits.
+inline constexpr Reason kMalformed{"key_file.malformed"};
+// Writing refuses to replace an existing file: an overwritten log key cannot be recovered.
+inline constexpr Reason kExists{"key_file.exists"};
+inline constexpr Reason kWriteFailed{"key_file.write_failed"};
+}  // namespace reason::key_file
 
 // How the signature bytes are laid out; the caller states it, because a 64-byte DER signature
 // exists and guessing would make one byte string mean two things.
@@ -138,5 +155,46 @@ Result<void> verify_sm2_prehashed(const Hash32& e, ByteView signature, Signature
 
 // Ed25519 (RFC 8032, pure, no context): 32-byte key, 64-byte R‖S.
 Result<void> verify_ed25519(ByteView message, ByteView signature, ByteView public_key);
+
+using Ed25519PublicKey = std::array<std::uint8_t, 32>;
+using Ed25519Signature = std::array<std::uint8_t, 64>;
+
+// An Ed25519 signing key (the audit log's checkpoint key, a witness key): the RFC 8032 32-byte
+// private key ("seed"), wiped on destruction, and its public key.
+class Ed25519PrivateKey {
+ public:
+  // A fresh key from OpenSSL's private random generator.
+  static Ed25519PrivateKey generate();
+  static Result<Ed25519PrivateKey> from_seed(ByteView seed);
+  // PKCS#8 PEM ("BEGIN PRIVATE KEY"), as `openssl genpkey -algorithm ed25519` writes it.
+  static Result<Ed25519PrivateKey> from_pem(std::string_view pem);
+
+  Ed25519PrivateKey(const Ed25519PrivateKey&) = delete;
+  Ed25519PrivateKey& operator=(const Ed25519PrivateKey&) = delete;
+  Ed25519PrivateKey(Ed25519PrivateKey&& other) noexcept;
+  Ed25519PrivateKey& operator=(Ed25519PrivateKey&& other) noexcept;
+  ~Ed25519PrivateKey();
+
+  // Deterministic (RFC 8032): the same key and message always give the same signature.
+  Ed25519Signature sign(ByteView message) const;
+  const Ed25519PublicKey& public_key() const noexcept { return public_key_; }
+
+  // Deliberately unprintable (logging, Catch2 and fmt all look for operator<<).
+  friend std::ostream& operator<<(std::ostream&, const Ed25519PrivateKey&) = delete;
+
+ private:
+  Ed25519PrivateKey() = default;
+  friend Result<void> write_ed25519_key_file(const std::string& path, const Ed25519PrivateKey& key);
+  std::array<std::uint8_t, 32> seed_{};
+  Ed25519PublicKey public_key_{};
+};
+
+// Reads a key file: PKCS#8 PEM, or the 32-byte private key as 64 hex digits (0x optional), either
+// with surrounding whitespace. Refused unless it is a regular file only its owner may access.
+// Errors name the path, never the contents. The only file I/O in core, so that every binary
+// loads a log key the same way.
+Result<Ed25519PrivateKey> load_ed25519_key_file(const std::string& path);
+// Creates `path` with mode 0600 holding the key as PKCS#8 PEM; refuses an existing file.
+Result<void> write_ed25519_key_file(const std::string& path, const Ed25519PrivateKey& key);
 
 }  // namespace causeway::core

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -173,6 +174,31 @@ Result<Database> Database::open(const std::string& path) {
   db.db_ = raw;  // owned even on failure: SQLite allocates a handle to report the error
   if (rc != SQLITE_OK) {
     return error_from_code(rc, "open " + path, raw != nullptr ? sqlite3_errmsg(raw) : "");
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  return db;
+}
+
+Result<Database> Database::open_read_only(const std::string& path) {
+  // RFC 8089 file URI: the characters a URI gives meaning to are percent-encoded, so any path
+  // names itself and nothing else.
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", static_cast<unsigned char>(c));
+      uri += escaped;
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?mode=ro";
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+  Database db;
+  db.db_ = raw;
+  if (rc != SQLITE_OK) {
+    return error_from_code(rc, "open read-only " + path, raw != nullptr ? sqlite3_errmsg(raw) : "");
   }
   sqlite3_extended_result_codes(raw, 1);
   return db;

@@ -129,6 +129,9 @@ class Database {
 
   // Opens (creating if missing) a database file read-write with extended result codes on.
   static core::Result<Database> open(const std::string& path);
+  // Opens an existing database file read-only (a "file:...?mode=ro" URI): every write fails with
+  // kReadOnly. It still reads a WAL a running writer keeps appending to.
+  static core::Result<Database> open_read_only(const std::string& path);
   // Closes now; the destructor does the same. Cached statements are finalized first.
   void close() noexcept;
   bool is_open() const noexcept { return db_ != nullptr; }

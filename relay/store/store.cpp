@@ -129,8 +129,22 @@ CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
   BEGIN SELECT RAISE(ABORT, 'signed checkpoints are immutable'); END;
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Version 2: the verified execution of each message on its destination, which its
+// acknowledgement proves back to the source (PROTOCOL.md section 6).
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE executions (
+  message_id   BLOB PRIMARY KEY CHECK (length(message_id) = 32) REFERENCES messages (id),
+  claim        BLOB NOT NULL CHECK (length(claim) = 32),
+  status       INTEGER NOT NULL CHECK (status BETWEEN 1 AND 4),
+  tx_hash      BLOB NOT NULL CHECK (length(tx_hash) = 32),
+  block_number INTEGER NOT NULL CHECK (block_number >= 0),
+  recorded_at  INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "initial schema", kSchemaV1},
+    {2, "executions", kSchemaV2},
 }};
 
 constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
@@ -493,6 +507,41 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
   return store;
 }
 
+Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& path, StoreOptions options) {
+  CW_CHECK(check_file_kind(path));
+  auto db = sql::Database::open_read_only(path);
+  if (!db) return at_path(std::move(db).error(), path);
+  // No lock: the relay that owns the store may be running, and a reader never writes.
+  std::unique_ptr<Store> store(new Store(path, LockFile{}, std::move(db).value(), std::move(options)));
+  store->read_only_ = true;
+  auto ready = store->initialize_read_only();
+  if (!ready) {
+    auto error = std::move(ready).error();
+    if (error.reason() == reason::kForeign) return error;
+    return at_path(std::move(error), path);
+  }
+  return store;
+}
+
+Result<void> Store::initialize_read_only() {
+  CW_CHECK(db_.exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
+  CW_TRY(const auto application_id, db_.query_int("PRAGMA application_id"));
+  if (application_id != kApplicationId) {
+    return Error(reason::kForeign, path_ + " is not a Causeway store; refusing to read it as one");
+  }
+  CW_TRY(const auto user_version, db_.query_int("PRAGMA user_version"));
+  if (user_version > schema_version()) {
+    return Error(reason::kTooNew, "schema version " + std::to_string(user_version) + " is newer than this build's " +
+                                      std::to_string(schema_version()) + "; read it with a newer Causeway");
+  }
+  // Every version from 1 on has the audit log and checkpoint tables; a reader cannot migrate.
+  if (user_version < 1) return Error(reason::kNotFound, "no Causeway schema in it yet");
+  report_.from_version = static_cast<std::uint32_t>(user_version);
+  report_.to_version = report_.from_version;
+  CW_CHECK(run_check(db_, "PRAGMA quick_check"));
+  return load_audit_log();
+}
+
 Result<void> Store::initialize() {
   CW_CHECK(db_.exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
   CW_TRY(const auto application_id, db_.query_int("PRAGMA application_id"));
@@ -540,6 +589,10 @@ Result<void> Store::initialize() {
 
 Result<void> Store::close() {
   CW_CHECK(ensure_open());
+  if (read_only_) {
+    db_.close();
+    return core::ok();
+  }
   CW_CHECK(db_.exec("UPDATE store_meta SET value = '1' WHERE key = 'clean_shutdown'"));
   // Fold the WAL into the main file so the store is one self-contained file at rest; a busy
   // checkpoint only leaves the WAL for the next open to fold.
@@ -713,9 +766,14 @@ Result<void> Store::batch(const WriteBatch& batch) {
   const auto time = now();
   CW_TRY(auto tx, sql::Transaction::begin(db_));
   PendingLeaves pending;
+  for (const auto& bundle : batch.bundles) CW_CHECK(put_bundle_in_tx(bundle, time));
   for (std::size_t i = 0; i < batch.observed.size(); ++i) {
     auto inserted = insert_observed_in_tx(batch.observed[i], time);
     if (!inserted) return std::move(inserted).error().with_context("observed[" + std::to_string(i) + "]");
+  }
+  for (std::size_t i = 0; i < batch.executions.size(); ++i) {
+    auto put = put_execution_in_tx(batch.executions[i], time);
+    if (!put) return std::move(put).error().with_context("executions[" + std::to_string(i) + "]");
   }
   for (std::size_t i = 0; i < batch.transitions.size(); ++i) {
     auto applied = apply_in_tx(batch.transitions[i], time, pending);
@@ -760,14 +818,59 @@ Result<void> Store::record_attempt(const core::MessageId& id, std::uint64_t next
 
 Result<void> Store::put_bundle(const BundleRecord& bundle) {
   CW_CHECK(ensure_open());
+  return put_bundle_in_tx(bundle, now());
+}
+
+Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time) {
   // A verified bundle is never overwritten: what the relay acted on stays servable.
   CW_TRY(auto q, db_.cached(
                      "INSERT INTO bundles (claim, message_id, body, verified, created_at) VALUES (?, ?, ?, ?, ?) "
                      "ON CONFLICT (claim) DO UPDATE SET message_id = excluded.message_id, body = excluded.body, "
                      "verified = excluded.verified WHERE bundles.verified = 0"));
   q->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, bundle.json);
-  q->bind_i64(4, bundle.verified ? 1 : 0).bind_u64(5, now());
+  q->bind_i64(4, bundle.verified ? 1 : 0).bind_u64(5, time);
   return q->run();
+}
+
+Result<bool> Store::put_execution(const ExecutionRecord& execution) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(const bool inserted, put_execution_in_tx(execution, now()));
+  PendingLeaves none;
+  CW_CHECK(commit(tx, none));
+  return inserted;
+}
+
+Result<bool> Store::put_execution_in_tx(const ExecutionRecord& execution, std::uint64_t time) {
+  const auto status = static_cast<int>(execution.status);
+  if (status < 1 || status > 4) return Error(reason::kOutOfRange, "execution status " + std::to_string(status));
+  // The first verified execution stands: a gateway executes a message once, so a second record
+  // can only be the same event seen again (or, after a destination reorg, a re-inclusion that
+  // the acknowledgement does not need).
+  CW_TRY(auto q, db_.cached(
+                     "INSERT INTO executions (message_id, claim, status, tx_hash, block_number, recorded_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING"));
+  q->bind_fixed(1, execution.id).bind_fixed(2, execution.claim).bind_i64(3, status);
+  q->bind_fixed(4, execution.tx_hash).bind_u64(5, execution.block_number).bind_u64(6, time);
+  CW_CHECK(q->run());
+  return db_.changes() > 0;
+}
+
+Result<std::optional<ExecutionRecord>> Store::execution(const core::MessageId& id) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT claim, status, tx_hash, block_number FROM executions WHERE message_id = ?"));
+  q->bind_fixed(1, id);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<ExecutionRecord>{};
+  ExecutionRecord e;
+  e.id = id;
+  CW_TRY(e.claim, q->column_fixed<core::Claim>(0));
+  const auto status = q->column_i64(1);
+  if (status < 1 || status > 4) return Error(reason::kCorrupt, "execution status " + std::to_string(status));
+  e.status = static_cast<core::ExecStatus>(status);
+  CW_TRY(e.tx_hash, q->column_fixed<core::Hash32>(2));
+  CW_TRY(e.block_number, q->column_u64(3));
+  return std::optional<ExecutionRecord>(e);
 }
 
 Result<bool> Store::record_rejected(const Rejection& rejection) {
@@ -922,6 +1025,65 @@ Result<std::vector<StoredMessage>> Store::due_messages(MessageState state, std::
   return out;
 }
 
+Result<std::vector<StoredMessage>> Store::due_in_lanes(std::span<const core::Hash32> lanes,
+                                                      std::span<const MessageState> states, std::uint64_t now_unix,
+                                                      std::size_t limit) {
+  CW_CHECK(ensure_open());
+  std::vector<StoredMessage> out;
+  if (lanes.empty() || states.empty()) return out;
+  // Few lanes and states: the placeholders are built, the values are always bound.
+  auto placeholders = [](std::size_t n) {
+    std::string list;
+    for (std::size_t i = 0; i < n; ++i) list += i == 0 ? "?" : ", ?";
+    return list;
+  };
+  CW_TRY(auto q, db_.cached("SELECT " + std::string(kMessageColumns) + " FROM messages WHERE lane IN (" +
+                            placeholders(lanes.size()) + ") AND state IN (" + placeholders(states.size()) +
+                            ") AND next_attempt_at <= ? ORDER BY lane, sequence LIMIT ?"));
+  int index = 1;
+  for (const auto& lane : lanes) q->bind_fixed(index++, lane);
+  for (const auto state : states) q->bind_text(index++, to_string(state));
+  q->bind_u64(index, now_unix);
+  q->bind_u64(index + 1, limit);
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    CW_TRY(auto m, read_message(*q));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<MessageState, std::uint64_t>>> Store::state_counts() {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT state, count(*) FROM messages GROUP BY state"));
+  std::vector<std::pair<MessageState, std::uint64_t>> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    CW_TRY(const auto state, parse_state(q->column_text(0)));
+    CW_TRY(const auto count, q->column_u64(1));
+    out.emplace_back(state, count);
+  }
+  return out;
+}
+
+Result<std::vector<std::uint64_t>> Store::lane_sequences(const core::Hash32& lane, std::uint64_t from,
+                                                         std::uint64_t to) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT sequence FROM messages WHERE lane = ? AND sequence BETWEEN ? AND ? "
+                            "ORDER BY sequence"));
+  q->bind_fixed(1, lane).bind_u64(2, from).bind_u64(3, to);
+  std::vector<std::uint64_t> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    CW_TRY(const auto sequence, q->column_u64(0));
+    out.push_back(sequence);
+  }
+  return out;
+}
+
 Result<std::optional<Cursor>> Store::cursor(const core::ChainIdentity& chain) {
   CW_CHECK(ensure_open());
   CW_TRY(auto q, db_.cached("SELECT height, hash FROM cursors WHERE chain = ?"));
@@ -1015,6 +1177,39 @@ Result<std::optional<AuditEntry>> Store::audit_entry(std::uint64_t index) {
   e.leaf = q->column_blob(5);
   CW_TRY(e.leaf_hash, q->column_fixed<core::Hash32>(6));
   return std::optional<AuditEntry>(std::move(e));
+}
+
+Result<std::vector<Checkpoint>> Store::checkpoints() {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size"));
+  std::vector<Checkpoint> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    Checkpoint c;
+    CW_TRY(c.tree_size, q->column_u64(0));
+    CW_TRY(c.root, q->column_fixed<core::Hash32>(1));
+    c.note = q->column_text(2);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<void> Store::set_log_vkey(std::string_view vkey) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "INSERT INTO store_meta (key, value) VALUES ('log_vkey', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+  q->bind_text(1, vkey);
+  return q->run();
+}
+
+Result<std::optional<std::string>> Store::log_vkey() {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT value FROM store_meta WHERE key = 'log_vkey'"));
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<std::string>{};
+  return std::optional<std::string>(q->column_text(0));
 }
 
 Result<std::optional<Checkpoint>> Store::latest_checkpoint() {

@@ -128,10 +128,30 @@ struct Cursor {
   friend bool operator==(const Cursor&, const Cursor&) = default;
 };
 
-// Everything one group commit writes: inserts, then transitions in order, then cursors. All of
-// it, with every audit leaf, commits together or not at all.
+// A verified MessageExecuted of a message on its destination (PROTOCOL.md section 6): what the
+// acknowledgement rests on. `claim` is the claim of that event, not the message's delivery claim.
+struct ExecutionRecord {
+  core::MessageId id;
+  core::Claim claim;
+  core::ExecStatus status = core::ExecStatus::kOk;
+  core::Hash32 tx_hash;  // the destination transaction that executed it
+  std::uint64_t block_number = 0;
+  friend bool operator==(const ExecutionRecord&, const ExecutionRecord&) = default;
+};
+
+struct BundleRecord {
+  core::Claim claim;
+  core::MessageId id;  // the id the bundle claims; for a rejected bundle, possibly a forgery's
+  std::string json;    // the proof bundle (schemas/proof-bundle.schema.json)
+  bool verified = false;
+};
+
+// Everything one group commit writes: bundles, inserts, executions, then transitions in order,
+// then cursors. All of it, with every audit leaf, commits together or not at all.
 struct WriteBatch {
+  std::vector<BundleRecord> bundles;
   std::vector<NewMessage> observed;
+  std::vector<ExecutionRecord> executions;
   std::vector<Transition> transitions;
   std::vector<Cursor> cursors;
 };
@@ -148,13 +168,6 @@ struct StoredMessage {
   core::Message message;
   std::uint64_t created_at = 0;
   std::uint64_t updated_at = 0;
-};
-
-struct BundleRecord {
-  core::Claim claim;
-  core::MessageId id;  // the id the bundle claims; for a rejected bundle, possibly a forgery's
-  std::string json;    // the proof bundle (schemas/proof-bundle.schema.json)
-  bool verified = false;
 };
 
 // A bundle that failed verification, keyed by its claim — never by the id it names, so a forged
@@ -225,6 +238,10 @@ class Store {
   // Takes `<path>.lock`, opens or creates the database, checks it is a Causeway store and not
   // damaged, migrates it, and rebuilds the audit log from the stored leaf hashes.
   static core::Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
+  // For `causeway audit export`: opens an existing store read-only without taking the lock, so a
+  // running relay keeps writing; no migration, no shutdown marker. The audit log is the one
+  // committed when it opened. Every write fails with kReadOnly; close() only closes.
+  static core::Result<std::unique_ptr<Store>> open_read_only(const std::string& path, StoreOptions options = {});
   // A clean shutdown: records the clean-shutdown marker, checkpoints the WAL, closes, unlocks.
   // Destroying a Store without close() is treated as a crash at the next open (full check).
   core::Result<void> close();
@@ -253,6 +270,21 @@ class Store {
   core::Result<std::optional<StoredMessage>> message(const core::MessageId& id);
   // Messages in `state` whose next attempt is due by `now`, oldest first.
   core::Result<std::vector<StoredMessage>> due_messages(MessageState state, std::uint64_t now, std::size_t limit);
+  // The same, restricted to some lanes (lane_key values), in any of `states`, ordered by lane
+  // and sequence so ordered lanes are served in order.
+  core::Result<std::vector<StoredMessage>> due_in_lanes(std::span<const core::Hash32> lanes,
+                                                         std::span<const MessageState> states, std::uint64_t now,
+                                                         std::size_t limit);
+  // How many messages are in each state.
+  core::Result<std::vector<std::pair<MessageState, std::uint64_t>>> state_counts();
+  // The sequences of `lane` stored in [from, to], ascending (reconciliation looks for gaps).
+  core::Result<std::vector<std::uint64_t>> lane_sequences(const core::Hash32& lane, std::uint64_t from,
+                                                           std::uint64_t to);
+
+  // ---- executions (the acknowledgement's evidence)
+  // Records the first verified execution of a message; false (nothing changed) if one is stored.
+  core::Result<bool> put_execution(const ExecutionRecord& execution);
+  core::Result<std::optional<ExecutionRecord>> execution(const core::MessageId& id);
 
   // ---- bundles and rejections (by claim)
   core::Result<void> put_bundle(const BundleRecord& bundle);
@@ -284,6 +316,12 @@ class Store {
   // Stores a signed checkpoint after checking its root is this log's root at its size.
   core::Result<void> add_checkpoint(const Checkpoint& checkpoint);
   core::Result<std::optional<Checkpoint>> latest_checkpoint();
+  // Every stored checkpoint, smallest tree size first.
+  core::Result<std::vector<Checkpoint>> checkpoints();
+  // The C2SP verifier key of the log key that signs checkpoints, so an export can name it. Only a
+  // hint: an auditor checks against a key obtained independently.
+  core::Result<void> set_log_vkey(std::string_view vkey);
+  core::Result<std::optional<std::string>> log_vkey();
 
   // ---- the submission journal (relay/core/journal.hpp), for the adapters
   core::SubmissionJournal& journal() noexcept;
@@ -295,6 +333,7 @@ class Store {
 
   Store(std::string path, LockFile lock, sql::Database db, StoreOptions options);
   core::Result<void> initialize();
+  core::Result<void> initialize_read_only();
   core::Result<void> load_audit_log();
   std::uint64_t now() const;
   core::Result<void> ensure_open() const;
@@ -302,6 +341,8 @@ class Store {
   core::Result<bool> insert_observed_in_tx(const NewMessage& message, std::uint64_t time);
   core::Result<void> apply_in_tx(const Transition& transition, std::uint64_t time, PendingLeaves& pending);
   core::Result<void> set_cursor_in_tx(const Cursor& cursor, std::uint64_t time);
+  core::Result<void> put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time);
+  core::Result<bool> put_execution_in_tx(const ExecutionRecord& execution, std::uint64_t time);
   core::Result<void> append_leaf_in_tx(core::AuditKind kind, const core::MessageId& id, const core::Claim& claim,
                                        const core::Hash32& detail, std::uint64_t time, PendingLeaves& pending);
   core::Result<void> commit(sql::Transaction& tx, PendingLeaves& pending);
@@ -310,6 +351,7 @@ class Store {
   LockFile lock_;
   sql::Database db_;
   StoreOptions options_;
+  bool read_only_ = false;
   OpenReport report_;
   core::MerkleLog log_;
   std::unique_ptr<Journal> journal_;

@@ -550,3 +550,40 @@ TEST_CASE("mpt cancun block receipt and transaction proofs verify", "[vectors]")
   CHECK(negative == expected.size());
   causeway::test::report_cases("evm/eth_cancun_block_receipts.json mpt", executed);
 }
+
+TEST_CASE("mpt prove_many gives each key's own proof from one pass, for present, absent and repeated keys",
+          "[unit]") {
+  CHECK(mpt::Trie{}.prove_many(std::vector<Bytes>{hex("0x01")}) == std::vector<std::vector<Bytes>>(1));
+  const Fixture& f = fixture();
+  std::vector<Bytes> keys;
+  for (const std::uint64_t index : {199u, 0u, 7u, 128u, 7u, 300u, 1u}) keys.push_back(mpt::receipt_key(index));
+  const auto proofs = f.trie.prove_many(keys);
+  REQUIRE(proofs.size() == keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    INFO("key " << to_hex(keys[i]));
+    CHECK(proofs[i] == f.trie.prove(keys[i]));
+    auto lookup = mpt::verify_proof(f.root, keys[i], proofs[i]);
+    REQUIRE(lookup.ok());
+    CHECK(lookup->is_included() == (i != 5));  // 300 is past the last index
+  }
+
+  // Random tries with short keys (inline nodes, keys ending at branches, extensions), every key at
+  // once plus absent ones.
+  std::mt19937_64 rng(20240607);
+  for (int round = 0; round < 50; ++round) {
+    mpt::Trie trie;
+    std::vector<Bytes> wanted;
+    const std::size_t count = 1 + rng() % 40;
+    for (std::size_t i = 0; i < count; ++i) {
+      Bytes key(rng() % 4, 0);
+      for (auto& b : key) b = static_cast<std::uint8_t>(rng() % 3 * 0x11);
+      Bytes value(1 + rng() % 40, static_cast<std::uint8_t>(1 + rng() % 200));
+      trie.put(key, value);
+      wanted.push_back(key);
+      if (rng() % 3 == 0) wanted.push_back(Bytes{static_cast<std::uint8_t>(rng() % 256)});
+    }
+    const auto all = trie.prove_many(wanted);
+    REQUIRE(all.size() == wanted.size());
+    for (std::size_t i = 0; i < wanted.size(); ++i) REQUIRE(all[i] == trie.prove(wanted[i]));
+  }
+}

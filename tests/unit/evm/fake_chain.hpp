@@ -1,8 +1,9 @@
 // An in-memory EVM chain behind evm::Rpc for source_test.cpp and the bundle benchmark: Prague
-// headers with real hashes and parent links, receipts with MessageSent logs, eth_getLogs with a
-// result cap, and reorgs.
+// headers with real hashes and parent links, receipts with MessageSent and MessageExecuted logs,
+// transactions by hash, eth_getLogs with topic filters and a result cap, and reorgs.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -39,12 +40,15 @@ class FakeChain final : public evm::Rpc {
     mine({});  // genesis
   }
 
-  // One transaction's receipt: `messages` MessageSent logs of the gateway, after `other_logs`
-  // logs of another contract.
+  // One transaction's receipt: `messages` MessageSent logs of the gateway, then `executions`
+  // MessageExecuted logs, after `other_logs` logs of another contract. `tx_fields` replace fields
+  // of the transaction eth_getTransactionByHash returns (a public type-2 call of the gateway).
   struct Tx {
     std::size_t messages = 0;
     std::size_t other_logs = 0;
     bool failed = false;
+    std::size_t executions = 0;
+    json tx_fields = json::object();
   };
 
   // Appends a block with these transactions; returns its number.
@@ -66,6 +70,16 @@ class FakeChain final : public evm::Rpc {
         logs.push_back({{"address", core::to_hex(gateway_)},
                         {"topics", json::array({core::to_hex(core::kMessageSentTopic), core::to_hex(core::message_id(m)),
                                                 core::to_hex(dst_), core::to_hex(core::abi::uint_word(m.sequence.value))})},
+                        {"data", core::to_hex(core::abi::encode(data))},
+                        {"logIndex", evm::to_quantity(log_index++)}});
+      }
+      for (std::size_t i = 0; i < txs[t].executions && !txs[t].failed; ++i) {
+        const Execution e = execution(++executed_);
+        const std::vector<core::abi::Value> data{core::abi::uint(static_cast<std::uint8_t>(e.outcome.status)),
+                                                 core::abi::word(e.outcome.claim)};
+        logs.push_back({{"address", core::to_hex(gateway_)},
+                        {"topics", json::array({core::to_hex(core::kMessageExecutedTopic), core::to_hex(e.id),
+                                                core::to_hex(e.src_chain), core::to_hex(core::abi::uint_word(e.sequence))})},
                         {"data", core::to_hex(core::abi::encode(data))},
                         {"logIndex", evm::to_quantity(log_index++)}});
       }
@@ -93,7 +107,19 @@ class FakeChain final : public evm::Rpc {
       }
     }
     json txs_json = json::array();
-    for (const auto& r : receipts) txs_json.push_back(r["transactionHash"]);
+    for (std::size_t t = 0; t < receipts.size(); ++t) {
+      const json& r = receipts[t];
+      txs_json.push_back(r["transactionHash"]);
+      json tx = {{"hash", r["transactionHash"]},
+                 {"blockHash", block["hash"]},
+                 {"blockNumber", block["number"]},
+                 {"transactionIndex", r["transactionIndex"]},
+                 {"type", "0x2"},
+                 {"to", core::to_hex(gateway_)},
+                 {"v", "0x1"}};
+      tx.update(txs[t].tx_fields);
+      transactions_[r["transactionHash"].get<std::string>()] = std::move(tx);
+    }
     block["transactions"] = txs_json;
     blocks_.push_back(std::move(block));
     receipts_.push_back(std::move(receipts));
@@ -102,6 +128,9 @@ class FakeChain final : public evm::Rpc {
 
   // Replaces the last `depth` blocks with as many empty ones (anvil_reorg with no transactions).
   void reorg(std::size_t depth) {
+    for (std::size_t n = blocks_.size() - depth; n < blocks_.size(); ++n) {
+      for (const auto& r : receipts_[n]) transactions_.erase(r["transactionHash"].get<std::string>());
+    }
     blocks_.resize(blocks_.size() - depth);
     receipts_.resize(receipts_.size() - depth);
     salt_ += "'";
@@ -109,7 +138,7 @@ class FakeChain final : public evm::Rpc {
   }
 
   boost::asio::awaitable<core::Result<json>> call(std::string method, json params) override {
-    ++calls_;
+    ++calls_[method];
     if (method == "eth_chainId") co_return json(evm::to_quantity(kChainId));
     if (method == "eth_blockNumber") co_return json(evm::to_quantity(blocks_.size() - 1));
     if (method == "eth_getBlockByNumber" || method == "eth_getBlockReceipts") {
@@ -117,8 +146,11 @@ class FakeChain final : public evm::Rpc {
       if (n >= blocks_.size()) co_return json(nullptr);
       co_return method == "eth_getBlockReceipts" ? receipts_[n] : blocks_[n];
     }
+    if (method == "eth_getTransactionByHash") {
+      const auto it = transactions_.find(params[0].get<std::string>());
+      co_return it == transactions_.end() ? json(nullptr) : it->second;
+    }
     if (method == "debug_getRawHeader" || method == "debug_getRawReceipts") {
-      ++raw_calls_[method];
       if (!offer_raw) co_return core::Error(net::reason::kRpcMethodNotFound, "rpc code -32601: the method " + method + " does not exist");
       const std::string wanted = params[0].get<std::string>();
       for (std::size_t n = 0; n < blocks_.size(); ++n) {
@@ -137,15 +169,16 @@ class FakeChain final : public evm::Rpc {
       co_return json(nullptr);
     }
     if (method == "eth_getLogs") {
-      ++get_logs_calls_;
       const json& filter = params[0];
+      filters_.push_back(filter);
       const std::uint64_t from = *evm::quantity_u64(filter["fromBlock"], "from");
       const std::uint64_t to = *evm::quantity_u64(filter["toBlock"], "to");
       json out = json::array();
       for (std::uint64_t n = from; n <= to && n < blocks_.size(); ++n) {
         for (const auto& r : receipts_[n]) {
           for (const auto& l : r["logs"]) {
-            if (l["address"] == filter["address"] && l["topics"][0] == filter["topics"][0]) out.push_back(l);
+            if (l["address"] != filter["address"]) continue;
+            if (ignore_topic_filter || matches(filter["topics"], l["topics"])) out.push_back(l);
           }
         }
       }
@@ -174,21 +207,59 @@ class FakeChain final : public evm::Rpc {
   json& block(std::uint64_t n) { return blocks_[n]; }
   json& receipts(std::uint64_t n) { return receipts_[n]; }
   void set_max_logs(std::size_t n) { max_logs_ = n; }
-  std::size_t get_logs_calls() const { return get_logs_calls_; }
+  std::size_t get_logs_calls() const { return calls("eth_getLogs"); }
+  // Every eth_getLogs filter asked for, in order.
+  const std::vector<json>& filters() const { return filters_; }
   const core::Address& gateway() const { return gateway_; }
-  std::size_t raw_calls(const std::string& method) const {
-    const auto it = raw_calls_.find(method);
-    return it == raw_calls_.end() ? 0 : it->second;
+  const core::ChainIdentity& destination() const { return dst_; }
+  std::size_t calls(const std::string& method) const {
+    const auto it = calls_.find(method);
+    return it == calls_.end() ? 0 : it->second;
+  }
+  json& transaction(const std::string& hash) { return transactions_.at(hash); }
+
+  // What the n-th MessageExecuted log (from 1) of this chain says.
+  struct Execution {
+    core::MessageId id;
+    core::ChainIdentity src_chain;
+    std::uint64_t sequence = 0;
+    core::Outcome outcome;
+  };
+  static Execution execution(std::uint64_t n) {
+    Execution e;
+    e.id = core::MessageId{core::keccak256(core::as_bytes("executed " + std::to_string(n))).bytes};
+    e.src_chain = core::ChainIdentity{core::keccak256(core::as_bytes("src")).bytes};
+    e.sequence = n;
+    e.outcome.status = n % 2 == 0 ? core::ExecStatus::kReceiverFailed : core::ExecStatus::kOk;
+    e.outcome.claim = core::Claim{core::keccak256(core::as_bytes("delivery claim " + std::to_string(n))).bytes};
+    return e;
   }
 
   // Answer debug_getRawHeader / debug_getRawReceipts (by block hash); else -32601 like anvil.
   bool offer_raw = false;
   // debug_getRawHeader flips a bit of the header it returns.
   bool tamper_raw_header = false;
+  // eth_getLogs returns every gateway log of the range, whatever topics were asked for.
+  bool ignore_topic_filter = false;
 
   static std::string hex32(const std::string& seed) { return core::to_hex(core::keccak256(core::as_bytes(seed))); }
 
  private:
+  // eth_getLogs topic matching: per position null (any), one value, or an array of alternatives.
+  static bool matches(const json& wanted, const json& topics) {
+    if (wanted.is_null()) return true;
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      if (wanted[i].is_null()) continue;
+      if (i >= topics.size()) return false;
+      if (wanted[i].is_array()) {
+        if (std::find(wanted[i].begin(), wanted[i].end(), topics[i]) == wanted[i].end()) return false;
+      } else if (wanted[i] != topics[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   core::Message message(std::uint64_t sequence) const {
     core::Message m;
     m.src_chain = blocks_.empty() ? core::ChainIdentity{} : identity();
@@ -236,11 +307,12 @@ class FakeChain final : public evm::Rpc {
   std::vector<json> blocks_;
   std::vector<json> receipts_;
   std::uint64_t sequence_ = 0;
+  std::uint64_t executed_ = 0;
   std::string salt_;
   std::size_t max_logs_ = 1000000;
-  std::size_t calls_ = 0;
-  std::size_t get_logs_calls_ = 0;
-  std::map<std::string, std::size_t> raw_calls_;
+  std::map<std::string, std::size_t> calls_;
+  std::map<std::string, json> transactions_;
+  std::vector<json> filters_;
 };
 
 // Runs one awaitable to completion on `io`.

@@ -1,5 +1,6 @@
-// Unit tests of adapters/evm/sink: deliver calldata against ethers, journal-before-broadcast and
-// nonce release on a refused broadcast, with a scripted Rpc standing in for the node.
+// Unit tests of adapters/evm/sink: deliver and acknowledge calldata against ethers,
+// journal-before-broadcast and nonce release on a refused broadcast, the acknowledge gas limit and
+// its confirmation, with a scripted Rpc standing in for the node.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -199,7 +200,7 @@ class ScriptedRpc final : public evm::Rpc {
       if (estimate_reverts) {
         co_return core::Error(net::reason::kRpcError, "rpc code 3: execution reverted (data 0x1234abcd)");
       }
-      co_return json("0x30d40");
+      co_return json(estimate);
     }
     if (method == "eth_sendRawTransaction") {
       const auto raw = *evm::data_any(params.at(0), "raw");
@@ -220,7 +221,14 @@ class ScriptedRpc final : public evm::Rpc {
     if (method == "eth_getTransactionReceipt") {
       const auto hash = *evm::data_fixed<core::Hash32>(params.at(0), "hash");
       if (!mined || hash != *mined) co_return json(nullptr);
-      co_return json{{"status", "0x1"}, {"blockNumber", "0x11"}, {"gasUsed", "0x5208"}, {"logs", json::array()}};
+      co_return json{{"status", receipt_status}, {"blockNumber", "0x11"}, {"gasUsed", "0x5208"}, {"logs", receipt_logs}};
+    }
+    if (method == "eth_call") {
+      // The first four bytes of the calldata pick the answer.
+      const std::string data = params.at(0).at("data").get<std::string>();
+      const auto it = call_answers.find(data.substr(0, 10));
+      if (it == call_answers.end()) co_return core::Error(net::reason::kRpcError, "rpc code 3: execution reverted");
+      co_return json(it->second);
     }
     co_return core::Error(net::reason::kRpcMethodNotFound, method);
   }
@@ -232,6 +240,10 @@ class ScriptedRpc final : public evm::Rpc {
   std::vector<core::Hash32> sent;
   bool refuse_next_broadcast = false;
   bool estimate_reverts = false;
+  std::string estimate = "0x30d40";
+  std::string receipt_status = "0x1";
+  json receipt_logs = json::array();
+  std::map<std::string, std::string> call_answers;  // selector "0x12345678" -> eth_call result
 
  private:
   test::MemoryJournal& journal_;
@@ -261,6 +273,177 @@ TEST_CASE("evm sink: deliver calldata equals ethers' encodeFunctionData", "[unit
   CHECK(core::to_hex(*three) == kEthersThree);
   // The selector of deliver((...)[],bytes32[],bytes[][]).
   CHECK(core::to_hex(core::ByteView(three->data(), 4)) == "0xfc02e783");
+}
+
+// Made once with ethers v6 (deploy/devnet/node_modules):
+//   new ethers.Interface(["function acknowledge(bytes32 id, uint8 status, bytes32 claim,
+//     bytes[] signatures)"]).encodeFunctionData("acknowledge", ["0x11…11", 2, "0xc0…c0",
+//     ["0xa1…a1" (65 bytes), "0xb2…b2" (65 bytes)]])
+const char* const kEthersAcknowledge =
+    "0x1b14d999"
+    "1111111111111111111111111111111111111111111111111111111111111111"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0"
+    "0000000000000000000000000000000000000000000000000000000000000080"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000040"
+    "00000000000000000000000000000000000000000000000000000000000000c0"
+    "0000000000000000000000000000000000000000000000000000000000000041"
+    "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+    "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+    "a100000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000041"
+    "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+    "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+    "b200000000000000000000000000000000000000000000000000000000000000";
+
+evm::AckRequest test_ack() {
+  evm::AckRequest r;
+  r.id = core::MessageId{repeat32(0x11).bytes};
+  r.status = core::ExecStatus::kReceiverFailed;
+  r.claim = core::Claim{repeat32(0xc0).bytes};
+  r.signatures = {sig65(0xa1), sig65(0xb2)};
+  r.tag = "ack";
+  return r;
+}
+
+TEST_CASE("evm sink: acknowledge calldata equals ethers' encodeFunctionData", "[unit]") {
+  auto calldata = evm::acknowledge_calldata(test_ack());
+  REQUIRE(calldata.ok());
+  CHECK(core::to_hex(*calldata) == kEthersAcknowledge);
+  CHECK(core::to_hex(evm::function_selector("acknowledge(bytes32,uint8,bytes32,bytes[])")) == "0x1b14d999");
+}
+
+TEST_CASE("evm sink: an acknowledgement with a status outside 1..4 or without votes is refused before any node call",
+          "[unit]") {
+  for (const int status : {0, 5}) {
+    auto bad = test_ack();
+    bad.status = static_cast<core::ExecStatus>(status);
+    auto result = evm::acknowledge_calldata(bad);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().reason() == evm::reason::sink::kBadRequest);
+  }
+  auto unsigned_ack = test_ack();
+  unsigned_ack.signatures.clear();
+  auto result = evm::acknowledge_calldata(unsigned_ack);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().reason() == evm::reason::sink::kBadRequest);
+
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  const std::size_t calls = rpc.methods.size();
+  auto refused = test::run_task(io, sink->acknowledge(unsigned_ack));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().reason() == evm::reason::sink::kBadRequest);
+  CHECK(rpc.methods.size() == calls);
+}
+
+TEST_CASE("evm sink: acknowledge goes through the submission pipeline with room for the ack hook", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  rpc.estimate = "0xc350";  // 50,000: votes below threshold only record, no hook call
+  auto handle = test::run_task(io, sink->acknowledge(test_ack()));
+  INFO((handle.ok() ? std::string() : handle.error().message()));
+  REQUIRE(handle.ok());
+  CHECK(handle->broadcast);
+  CHECK(handle->nonce == 5);
+  REQUIRE(rpc.sent.size() == 1);
+  CHECK(rpc.journaled_at_broadcast.at(0));  // journaled before broadcast, as a deliver
+  auto record = journal.find(core::FindRequest{.key = sink->nonces().key(), .tx_hash = handle->tx_hash});
+  REQUIRE(record.ok());
+  REQUIRE(record->has_value());
+  CHECK((*record)->tag == "ack");
+  auto decoded = evm::decode_signed((*record)->raw, evm::DecodeOptions{.chain_id = 31337});
+  REQUIRE(decoded.ok());
+  const auto& tx = std::get<evm::Eip1559Tx>(decoded->tx);
+  CHECK(tx.data == *evm::acknowledge_calldata(test_ack()));
+  CHECK(tx.to == std::optional<core::Address>(*core::fixed_from_hex<core::Address>("0x" + std::string(40, '4'))));
+  // ceil(150,000 × 64/63) for the guarded hook call plus the policy's overheads, above the estimate.
+  const evm::GasPolicy policy;
+  CHECK(tx.gas_limit == (150000 * 64 + 62) / 63 + policy.per_message_overhead + policy.fixed_overhead);
+  CHECK(handle->gas_limit == tx.gas_limit);
+
+  // A large estimate wins, with its headroom.
+  rpc.estimate = "0x7a120";  // 500,000
+  auto big = test::run_task(io, sink->acknowledge(test_ack()));
+  REQUIRE(big.ok());
+  CHECK(big->gas_limit == 600000);
+  CHECK(big->nonce == 6);
+}
+
+TEST_CASE("evm sink: a reverting acknowledge estimate is a named error and nothing is journaled", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  rpc.estimate_reverts = true;
+  auto result = test::run_task(io, sink->acknowledge(test_ack()));
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().reason() == evm::reason::sink::kEstimateReverted);
+  CHECK(result.error().detail().find("0x1234abcd") != std::string::npos);
+  CHECK(rpc.sent.empty());
+  CHECK(journal.records().empty());
+  CHECK(sink->nonces().next_nonce() == 5);
+}
+
+TEST_CASE("evm sink: confirm reports an acknowledge as delivered or reverted, with no executions", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  auto handle = test::run_task(io, sink->acknowledge(test_ack()));
+  REQUIRE(handle.ok());
+  auto pending = test::run_task(io, sink->confirm(*handle));
+  REQUIRE(pending.ok());
+  CHECK(pending->state == evm::Confirmation::State::kPending);
+
+  // The receipt carries the gateway's Acknowledged event, which is not a MessageExecuted.
+  rpc.mined = handle->tx_hash;
+  rpc.receipt_logs = json::array({{{"address", "0x" + std::string(40, '4')},
+                                   {"topics", json::array({core::to_hex(core::kAcknowledgedTopic),
+                                                           core::to_hex(repeat32(0x11))})},
+                                   {"data", "0x"}}});
+  auto delivered = test::run_task(io, sink->confirm(*handle));
+  REQUIRE(delivered.ok());
+  CHECK(delivered->state == evm::Confirmation::State::kDelivered);
+  CHECK(delivered->tx_hash == handle->tx_hash);
+  CHECK(delivered->executed.empty());
+  CHECK(sink->nonces().live().empty());
+
+  auto second = test::run_task(io, sink->acknowledge(test_ack()));
+  REQUIRE(second.ok());
+  rpc.mined = second->tx_hash;
+  rpc.receipt_status = "0x0";
+  auto reverted = test::run_task(io, sink->confirm(*second));
+  REQUIRE(reverted.ok());
+  CHECK(reverted->state == evm::Confirmation::State::kReverted);
+  CHECK(reverted->executed.empty());
+}
+
+TEST_CASE("evm sink: inbox_state is the gateway reader's", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  const std::string one = "0x" + std::string(63, '0') + "1";
+  const std::string three = "0x" + std::string(63, '0') + "3";
+  rpc.call_answers[core::to_hex(evm::function_selector("executed(bytes32)"))] = one;
+  rpc.call_answers[core::to_hex(evm::function_selector("executionStatus(bytes32)"))] = three;
+  auto inbox = test::run_task(io, sink->inbox_state(evm::InboxRequest{{core::MessageId{repeat32(0x11).bytes}}}));
+  REQUIRE(inbox.ok());
+  REQUIRE(inbox->size() == 1);
+  CHECK((*inbox)[0].executed);
+  CHECK((*inbox)[0].status == 3);
+  // A status the gateway cannot have is the reader's named error.
+  rpc.call_answers[core::to_hex(evm::function_selector("executionStatus(bytes32)"))] =
+      "0x" + std::string(63, '0') + "9";
+  auto bad = test::run_task(io, sink->inbox_state(evm::InboxRequest{{core::MessageId{repeat32(0x11).bytes}}}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().reason() == evm::reason::gateway::kBadReply);
 }
 
 TEST_CASE("evm sink: abi::array encodes empty and nested dynamic arrays", "[unit]") {

@@ -1,12 +1,15 @@
 // Tests for adapters/evm/source against an in-memory chain: configuration and start-up checks,
 // log index within the receipt (THREATS 17), bounded and halved eth_getLogs ranges, the receipts
-// root check, confirmations, and the reorg-aware cursor (THREATS 22).
+// root check, confirmations, the reorg-aware cursor (THREATS 22), MessageExecuted events,
+// private-transaction refusal and reconciliation lookups.
 #include <catch2/catch.hpp>
 
 #include <set>
 #include <string>
 
+#include "adapters/evm/rpc_json.hpp"
 #include "adapters/evm/source.hpp"
+#include "relay/core/abi.hpp"
 #include "relay/core/hash.hpp"
 #include "relay/verify/evm_header.hpp"
 #include "relay/verify/inclusion.hpp"
@@ -15,6 +18,7 @@
 using namespace causeway;
 using causeway::test::FakeChain;
 using causeway::test::run_task;
+using nlohmann::json;
 
 namespace {
 
@@ -284,8 +288,8 @@ TEST_CASE("evm source: raw header and receipt RLP where the node offers them giv
   const auto got = raw.drain();
   CHECK(raw.source->raw_headers() == evm::RawSupport::kOffered);
   CHECK(raw.source->raw_receipts() == evm::RawSupport::kOffered);
-  CHECK(raw.chain.raw_calls("debug_getRawHeader") > 0);
-  CHECK(raw.chain.raw_calls("debug_getRawReceipts") == 2);  // one per block with events
+  CHECK(raw.chain.calls("debug_getRawHeader") > 0);
+  CHECK(raw.chain.calls("debug_getRawReceipts") == 2);  // one per block with events
   REQUIRE(expected.size() == 4);
   REQUIRE(got.size() == expected.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -332,9 +336,228 @@ TEST_CASE("evm source: raw methods the node lacks fall back to JSON once and for
   CHECK(second.size() == 2);
   CHECK(h.source->raw_headers() == evm::RawSupport::kAbsent);
   CHECK(h.source->raw_receipts() == evm::RawSupport::kAbsent);
-  CHECK(h.chain.raw_calls("debug_getRawHeader") == 1);
-  CHECK(h.chain.raw_calls("debug_getRawReceipts") == 1);
+  CHECK(h.chain.calls("debug_getRawHeader") == 1);
+  CHECK(h.chain.calls("debug_getRawReceipts") == 1);
   REQUIRE(notices.size() == 2);
   CHECK(notices[0].find("debug_getRawHeader") != std::string::npos);
   CHECK(notices[1].find("debug_getRawReceipts") != std::string::npos);
+}
+
+TEST_CASE("evm source: with executions on, MessageExecuted events are proven and join the reorg bookkeeping",
+          "[unit]") {
+  Harness h;
+  h.chain.mine({});                                                       // 1
+  h.chain.mine({{.messages = 1, .executions = 2}, {.other_logs = 1, .executions = 1}});  // 2
+  auto config = h.chain.config();
+  config.executions = true;
+  h.start(config);
+  auto polled = h.poll();
+  INFO((polled.ok() ? std::string() : polled.error().message()));
+  REQUIRE(polled.ok());
+  CHECK(polled->rejected.empty());
+  REQUIRE(polled->bundles.size() == 1);
+  REQUIRE(polled->tx_hashes.size() == 1);
+  CHECK(polled->tx_hashes[0] == *core::fixed_from_hex<core::Hash32>(
+                                    h.chain.receipts(2)[0]["transactionHash"].get<std::string>()));
+  // One eth_getLogs per range, asking for both events at topic 0.
+  REQUIRE(h.chain.filters().size() == 1);
+  CHECK(h.chain.filters()[0]["topics"] ==
+        json::array({json::array({core::to_hex(core::kMessageSentTopic), core::to_hex(core::kMessageExecutedTopic)})}));
+
+  REQUIRE(polled->executions.size() == 3);
+  const std::pair<std::uint32_t, std::uint32_t> places[] = {{0, 1}, {0, 2}, {1, 1}};  // tx, log in receipt
+  std::set<core::Claim> claims;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const evm::ObservedExecution& e = polled->executions[i];
+    const auto expected = test::FakeChain::execution(i + 1);
+    INFO("execution " << i);
+    CHECK(e.id == expected.id);
+    CHECK(e.src_chain == expected.src_chain);
+    CHECK(e.sequence == expected.sequence);
+    CHECK(e.outcome == expected.outcome);
+    CHECK(e.tx_hash == *core::fixed_from_hex<core::Hash32>(
+                           h.chain.receipts(2)[places[i].first]["transactionHash"].get<std::string>()));
+    const verify::Bundle& b = e.bundle;
+    CHECK(b.kind == verify::BundleKind::kExecution);
+    CHECK(b.message == core::Message{});  // the engine fills it from its store
+    CHECK(b.inclusion.tx_index == places[i].first);
+    CHECK(b.inclusion.log_index == places[i].second);
+    CHECK(b.source.chain_identity == h.chain.identity());
+    CHECK(b.claim == core::claim_hash(e.id, h.chain.hash(2), 2, places[i].first, places[i].second));
+    // The verifier's own reader accepts the evidence and recomputes the same claim and outcome.
+    const verify::ReceiptProofInput input{.tx_index = b.inclusion.tx_index, .log_index = b.inclusion.log_index,
+                                          .receipt = b.inclusion.receipt, .proof = b.inclusion.proof};
+    auto executed = verify::verify_message_executed(finalized(b), input, h.chain.gateway());
+    REQUIRE(executed.ok());
+    CHECK(executed->claim == b.claim);
+    CHECK(executed->outcome == e.outcome);
+    claims.insert(b.claim);
+  }
+  CHECK(claims.size() == 3);
+
+  // Block 2 leaves the chain: the execution claims are reported with the message's.
+  h.chain.reorg(1);
+  auto rewound = h.poll();
+  REQUIRE(rewound.ok());
+  REQUIRE(rewound->orphaned.has_value());
+  const std::set<core::Claim> orphaned(rewound->orphaned->claims.begin(), rewound->orphaned->claims.end());
+  claims.insert(polled->bundles[0].claim);
+  CHECK(orphaned == claims);
+}
+
+TEST_CASE("evm source: with executions off, MessageExecuted logs are not asked for and nothing changes", "[unit]") {
+  Harness h;
+  h.chain.mine({{.messages = 2, .executions = 1}, {.executions = 1}});
+  h.start(h.chain.config());
+  auto polled = h.poll();
+  REQUIRE(polled.ok());
+  CHECK(polled->bundles.size() == 2);
+  CHECK(polled->tx_hashes.size() == 2);
+  CHECK(polled->executions.empty());
+  CHECK(polled->rejected.empty());
+  // The same query as before executions existed: MessageSent alone, as a plain topic.
+  REQUIRE(h.chain.filters().size() == 1);
+  CHECK(h.chain.filters()[0]["topics"] == json::array({core::to_hex(core::kMessageSentTopic)}));
+  // One transaction lookup (the private-transaction check) for the one transaction with events.
+  CHECK(h.chain.calls("eth_getTransactionByHash") == 1);
+}
+
+TEST_CASE("evm source: events of private transactions are refused by name and the lane carries on", "[unit]") {
+  Harness h;
+  const json quorum_private = {{"type", "0x0"}, {"v", "0x25"}};
+  const json quorum_private_untyped = {{"type", nullptr}, {"v", "0x26"}};
+  const json besu_marker = {{"to", "0x000000000000000000000000000000000000007e"}};
+  const json flexible_marker = {{"to", "0x000000000000000000000000000000000000007d"}};
+  const json goquorum_marker = {{"type", "0x0"}, {"v", "0x7f6"}, {"to", "0x000000000000000000000000000000000000007a"}};
+  const json public_legacy = {{"type", "0x0"}, {"v", "0x7f5"}};  // EIP-155 v of chain 1001
+  h.chain.mine({{.messages = 2},
+                {.messages = 1, .tx_fields = quorum_private},
+                {.messages = 1, .tx_fields = quorum_private_untyped},
+                {.messages = 1, .tx_fields = besu_marker},
+                {.messages = 1, .tx_fields = flexible_marker},
+                {.messages = 1, .tx_fields = goquorum_marker},
+                {.messages = 1, .tx_fields = public_legacy}});
+  h.start(h.chain.config());
+  auto polled = h.poll();
+  REQUIRE(polled.ok());
+  REQUIRE(polled->rejected.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(polled->rejected[i].error.reason() == evm::reason::source::kPrivateTransaction);
+    CHECK(polled->rejected[i].event.tx_index == i + 1);
+  }
+  CHECK(polled->rejected[0].error.detail().find("v = 37") != std::string::npos);
+  CHECK(polled->rejected[2].error.detail().find("0x000000000000000000000000000000000000007e") != std::string::npos);
+  REQUIRE(polled->bundles.size() == 3);
+  CHECK(polled->bundles[0].inclusion.tx_index == 0);
+  CHECK(polled->bundles[1].inclusion.tx_index == 0);
+  CHECK(polled->bundles[2].inclusion.tx_index == 6);
+  CHECK(polled->cursor.number == 1);  // the lane moved on
+  // One lookup per transaction, not per event and not per transaction of the block.
+  CHECK(h.chain.calls("eth_getTransactionByHash") == 7);
+}
+
+TEST_CASE("evm source: a block whose events are all private reads no receipts", "[unit]") {
+  Harness h;
+  h.chain.mine({{.messages = 1, .tx_fields = {{"to", "0x000000000000000000000000000000000000007e"}}}});
+  h.start(h.chain.config());
+  auto polled = h.poll();
+  REQUIRE(polled.ok());
+  CHECK(polled->bundles.empty());
+  REQUIRE(polled->rejected.size() == 1);
+  CHECK(polled->rejected[0].error.reason() == evm::reason::source::kPrivateTransaction);
+  CHECK(h.chain.calls("eth_getBlockReceipts") == 0);
+}
+
+TEST_CASE("evm source: a transaction the node places elsewhere than its log did is a chain change", "[unit]") {
+  Harness h;
+  h.chain.mine({{.messages = 1}});
+  h.start(h.chain.config());
+  const std::string hash = h.chain.receipts(1)[0]["transactionHash"].get<std::string>();
+  h.chain.transaction(hash)["transactionIndex"] = "0x1";
+  auto polled = h.poll();
+  REQUIRE_FALSE(polled.ok());
+  CHECK(polled.error().reason() == evm::reason::source::kChainChanged);
+  CHECK(h.source->cursor().number == 0);
+  h.chain.transaction(hash)["transactionIndex"] = "0x0";
+  h.chain.transaction(hash)["blockHash"] = FakeChain::hex32("elsewhere");
+  CHECK(h.poll().error().reason() == evm::reason::source::kChainChanged);
+  // Without a `v`, a legacy transaction's privacy cannot be judged: a named JSON error, no bundle.
+  h.chain.transaction(hash)["blockHash"] = core::to_hex(h.chain.hash(1));
+  h.chain.transaction(hash)["type"] = "0x0";
+  h.chain.transaction(hash).erase("v");
+  CHECK(h.poll().error().reason() == evm::reason::rpc_json::kMissingField);
+  CHECK(h.source->cursor().number == 0);
+}
+
+TEST_CASE("evm source: find_sent looks sequences up by topic in bounded ranges and the results prove", "[unit]") {
+  Harness h;
+  for (int i = 0; i < 6; ++i) h.chain.mine({{.messages = 1}});  // sequences 1..6 in blocks 1..6
+  auto config = h.chain.config();
+  config.max_range = 4;
+  h.start(config);
+  CHECK(run_task(h.io, h.source->find_sent({.dst_chain = h.chain.destination(), .sequences = {2}, .from = 1, .to = 6}))
+            .ok());
+  const auto before = h.chain.get_logs_calls();
+  auto found = run_task(h.io, h.source->find_sent({.dst_chain = h.chain.destination(),
+                                                   .sequences = {5, 2, 9},
+                                                   .from = 1,
+                                                   .to = 6}));
+  INFO((found.ok() ? std::string() : found.error().message()));
+  REQUIRE(found.ok());
+  REQUIRE(found->size() == 2);
+  CHECK(h.chain.get_logs_calls() - before == 2);  // blocks 1-4, 5-6
+  const json& filter = h.chain.filters().back();
+  CHECK(filter["topics"] == json::array({core::to_hex(core::kMessageSentTopic), nullptr,
+                                         core::to_hex(h.chain.destination()),
+                                         json::array({core::to_hex(core::abi::uint_word(5)),
+                                                      core::to_hex(core::abi::uint_word(2)),
+                                                      core::to_hex(core::abi::uint_word(9))})}));
+  CHECK((*found)[0].block.number == 2);  // chain order
+  CHECK((*found)[1].block.number == 5);
+  CHECK(h.source->cursor().number == 0);  // the cursor did not move
+  for (const auto& event : *found) {
+    auto proven = run_task(h.io, h.source->prove({.block = event.block, .events = {event}}));
+    REQUIRE(proven.ok());
+    REQUIRE(proven->bundles.size() == 1);
+    CHECK(proven->bundles[0].message.sequence.value == event.block.number);
+  }
+
+  // Halved on "too many results", like scan.
+  h.chain.mine({{.messages = 3}});  // sequences 7..9 in block 7
+  h.chain.set_max_logs(2);
+  auto halved = run_task(h.io, h.source->find_sent({.dst_chain = h.chain.destination(),
+                                                    .sequences = {1, 3, 7, 8},
+                                                    .from = 1,
+                                                    .to = 7}));
+  REQUIRE(halved.ok());
+  CHECK(halved->size() == 4);
+  // Two wanted events in one block over a node that allows one: nothing smaller to ask for.
+  h.chain.set_max_logs(1);
+  auto refused = run_task(h.io, h.source->find_sent({.dst_chain = h.chain.destination(),
+                                                     .sequences = {7, 8},
+                                                     .from = 7,
+                                                     .to = 7}));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().reason() == evm::reason::source::kRangeTooSmall);
+  // Nothing asked for, nothing fetched.
+  h.chain.set_max_logs(100);
+  const auto calls = h.chain.get_logs_calls();
+  auto none = run_task(h.io, h.source->find_sent({.dst_chain = h.chain.destination(), .sequences = {}, .from = 1, .to = 7}));
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  CHECK(h.chain.get_logs_calls() == calls);
+}
+
+TEST_CASE("evm source: find_sent refuses a log the filter did not ask for", "[unit]") {
+  Harness h;
+  h.chain.mine({{.messages = 2}});
+  h.start(h.chain.config());
+  h.chain.ignore_topic_filter = true;  // a node that answers with every gateway log
+  auto found = run_task(h.io, h.source->find_sent({.dst_chain = h.chain.destination(), .sequences = {2}, .from = 1, .to = 1}));
+  REQUIRE_FALSE(found.ok());
+  CHECK(found.error().reason() == evm::reason::source::kBadLog);
+  Harness fresh;
+  auto unstarted = evm::EvmSource::create(fresh.chain, fresh.chain.config());
+  REQUIRE(unstarted.ok());
+  CHECK(run_task(fresh.io, (*unstarted)->find_sent({})).error().reason() == evm::reason::source::kNotStarted);
 }

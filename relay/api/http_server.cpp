@@ -1,0 +1,546 @@
+// The Beast side of relay/api: the accept loop, one coroutine per connection on its own strand,
+// request limits and deadlines, the route table and the server's own metrics.
+#include "relay/api/http_server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace causeway::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::awaitable;
+using asio::ip::tcp;
+using core::Error;
+using core::Result;
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view kServerName = "causeway";
+constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+// The metrics label of every request that matched no route: raw paths would let any client
+// create unbounded time series.
+constexpr std::string_view kUnmatched = "unmatched";
+// The first read of a request takes what has arrived, up to this much; the parser then reads on.
+constexpr std::size_t kFirstReadBytes = 4096;
+// After an error answer the connection closes. Closing a socket with unread input makes the kernel
+// reset it, and the reset can destroy the answer before the client reads it; so the rest of the
+// request is read and dropped first (a lingering close), within these bounds.
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr std::size_t kLingerBytes = 1 << 20;
+// A failing accept (out of file descriptors, say) is retried after a pause instead of spinning.
+constexpr std::chrono::milliseconds kAcceptRetryPause{100};
+
+Result<tcp::endpoint> parse_listen(std::string_view text) {
+  const auto bad = [text](std::string_view why) {
+    return Error(reason::kBadListenAddress, "listen \"" + std::string(text) + "\": " + std::string(why));
+  };
+  std::string_view host;
+  std::string_view port;
+  const bool bracketed = !text.empty() && text.front() == '[';
+  if (bracketed) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return bad("expected [IPv6]:port");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("expected IPv4:port or [IPv6]:port");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return bad("an IPv6 address needs brackets: [address]:port");
+    }
+  }
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(std::string(host), ec);
+  if (ec) return bad("the host must be an IP address");
+  if (bracketed != address.is_v6()) return bad("brackets are for IPv6 addresses only");
+  unsigned value = 0;
+  const auto [end, parsed] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || parsed != std::errc() || end != port.data() + port.size() ||
+      value > std::numeric_limits<std::uint16_t>::max()) {
+    return bad("the port must be a number from 0 to 65535");
+  }
+  return tcp::endpoint(address, static_cast<std::uint16_t>(value));
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding; nullopt on a malformed escape.
+std::optional<std::string> form_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] != '%') {
+      out += text[i];
+    } else {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int hi = hex_digit(text[i + 1]);
+      const int lo = hex_digit(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+std::optional<std::map<std::string, std::string>> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto key = form_decode(pair.substr(0, eq));
+    auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!key || !value) return std::nullopt;
+    out.emplace(std::move(*key), std::move(*value));  // emplace keeps the first value
+  }
+  return out;
+}
+
+std::string error_body(std::string_view code, std::string_view message) {
+  const nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  return body.dump();
+}
+
+// A header value a handler may set: visible ASCII and spaces only, so no header injection.
+bool valid_header_value(std::string_view value) {
+  return std::all_of(value.begin(), value.end(), [](char c) { return c >= ' ' && c <= '~'; });
+}
+
+// One answer and what it is counted as.
+struct Outcome {
+  Response response;
+  std::string label = std::string(kUnmatched);  // the route pattern, or "unmatched"
+  std::string allow;                            // the Allow header of a 405
+};
+
+Outcome error_outcome(unsigned status, std::string_view code, std::string_view message) {
+  Outcome outcome;
+  outcome.response.status = status;
+  outcome.response.body = error_body(code, message);
+  return outcome;
+}
+
+struct Session {
+  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  // True while nothing is in flight (waiting for the first byte of the next request, or dropping
+  // the rest of a refused one): stop() may close the connection then without cutting an answer
+  // short. Touched only on the connection's strand.
+  bool idle = false;
+};
+
+void close_now(Session& session) {
+  boost::system::error_code ignored;
+  session.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  session.stream.close();
+}
+
+// What the server object and every connection coroutine share.
+struct Server {
+  Server(asio::any_io_executor io_executor, ServerOptions server_options)
+      : executor(std::move(io_executor)),
+        options(std::move(server_options)),
+        strand(asio::make_strand(executor)),
+        acceptor(strand) {}
+
+  asio::any_io_executor executor;
+  ServerOptions options;
+  // Serialises the acceptor, the session set and the drain waiters.
+  asio::strand<asio::any_io_executor> strand;
+  tcp::acceptor acceptor;
+  std::uint16_t port = 0;
+  // Path pattern -> method -> handler. Exact patterns only for now; prefix routes (REST
+  // resources with ids) belong in match(), so dispatch stays the same.
+  std::map<std::string, std::map<std::string, Handler>, std::less<>> routes;
+  std::function<Readiness()> readiness;
+  std::shared_ptr<prometheus::Registry> registry;
+  prometheus::Family<prometheus::Counter>* requests_total = nullptr;
+  prometheus::Counter* connections_rejected = nullptr;
+  bool started = false;
+  std::atomic<bool> stopping{false};
+  std::set<std::shared_ptr<Session>> sessions;      // strand only
+  std::vector<asio::steady_timer*> drain_waiters;   // strand only: stop() calls waiting for sessions
+
+  void report(std::string_view message) const {
+    if (options.on_error) options.on_error(message);
+  }
+  // Configuration after start() would race with connections reading it: a caller bug.
+  void require_not_started() const {
+    if (started) std::abort();
+  }
+
+  const std::map<std::string, Handler>* match(std::string_view path) const {
+    const auto found = routes.find(path);
+    return found == routes.end() ? nullptr : &found->second;
+  }
+
+  void count(const Outcome& outcome) const {
+    if (requests_total == nullptr) return;
+    requests_total->Add({{"path", outcome.label}, {"code", std::to_string(outcome.response.status)}})
+        .Increment();
+  }
+
+  void forget(const std::shared_ptr<Session>& session) {  // on the strand
+    sessions.erase(session);
+    if (stopping && sessions.empty()) {
+      for (auto* waiter : drain_waiters) waiter->cancel();
+    }
+  }
+
+  // Closes the listener and asks every connection to close: at once, or only when it waits for
+  // a request (in-flight requests finish first). On the strand.
+  void begin_shutdown(bool cut_in_flight) {
+    stopping = true;
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    for (const auto& session : sessions) {
+      asio::post(session->stream.get_executor(), [session, cut_in_flight] {
+        if (cut_in_flight || session->idle) close_now(*session);
+      });
+    }
+  }
+
+  awaitable<Response> healthz() const {
+    Response response;
+    response.body = R"({"status":"ok"})";
+    co_return response;
+  }
+
+  awaitable<Response> readyz() const {
+    Readiness state;
+    if (readiness) {
+      state = readiness();
+    } else {
+      state.detail = {{"api", "no readiness check installed"}};
+    }
+    const nlohmann::json body = {{"ready", state.ready}, {"detail", state.detail}};
+    Response response;
+    response.status = state.ready ? 200 : 503;
+    // Component details may carry peer text; never let invalid UTF-8 throw here.
+    response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    co_return response;
+  }
+
+  awaitable<Response> metrics() const {
+    Response response;
+    if (!registry) {
+      response.status = 503;
+      response.body = error_body("unavailable", "no metrics registry installed");
+      co_return response;
+    }
+    response.content_type = std::string(kMetricsContentType);
+    response.body = prometheus::TextSerializer().Serialize(registry->Collect());
+    co_return response;
+  }
+
+  awaitable<Outcome> dispatch(http::request<http::string_body> message) const;
+};
+
+awaitable<bool> send(std::shared_ptr<Session> session, Outcome outcome, unsigned version,
+                     bool keep_alive, std::chrono::milliseconds timeout) {
+  http::response<http::string_body> message;
+  message.version(version);
+  message.result(outcome.response.status);
+  message.set(http::field::server, kServerName);
+  message.set(http::field::content_type, outcome.response.content_type);
+  if (!outcome.allow.empty()) message.set(http::field::allow, outcome.allow);
+  message.keep_alive(keep_alive);
+  const unsigned status = outcome.response.status;
+  // 204 and 304 carry neither a body nor a Content-Length (RFC 9110 8.6); Beast would refuse to
+  // frame a body for them.
+  if (status != 204 && status != 304) {
+    message.body() = std::move(outcome.response.body);
+    message.prepare_payload();
+  }
+  session->stream.expires_after(timeout);
+  auto [ec, written] = co_await http::async_write(session->stream, message, kTuple);
+  co_return !ec;
+}
+
+// Answers a request that could not be read whole, then closes without resetting the connection.
+awaitable<void> refuse(std::shared_ptr<Server> self, std::shared_ptr<Session> session, Outcome outcome) {
+  self->count(outcome);
+  const bool sent = co_await send(session, std::move(outcome), 11, false, self->options.write_timeout);
+  if (sent) {
+    boost::system::error_code ignored;
+    session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    session->idle = true;
+    session->stream.expires_after(std::min(self->options.read_timeout, kLingerTime));
+    std::array<char, 4096> sink{};
+    for (std::size_t dropped = 0; dropped < kLingerBytes;) {
+      auto [ec, n] = co_await session->stream.async_read_some(asio::buffer(sink), kTuple);
+      if (ec) break;
+      dropped += n;
+    }
+  }
+  close_now(*session);
+}
+
+awaitable<void> serve(std::shared_ptr<Server> self, std::shared_ptr<Session> session) {
+  const ServerOptions& options = self->options;
+  auto& stream = session->stream;
+  auto& buffer = session->buffer;
+  bool first = true;
+  while (!self->stopping) {
+    if (buffer.size() == 0) {
+      // A fresh connection owes its first request within read_timeout; a kept-alive one may rest
+      // for idle_timeout. stop() closes the connection while it waits here.
+      session->idle = true;
+      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstReadBytes), kTuple);
+      session->idle = false;
+      if (ec) break;  // closed by the client or by stop(), or idle too long
+      buffer.commit(n);
+    }
+    first = false;
+
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
+    stream.expires_after(options.read_timeout);
+    auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (read_ec == http::error::header_limit) {
+      const std::string limit = std::to_string(options.max_header_bytes);
+      co_await refuse(self, session,
+                      error_outcome(431, "header_too_large", "request header over " + limit + " bytes"));
+      co_return;
+    }
+    if (read_ec == http::error::body_limit) {
+      const std::string limit = std::to_string(options.max_body_bytes);
+      co_await refuse(self, session,
+                      error_outcome(413, "body_too_large", "request body over " + limit + " bytes"));
+      co_return;
+    }
+    if (read_ec == http::error::end_of_stream || read_ec == http::error::partial_message) break;
+    if (read_ec && read_ec.category() == http::make_error_code(http::error::bad_version).category()) {
+      co_await refuse(self, session, error_outcome(400, "bad_request", "malformed HTTP request"));
+      co_return;
+    }
+    if (read_ec) break;  // timed out (slowloris) or the connection failed: nobody to answer
+
+    const unsigned version = parser.get().version();
+    const bool client_keeps_alive = parser.get().keep_alive();
+    Outcome outcome = co_await self->dispatch(parser.release());
+    self->count(outcome);
+    // Evaluated after the handler: a stop() during it makes this the connection's last answer.
+    const bool keep_alive = client_keeps_alive && !self->stopping;
+    const bool sent = co_await send(session, std::move(outcome), version, keep_alive, options.write_timeout);
+    if (!sent || !keep_alive) break;
+  }
+  close_now(*session);
+}
+
+awaitable<void> accept_loop(std::shared_ptr<Server> self) {  // on self->strand
+  for (;;) {
+    auto [ec, socket] = co_await self->acceptor.async_accept(asio::make_strand(self->executor), kTuple);
+    if (self->stopping) co_return;
+    if (ec) {
+      self->report("api: accept failed: " + ec.message());
+      asio::steady_timer pause(self->strand, kAcceptRetryPause);
+      co_await pause.async_wait(kTuple);
+      continue;
+    }
+    if (self->sessions.size() >= self->options.max_connections) {
+      if (self->connections_rejected != nullptr) self->connections_rejected->Increment();
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto session = std::make_shared<Session>(tcp::socket(std::move(socket)));
+    self->sessions.insert(session);
+    asio::co_spawn(session->stream.get_executor(), serve(self, session),
+                   [self, session](std::exception_ptr failure) {
+                     asio::post(self->strand, [self, session] { self->forget(session); });
+                     // serve() answers every expected failure itself; anything else is a bug.
+                     if (failure) std::rethrow_exception(failure);
+                   });
+  }
+}
+
+awaitable<void> drain(std::shared_ptr<Server> self) {  // on self->strand
+  self->begin_shutdown(false);
+  if (self->sessions.empty()) co_return;
+  asio::steady_timer deadline(self->strand, self->options.drain_timeout);
+  self->drain_waiters.push_back(&deadline);
+  co_await deadline.async_wait(kTuple);  // cancelled by forget() when the last session ends
+  std::erase(self->drain_waiters, &deadline);
+  // Whatever is left is cut. Its coroutine ends by itself and shares ownership of this state, so
+  // a handler that never returns keeps only its own memory alive.
+  if (!self->sessions.empty()) self->begin_shutdown(true);
+}
+
+awaitable<Outcome> Server::dispatch(http::request<http::string_body> message) const {
+  std::string target(message.target());
+  if (target.empty() || target.front() != '/') {
+    co_return error_outcome(400, "bad_request", "the request target must be a path");
+  }
+  const auto mark = target.find('?');
+  std::string path = target.substr(0, mark);
+  auto query = parse_query(mark == std::string::npos ? std::string_view()
+                                                     : std::string_view(target).substr(mark + 1));
+  if (!query) co_return error_outcome(400, "bad_request", "malformed query string");
+
+  const auto* methods = match(path);
+  if (methods == nullptr) co_return error_outcome(404, "not_found", "no such resource");
+  const std::string method(message.method_string());
+  const auto found = methods->find(method);
+  if (found == methods->end()) {
+    Outcome outcome = error_outcome(405, "method_not_allowed", "method not allowed for this resource");
+    outcome.label = path;
+    for (const auto& [allowed, handler] : *methods) {
+      outcome.allow += outcome.allow.empty() ? allowed : ", " + allowed;
+    }
+    co_return outcome;
+  }
+
+  Request request;
+  request.method = method;
+  request.target = std::move(target);
+  request.path = path;
+  request.query = std::move(*query);
+  request.body = std::move(message.body());
+  const std::string where = method + " " + path;
+  std::optional<Response> produced;
+  try {
+    produced = co_await found->second(std::move(request));
+  } catch (...) {
+    // The exception text may hold secrets (a key path, a token): neither the client nor the log
+    // gets it. The handler's owner logs its own failures with context.
+    report("api: handler for " + where + " threw; answered 500");
+  }
+  Outcome outcome;
+  outcome.label = path;
+  if (produced && (produced->status < 200 || produced->status > 599 ||
+                   !valid_header_value(produced->content_type))) {
+    report("api: handler for " + where + " returned an invalid status or content type; answered 500");
+    produced.reset();
+  }
+  if (!produced) {
+    outcome.response.status = 500;
+    outcome.response.body = error_body("internal", "internal error");
+    co_return outcome;
+  }
+  outcome.response = std::move(*produced);
+  co_return outcome;
+}
+
+}  // namespace
+
+struct HttpServer::Impl : Server {
+  using Server::Server;
+};
+
+HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  asio::post(impl_->strand, [self = impl_] { self->begin_shutdown(true); });
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::any_io_executor executor,
+                                                       ServerOptions options) {
+  CW_TRY(const tcp::endpoint endpoint, parse_listen(options.listen));
+  auto impl = std::make_shared<Impl>(std::move(executor), std::move(options));
+  auto& acceptor = impl->acceptor;
+  const std::string& listen = impl->options.listen;
+  boost::system::error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  // Lets a restarted relay bind while connections of its previous run sit in TIME_WAIT; on Linux
+  // it does not let two live listeners share the port.
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (ec == asio::error::address_in_use) {
+    return Error(reason::kAddressInUse, listen + " is already in use");
+  }
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error(reason::kBindFailed, "cannot listen on " + listen + ": " + ec.message());
+  impl->port = acceptor.local_endpoint().port();
+
+  std::unique_ptr<HttpServer> server(new HttpServer(impl));
+  Impl* state = impl.get();  // the routes live inside the state they point to
+  server->route("GET", "/healthz", [state](Request) { return state->healthz(); });
+  server->route("GET", "/readyz", [state](Request) { return state->readyz(); });
+  server->route("GET", "/metrics", [state](Request) { return state->metrics(); });
+  return server;
+}
+
+void HttpServer::route(std::string method, std::string path, Handler handler) {
+  impl_->require_not_started();
+  impl_->routes[std::move(path)][std::move(method)] = std::move(handler);
+}
+
+void HttpServer::set_readiness(std::function<Readiness()> readiness) {
+  impl_->require_not_started();
+  impl_->readiness = std::move(readiness);
+}
+
+void HttpServer::set_metrics(std::shared_ptr<prometheus::Registry> registry) {
+  impl_->require_not_started();
+  impl_->requests_total = &prometheus::BuildCounter()
+                               .Name("causeway_http_requests_total")
+                               .Help("HTTP requests answered, by route pattern and status code")
+                               .Register(*registry);
+  impl_->connections_rejected = &prometheus::BuildCounter()
+                                     .Name("causeway_http_connections_rejected_total")
+                                     .Help("Connections closed at once because max_connections were open")
+                                     .Register(*registry)
+                                     .Add({});
+  impl_->registry = std::move(registry);
+}
+
+void HttpServer::start() {
+  impl_->require_not_started();
+  impl_->started = true;
+  asio::co_spawn(impl_->strand, accept_loop(impl_), [](std::exception_ptr failure) {
+    if (failure) std::rethrow_exception(failure);
+  });
+}
+
+awaitable<void> HttpServer::stop() {
+  co_await asio::co_spawn(impl_->strand, drain(impl_), asio::use_awaitable);
+}
+
+std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
+
+}  // namespace causeway::api

@@ -1,0 +1,82 @@
+// `causeway audit`: export a store's audit log and signed checkpoints, verify such an export
+// offline, check one inclusion or consistency proof against a signed checkpoint, and generate a
+// log key (DESIGN.md section 5, PROTOCOL.md section 7).
+//
+// The export directory holds:
+//   leaves.jsonl            one JSON object per leaf, in index order:
+//                           {"index":0,"kind":1,"kind_name":"verified","id":"0x..","claim":"0x..",
+//                            "detail":"0x..","time":"1700000000","leaf":"0x.."}
+//                           (kind, id, claim, detail and time as in schemas/audit-leaf.schema.json)
+//   checkpoints/<size>.note the signed notes, verbatim
+//   log-key.vkey            the log key's vkey as the store recorded it (a hint, not a trust anchor)
+// Proof files: inclusion {"index":N,"size":M,"hashes":["0x..",...]}; consistency
+// {"old_size":N,"size":M,"hashes":[...]}; hashes in the order RFC 9162 section 2.1 lists them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "relay/core/result.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace causeway::app {
+
+namespace reason {
+// A leaf whose bytes are not encode_audit_leaf of its own fields, or whose kind_name is not its kind's.
+inline constexpr core::Reason kAuditLeafMismatch{"audit.leaf_mismatch"};
+// leaves.jsonl indices that are not 0, 1, 2, ... in order.
+inline constexpr core::Reason kAuditLeafIndex{"audit.leaf_index"};
+// A log-signed checkpoint whose root is not the root of the exported leaves at its size.
+inline constexpr core::Reason kAuditRootMismatch{"audit.root_mismatch"};
+// A log-signed checkpoint of more leaves than the export holds.
+inline constexpr core::Reason kAuditCheckpointBeyondLog{"audit.checkpoint_beyond_log"};
+// Checkpoints of one log with different origin lines.
+inline constexpr core::Reason kAuditOriginMismatch{"audit.origin_mismatch"};
+// Fewer valid witness cosignatures than --min-witnesses.
+inline constexpr core::Reason kAuditTooFewWitnesses{"audit.too_few_witnesses"};
+// An export without a single checkpoint: nothing in it is signed, so nothing can be audited.
+inline constexpr core::Reason kAuditNoCheckpoints{"audit.no_checkpoints"};
+// A proof file for another index or tree size than the checkpoint and leaf it is checked against.
+inline constexpr core::Reason kAuditProofMismatch{"audit.proof_mismatch"};
+// The export directory exists and is not empty: mixing two exports would audit neither.
+inline constexpr core::Reason kAuditOutputExists{"audit.output_exists"};
+inline constexpr core::Reason kAuditWriteFailed{"audit.write_failed"};
+}  // namespace reason
+
+enum class AuditAction : std::uint8_t { kNone, kExport, kVerify, kInclusion, kConsistency, kKeygen };
+
+// What the command line asked for; add_audit_options fills it, tests may build it directly.
+struct AuditOptions {
+  AuditAction action = AuditAction::kNone;
+  std::string store{};                 // export: the store file
+  std::string out{};                   // export: the directory; keygen: the key file
+  std::string dir{};                   // verify: an export directory
+  std::string log_key{};               // a vkey, or a file holding one
+  std::vector<std::string> witnesses{};  // verify: witness vkeys (cosignature/v1), or files
+  std::size_t min_witnesses = 0;       // verify: valid cosignatures each checkpoint needs
+  std::string leaf{};                  // inclusion: the leaf bytes in hex
+  std::optional<std::uint64_t> index{};  // inclusion: the leaf's index (else the proof's)
+  std::string checkpoint{};            // inclusion: the signed note file
+  std::string old_checkpoint{};        // consistency
+  std::string new_checkpoint{};        // consistency
+  std::string proof{};                 // inclusion, consistency: the proof file
+  std::string name{};                  // keygen: the key name (and checkpoint origin)
+};
+
+// Registers export, verify, inclusion, consistency and keygen under `audit`; each sets
+// options.action when chosen.
+void add_audit_options(CLI::App& audit, AuditOptions& options);
+
+// Runs the chosen action, the report on `out` and failures of the command itself on `err`.
+// verify, inclusion and consistency exit 0 valid, 1 invalid (a named reason says why), 2 unusable
+// input; 1 wins over 2. export and keygen exit 0 or 2.
+int run_audit(const AuditOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace causeway::app

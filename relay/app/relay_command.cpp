@@ -1,0 +1,212 @@
+#include "relay/app/relay_command.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "adapters/evm/keystore.hpp"
+#include "relay/api/http_server.hpp"
+#include "relay/app/config_loader.hpp"
+#include "relay/app/version.hpp"
+#include "relay/engine/engine.hpp"
+#include "relay/engine/metrics.hpp"
+#include "relay/store/store.hpp"
+
+namespace causeway::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buffer;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+// One logger for the daemon: text for people, or one JSON object per line for log pipelines.
+// Messages are built by our own code from reason codes and hex values; node output never reaches
+// them unfiltered, and keys never do.
+class Log {
+ public:
+  Log(const std::string& format, const std::string& level) : json_(format == "json") {
+    logger_ = spdlog::stderr_logger_mt("causeway");
+    logger_->set_pattern(json_ ? "%v" : "%Y-%m-%dT%H:%M:%S.%e%z %-5l %v");
+    logger_->set_level(spdlog::level::from_str(level));
+    logger_->flush_on(spdlog::level::info);
+  }
+  ~Log() { spdlog::drop("causeway"); }
+
+  void write(spdlog::level::level_enum level, std::string_view text) {
+    if (!logger_->should_log(level)) return;
+    if (!json_) {
+      logger_->log(level, "{}", text);
+      return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const auto name = spdlog::level::to_string_view(level);
+    logger_->log(level, R"({{"ts_ms":{},"level":"{}","msg":"{}"}})", millis, std::string_view(name.data(), name.size()),
+                 json_escape(text));
+  }
+
+ private:
+  bool json_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+spdlog::level::level_enum level_of(int engine_level) {
+  switch (engine_level) {
+    case 1: return spdlog::level::debug;
+    case 2: return spdlog::level::info;
+    case 3: return spdlog::level::warn;
+    default: return spdlog::level::err;
+  }
+}
+
+}  // namespace
+
+core::Result<core::PrivateKey> load_key(const engine::KeyRef& ref, const std::string& what) {
+  if (!ref.raw_file.empty()) {
+    auto key = evm::load_raw_key_file(ref.raw_file);
+    if (!key) return std::move(key).error().with_context(what);
+    return std::move(key->key);
+  }
+  auto password = ref.password_file.empty() ? evm::password_from_env(ref.password_env)
+                                            : evm::password_from_file(ref.password_file);
+  if (!password) return std::move(password).error().with_context(what);
+  auto key = evm::unlock_keystore_file(ref.keystore, *password);
+  if (!key) return std::move(key).error().with_context(what);
+  return std::move(key->key);
+}
+
+void add_relay_options(CLI::App& command, RelayOptions& options) {
+  command.add_option("--config,-c", options.config_path, "Relay config (YAML or JSON, schemas/config.schema.json)")
+      ->required();
+}
+
+int run_relay(const RelayOptions& options) {
+  auto config = load_config_file(options.config_path);
+  if (!config) {
+    std::fprintf(stderr, "causeway relay: %s: %s\n", options.config_path.c_str(), config.error().message().c_str());
+    return 2;
+  }
+  Log log(config->relay.log_format, config->relay.log_level);
+  log.write(spdlog::level::info, fmt::format("causeway {} starting with {} chains and {} lanes", kVersion,
+                                             config->chains.size(), config->lanes.size()));
+  for (const auto& warning : config_warnings(*config)) log.write(spdlog::level::warn, "WARNING: " + warning);
+
+  engine::EngineKeys keys;
+  {
+    auto vote = load_key(config->relay.vote_key, "relay.vote_key");
+    if (!vote) {
+      log.write(spdlog::level::err, vote.error().message());
+      return 2;
+    }
+    keys.vote = std::move(vote).value();
+    for (std::size_t i = 0; i < config->chains.size(); ++i) {
+      const auto& chain = config->chains[i];
+      auto gas = load_key(chain.gas_key, "chains[" + std::to_string(i) + "].gas_key");
+      if (!gas) {
+        log.write(spdlog::level::err, gas.error().message());
+        return 2;
+      }
+      keys.gas.emplace(chain.name, std::move(gas).value());
+    }
+  }
+
+  auto store = store::Store::open(config->relay.store);
+  if (!store) {
+    log.write(spdlog::level::err, "store " + config->relay.store + ": " + store.error().message());
+    return 1;
+  }
+  const auto& report = (*store)->open_report();
+  if (report.unclean_shutdown) {
+    log.write(spdlog::level::warn, "the previous run did not shut down cleanly; the store passed a full integrity check");
+  }
+
+  asio::io_context io(1);
+  engine::Metrics metrics;
+  metrics.build_info(kVersion).Set(1);
+
+  engine::EngineOptions engine_options;
+  engine_options.log = [&log](int level, const std::string& text) { log.write(level_of(level), text); };
+  auto engine = engine::Engine::create(io, *config, **store, metrics, std::move(keys), std::move(engine_options));
+  if (!engine) {
+    log.write(spdlog::level::err, engine.error().message());
+    (void)(*store)->close();
+    return 2;
+  }
+
+  api::ServerOptions server_options;
+  server_options.listen = config->relay.listen;
+  auto server = api::HttpServer::create(io.get_executor(), server_options);
+  if (!server) {
+    log.write(spdlog::level::err, server.error().message());
+    (void)(*store)->close();
+    return 1;
+  }
+  engine::Engine& running = **engine;
+  (*server)->set_metrics(metrics.registry());
+  (*server)->set_readiness([&running, &metrics] {
+    const auto status = running.status();
+    metrics.ready().Set(status.ready ? 1 : 0);
+    return api::Readiness{status.ready, status.detail};
+  });
+  (*server)->start();
+  log.write(spdlog::level::info, fmt::format("serving /healthz /readyz /metrics on {}", config->relay.listen));
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    log.write(spdlog::level::info, fmt::format("signal {}: finishing in-flight work", signal));
+    running.stop();
+  });
+
+  api::HttpServer& http = **server;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await running.run();
+        signals.cancel();
+        co_await http.stop();
+      },
+      asio::detached);
+  io.run();
+
+  auto closed = (*store)->close();
+  if (!closed) {
+    log.write(spdlog::level::err, "closing the store: " + closed.error().message());
+    return 1;
+  }
+  log.write(spdlog::level::info, "stopped cleanly");
+  return 0;
+}
+
+}  // namespace causeway::app

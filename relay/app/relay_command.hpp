@@ -1,0 +1,27 @@
+// `causeway relay --config FILE`: the daemon. The composition root: config, keys, store, engine,
+// HTTP server, signals.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "relay/core/result.hpp"
+#include "relay/core/secp256k1.hpp"
+#include "relay/engine/config.hpp"
+
+namespace causeway::app {
+
+struct RelayOptions {
+  std::string config_path;
+};
+
+void add_relay_options(CLI::App& command, RelayOptions& options);
+// Runs until SIGTERM or SIGINT. 0 after a clean shutdown; 2 for an unusable config; 1 otherwise.
+int run_relay(const RelayOptions& options);
+
+// Unlocks the key a config key reference names: a V3 keystore with its password from a file or
+// the environment, or (development) a 0600 raw key file. Errors never contain key material.
+core::Result<core::PrivateKey> load_key(const engine::KeyRef& ref, const std::string& what);
+
+}  // namespace causeway::app

@@ -1,0 +1,151 @@
+// What a relay runs (schemas/config.schema.json): the chains it watches and writes to, the lanes
+// between them, and the relay's own settings. Plain data: relay/app loads and validates it from
+// YAML or JSON; the engine only reads it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "relay/core/bytes.hpp"
+
+namespace causeway::engine {
+
+inline constexpr std::uint32_t kConfigVersion = 1;
+
+// Where a secret key comes from. Exactly one of keystore (with a password file or environment
+// variable) or raw_file (development: a 0600 file holding a hex key).
+struct KeyRef {
+  std::string keystore;           // path of an Ethereum V3 keystore file
+  std::string password_file;      // first line is the password
+  std::string password_env;       // name of the environment variable holding the password
+  std::string raw_file;           // development only
+};
+
+struct EndpointSettings {
+  std::string url;                   // http, https, ws or wss
+  int priority = 0;
+  std::string ca_file;               // PEM CA bundle instead of the system store
+  bool insecure_skip_tls_verify = false;  // refused unless relay.allow_insecure_tls is true
+};
+
+struct FeeSettings {
+  std::string mode = "detect";       // detect | legacy | eip1559
+  std::uint64_t max_fee_cap = 500'000'000'000;
+  std::uint64_t min_priority_fee = 1'000'000'000;
+  std::uint64_t max_priority_fee = 50'000'000'000;
+  std::uint32_t bump_percent = 12;
+  std::chrono::milliseconds bump_after{30'000};  // a submission unmined this long is re-priced
+};
+
+struct ChainSettings {
+  std::string name;                  // unique; lanes refer to chains by it
+  std::string family = "evm";
+  std::uint64_t chain_id = 0;
+  core::Hash32 genesis_hash;
+  core::ChainIdentity chain_identity;  // checked against family, chain id and genesis hash at load
+  core::Address gateway;
+  std::uint64_t start_height = 1;      // the first block scanned on a fresh store
+  // The trust-anchor entry of this chain, exactly in the form of one element of
+  // schemas/trust-anchors.schema.json "chains" (name, family, chain_id, genesis_hash,
+  // chain_identity, gateway, consensus, limits, insecure), built by the loader from the config's
+  // fields so relay/verify reads it with its own strict reader.
+  nlohmann::json anchor;
+  std::vector<EndpointSettings> endpoints;
+  std::size_t quorum = 1;              // k of the endpoints that must agree on a block hash
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds request_timeout{10'000};
+  std::uint64_t max_range = 1000;      // blocks per eth_getLogs
+  std::uint64_t reorg_window = 256;    // heights kept to detect and rewind reorgs
+  std::uint64_t gas_cap = 15'000'000;  // per transaction
+  FeeSettings fees;
+  KeyRef gas_key;                      // pays for deliver and acknowledge on this chain
+  // The attester threshold this chain's gateway is expected to have; start-up compares it with
+  // the gateway's. 1 is single-operator mode.
+  std::uint32_t threshold = 1;
+};
+
+struct BatchSettings {
+  std::size_t max_messages = 50;
+  std::size_t max_bytes = 96 * 1024;   // ABI payload bytes per deliver transaction
+  std::uint64_t max_gas = 10'000'000;  // the sum of the messages' gas limits per transaction
+  std::chrono::milliseconds flush_after{200};  // a partial batch waits at most this long
+};
+
+struct RateLimitSettings {
+  double messages_per_second = 0;  // 0 = unlimited
+  double burst = 0;                // bucket size; 0 = messages_per_second
+};
+
+struct BreakerSettings {
+  std::uint32_t failures = 5;  // consecutive failed submissions that open the breaker
+  std::chrono::milliseconds cool_down{30'000};
+};
+
+struct RetrySettings {
+  std::chrono::milliseconds initial{1000};
+  std::chrono::milliseconds max{300'000};
+  std::uint32_t max_attempts = 20;  // then the message is parked with its last reason
+};
+
+// A direction of travel: messages sent on `from` to `to` (both ordered and unordered lanes of the
+// pair). Acknowledgements travel back along it.
+struct LaneSettings {
+  std::string name;  // "<from>-><to>" unless given
+  std::string from;
+  std::string to;
+  BatchSettings batch;
+  RateLimitSettings rate_limit;
+  BreakerSettings breaker;
+  RetrySettings retry;
+  bool acknowledge = true;  // prove executions back and call acknowledge on `from`
+};
+
+struct RelaySettings {
+  std::string store = "causeway.db";  // SQLite file; a lock file sits beside it
+  std::string listen = "127.0.0.1:9464";  // /healthz, /readyz, /metrics
+  KeyRef vote_key;                    // the attester key; never a gas key
+  std::optional<KeyRef> log_key;      // Ed25519 key signing audit checkpoints
+  std::chrono::milliseconds reconcile_every{60'000};
+  std::chrono::milliseconds checkpoint_every{60'000};
+  std::size_t verify_threads = 2;
+  std::size_t max_pending = 100'000;  // observed-not-delivered messages held before the source pauses
+  bool allow_insecure_tls = false;    // must be true for any endpoint with insecure_skip_tls_verify
+  std::string log_format = "text";    // text | json
+  std::string log_level = "info";
+};
+
+struct Config {
+  std::uint32_t version = kConfigVersion;
+  RelaySettings relay;
+  std::vector<ChainSettings> chains;
+  std::vector<LaneSettings> lanes;
+
+  // The chain named `name`, or nullptr.
+  const ChainSettings* chain(std::string_view name) const noexcept {
+    for (const auto& c : chains) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  }
+  // Single-operator mode: some chain's gateway needs one vote (DESIGN.md section 3).
+  bool single_operator() const noexcept {
+    for (const auto& c : chains) {
+      if (c.threshold == 1) return true;
+    }
+    return false;
+  }
+  // Some chain trusts unsigned headers (`trusted` mode with insecure: true).
+  bool insecure_trust() const noexcept {
+    for (const auto& c : chains) {
+      if (c.anchor.is_object() && c.anchor.value("insecure", false)) return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace causeway::engine

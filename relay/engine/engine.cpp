@@ -1,0 +1,1209 @@
+#include "relay/engine/engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <set>
+#include <unordered_set>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "adapters/evm/gateway_reader.hpp"
+#include "adapters/evm/header_json.hpp"
+#include "adapters/evm/rpc_json.hpp"
+#include "adapters/evm/vote_signer.hpp"
+#include "adapters/evm/sink.hpp"
+#include "adapters/evm/source.hpp"
+#include "relay/core/eip712.hpp"
+#include "relay/core/hash.hpp"
+#include "relay/net/client.hpp"
+#include "relay/verify/bundle.hpp"
+#include "relay/verify/trust_anchors.hpp"
+#include "relay/verify/verify.hpp"
+
+namespace causeway::engine {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using core::Error;
+using core::Result;
+using Steady = std::chrono::steady_clock;
+using store::MessageState;
+
+namespace {
+
+constexpr int kDebug = 1;
+constexpr int kInfo = 2;
+constexpr int kWarn = 3;
+constexpr int kError = 4;
+
+// A delivered message whose execution the relay has not seen by then is delivered again (the
+// gateway counts a vote once, so this only executes what is now executable, e.g. an ordered
+// message whose predecessor has since executed).
+constexpr std::uint64_t kRedeliverAfterSeconds = 20;
+// An executed message whose execution event has not been proven yet is looked at again after this.
+constexpr std::uint64_t kAckRecheckSeconds = 2;
+constexpr std::size_t kAckBatch = 64;
+constexpr auto kConfirmEvery = std::chrono::milliseconds(500);
+
+std::uint64_t system_seconds() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::string status_name(core::ExecStatus status) {
+  switch (status) {
+    case core::ExecStatus::kOk: return "ok";
+    case core::ExecStatus::kReceiverFailed: return "failed";
+    case core::ExecStatus::kTimedOut: return "timed_out";
+    case core::ExecStatus::kSkipped: return "skipped";
+  }
+  return "unknown";
+}
+
+MessageState state_for(core::ExecStatus status) {
+  switch (status) {
+    case core::ExecStatus::kOk: return MessageState::kExecutedOk;
+    case core::ExecStatus::kReceiverFailed: return MessageState::kExecutedFailed;
+    case core::ExecStatus::kTimedOut: return MessageState::kTimedOut;
+    case core::ExecStatus::kSkipped: return MessageState::kSkipped;
+  }
+  return MessageState::kExecutedFailed;
+}
+
+// A transition with only what it needs; the rest stays default (no audit evidence, no reason).
+store::Transition transition(const core::MessageId& id, MessageState to, const core::Hash32& evidence = {},
+                             std::optional<core::Claim> claim = std::nullopt, std::uint64_t next_attempt_at = 0) {
+  store::Transition t;
+  t.id = id;
+  t.to = to;
+  t.evidence = evidence;
+  t.claim = claim;
+  t.next_attempt_at = next_attempt_at;
+  return t;
+}
+
+// Whether the message may still move to an execution outcome (directly, or resumed from parking).
+bool awaits_execution(const store::StoredMessage& m) {
+  if (m.state == MessageState::kVerified || m.state == MessageState::kVoted) return true;
+  return m.state == MessageState::kParked && m.parked_from &&
+         (*m.parked_from == MessageState::kVerified || *m.parked_from == MessageState::kVoted);
+}
+
+// The hash of an eth_getBlockByNumber answer (or of its projection to "hash").
+Result<core::Hash32> block_hash_of(const nlohmann::json& answer, std::uint64_t height) {
+  const nlohmann::json& hash = answer.is_object() && answer.contains("hash") ? answer["hash"] : answer;
+  if (!hash.is_string()) return Error(evm::reason::sink::kBadReply, "block " + std::to_string(height) + " has no hash");
+  auto parsed = core::fixed_from_hex<core::Hash32>(hash.get<std::string>());
+  if (!parsed) return std::move(parsed).error().with_context("hash of block " + std::to_string(height));
+  return *parsed;
+}
+
+core::Hash32 bundle_hash(const std::string& json) { return core::keccak256(core::as_bytes(json)); }
+
+// Reason codes only: node output never reaches labels (bounded cardinality, no echoed secrets).
+std::string reason_label(const Error& error) { return std::string(error.reason().name); }
+
+}  // namespace
+
+// ---- TokenBucket, CircuitBreaker, retry_delay ----------------------------------------------------
+
+TokenBucket::TokenBucket(double rate, double burst, Clock::time_point now)
+    : rate_(rate), burst_(burst > 0 ? burst : std::max(rate, 1.0)), tokens_(burst_), last_(now) {}
+
+void TokenBucket::refill(Clock::time_point now) {
+  if (now <= last_) return;
+  const double seconds = std::chrono::duration<double>(now - last_).count();
+  tokens_ = std::min(burst_, tokens_ + seconds * rate_);
+  last_ = now;
+}
+
+std::size_t TokenBucket::take(std::size_t wanted, Clock::time_point now) {
+  if (rate_ <= 0) return wanted;
+  refill(now);
+  const auto available = static_cast<std::size_t>(std::floor(tokens_));
+  const std::size_t taken = std::min(wanted, available);
+  tokens_ -= static_cast<double>(taken);
+  return taken;
+}
+
+TokenBucket::Clock::duration TokenBucket::wait_for_one(Clock::time_point now) const {
+  if (rate_ <= 0) return Clock::duration::zero();
+  const double elapsed = now > last_ ? std::chrono::duration<double>(now - last_).count() : 0.0;
+  const double have = std::min(burst_, tokens_ + elapsed * rate_);
+  if (have >= 1.0) return Clock::duration::zero();
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>((1.0 - have) / rate_));
+}
+
+bool CircuitBreaker::allows(Clock::time_point now) const noexcept {
+  if (limit_ == 0 || failures_ < limit_) return true;
+  return now - opened_at_ >= cool_down_;  // half-open: one attempt goes through
+}
+
+void CircuitBreaker::failure(Clock::time_point now) noexcept {
+  ++failures_;
+  if (failures_ >= limit_) opened_at_ = now;
+}
+
+std::chrono::milliseconds retry_delay(const RetrySettings& retry, std::uint32_t attempts) noexcept {
+  const auto shift = std::min<std::uint32_t>(attempts, 30);
+  const auto initial = static_cast<std::uint64_t>(std::max<std::int64_t>(retry.initial.count(), 1));
+  const std::uint64_t delay = initial << shift;
+  const auto cap = static_cast<std::uint64_t>(std::max<std::int64_t>(retry.max.count(), 1));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(delay, cap)));
+}
+
+// ---- Runtime state -------------------------------------------------------------------------------
+
+namespace {
+
+struct Chain;
+
+struct InFlight {
+  evm::SubmitHandle handle;
+  std::vector<core::MessageId> ids;
+  Steady::time_point sent_at;
+  bool ack = false;
+};
+
+struct Lane {
+  const LaneSettings* settings = nullptr;
+  std::string name;
+  Chain* from = nullptr;
+  Chain* to = nullptr;
+  std::vector<core::Hash32> store_lanes;  // lane_key of the unordered and the ordered lane
+  TokenBucket bucket;
+  CircuitBreaker breaker;
+  std::string halted;  // why the lane waits for an operator; empty while it flows
+  std::deque<InFlight> in_flight;       // deliver transactions on `to`
+  std::deque<InFlight> acks_in_flight;  // acknowledge transactions on `from`
+  std::set<core::MessageId> acking;     // ids with an acknowledge in flight
+
+  Lane(const LaneSettings& s, Chain* f, Chain* t, Steady::time_point now)
+      : settings(&s),
+        name(s.name),
+        from(f),
+        to(t),
+        bucket(s.rate_limit.messages_per_second, s.rate_limit.burst, now),
+        breaker(s.breaker.failures, s.breaker.cool_down) {}
+};
+
+struct Chain {
+  const ChainSettings* settings = nullptr;
+  std::string name;
+  std::unique_ptr<net::Client> client;
+  std::unique_ptr<evm::NetRpc> rpc;
+  std::unique_ptr<evm::EvmSource> source;
+  std::unique_ptr<evm::EvmSink> sink;
+  std::unique_ptr<evm::GatewayReader> gateway;
+  verify::ConsensusMode mode = verify::ConsensusMode::kConfirmations;
+  core::Eip712Domain domain;
+  core::Epoch epoch;
+  bool started = false;        // source, sink and gateway reads work
+  bool start_attempted = false;
+  bool recovered = false;      // journaled transactions re-sent after a restart
+  std::string last_error;
+  std::uint64_t head = 0;
+  std::vector<Lane*> outgoing;  // lanes whose messages this chain sends
+  std::vector<Lane*> incoming;  // lanes delivering to this chain
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  asio::io_context& io;
+  const Config& config;
+  store::Store& store;
+  Metrics& metrics;
+  EngineKeys keys;
+  EngineOptions options;
+  verify::TrustAnchors anchors;
+  asio::thread_pool pool;
+  std::vector<std::unique_ptr<Chain>> chains;
+  std::vector<std::unique_ptr<Lane>> lanes;
+  std::atomic<bool> stopping{false};
+  core::Address vote_address;
+  std::optional<evm::VoteSigner> signer;
+
+  Impl(asio::io_context& io_context, const Config& c, store::Store& s, Metrics& m, EngineKeys k, EngineOptions o)
+      : io(io_context),
+        config(c),
+        store(s),
+        metrics(m),
+        keys(std::move(k)),
+        options(std::move(o)),
+        pool(std::max<std::size_t>(1, c.relay.verify_threads)) {}
+
+  ~Impl() { pool.join(); }
+
+  std::uint64_t now() const { return options.clock ? options.clock() : system_seconds(); }
+  void log(int level, const std::string& text) const {
+    if (options.log) options.log(level, text);
+  }
+
+  // Sleeps up to `d`, waking early when stop() is called.
+  awaitable<void> pause(Steady::duration d) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto until = Steady::now() + d;
+    while (!stopping && Steady::now() < until) {
+      timer.expires_after(std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(100)));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+  }
+
+  Chain* chain_by_identity(const core::ChainIdentity& identity) {
+    for (auto& c : chains) {
+      if (c->settings->chain_identity == identity) return c.get();
+    }
+    return nullptr;
+  }
+  Lane* lane_between(const Chain* from, const core::ChainIdentity& to) {
+    for (Lane* l : from->outgoing) {
+      if (l->to->settings->chain_identity == to) return l;
+    }
+    return nullptr;
+  }
+  Lane* lane_of(const core::Message& m) {
+    Chain* from = chain_by_identity(m.src_chain);
+    return from ? lane_between(from, m.dst_chain) : nullptr;
+  }
+  void halt(Lane& lane, const std::string& why) {
+    if (lane.halted.empty()) log(kError, "lane " + lane.name + " halted: " + why);
+    lane.halted = why;
+    metrics.lane_halted(lane.name).Set(1);
+  }
+
+  // ---- verification on the pool
+
+  template <typename F>
+  awaitable<std::invoke_result_t<F>> on_pool(F f) {
+    using R = std::invoke_result_t<F>;
+    co_return co_await asio::co_spawn(
+        pool.get_executor(), [f = std::move(f)]() mutable -> awaitable<R> { co_return f(); }, asio::use_awaitable);
+  }
+
+  // The canonical hashes an unsigned chain's bundles are checked against: k-of-n agreeing
+  // endpoints (THREATS 1). Endpoints that disagree halt the chain's lanes.
+  awaitable<Result<verify::CanonicalHashMap>> canonical_hashes(Chain& chain, std::set<std::uint64_t> heights,
+                                                               std::uint64_t head) {
+    verify::CanonicalHashMap map;
+    map.set_head(chain.settings->chain_identity, head);
+    if (verify::is_signed_mode(chain.mode)) co_return map;
+    for (const std::uint64_t height : heights) {
+      net::QuorumSpec spec;
+      spec.k = chain.settings->quorum;
+      spec.projection = net::project_member("hash");
+      net::Json params = net::Json::array({evm::to_quantity(height), false});
+      auto answer = co_await chain.client->quorum_call("eth_getBlockByNumber", std::move(params), spec);
+      if (!answer) co_return std::move(answer).error().with_context("canonical hash of block " + std::to_string(height));
+      if (!answer->dissenting.empty()) {
+        metrics.endpoint_conflicts(chain.name).Increment();
+        std::string who;
+        for (const auto& d : answer->dissenting) who += (who.empty() ? "" : "; ") + d;
+        for (Lane* lane : chain.outgoing) halt(*lane, "endpoints of " + chain.name + " disagree on block " +
+                                                          std::to_string(height) + ": " + who);
+        for (Lane* lane : chain.incoming) halt(*lane, "endpoints of " + chain.name + " disagree on block " +
+                                                          std::to_string(height));
+      }
+      auto hash = block_hash_of(answer->result, height);
+      if (!hash) co_return std::move(hash).error();
+      map.add(chain.settings->chain_identity, height, *hash);
+    }
+    co_return map;
+  }
+
+  // ---- start-up
+
+  Result<void> build(const Steady::time_point now) {
+    nlohmann::json anchors_json = {{"version", verify::kTrustAnchorsVersion}, {"chains", nlohmann::json::array()}};
+    for (const auto& c : config.chains) anchors_json["chains"].push_back(c.anchor);
+    CW_TRY(anchors, verify::trust_anchors_from_json(anchors_json));
+    if (!keys.vote) return Error(reason::kBadConfig, "no vote key");
+    vote_address = core::address_of(*keys.vote);
+    // VoteSigner refuses a vote key that is also a gas key (THREATS 23).
+    CW_TRY(signer, evm::VoteSigner::create(std::move(*keys.vote), gas_addresses()));
+    keys.vote.reset();
+    for (const auto& settings : config.chains) {
+      auto chain = std::make_unique<Chain>();
+      chain->settings = &settings;
+      chain->name = settings.name;
+      chain->domain = core::causeway_domain(settings.chain_id, settings.gateway, settings.chain_identity);
+      const verify::ChainAnchor* anchor = anchors.find(settings.chain_identity);
+      if (!anchor) return Error(reason::kBadConfig, "no trust anchor for chain " + settings.name);
+      chain->mode = anchor->consensus.mode;
+      std::vector<net::EndpointConfig> endpoints;
+      for (const auto& e : settings.endpoints) {
+        endpoints.emplace_back(e.url, e.priority, net::TlsOptions{e.ca_file, e.insecure_skip_tls_verify});
+      }
+      net::ClientOptions client_options;
+      client_options.request_timeout = settings.request_timeout;
+      CW_TRY(chain->client, net::Client::create(io.get_executor(), std::move(endpoints), client_options));
+      chain->rpc = std::make_unique<evm::NetRpc>(*chain->client);
+      chain->gateway = std::make_unique<evm::GatewayReader>(*chain->rpc, settings.gateway);
+      if (!keys.gas.contains(settings.name)) return Error(reason::kBadConfig, "no gas key for chain " + settings.name);
+      chains.push_back(std::move(chain));
+    }
+    std::size_t insecure_tls = 0;
+    for (const auto& c : chains) insecure_tls += c->client->insecure_endpoint_count();
+    metrics.insecure_tls_endpoints().Set(static_cast<double>(insecure_tls));
+    metrics.single_operator().Set(config.single_operator() ? 1 : 0);
+    metrics.insecure_trust().Set(config.insecure_trust() ? 1 : 0);
+
+    for (const auto& settings : config.lanes) {
+      Chain* from = nullptr;
+      Chain* to = nullptr;
+      for (auto& c : chains) {
+        if (c->name == settings.from) from = c.get();
+        if (c->name == settings.to) to = c.get();
+      }
+      if (!from || !to) return Error(reason::kBadConfig, "lane " + settings.name + " names an unknown chain");
+      auto lane = std::make_unique<Lane>(settings, from, to, now);
+      for (const std::uint8_t flags : {std::uint8_t{0}, core::kFlagOrdered}) {
+        core::Message shape;
+        shape.src_chain = from->settings->chain_identity;
+        shape.src_gateway = core::address_word(from->settings->gateway);
+        shape.dst_chain = to->settings->chain_identity;
+        shape.dst_gateway = core::address_word(to->settings->gateway);
+        shape.flags = flags;
+        lane->store_lanes.push_back(store::lane_key(shape));
+      }
+      metrics.lane_halted(lane->name).Set(0);
+      metrics.breaker_open(lane->name).Set(0);
+      from->outgoing.push_back(lane.get());
+      to->incoming.push_back(lane.get());
+      lanes.push_back(std::move(lane));
+    }
+    return core::ok();
+  }
+
+  evm::SourceConfig source_config(const Chain& chain, const std::optional<store::Cursor>& cursor) const {
+    const ChainSettings& s = *chain.settings;
+    evm::SourceConfig c;
+    c.chain_id = s.chain_id;
+    c.chain_identity = s.chain_identity;
+    c.gateway = s.gateway;
+    c.start_height = s.start_height;
+    c.confirmations = anchor_confirmations(s);
+    c.max_range = s.max_range;
+    c.reorg_window = s.reorg_window;
+    c.hash_rule = evm::hash_rule_for(chain.mode);
+    c.message_limits = core::MessageLimits{anchors.find(s.chain_identity)->limits.max_payload};
+    c.poll_interval = s.poll_interval;
+    c.executions = true;
+    const std::string name = s.name;
+    c.on_notice = [this, name](const std::string& method) {
+      log(kInfo, "chain " + name + ": the node does not offer " + method + "; rebuilding from JSON");
+    };
+    (void)cursor;
+    return c;
+  }
+
+  static std::uint64_t anchor_confirmations(const ChainSettings& s) {
+    if (!s.anchor.contains("consensus")) return 0;
+    return s.anchor["consensus"].value("confirmations", std::uint64_t{0});
+  }
+
+  awaitable<Result<void>> start_chain(Chain& chain) {
+    const ChainSettings& s = *chain.settings;
+    CW_CO_TRY(auto cursor, store.cursor(s.chain_identity));
+    CW_CO_TRY(auto source, evm::EvmSource::create(*chain.rpc, source_config(chain, cursor)));
+    if (cursor) source->restore_cursor({cursor->height, cursor->hash});
+    CW_CO_CHECK(co_await source->start());
+
+    CW_CO_TRY(const auto threshold, co_await chain.gateway->threshold());
+    if (threshold != s.threshold) {
+      co_return Error(reason::kThresholdMismatch, "gateway of " + s.name + " needs " + std::to_string(threshold) +
+                                                      " votes, the config says " + std::to_string(s.threshold));
+    }
+    if (!chain.incoming.empty()) {
+      CW_CO_TRY(const auto members, co_await chain.gateway->attesters());
+      if (std::find(members.begin(), members.end(), vote_address) == members.end()) {
+        co_return Error(reason::kNotAttester, "the vote key " + core::to_hex(vote_address) +
+                                                  " is not an attester of the gateway on " + s.name);
+      }
+    }
+    CW_CO_TRY(const auto epoch, co_await chain.gateway->epoch());
+
+    evm::SinkConfig sink_config;
+    sink_config.chain_id = s.chain_id;
+    sink_config.gateway = s.gateway;
+    sink_config.gas_key = keys.gas.at(s.name).clone();
+    sink_config.journal = &store.journal();
+    sink_config.gas.cap = s.gas_cap;
+    sink_config.fees.max_fee_cap = s.fees.max_fee_cap;
+    sink_config.fees.min_priority_fee = s.fees.min_priority_fee;
+    sink_config.fees.max_priority_fee = s.fees.max_priority_fee;
+    sink_config.fees.bump_percent = s.fees.bump_percent;
+    sink_config.fee_mode = s.fees.mode == "legacy"    ? evm::FeeMode::kLegacy
+                           : s.fees.mode == "eip1559" ? evm::FeeMode::kEip1559
+                                                      : evm::FeeMode::kDetect;
+    CW_CO_TRY(auto sink, co_await evm::EvmSink::create(*chain.rpc, std::move(sink_config)));
+    if (!chain.recovered) {
+      // Transactions signed before a crash but never accepted by a node go out again, same bytes.
+      CW_CO_TRY(const auto resent, co_await sink->resend());
+      if (resent > 0) log(kInfo, "chain " + s.name + ": re-sent " + std::to_string(resent) + " journaled transactions");
+      chain.recovered = true;
+    }
+    chain.source = std::move(source);
+    chain.sink = std::move(sink);
+    chain.epoch = core::Epoch{epoch};
+    chain.started = true;
+    chain.last_error.clear();
+    metrics.chain_up(s.name).Set(1);
+    log(kInfo, "chain " + s.name + " started at height " + std::to_string(chain.source->cursor().number));
+    co_return core::ok();
+  }
+
+  // ---- the watcher: observe, verify, persist
+
+  awaitable<void> watch(Chain& chain) {
+    std::uint32_t failures = 0;
+    while (!stopping) {
+      if (!chain.started) {
+        auto started = co_await start_chain(chain);
+        chain.start_attempted = true;
+        if (!started) {
+          chain.last_error = started.error().message();
+          metrics.chain_up(chain.name).Set(0);
+          metrics.rpc_errors(chain.name, reason_label(started.error())).Increment();
+          log(kWarn, "chain " + chain.name + " not started: " + chain.last_error);
+          co_await pause(std::min(std::chrono::milliseconds(1000) * (1u << std::min(failures++, 5u)),
+                                  std::chrono::milliseconds(30'000)));
+          continue;
+        }
+        failures = 0;
+      }
+      if (pending_full()) {
+        co_await pause(chain.settings->poll_interval);
+        continue;
+      }
+      auto polled = co_await chain.source->poll();
+      if (!polled) {
+        const Error& e = polled.error();
+        metrics.rpc_errors(chain.name, reason_label(e)).Increment();
+        chain.last_error = e.message();
+        if (e.reason() == evm::reason::source::kReorgTooDeep) {
+          metrics.finality_violations(chain.name).Increment();
+          for (Lane* lane : chain.outgoing) halt(*lane, "reorg deeper than the kept window on " + chain.name);
+          chain.started = false;
+          co_await pause(std::chrono::seconds(30));
+          continue;
+        }
+        if (e.reason() != evm::reason::source::kChainChanged) {
+          metrics.chain_up(chain.name).Set(0);
+          log(kWarn, "chain " + chain.name + ": " + e.message());
+        }
+        co_await pause(std::min(chain.settings->poll_interval * (1u << std::min(failures++, 5u)),
+                                std::chrono::milliseconds(30'000)));
+        continue;
+      }
+      failures = 0;
+      metrics.chain_up(chain.name).Set(1);
+      chain.head = polled->head;
+      metrics.head(chain.name).Set(static_cast<double>(polled->head));
+      auto handled = co_await handle_poll(chain, std::move(polled).value());
+      if (!handled) {
+        // Nothing of this poll is stored; the source's in-memory cursor moved past it, so the
+        // source is rebuilt from the persisted cursor and reads the range again.
+        log(kError, "chain " + chain.name + ": could not record a poll: " + handled.error().message());
+        metrics.rpc_errors(chain.name, reason_label(handled.error())).Increment();
+        chain.started = false;
+        co_await pause(chain.settings->poll_interval);
+        continue;
+      }
+      metrics.cursor(chain.name).Set(static_cast<double>(chain.source->cursor().number));
+      if (!*handled) co_await pause(chain.settings->poll_interval);
+    }
+  }
+
+  bool pending_full() {
+    // Counted from the store's per-state totals, refreshed by the metrics loop.
+    return pending_ >= config.relay.max_pending;
+  }
+  std::uint64_t pending_ = 0;
+
+  // Returns whether the source is behind its head (poll again at once).
+  awaitable<Result<bool>> handle_poll(Chain& chain, evm::PollResult poll) {
+    store::WriteBatch batch;
+    const auto& identity = chain.settings->chain_identity;
+
+    if (poll.orphaned) {
+      // The source had taken these blocks as final: a reorg beyond the configured depth. Messages
+      // not yet voted on become orphaned (and are observed again if re-included); the lanes halt
+      // for an operator either way, since a delivery may rest on a block that no longer exists.
+      metrics.reorgs(chain.name).Increment();
+      metrics.finality_violations(chain.name).Increment();
+      for (Lane* lane : chain.outgoing) {
+        halt(*lane, "reorg of final blocks " + std::to_string(poll.orphaned->from) + ".." +
+                        std::to_string(poll.orphaned->to) + " on " + chain.name);
+      }
+      CW_CO_CHECK(orphan_claims(chain, poll.orphaned->claims));
+      batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
+      CW_CO_CHECK(store.batch(batch));
+      co_return false;
+    }
+
+    std::set<std::uint64_t> heights;
+    for (const auto& b : poll.bundles) heights.insert(b.source.block_number);
+    for (const auto& e : poll.executions) heights.insert(e.bundle.source.block_number);
+    const std::uint64_t canonical_head = poll.head + anchor_confirmations(*chain.settings);
+    verify::CanonicalHashMap canonical;
+    if (!heights.empty()) {
+      CW_CO_TRY(canonical, co_await canonical_hashes(chain, heights, canonical_head));
+    }
+
+    for (const auto& rejected : poll.rejected) {
+      metrics.rejected(chain.name, reason_label(rejected.error)).Increment();
+      log(kWarn, "chain " + chain.name + ": event in block " + std::to_string(rejected.event.block.number) +
+                     " not turned into a bundle: " + rejected.error.message());
+    }
+
+    CW_CO_CHECK(co_await take_bundles(chain, std::move(poll.bundles), poll.tx_hashes, canonical, batch));
+    CW_CO_CHECK(co_await take_executions(chain, std::move(poll.executions), canonical, batch));
+    batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
+    CW_CO_CHECK(store.batch(batch));
+    for (const auto& m : batch.observed) {
+      if (Lane* lane = lane_of(m.message)) {
+        metrics.observed(lane->name).Increment();
+        metrics.verified(lane->name).Increment();
+      }
+    }
+    co_return poll.head > poll.cursor.number;
+  }
+
+  Result<void> orphan_claims(Chain& chain, const std::vector<core::Claim>& claims) {
+    store::WriteBatch batch;
+    for (const auto& claim : claims) {
+      CW_TRY(auto bundle, store.bundle(claim));
+      if (!bundle) continue;
+      CW_TRY(auto m, store.message(bundle->id));
+      if (!m || m->claim != claim) continue;
+      if (m->state == MessageState::kObserved || m->state == MessageState::kVerified) {
+        batch.transitions.push_back(transition(m->id, MessageState::kOrphaned));
+        if (Lane* lane = lane_of(m->message)) metrics.orphaned(lane->name).Increment();
+      } else {
+        log(kError, "chain " + chain.name + ": message " + core::to_hex(m->id) + " in state " +
+                        std::string(store::to_string(m->state)) + " rests on an orphaned block");
+      }
+    }
+    return store.batch(batch);
+  }
+
+  // Verifies the source's message bundles and adds what is new to `batch`.
+  awaitable<Result<void>> take_bundles(Chain& chain, std::vector<verify::Bundle> bundles,
+                                       const std::vector<core::Hash32>& tx_hashes,
+                                       const verify::CanonicalHashMap& canonical, store::WriteBatch& batch) {
+    (void)tx_hashes;
+    std::vector<verify::Bundle> wanted;
+    for (auto& b : bundles) {
+      Lane* lane = lane_between(&chain, b.message.dst_chain);
+      if (!lane) {
+        log(kDebug, "chain " + chain.name + ": message " + core::to_hex(core::message_id(b.message)) +
+                        " is for a chain no lane serves; ignored");
+        continue;
+      }
+      wanted.push_back(std::move(b));
+    }
+    if (wanted.empty()) co_return core::ok();
+    auto verdicts = co_await verify_all(chain, wanted, canonical);
+    std::set<core::MessageId> in_batch;
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      const auto& b = wanted[i];
+      const auto& v = verdicts[i];
+      const std::string json = verify::bundle_to_json(b).dump();
+      if (v.outcome != verify::Outcome::kValid) {
+        CW_CO_CHECK(reject(chain, b, v, json));
+        continue;
+      }
+      const core::MessageId id = *v.id;
+      if (in_batch.contains(id)) continue;
+      CW_CO_TRY(auto existing, store.message(id));
+      if (existing) {
+        if (existing->state != MessageState::kOrphaned) {
+          if (existing->claim != b.claim) {
+            log(kWarn, "message " + core::to_hex(id) + " seen again under another claim; keeping the first");
+          }
+          continue;  // seen before (a rescan, or the reconciliation found it first)
+        }
+        // Re-included after a reorg: observed again under its new claim.
+        batch.bundles.push_back({b.claim, id, json, true});
+        batch.transitions.push_back(transition(id, MessageState::kObserved, {}, b.claim));
+      } else {
+        batch.bundles.push_back({b.claim, id, json, true});
+        batch.observed.push_back({b.message, b.claim});
+      }
+      batch.transitions.push_back(transition(id, MessageState::kVerified, bundle_hash(json), b.claim));
+      in_batch.insert(id);
+    }
+    co_return core::ok();
+  }
+
+  awaitable<Result<void>> take_executions(Chain& chain, std::vector<evm::ObservedExecution> executions,
+                                          const verify::CanonicalHashMap& canonical, store::WriteBatch& batch) {
+    std::vector<verify::Bundle> wanted;
+    std::vector<evm::ObservedExecution*> of;
+    for (auto& e : executions) {
+      CW_CO_TRY(auto m, store.message(e.id));
+      if (!m) continue;  // not a message this relay carried
+      e.bundle.message = m->message;
+      wanted.push_back(e.bundle);
+      of.push_back(&e);
+    }
+    if (wanted.empty()) co_return core::ok();
+    auto verdicts = co_await verify_all(chain, wanted, canonical);
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      const auto& b = wanted[i];
+      const auto& v = verdicts[i];
+      const std::string json = verify::bundle_to_json(b).dump();
+      if (v.outcome != verify::Outcome::kValid || !v.execution) {
+        CW_CO_CHECK(reject(chain, b, v, json));
+        continue;
+      }
+      const auto& e = *of[i];
+      CW_CO_TRY(auto m, store.message(e.id));
+      batch.bundles.push_back({b.claim, e.id, json, true});
+      batch.executions.push_back({e.id, b.claim, v.execution->status, e.tx_hash, b.source.block_number});
+      if (m && awaits_execution(*m)) {
+        batch.transitions.push_back(transition(e.id, state_for(v.execution->status), e.tx_hash));
+        note_executed(*m, v.execution->status);
+      }
+    }
+    co_return core::ok();
+  }
+
+  void note_executed(const store::StoredMessage& m, core::ExecStatus status) {
+    Lane* lane = lane_of(m.message);
+    if (!lane) return;
+    metrics.executed(lane->name, status_name(status)).Increment();
+    const auto t = now();
+    if (t >= m.created_at) metrics.delivery_latency(lane->name).Observe(static_cast<double>(t - m.created_at));
+  }
+
+  awaitable<std::vector<verify::Verdict>> verify_all(Chain& chain, const std::vector<verify::Bundle>& bundles,
+                                                     const verify::CanonicalHashMap& canonical) {
+    const verify::TrustAnchors* trust = &anchors;
+    const std::vector<verify::Bundle>* input = &bundles;
+    const verify::CanonicalHashMap* hashes = &canonical;
+    const auto started = Steady::now();
+    auto verdicts = co_await on_pool([trust, input, hashes] {
+      std::vector<verify::Verdict> out;
+      out.reserve(input->size());
+      for (const auto& b : *input) out.push_back(verify::verify_bundle(b, *trust, *hashes));
+      return out;
+    });
+    const double seconds = std::chrono::duration<double>(Steady::now() - started).count();
+    auto& histogram = metrics.verify_seconds(chain.name);
+    for (std::size_t i = 0; i < bundles.size(); ++i) histogram.Observe(seconds / static_cast<double>(bundles.size()));
+    co_return verdicts;
+  }
+
+  Result<void> reject(Chain& chain, const verify::Bundle& b, const verify::Verdict& v, const std::string& json) {
+    const verify::Check* problem = v.first_problem();
+    const std::string why = problem && !problem->reason.name.empty() ? std::string(problem->reason.name)
+                                                                      : std::string(verify::outcome_name(v.outcome));
+    metrics.rejected(chain.name, why).Increment();
+    const core::MessageId claimed = v.id.value_or(core::message_id(b.message));
+    log(kWarn, "chain " + chain.name + ": bundle " + core::to_hex(b.claim) + " rejected: " + why +
+                   (problem ? " (" + problem->detail + ")" : ""));
+    CW_CHECK(store.put_bundle({b.claim, claimed, json, false}));
+    CW_TRY(const bool first, store.record_rejected({b.claim, claimed, why, 0}));
+    (void)first;
+    return core::ok();
+  }
+
+  // ---- delivery
+
+  awaitable<void> deliver_loop(Lane& lane) {
+    while (!stopping) {
+      co_await pause(lane.settings->batch.flush_after);
+      if (!lane.to->started || !lane.halted.empty()) continue;
+      const auto t = Steady::now();
+      metrics.breaker_open(lane.name).Set(lane.breaker.open(t) ? 1 : 0);
+      if (!lane.breaker.allows(t)) continue;
+      auto step = co_await deliver_step(lane);
+      if (!step) {
+        log(kWarn, "lane " + lane.name + ": " + step.error().message());
+        metrics.rpc_errors(lane.to->name, reason_label(step.error())).Increment();
+      }
+    }
+  }
+
+  awaitable<Result<void>> deliver_step(Lane& lane) {
+    const auto& limits = lane.settings->batch;
+    static constexpr MessageState kDeliverable[] = {MessageState::kVerified, MessageState::kVoted};
+    CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kDeliverable, now(), limits.max_messages * 4));
+    if (due.empty()) co_return core::ok();
+
+    // Skip what the target already executed (another relay, or a delivery whose event is not
+    // yet observed): its execution arrives through the watcher.
+    evm::InboxRequest inbox;
+    for (const auto& m : due) inbox.ids.push_back(m.id);
+    CW_CO_TRY(auto states, co_await lane.to->sink->inbox_state(inbox));
+    std::vector<store::StoredMessage> todo;
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      if (i < states.size() && states[i].executed) {
+        CW_CO_CHECK(store.record_attempt(due[i].id, now() + kRedeliverAfterSeconds));
+        continue;
+      }
+      todo.push_back(std::move(due[i]));
+    }
+    // Not yet executed and not in a live transaction of ours.
+    std::set<core::MessageId> busy;
+    for (const auto& f : lane.in_flight) busy.insert(f.ids.begin(), f.ids.end());
+    std::erase_if(todo, [&](const store::StoredMessage& m) { return busy.contains(m.id); });
+    if (todo.empty()) co_return core::ok();
+
+    const std::size_t allowed = lane.bucket.take(std::min(todo.size(), limits.max_messages), Steady::now());
+    if (allowed < std::min(todo.size(), limits.max_messages)) metrics.rate_limited(lane.name).Increment();
+    if (allowed == 0) co_return core::ok();
+
+    std::vector<store::StoredMessage> batch;
+    std::size_t bytes = 0;
+    std::uint64_t gas = 0;
+    for (auto& m : todo) {
+      if (batch.size() >= allowed) break;
+      const std::size_t size = m.message.payload.size() + 12 * 32;
+      if (!batch.empty() && (bytes + size > limits.max_bytes || gas + m.message.gas_limit > limits.max_gas)) break;
+      bytes += size;
+      gas += m.message.gas_limit;
+      batch.push_back(std::move(m));
+    }
+    co_await submit(lane, std::move(batch));
+    co_return core::ok();
+  }
+
+  // Submits one batch; on a revert at estimate, splits it to isolate the message that reverts.
+  awaitable<void> submit(Lane& lane, std::vector<store::StoredMessage> batch) {
+    if (batch.empty() || stopping) co_return;
+    evm::SubmitRequest request;
+    for (const auto& m : batch) {
+      core::DeliverVote vote{m.id, m.claim, lane.to->epoch};
+      auto signature = sign_vote(lane.to->domain, vote);
+      if (!signature) {
+        log(kError, "lane " + lane.name + ": cannot sign a vote: " + signature.error().message());
+        co_return;
+      }
+      request.messages.push_back(m.message);
+      request.claims.push_back(m.claim);
+      request.signatures.push_back({*signature});
+    }
+    request.tag = "deliver " + lane.name;
+    auto handle = co_await lane.to->sink->submit(std::move(request));
+    const auto t = Steady::now();
+    if (handle) {
+      lane.breaker.success();
+      metrics.submissions(lane.name, "deliver", "sent").Increment();
+      metrics.batch_size(lane.name).Observe(static_cast<double>(batch.size()));
+      store::WriteBatch write;
+      InFlight flight{*handle, {}, t, false};
+      for (const auto& m : batch) {
+        flight.ids.push_back(m.id);
+        if (m.state == MessageState::kVerified) {
+          write.transitions.push_back(
+              transition(m.id, MessageState::kVoted, handle->tx_hash, std::nullopt, now() + kRedeliverAfterSeconds));
+        }
+      }
+      auto stored = store.batch(write);
+      if (!stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
+      for (const auto& m : batch) {
+        if (m.state == MessageState::kVoted) (void)store.record_attempt(m.id, now() + kRedeliverAfterSeconds);
+      }
+      metrics.delivered(lane.name).Increment(static_cast<double>(batch.size()));
+      lane.in_flight.push_back(std::move(flight));
+      co_return;
+    }
+    const Error& e = handle.error();
+    if (e.reason() == evm::reason::sink::kEstimateReverted) {
+      metrics.submissions(lane.name, "deliver", "reverted_estimate").Increment();
+      if (batch.size() == 1) {
+        co_await failed_attempt(lane, batch.front(), e);
+        co_return;
+      }
+      metrics.batch_splits(lane.name).Increment();
+      const auto half = static_cast<std::ptrdiff_t>(batch.size() / 2);
+      std::vector<store::StoredMessage> left(std::make_move_iterator(batch.begin()),
+                                             std::make_move_iterator(batch.begin() + half));
+      std::vector<store::StoredMessage> right(std::make_move_iterator(batch.begin() + half),
+                                              std::make_move_iterator(batch.end()));
+      co_await submit(lane, std::move(left));
+      co_await submit(lane, std::move(right));
+      co_return;
+    }
+    // The node, not the messages: back off the lane, keep the messages as they are.
+    metrics.submissions(lane.name, "deliver", "failed").Increment();
+    lane.breaker.failure(t);
+    log(kWarn, "lane " + lane.name + ": submission failed: " + e.message());
+  }
+
+  awaitable<void> failed_attempt(Lane& lane, const store::StoredMessage& m, const Error& e) {
+    const auto& retry = lane.settings->retry;
+    if (m.attempts + 1 >= retry.max_attempts) {
+      store::Transition park = transition(m.id, MessageState::kParked);
+      park.reason = std::string(e.reason().name);
+      auto parked = store.apply(park);
+      if (!parked) {
+        log(kError, "lane " + lane.name + ": cannot park " + core::to_hex(m.id) + ": " + parked.error().message());
+      } else {
+        metrics.parked(lane.name).Increment();
+        log(kWarn, "lane " + lane.name + ": message " + core::to_hex(m.id) + " parked after " +
+                       std::to_string(m.attempts + 1) + " attempts: " + e.message());
+      }
+      co_return;
+    }
+    const auto delay = retry_delay(retry, m.attempts);
+    (void)store.record_attempt(m.id, now() + static_cast<std::uint64_t>((delay.count() + 999) / 1000));
+    co_return;
+  }
+
+  Result<std::array<std::uint8_t, 65>> sign_vote(const core::Eip712Domain& domain, const auto& vote) {
+    CW_TRY(auto signature, signer->sign(domain, vote));
+    return signature.rsv;
+  }
+
+  std::vector<core::Address> gas_addresses() const {
+    std::vector<core::Address> out;
+    for (const auto& [name, key] : keys.gas) out.push_back(core::address_of(key));
+    return out;
+  }
+
+  // ---- confirmation of deliver and acknowledge transactions
+
+  awaitable<void> confirm_loop(Lane& lane) {
+    while (!stopping) {
+      co_await pause(kConfirmEvery);
+      if (lane.to->started) co_await confirm_deliveries(lane);
+      if (lane.from->started) co_await confirm_acks(lane);
+    }
+  }
+
+  awaitable<void> confirm_deliveries(Lane& lane) {
+    for (std::size_t i = 0; i < lane.in_flight.size();) {
+      InFlight& f = lane.in_flight[i];
+      auto confirmation = co_await lane.to->sink->confirm(f.handle);
+      if (!confirmation) {
+        ++i;
+        continue;
+      }
+      if (confirmation->state == evm::Confirmation::State::kPending) {
+        co_await maybe_bump(lane, *lane.to, f);
+        ++i;
+        continue;
+      }
+      if (confirmation->state == evm::Confirmation::State::kReverted) {
+        metrics.submissions(lane.name, "deliver", "reverted").Increment();
+        log(kWarn, "lane " + lane.name + ": deliver " + core::to_hex(confirmation->tx_hash) + " reverted");
+        for (const auto& id : f.ids) (void)store.record_attempt(id, now());
+      } else {
+        metrics.submissions(lane.name, "deliver", "confirmed").Increment();
+        store::WriteBatch write;
+        for (const auto& event : confirmation->executed) {
+          auto m = store.message(event.id);
+          if (!m || !*m || !awaits_execution(**m)) continue;
+          write.transitions.push_back(transition(event.id, state_for(event.status), confirmation->tx_hash));
+          note_executed(**m, event.status);
+        }
+        auto stored = store.batch(write);
+        if (!stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
+      }
+      lane.in_flight.erase(lane.in_flight.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+
+  awaitable<void> maybe_bump(Lane& lane, Chain& chain, InFlight& f) {
+    if (Steady::now() - f.sent_at < chain.settings->fees.bump_after) co_return;
+    auto bumped = co_await chain.sink->bump(f.handle);
+    f.sent_at = Steady::now();
+    if (bumped) {
+      metrics.submissions(lane.name, f.ack ? "acknowledge" : "deliver", "bumped").Increment();
+      f.handle = *bumped;
+    } else {
+      log(kWarn, "lane " + lane.name + ": fee bump not possible: " + bumped.error().message());
+    }
+  }
+
+  // ---- acknowledgements (PROTOCOL.md section 6)
+
+  awaitable<void> ack_loop(Lane& lane) {
+    while (!stopping) {
+      co_await pause(lane.settings->batch.flush_after);
+      if (!lane.settings->acknowledge || !lane.from->started || !lane.halted.empty()) continue;
+      auto step = co_await ack_step(lane);
+      if (!step) {
+        log(kWarn, "lane " + lane.name + " acknowledgements: " + step.error().message());
+        metrics.rpc_errors(lane.from->name, reason_label(step.error())).Increment();
+      }
+    }
+  }
+
+  awaitable<Result<void>> ack_step(Lane& lane) {
+    static constexpr MessageState kExecuted[] = {MessageState::kExecutedOk, MessageState::kExecutedFailed,
+                                                  MessageState::kTimedOut, MessageState::kSkipped};
+    CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kExecuted, now(), kAckBatch));
+    std::erase_if(due, [&](const store::StoredMessage& m) { return lane.acking.contains(m.id); });
+    if (due.empty()) co_return core::ok();
+
+    std::vector<core::MessageId> ids;
+    for (const auto& m : due) ids.push_back(m.id);
+    CW_CO_TRY(auto acked, co_await lane.from->gateway->ack_status(ids));
+    for (std::size_t i = 0; i < due.size() && !stopping; ++i) {
+      const auto& m = due[i];
+      CW_CO_TRY(auto execution, store.execution(m.id));
+      if (!execution) {
+        // Executed (seen in our own receipt) but its MessageExecuted not yet proven: wait for the watcher.
+        CW_CO_CHECK(store.record_attempt(m.id, now() + kAckRecheckSeconds));
+        continue;
+      }
+      if (i < acked.size() && acked[i] != 0) {
+        // Acknowledged already (by another relay, or by us before a crash): find the transaction.
+        auto found = co_await find_ack_tx(*lane.from, m.id);
+        if (found && *found) {
+          CW_CO_CHECK(store.apply(transition(m.id, MessageState::kAcknowledged, **found, execution->claim)));
+          metrics.acknowledged(lane.name).Increment();
+        } else {
+          CW_CO_CHECK(store.record_attempt(m.id, now() + kAckRecheckSeconds));
+        }
+        continue;
+      }
+      core::AckVote vote{m.id, execution->status, execution->claim, lane.from->epoch};
+      auto signature = sign_vote(lane.from->domain, vote);
+      if (!signature) co_return std::move(signature).error();
+      evm::AckRequest request;
+      request.id = m.id;
+      request.status = execution->status;
+      request.claim = execution->claim;
+      request.signatures.push_back(*signature);
+      request.tag = "acknowledge " + lane.name;
+      auto handle = co_await lane.from->sink->acknowledge(std::move(request));
+      if (!handle) {
+        if (handle.error().reason() == evm::reason::sink::kEstimateReverted) {
+          metrics.submissions(lane.name, "acknowledge", "reverted_estimate").Increment();
+          co_await failed_ack(lane, m, handle.error());
+          continue;
+        }
+        metrics.submissions(lane.name, "acknowledge", "failed").Increment();
+        co_return std::move(handle).error();
+      }
+      metrics.submissions(lane.name, "acknowledge", "sent").Increment();
+      lane.acking.insert(m.id);
+      lane.acks_in_flight.push_back({*handle, {m.id}, Steady::now(), true});
+    }
+    co_return core::ok();
+  }
+
+  awaitable<void> failed_ack(Lane& lane, const store::StoredMessage& m, const Error& e) {
+    // An executed message cannot be parked (its outcome is final); it is retried with backoff and
+    // the failure is visible in the logs and metrics.
+    const auto delay = retry_delay(lane.settings->retry, m.attempts);
+    (void)store.record_attempt(m.id, now() + static_cast<std::uint64_t>((delay.count() + 999) / 1000));
+    log(kWarn, "lane " + lane.name + ": acknowledge of " + core::to_hex(m.id) + " refused: " + e.message());
+    co_return;
+  }
+
+  awaitable<Result<std::optional<core::Hash32>>> find_ack_tx(Chain& chain, core::MessageId id) {
+    nlohmann::json filter = {{"address", core::to_hex(chain.settings->gateway)},
+                             {"fromBlock", evm::to_quantity(chain.settings->start_height)},
+                             {"toBlock", "latest"},
+                             {"topics", nlohmann::json::array({core::to_hex(core::kAcknowledgedTopic), core::to_hex(id)})}};
+    nlohmann::json params = nlohmann::json::array({filter});
+    CW_CO_TRY(auto logs, co_await chain.rpc->call("eth_getLogs", std::move(params)));
+    if (!logs.is_array()) co_return Error(evm::reason::sink::kBadReply, "eth_getLogs: not an array");
+    for (const auto& log_entry : logs) {
+      if (!log_entry.is_object() || !log_entry.contains("transactionHash") || !log_entry["transactionHash"].is_string()) {
+        continue;
+      }
+      auto hash = core::fixed_from_hex<core::Hash32>(log_entry["transactionHash"].get<std::string>());
+      if (hash) co_return std::optional<core::Hash32>(*hash);
+    }
+    co_return std::optional<core::Hash32>{};
+  }
+
+  awaitable<void> confirm_acks(Lane& lane) {
+    for (std::size_t i = 0; i < lane.acks_in_flight.size();) {
+      InFlight& f = lane.acks_in_flight[i];
+      auto confirmation = co_await lane.from->sink->confirm(f.handle);
+      if (!confirmation || confirmation->state == evm::Confirmation::State::kPending) {
+        if (confirmation) co_await maybe_bump(lane, *lane.from, f);
+        ++i;
+        continue;
+      }
+      const core::MessageId id = f.ids.front();
+      if (confirmation->state == evm::Confirmation::State::kDelivered) {
+        metrics.submissions(lane.name, "acknowledge", "confirmed").Increment();
+        auto execution = store.execution(id);
+        if (execution && *execution) {
+          auto applied =
+              store.apply(transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
+          if (applied) {
+            metrics.acknowledged(lane.name).Increment();
+          } else if (applied.error().reason() != store::reason::kIllegalTransition) {
+            log(kError, "lane " + lane.name + ": " + applied.error().message());
+          }
+        }
+      } else {
+        metrics.submissions(lane.name, "acknowledge", "reverted").Increment();
+        (void)store.record_attempt(id, now() + kAckRecheckSeconds);
+      }
+      lane.acking.erase(id);
+      lane.acks_in_flight.erase(lane.acks_in_flight.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+
+  // ---- reconciliation (DESIGN.md section 4)
+
+  awaitable<void> reconcile_loop(Lane& lane) {
+    while (!stopping) {
+      if (lane.from->started && lane.halted.empty()) {
+        auto swept = co_await reconcile(lane);
+        if (!swept) log(kWarn, "lane " + lane.name + " reconciliation: " + swept.error().message());
+      }
+      co_await pause(config.relay.reconcile_every);
+    }
+  }
+
+  // Compares the source gateway's outbox (sequences sent) with the store and fills gaps behind
+  // the source cursor from chain state: logs found by sequence, proven and verified like any other.
+  awaitable<Result<void>> reconcile(Lane& lane) {
+    Chain& from = *lane.from;
+    const std::uint64_t cursor = from.source->cursor().number;
+    if (cursor < from.settings->start_height) co_return core::ok();
+    for (const bool ordered : {false, true}) {
+      CW_CO_TRY(const auto next, co_await from.gateway->next_sequence(lane.to->settings->chain_identity,
+                                                                      core::address_word(lane.to->settings->gateway),
+                                                                      ordered));
+      if (next <= 1) continue;
+      const core::Hash32& key = lane.store_lanes[ordered ? 1 : 0];
+      CW_CO_TRY(const auto known, store.lane_sequences(key, 1, next - 1));
+      std::vector<std::uint64_t> missing;
+      std::size_t k = 0;
+      for (std::uint64_t s = 1; s < next && missing.size() < 256; ++s) {
+        while (k < known.size() && known[k] < s) ++k;
+        if (k < known.size() && known[k] == s) continue;
+        missing.push_back(s);
+      }
+      if (missing.empty()) continue;
+      evm::FindSentRequest find;
+      find.dst_chain = lane.to->settings->chain_identity;
+      find.sequences = missing;
+      find.from = from.settings->start_height;
+      find.to = cursor;
+      CW_CO_TRY(auto events, co_await from.source->find_sent(std::move(find)));
+      if (events.empty()) continue;  // sent after the cursor: the watcher will get there
+      log(kInfo, "lane " + lane.name + ": reconciliation found " + std::to_string(events.size()) +
+                     " messages the relay had not recorded");
+      std::map<std::uint64_t, evm::ProveRequest> by_block;
+      for (auto& e : events) {
+        auto& request = by_block[e.block.number];
+        request.block = e.block;
+        request.events.push_back(std::move(e));
+      }
+      for (auto& [height, request] : by_block) {
+        CW_CO_TRY(auto proven, co_await from.source->prove(std::move(request)));
+        std::set<std::uint64_t> heights{height};
+        CW_CO_TRY(auto canonical, co_await canonical_hashes(from, heights, from.head + anchor_confirmations(*from.settings)));
+        store::WriteBatch batch;
+        CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), proven.tx_hashes, canonical, batch));
+        CW_CO_CHECK(store.batch(batch));
+      }
+    }
+    co_return core::ok();
+  }
+
+  // ---- housekeeping: state gauges, checkpoints
+
+  awaitable<void> housekeeping_loop() {
+    auto last_checkpoint = Steady::now();
+    while (!stopping) {
+      auto counts = store.state_counts();
+      if (counts) {
+        std::uint64_t pending = 0;
+        for (const auto state : store::kAllMessageStates) metrics.messages(std::string(store::to_string(state))).Set(0);
+        for (const auto& [state, count] : *counts) {
+          metrics.messages(std::string(store::to_string(state))).Set(static_cast<double>(count));
+          if (state == MessageState::kObserved || state == MessageState::kVerified || state == MessageState::kVoted) {
+            pending += count;
+          }
+        }
+        pending_ = pending;
+      }
+      metrics.audit_log_size().Set(static_cast<double>(store.audit_size()));
+      if (options.checkpoint && Steady::now() - last_checkpoint >= config.relay.checkpoint_every) {
+        last_checkpoint = Steady::now();
+        auto signed_checkpoint = options.checkpoint();
+        if (signed_checkpoint) {
+          metrics.checkpoints_signed().Increment();
+        } else {
+          log(kError, "audit checkpoint: " + signed_checkpoint.error().message());
+        }
+      }
+      co_await pause(std::chrono::seconds(2));
+    }
+  }
+
+  EngineStatus status() const {
+    EngineStatus s;
+    bool attempted = true;
+    s.detail["chains"] = nlohmann::json::object();
+    for (const auto& c : chains) {
+      attempted = attempted && c->start_attempted;
+      nlohmann::json entry = {{"started", c->started}, {"head", c->head}};
+      if (c->source) entry["cursor"] = c->source->cursor().number;
+      if (!c->last_error.empty()) entry["last_error"] = c->last_error;
+      s.detail["chains"][c->name] = entry;
+    }
+    s.detail["lanes"] = nlohmann::json::object();
+    for (const auto& l : lanes) {
+      nlohmann::json entry = {{"halted", !l->halted.empty()}, {"in_flight", l->in_flight.size()}};
+      if (!l->halted.empty()) entry["halt_reason"] = l->halted;
+      s.detail["lanes"][l->name] = entry;
+    }
+    s.detail["single_operator"] = config.single_operator();
+    s.ready = attempted;
+    return s;
+  }
+};
+
+// ---- Engine ------------------------------------------------------------------------------------
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::create(asio::io_context& io, const Config& config, store::Store& store,
+                                               Metrics& metrics, EngineKeys keys, EngineOptions options) {
+  auto impl = std::make_unique<Impl>(io, config, store, metrics, std::move(keys), std::move(options));
+  CW_CHECK(impl->build(Steady::now()));
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+awaitable<void> Engine::run() {
+  Impl& m = *impl_;
+  auto executor = co_await asio::this_coro::executor;
+  std::size_t running = 0;
+  auto spawn = [&](awaitable<void> task) {
+    ++running;
+    asio::co_spawn(executor, std::move(task), [&running](std::exception_ptr) { --running; });
+  };
+  for (auto& chain : m.chains) spawn(m.watch(*chain));
+  for (auto& lane : m.lanes) {
+    spawn(m.deliver_loop(*lane));
+    spawn(m.confirm_loop(*lane));
+    spawn(m.ack_loop(*lane));
+    spawn(m.reconcile_loop(*lane));
+  }
+  spawn(m.housekeeping_loop());
+  asio::steady_timer timer(executor);
+  while (running > 0) {
+    timer.expires_after(std::chrono::milliseconds(50));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+void Engine::stop() { impl_->stopping = true; }
+
+EngineStatus Engine::status() const { return impl_->status(); }
+
+}  // namespace causeway::engine

@@ -1,0 +1,113 @@
+// The relay's Prometheus registry (prometheus-cpp): every component reports into it and
+// /metrics serves it. Names follow Prometheus conventions (causeway_ prefix, _total counters,
+// _seconds durations); labels are bounded sets (chain and lane names from config, reason codes
+// from the code), never user input.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace causeway::engine {
+
+class Metrics {
+ public:
+  Metrics();
+
+  std::shared_ptr<prometheus::Registry> registry() const noexcept { return registry_; }
+
+  // Per source/destination lane ("a->b").
+  prometheus::Counter& observed(const std::string& lane) { return observed_.Add({{"lane", lane}}); }
+  prometheus::Counter& verified(const std::string& lane) { return verified_.Add({{"lane", lane}}); }
+  prometheus::Counter& delivered(const std::string& lane) { return delivered_.Add({{"lane", lane}}); }
+  prometheus::Counter& executed(const std::string& lane, const std::string& status) {
+    return executed_.Add({{"lane", lane}, {"status", status}});
+  }
+  prometheus::Counter& acknowledged(const std::string& lane) { return acknowledged_.Add({{"lane", lane}}); }
+  prometheus::Counter& parked(const std::string& lane) { return parked_.Add({{"lane", lane}}); }
+  prometheus::Counter& orphaned(const std::string& lane) { return orphaned_.Add({{"lane", lane}}); }
+  prometheus::Counter& submissions(const std::string& lane, const std::string& kind, const std::string& outcome) {
+    return submissions_.Add({{"lane", lane}, {"kind", kind}, {"outcome", outcome}});
+  }
+  prometheus::Counter& batch_splits(const std::string& lane) { return batch_splits_.Add({{"lane", lane}}); }
+  prometheus::Counter& rate_limited(const std::string& lane) { return rate_limited_.Add({{"lane", lane}}); }
+  prometheus::Counter& duplicate_votes(const std::string& lane) { return duplicate_votes_.Add({{"lane", lane}}); }
+  prometheus::Gauge& backlog(const std::string& lane) { return backlog_.Add({{"lane", lane}}); }
+  prometheus::Gauge& breaker_open(const std::string& lane) { return breaker_open_.Add({{"lane", lane}}); }
+  // 1 while the lane is halted and needs an operator (reorg beyond finality, endpoints disagreeing).
+  prometheus::Gauge& lane_halted(const std::string& lane) { return lane_halted_.Add({{"lane", lane}}); }
+  prometheus::Histogram& batch_size(const std::string& lane);
+  // From the source block's finality (the relay seeing it) to the target transaction's inclusion.
+  prometheus::Histogram& delivery_latency(const std::string& lane);
+
+  // Per chain.
+  prometheus::Counter& rejected(const std::string& chain, const std::string& reason) {
+    return rejected_.Add({{"chain", chain}, {"reason", reason}});
+  }
+  prometheus::Counter& rpc_errors(const std::string& chain, const std::string& reason) {
+    return rpc_errors_.Add({{"chain", chain}, {"reason", reason}});
+  }
+  prometheus::Counter& reorgs(const std::string& chain) { return reorgs_.Add({{"chain", chain}}); }
+  // Alerts: a reorg of blocks the relay had taken as final, and endpoints disagreeing on a block.
+  prometheus::Counter& finality_violations(const std::string& chain) { return finality_violations_.Add({{"chain", chain}}); }
+  prometheus::Counter& endpoint_conflicts(const std::string& chain) { return endpoint_conflicts_.Add({{"chain", chain}}); }
+  prometheus::Gauge& head(const std::string& chain) { return head_.Add({{"chain", chain}}); }
+  prometheus::Gauge& cursor(const std::string& chain) { return cursor_.Add({{"chain", chain}}); }
+  prometheus::Gauge& chain_up(const std::string& chain) { return chain_up_.Add({{"chain", chain}}); }
+  prometheus::Histogram& verify_seconds(const std::string& chain);
+
+  // Per state, from the store.
+  prometheus::Gauge& messages(const std::string& state) { return messages_.Add({{"state", state}}); }
+
+  // Whole relay. The insecure and single-operator flags are here so a dashboard shows them.
+  prometheus::Gauge& ready() { return ready_.Add({}); }
+  prometheus::Gauge& single_operator() { return single_operator_.Add({}); }
+  prometheus::Gauge& insecure_trust() { return insecure_trust_.Add({}); }
+  prometheus::Gauge& insecure_tls_endpoints() { return insecure_tls_.Add({}); }
+  prometheus::Gauge& audit_log_size() { return audit_size_.Add({}); }
+  prometheus::Counter& checkpoints_signed() { return checkpoints_.Add({}); }
+  prometheus::Gauge& build_info(const std::string& version) { return build_info_.Add({{"version", version}}); }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& observed_;
+  prometheus::Family<prometheus::Counter>& verified_;
+  prometheus::Family<prometheus::Counter>& delivered_;
+  prometheus::Family<prometheus::Counter>& executed_;
+  prometheus::Family<prometheus::Counter>& acknowledged_;
+  prometheus::Family<prometheus::Counter>& parked_;
+  prometheus::Family<prometheus::Counter>& orphaned_;
+  prometheus::Family<prometheus::Counter>& submissions_;
+  prometheus::Family<prometheus::Counter>& batch_splits_;
+  prometheus::Family<prometheus::Counter>& rate_limited_;
+  prometheus::Family<prometheus::Counter>& duplicate_votes_;
+  prometheus::Family<prometheus::Gauge>& backlog_;
+  prometheus::Family<prometheus::Gauge>& breaker_open_;
+  prometheus::Family<prometheus::Gauge>& lane_halted_;
+  prometheus::Family<prometheus::Histogram>& batch_size_;
+  prometheus::Family<prometheus::Histogram>& delivery_latency_;
+  prometheus::Family<prometheus::Counter>& rejected_;
+  prometheus::Family<prometheus::Counter>& rpc_errors_;
+  prometheus::Family<prometheus::Counter>& reorgs_;
+  prometheus::Family<prometheus::Counter>& finality_violations_;
+  prometheus::Family<prometheus::Counter>& endpoint_conflicts_;
+  prometheus::Family<prometheus::Gauge>& head_;
+  prometheus::Family<prometheus::Gauge>& cursor_;
+  prometheus::Family<prometheus::Gauge>& chain_up_;
+  prometheus::Family<prometheus::Histogram>& verify_seconds_;
+  prometheus::Family<prometheus::Gauge>& messages_;
+  prometheus::Family<prometheus::Gauge>& ready_;
+  prometheus::Family<prometheus::Gauge>& single_operator_;
+  prometheus::Family<prometheus::Gauge>& insecure_trust_;
+  prometheus::Family<prometheus::Gauge>& insecure_tls_;
+  prometheus::Family<prometheus::Gauge>& audit_size_;
+  prometheus::Family<prometheus::Counter>& checkpoints_;
+  prometheus::Family<prometheus::Gauge>& build_info_;
+};
+
+}  // namespace causeway::engine

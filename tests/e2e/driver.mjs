@@ -1,0 +1,513 @@
+#!/usr/bin/env node
+// Drives the Probe application (adapters/evm/contracts/src/Probe.sol) on a devnet for the
+// end-to-end tests and the benchmark: deploys probes, sends load, reads the counters of the probes
+// and gateways, and pokes the chains (reorg, mine). Prints JSON on stdout; on any error prints
+// "driver: <what>" on stderr and exits 1.
+//
+//   deploy --manifest M [--contracts DIR] --out FILE   Probe + Probe in fail mode on each chain
+//   send --manifest M --probes FILE --from a --to b --count N [--ordered] [--per-tx K=100]
+//        [--payload-bytes 32] [--failing] [--concurrency C=4]
+//   status --manifest M --probes FILE
+//   wait --manifest M --probes FILE --expect JSON --timeout S
+//   reorg --manifest M --chain a --depth D             anvil_reorg, no replacement transactions
+//   mine --manifest M --chain a --blocks N             anvil_mine
+//   inspect-id --manifest M --chain b --id 0x..        execution on b, acknowledgement on the source
+//
+// The manifest is the devnet's (schemas/deployment.schema.json); --contracts defaults to its
+// contractsDir. Transactions come from the manifest's devAccount (account 0 of anvil's test
+// mnemonic); while `send` runs it owns that account's nonces.
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const tools = process.env.CAUSEWAY_NODE_TOOLS || path.join(root, "deploy/devnet");
+const { ethers } = createRequire(path.join(tools, "package.json"))("ethers");
+
+// anvil's funded development accounts come from this well-known mnemonic; devnet use only.
+const devMnemonic = "test test test test test test test test test test test junk";
+// Gas each probe message gets on the destination: a receive costs about 35k.
+const messageGasLimit = 100_000n;
+// Probe's payload is abi.encode(uint256 nonce, bool ordered, bytes filler): four head words, then
+// the filler padded to whole words.
+const payloadHeadBytes = 128;
+const rpcTimeoutMs = 10_000;
+const receiptTimeoutMs = 300_000;
+const receiptPollMs = 200;
+const ackStatuses = [1, 2, 3, 4];
+
+const gatewayAbi = [
+  "function nextSequence(bytes32 dstChain, bytes32 dstGateway, bool ordered) view returns (uint64)",
+  "function nextInbound(bytes32 srcChain, bytes32 srcGateway) view returns (uint64)",
+  "function executed(bytes32 id) view returns (bool)",
+  "function executionStatus(bytes32 id) view returns (uint8)",
+  "function senderOf(bytes32 id) view returns (address)",
+  "function ackStatus(bytes32 id) view returns (uint8)",
+];
+const probeAbi = [
+  "function sendMany(bytes32 dstChain, bytes32 dstGateway, bytes32 receiver, bool ordered, uint32 count, uint64 gasLimit, uint32 payloadBytes) returns (uint64)",
+  "function setFailMode(bool on)",
+  "function failMode() view returns (bool)",
+  "function received() view returns (uint64)",
+  "function duplicates() view returns (uint64)",
+  "function outOfOrder() view returns (uint64)",
+  "function acks() view returns (uint64)",
+  "function duplicateAcks() view returns (uint64)",
+  "function ackStatusCount(uint8 status) view returns (uint256)",
+];
+const probeInterface = new ethers.Interface(probeAbi);
+
+class DriverError extends Error {}
+
+function fail(message) {
+  throw new DriverError(message);
+}
+
+const pad = (address) => ethers.zeroPadValue(address, 32);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Arguments, manifest, probes file.
+
+const options = {
+  manifest: { type: "string" },
+  contracts: { type: "string" },
+  out: { type: "string" },
+  probes: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  count: { type: "string" },
+  ordered: { type: "boolean" },
+  "per-tx": { type: "string" },
+  "payload-bytes": { type: "string" },
+  failing: { type: "boolean" },
+  concurrency: { type: "string" },
+  expect: { type: "string" },
+  timeout: { type: "string" },
+  chain: { type: "string" },
+  depth: { type: "string" },
+  blocks: { type: "string" },
+  id: { type: "string" },
+};
+
+function required(values, name) {
+  if (values[name] === undefined) fail(`--${name} is required`);
+  return values[name];
+}
+
+function wholeNumber(values, name, { min = 0, fallback } = {}) {
+  const text = values[name] ?? fallback;
+  if (text === undefined) fail(`--${name} is required`);
+  if (!/^[0-9]+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+    fail(`--${name} ${text}: expected a whole number of at least ${min}`);
+  }
+  return Number(text);
+}
+
+function readJson(file, what) {
+  let text;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    fail(`cannot read the ${what} ${file}: ${e.message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    fail(`the ${what} ${file} is not JSON: ${e.message}`);
+  }
+}
+
+function readManifest(values) {
+  const file = required(values, "manifest");
+  const manifest = readJson(file, "manifest");
+  if (!Array.isArray(manifest.chains) || manifest.chains.length === 0) fail(`the manifest ${file} lists no chains`);
+  return manifest;
+}
+
+function chainNamed(manifest, name) {
+  const chain = manifest.chains.find((c) => c.name === name);
+  if (!chain) fail(`the manifest has no chain ${name} (it has ${manifest.chains.map((c) => c.name).join(", ")})`);
+  return chain;
+}
+
+function readProbes(values, manifest) {
+  const file = required(values, "probes");
+  const probes = readJson(file, "probes file");
+  for (const chain of manifest.chains) {
+    for (const role of ["probe", "failing"]) {
+      if (!ethers.isAddress(probes[chain.name]?.[role])) fail(`the probes file ${file} has no ${chain.name}.${role} address`);
+    }
+  }
+  return probes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chains.
+
+class Chain {
+  constructor(info, timeoutMs = rpcTimeoutMs) {
+    this.info = info;
+    const request = new ethers.FetchRequest(info.rpc.http);
+    // A node stopped with SIGSTOP never answers: a bounded wait keeps `wait` polling and lets the
+    // other commands fail with a message instead of hanging.
+    request.timeout = timeoutMs;
+    const network = ethers.Network.from(BigInt(info.chainId));
+    this.provider = new ethers.JsonRpcProvider(request, network, { staticNetwork: network, pollingInterval: receiptPollMs });
+    this.gateway = new ethers.Contract(info.gateway, gatewayAbi, this.provider);
+  }
+
+  /// The funded account transactions come from; it must be the manifest's devAccount.
+  wallet() {
+    const wallet = ethers.HDNodeWallet.fromPhrase(devMnemonic).connect(this.provider);
+    if (wallet.address.toLowerCase() !== String(this.info.devAccount).toLowerCase()) {
+      fail(`chain ${this.info.name}: devAccount ${this.info.devAccount} is not account 0 of the test mnemonic (${wallet.address})`);
+    }
+    return wallet;
+  }
+
+  probe(address) {
+    return new ethers.Contract(address, probeAbi, this.provider);
+  }
+
+  async requireCode(address, what) {
+    if ((await this.provider.getCode(address)) === "0x") fail(`chain ${this.info.name}: no ${what} at ${address} (deploy it, or the devnet was restarted)`);
+  }
+
+  // One fee setting for a whole run, so no transaction waits for a fee query. Under load the base
+  // fee climbs 12.5% per full block; the cap only has to stay above it (one pays base fee + tip).
+  async fees() {
+    const data = await this.provider.getFeeData();
+    if (data.maxFeePerGas === null) return { type: 0, gasPrice: data.gasPrice * 4n };
+    const tip = data.maxPriorityFeePerGas ?? 0n;
+    return { type: 2, maxPriorityFeePerGas: tip, maxFeePerGas: data.maxFeePerGas + ethers.parseUnits("100", "gwei") };
+  }
+
+  /// Signs and submits one transaction with every field given; returns its hash.
+  async submit(wallet, tx) {
+    const raw = await wallet.signTransaction({ chainId: BigInt(this.info.chainId), value: 0n, ...tx });
+    const hash = await this.provider.send("eth_sendRawTransaction", [raw]);
+    if (hash.toLowerCase() !== ethers.keccak256(raw)) fail(`chain ${this.info.name}: the node returned hash ${hash} for another transaction`);
+    return hash;
+  }
+
+  /// Receipts of `hashes`, in order, once all are mined (blocks come on the node's interval);
+  /// fails naming the first transaction that reverted.
+  async receipts(hashes, labels) {
+    const found = new Array(hashes.length);
+    const deadline = Date.now() + receiptTimeoutMs;
+    for (let missing = hashes.length; missing > 0;) {
+      if (Date.now() > deadline) fail(`chain ${this.info.name}: ${missing} transactions not mined within ${receiptTimeoutMs / 1000} s`);
+      const polled = await Promise.all(hashes.map((h, i) => (found[i] ? found[i] : this.provider.getTransactionReceipt(h))));
+      polled.forEach((r, i) => (found[i] = r ?? undefined));
+      missing = found.filter((r) => !r).length;
+      if (missing > 0) await sleep(receiptPollMs);
+    }
+    found.forEach((r, i) => {
+      if (r.status !== 1) fail(`chain ${this.info.name}: ${labels[i]} (${r.hash}) reverted in block ${r.blockNumber}`);
+    });
+    return found;
+  }
+
+  destroy() {
+    this.provider.destroy();
+  }
+}
+
+async function withChains(infos, body, timeoutMs = rpcTimeoutMs) {
+  const chains = infos.map((info) => new Chain(info, timeoutMs));
+  try {
+    return await body(chains);
+  } finally {
+    for (const c of chains) c.destroy();
+  }
+}
+
+function loadArtifact(dir, name) {
+  const artifact = readJson(path.join(dir, `${name}.json`), `${name} artifact`);
+  if (!Array.isArray(artifact.abi) || !/^0x[0-9a-fA-F]+$/.test(artifact.bytecode ?? "")) fail(`${dir}/${name}.json has no abi or bytecode`);
+  return artifact;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands.
+
+// Two probes per chain: the deployments go out together, then fail mode is switched on in a
+// second round (a call estimated before the contract exists would get too little gas).
+async function deploy(values) {
+  const manifest = readManifest(values);
+  const out = required(values, "out");
+  const dir = values.contracts ?? manifest.contractsDir ?? fail("--contracts is required (the manifest has no contractsDir)");
+  const artifact = loadArtifact(dir, "Probe");
+  const probes = {};
+  await withChains(manifest.chains, (chains) => Promise.all(chains.map(async (chain) => {
+    const wallet = chain.wallet();
+    const fees = await chain.fees();
+    let nonce = await chain.provider.getTransactionCount(wallet.address, "pending");
+    const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode, wallet);
+    const { data } = await factory.getDeployTransaction(chain.info.gateway);
+    const gasLimit = ((await chain.provider.estimateGas({ from: wallet.address, data })) * 12n) / 10n;
+    const addresses = {};
+    const hashes = [];
+    for (const role of ["probe", "failing"]) {
+      addresses[role] = ethers.getCreateAddress({ from: wallet.address, nonce });
+      hashes.push(await chain.submit(wallet, { ...fees, nonce: nonce++, data, gasLimit }));
+    }
+    await chain.receipts(hashes, ["deploy Probe", "deploy failing Probe"]);
+    const failing = chain.probe(addresses.failing);
+    const call = { to: addresses.failing, data: probeInterface.encodeFunctionData("setFailMode", [true]) };
+    const callGas = ((await chain.provider.estimateGas({ from: wallet.address, ...call })) * 12n) / 10n;
+    const switched = await chain.submit(wallet, { ...fees, nonce: nonce++, ...call, gasLimit: callGas });
+    await chain.receipts([switched], ["setFailMode(true)"]);
+    if (!(await failing.failMode())) fail(`chain ${chain.info.name}: the failing probe is not in fail mode`);
+    probes[chain.info.name] = addresses;
+  })));
+  const ordered = Object.fromEntries(manifest.chains.map((c) => [c.name, probes[c.name]]));
+  const temporary = `${out}.tmp-${process.pid}`;
+  fs.writeFileSync(temporary, `${JSON.stringify(ordered, null, 2)}\n`);
+  fs.renameSync(temporary, out);
+  return ordered;
+}
+
+// Sends `count` messages in sendMany transactions of `per-tx`, all signed with locally counted
+// nonces and submitted `concurrency` at a time without waiting for receipts; then waits for all.
+async function send(values) {
+  const manifest = readManifest(values);
+  const probes = readProbes(values, manifest);
+  const from = chainNamed(manifest, required(values, "from"));
+  const to = chainNamed(manifest, required(values, "to"));
+  const count = wholeNumber(values, "count", { min: 1 });
+  const perTx = wholeNumber(values, "per-tx", { min: 1, fallback: "100" });
+  const payloadBytes = wholeNumber(values, "payload-bytes", { fallback: "32" });
+  const concurrency = wholeNumber(values, "concurrency", { min: 1, fallback: "4" });
+  const ordered = values.ordered ?? false;
+  const receiver = probes[to.name][values.failing ? "failing" : "probe"];
+
+  // A message the destination's lane bounds refuse could never be delivered: refuse to send it.
+  const lane = (to.trustedSources ?? []).find((t) => t.chain === from.name);
+  if (!lane) fail(`chain ${to.name} does not trust chain ${from.name} in the manifest`);
+  const payloadSize = payloadHeadBytes + Math.ceil(payloadBytes / 32) * 32;
+  if (payloadSize > lane.maxPayload) fail(`--payload-bytes ${payloadBytes} makes ${payloadSize}-byte payloads; lane ${from.name}→${to.name} takes at most ${lane.maxPayload}`);
+  if (messageGasLimit > BigInt(lane.maxGas)) fail(`lane ${from.name}→${to.name} allows ${lane.maxGas} gas per message, the probe needs ${messageGasLimit}`);
+
+  return withChains([from], async ([chain]) => {
+    const wallet = chain.wallet();
+    const probe = probes[from.name].probe;
+    await chain.requireCode(probe, "Probe");
+    const batches = [];
+    for (let left = count; left > 0; left -= perTx) batches.push(Math.min(perTx, left));
+    const dataOf = (n) =>
+      probeInterface.encodeFunctionData("sendMany", [to.chainIdentity, pad(to.gateway), pad(receiver), ordered, n, messageGasLimit, payloadBytes]);
+    // Every batch of one size costs the same (each send writes fresh slots), so one estimate per
+    // size, with a margin, serves all of them.
+    const block = await chain.provider.getBlock("latest");
+    const gasFor = {};
+    for (const n of new Set(batches)) {
+      let estimate;
+      try {
+        estimate = await chain.provider.estimateGas({ from: wallet.address, to: probe, data: dataOf(n) });
+      } catch (e) {
+        fail(`chain ${from.name}: sendMany of ${n} messages fails (${e.shortMessage ?? e.message}); try a smaller --per-tx`);
+      }
+      gasFor[n] = (estimate * 12n) / 10n;
+      if (gasFor[n] > block.gasLimit) fail(`--per-tx ${n} needs ${gasFor[n]} gas, above the block gas limit ${block.gasLimit}; use a smaller --per-tx`);
+    }
+    const fees = await chain.fees();
+    const firstNonce = await chain.provider.getTransactionCount(wallet.address, "pending");
+
+    const started = performance.now();
+    const hashes = new Array(batches.length);
+    let next = 0;
+    const submitter = async () => {
+      for (let i = next++; i < batches.length; i = next++) {
+        hashes[i] = await chain.submit(wallet, { ...fees, nonce: firstNonce + i, to: probe, data: dataOf(batches[i]), gasLimit: gasFor[batches[i]] });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, submitter));
+    const receipts = await chain.receipts(hashes, batches.map((n, i) => `sendMany #${i + 1} (${n} messages)`));
+    const seconds = (performance.now() - started) / 1000;
+    const blocks = receipts.map((r) => r.blockNumber);
+    return {
+      sent: count,
+      txs: batches.length,
+      first_block: Math.min(...blocks),
+      last_block: Math.max(...blocks),
+      seconds: Number(seconds.toFixed(3)),
+    };
+  });
+}
+
+// Counters of both probes and the gateway's lanes to and from every other chain, per chain.
+async function readStatus(manifest, probes, timeoutMs = rpcTimeoutMs) {
+  return withChains(manifest.chains, async (chains) => {
+    const perChain = await Promise.all(chains.map(async (chain) => {
+      const others = manifest.chains.filter((c) => c.name !== chain.info.name);
+      const probeCounters = async (address) => {
+        const p = chain.probe(address);
+        const [received, duplicates, outOfOrder, acks, duplicateAcks, ...byStatus] = await Promise.all([
+          p.received(), p.duplicates(), p.outOfOrder(), p.acks(), p.duplicateAcks(),
+          ...ackStatuses.map((s) => p.ackStatusCount(s)),
+        ]);
+        return {
+          received: Number(received),
+          duplicates: Number(duplicates),
+          outOfOrder: Number(outOfOrder),
+          acks: Number(acks),
+          duplicateAcks: Number(duplicateAcks),
+          ackStatusCount: Object.fromEntries(ackStatuses.map((s, i) => [String(s), Number(byStatus[i])])),
+        };
+      };
+      const lanes = await Promise.all(others.map(async (o) => {
+        const [orderedNext, unorderedNext, inbound] = await Promise.all([
+          chain.gateway.nextSequence(o.chainIdentity, pad(o.gateway), true),
+          chain.gateway.nextSequence(o.chainIdentity, pad(o.gateway), false),
+          chain.gateway.nextInbound(o.chainIdentity, pad(o.gateway)),
+        ]);
+        return { name: o.name, ordered: Number(orderedNext), unordered: Number(unorderedNext), inbound: Number(inbound) };
+      }));
+      const [block, probe, failing] = await Promise.all([
+        chain.provider.getBlockNumber(),
+        probeCounters(probes[chain.info.name].probe),
+        probeCounters(probes[chain.info.name].failing),
+      ]);
+      return [chain.info.name, {
+        block,
+        probe,
+        failing,
+        gateway: {
+          nextSequence: Object.fromEntries(lanes.map((l) => [l.name, { ordered: l.ordered, unordered: l.unordered }])),
+          nextInbound: Object.fromEntries(lanes.map((l) => [l.name, l.inbound])),
+        },
+      }];
+    }));
+    return Object.fromEntries(perChain);
+  }, timeoutMs);
+}
+
+async function status(values) {
+  const manifest = readManifest(values);
+  return readStatus(manifest, readProbes(values, manifest));
+}
+
+/// The counters of `expect` (numbers at the leaves) that `actual` has not reached, as
+/// "path = actual < expected"; a path `actual` lacks is an error, as waiting could not help.
+function unmet(expect, actual, where = []) {
+  if (typeof expect !== "object" || expect === null || Array.isArray(expect)) fail("--expect: expected a JSON object");
+  const out = [];
+  for (const [key, want] of Object.entries(expect)) {
+    const at = [...where, key];
+    const have = actual?.[key];
+    if (typeof want === "number") {
+      if (typeof have !== "number") fail(`--expect names ${at.join(".")}, which is not a counter of status`);
+      if (have < want) out.push(`${at.join(".")} = ${have} < ${want}`);
+    } else {
+      if (typeof want !== "object" || want === null || Array.isArray(want)) fail(`--expect ${at.join(".")}: expected a number or an object`);
+      if (typeof have !== "object" || have === null) fail(`--expect names ${at.join(".")}, which status does not have`);
+      out.push(...unmet(want, have, at));
+    }
+  }
+  return out;
+}
+
+// Polls status once a second until every expected counter is reached. A poll that fails (a node
+// paused or restarting) counts as "not yet"; on timeout the last status read is printed.
+async function wait(values) {
+  const manifest = readManifest(values);
+  const probes = readProbes(values, manifest);
+  let expect;
+  try {
+    expect = JSON.parse(required(values, "expect"));
+  } catch (e) {
+    if (e instanceof DriverError) throw e;
+    fail(`--expect is not JSON: ${e.message}`);
+  }
+  const timeoutMs = wholeNumber(values, "timeout") * 1000;
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  let missing = ["no status read yet"];
+  for (;;) {
+    const round = Date.now();
+    try {
+      // A paused node must not hold a poll past the deadline.
+      last = await readStatus(manifest, probes, Math.min(rpcTimeoutMs, Math.max(1000, deadline - Date.now())));
+      missing = unmet(expect, last);
+      if (missing.length === 0) return last;
+    } catch (e) {
+      if (e instanceof DriverError) throw e;
+      missing = [`reading status failed: ${e.shortMessage ?? e.message}`];
+    }
+    if (Date.now() >= deadline) {
+      print(last ?? {});
+      fail(`timed out after ${timeoutMs / 1000} s: ${missing.join("; ")}`);
+    }
+    await sleep(Math.max(0, Math.min(1000 - (Date.now() - round), deadline - Date.now())));
+  }
+}
+
+async function head(chain) {
+  const block = await chain.provider.send("eth_getBlockByNumber", ["latest", false]);
+  return { number: Number(block.number), hash: block.hash };
+}
+
+// anvil_reorg(depth, transactions): drops the last `depth` blocks and mines as many new ones
+// with the given (here: no) transactions; the dropped transactions are not re-included.
+async function reorg(values) {
+  const manifest = readManifest(values);
+  const info = chainNamed(manifest, required(values, "chain"));
+  const depth = wholeNumber(values, "depth", { min: 1 });
+  return withChains([info], async ([chain]) => {
+    const before = await head(chain);
+    if (depth > before.number) fail(`chain ${info.name}: cannot reorg ${depth} blocks at height ${before.number}`);
+    await chain.provider.send("anvil_reorg", [depth, []]);
+    return { chain: info.name, depth, before, after: await head(chain) };
+  });
+}
+
+async function mine(values) {
+  const manifest = readManifest(values);
+  const info = chainNamed(manifest, required(values, "chain"));
+  const blocks = wholeNumber(values, "blocks", { min: 1 });
+  return withChains([info], async ([chain]) => {
+    await chain.provider.send("anvil_mine", [ethers.toQuantity(blocks)]);
+    return { chain: info.name, blocks, head: await head(chain) };
+  });
+}
+
+// The id's execution on `chain`, and its acknowledgement on the chain whose gateway sent it.
+async function inspectId(values) {
+  const manifest = readManifest(values);
+  const info = chainNamed(manifest, required(values, "chain"));
+  const id = required(values, "id");
+  if (!ethers.isHexString(id, 32)) fail(`--id ${id}: expected 32 bytes of 0x-hex`);
+  return withChains(manifest.chains, async (chains) => {
+    const dst = chains.find((c) => c.info === info);
+    const [executed, executionStatus] = await Promise.all([dst.gateway.executed(id), dst.gateway.executionStatus(id)]);
+    let source = null;
+    for (const c of chains.filter((x) => x !== dst)) {
+      const sender = await c.gateway.senderOf(id);
+      if (sender !== ethers.ZeroAddress) source = { chain: c.info.name, sender, ackStatus: Number(await c.gateway.ackStatus(id)) };
+    }
+    return { chain: info.name, id, executed, executionStatus: Number(executionStatus), source };
+  });
+}
+
+const commands = { deploy, send, status, wait, reorg, mine, "inspect-id": inspectId };
+
+function print(value) {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+let exitCode = 0;
+try {
+  const { positionals, values } = parseArgs({ args: process.argv.slice(2), options, allowPositionals: true });
+  const command = commands[positionals[0]];
+  if (positionals.length !== 1 || !command) fail(`usage: driver.mjs ${Object.keys(commands).join("|")} --manifest M ... (see the head of ${path.relative(root, fileURLToPath(import.meta.url))})`);
+  print(await command(values));
+} catch (e) {
+  console.error(`driver: ${e instanceof DriverError ? e.message : (e.shortMessage ?? e.message)}`);
+  exitCode = 1;
+}
+// Requests to a paused node may still be pending; they must not keep the process alive.
+process.exit(exitCode);

@@ -1,0 +1,163 @@
+// Unit tests of adapters/evm/gateway_reader: the calldata of each view, strict decoding of the
+// returned ABI words (one mutation per case gives evm_gateway.bad_reply), node errors passed on.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "adapters/evm/gateway_reader.hpp"
+#include "relay/core/abi.hpp"
+#include "relay/core/hash.hpp"
+#include "relay/net/error.hpp"
+#include "tests/unit/evm/fake_chain.hpp"  // run_task
+
+using namespace causeway;
+using nlohmann::json;
+
+namespace {
+
+const core::Address kGateway = core::fixed_literal<core::Address>("0x00000000000000000000000000000000000000aa");
+
+std::string word_hex(std::uint64_t value) { return core::to_hex(core::abi::uint_word(value)); }
+
+// eth_call answers by function selector; every call is recorded.
+class ViewRpc final : public evm::Rpc {
+ public:
+  boost::asio::awaitable<core::Result<json>> call(std::string method, json params) override {
+    if (method != "eth_call") co_return core::Error(net::reason::kRpcMethodNotFound, method);
+    calls.push_back(params);
+    const std::string data = params.at(0).at("data").get<std::string>();
+    const auto it = answers.find(data.substr(0, 10));
+    if (it == answers.end()) co_return core::Error(net::reason::kRpcError, "rpc code 3: execution reverted");
+    co_return json(it->second);
+  }
+
+  void answer(std::string_view signature, std::string hex) {
+    answers[core::to_hex(evm::function_selector(signature))] = std::move(hex);
+  }
+
+  std::map<std::string, std::string> answers;
+  std::vector<json> calls;
+};
+
+template <typename T>
+T run(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
+  return test::run_task(io, std::move(task));
+}
+
+}  // namespace
+
+TEST_CASE("gateway reader: each view is one eth_call at latest with the ABI-encoded arguments", "[unit]") {
+  boost::asio::io_context io;
+  ViewRpc rpc;
+  evm::GatewayReader reader(rpc, kGateway);
+  rpc.answer("epoch()", word_hex(7));
+  rpc.answer("threshold()", word_hex(2));
+  rpc.answer("paused()", word_hex(1));
+  rpc.answer("nextSequence(bytes32,bytes32,bool)", word_hex(12));
+  rpc.answer("nextInbound(bytes32,bytes32)", word_hex(4));
+  rpc.answer("ackStatus(bytes32)", word_hex(3));
+  const core::Address a1 = core::fixed_literal<core::Address>("0x1111111111111111111111111111111111111111");
+  const core::Address a2 = core::fixed_literal<core::Address>("0x2222222222222222222222222222222222222222");
+  const std::vector<core::Address> set{a1, a2};
+  rpc.answer("attesters()", core::to_hex(core::abi::encode({core::abi::address_array(set)})));
+
+  CHECK(*run(io, reader.epoch()) == 7);
+  CHECK(*run(io, reader.threshold()) == 2);
+  CHECK(*run(io, reader.paused()));
+  CHECK(*run(io, reader.attesters()) == set);
+  const auto acked = run(io, reader.ack_status({core::MessageId{}, core::MessageId{}}));
+  REQUIRE(acked.ok());
+  CHECK(*acked == std::vector<std::uint8_t>{3, 3});
+
+  const core::ChainIdentity chain{core::keccak256(core::as_bytes("chain b")).bytes};
+  const core::Word32 gateway_word = core::address_word(kGateway);
+  rpc.calls.clear();
+  CHECK(*run(io, reader.next_sequence(chain, gateway_word, true)) == 12);
+  REQUIRE(rpc.calls.size() == 1);
+  const json& call = rpc.calls[0];
+  CHECK(call.at(1) == "latest");
+  CHECK(call.at(0).at("to") == core::to_hex(kGateway));
+  core::Bytes expected = evm::function_selector("nextSequence(bytes32,bytes32,bool)");
+  core::append(expected, core::abi::encode({core::abi::word(chain), core::abi::word(gateway_word),
+                                            core::abi::boolean(true)}));
+  CHECK(call.at(0).at("data") == core::to_hex(expected));
+  CHECK(*run(io, reader.next_inbound(chain, gateway_word)) == 4);
+  // Selectors as ethers computes them (ethers.id(signature).slice(0, 10)).
+  CHECK(core::to_hex(evm::function_selector("epoch()")) == "0x900cf0cf");
+  CHECK(core::to_hex(evm::function_selector("ackStatus(bytes32)")) == "0x6b85a5d6");
+  CHECK(core::to_hex(evm::function_selector("nextSequence(bytes32,bytes32,bool)")) == "0xb821ae79");
+}
+
+TEST_CASE("gateway reader: a reply that is not the view's ABI encoding is evm_gateway.bad_reply", "[unit]") {
+  boost::asio::io_context io;
+  ViewRpc rpc;
+  evm::GatewayReader reader(rpc, kGateway);
+  const auto expect_bad = [&](auto result) {
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().reason() == evm::reason::gateway::kBadReply);
+  };
+  // Each mutates one thing of a valid reply.
+  rpc.answer("epoch()", word_hex(7).substr(0, 64));  // 31 bytes
+  expect_bad(run(io, reader.epoch()));
+  rpc.answer("epoch()", word_hex(7) + std::string(64, '0'));  // a second word
+  expect_bad(run(io, reader.epoch()));
+  rpc.answer("epoch()", "0x01" + word_hex(7).substr(4));  // beyond 64 bits
+  expect_bad(run(io, reader.epoch()));
+  rpc.answer("epoch()", "0x");  // no code at the address
+  expect_bad(run(io, reader.epoch()));
+  rpc.answer("epoch()", "0xzz");
+  expect_bad(run(io, reader.epoch()));
+  rpc.answer("threshold()", word_hex(0x10000));  // beyond uint16
+  expect_bad(run(io, reader.threshold()));
+  rpc.answer("paused()", word_hex(2));  // a bool is 0 or 1
+  expect_bad(run(io, reader.paused()));
+  rpc.answer("ackStatus(bytes32)", word_hex(5));  // statuses are 0..4
+  expect_bad(run(io, reader.ack_status({core::MessageId{}})));
+  rpc.answer("nextSequence(bytes32,bytes32,bool)", word_hex(1).substr(0, 60));
+  expect_bad(run(io, reader.next_sequence({}, {}, false)));
+
+  const std::vector<core::Address> set{core::fixed_literal<core::Address>("0x1111111111111111111111111111111111111111")};
+  const std::string valid = core::to_hex(core::abi::encode({core::abi::address_array(set)}));
+  const auto mutate = [&](std::size_t word, std::uint64_t value) {
+    std::string hex = valid;
+    hex.replace(2 + 64 * word, 64, word_hex(value).substr(2));
+    return hex;
+  };
+  rpc.answer("attesters()", valid);
+  REQUIRE(run(io, reader.attesters()).ok());
+  rpc.answer("attesters()", mutate(0, 0x40));  // offset
+  expect_bad(run(io, reader.attesters()));
+  rpc.answer("attesters()", mutate(1, 2));  // length past the end
+  expect_bad(run(io, reader.attesters()));
+  rpc.answer("attesters()", mutate(1, 1000));  // more than any gateway allows
+  expect_bad(run(io, reader.attesters()));
+  rpc.answer("attesters()", "0x" + valid.substr(2, 128) + "01" + valid.substr(2 + 128 + 2));  // address padding
+  expect_bad(run(io, reader.attesters()));
+  rpc.answer("attesters()", valid + std::string(64, '0'));  // trailing word
+  expect_bad(run(io, reader.attesters()));
+  rpc.answer("attesters()", valid.substr(0, 2 + 64));  // length word missing
+  expect_bad(run(io, reader.attesters()));
+  rpc.answer("attesters()", core::to_hex(core::abi::encode({core::abi::address_array({})})));
+  auto empty = run(io, reader.attesters());
+  REQUIRE(empty.ok());
+  CHECK(empty->empty());
+
+  rpc.answer("executed(bytes32)", word_hex(1));
+  rpc.answer("executionStatus(bytes32)", word_hex(0));  // executed, yet no status
+  expect_bad(run(io, reader.inbox_state({{core::MessageId{}}})));
+  rpc.answer("executed(bytes32)", word_hex(2));
+  rpc.answer("executionStatus(bytes32)", word_hex(1));
+  expect_bad(run(io, reader.inbox_state({{core::MessageId{}}})));
+}
+
+TEST_CASE("gateway reader: a node error keeps its reason, with the view named", "[unit]") {
+  boost::asio::io_context io;
+  ViewRpc rpc;  // answers nothing: every call reverts
+  evm::GatewayReader reader(rpc, kGateway);
+  auto epoch = run(io, reader.epoch());
+  REQUIRE_FALSE(epoch.ok());
+  CHECK(epoch.error().reason() == net::reason::kRpcError);
+  CHECK(epoch.error().message().find("epoch()") != std::string::npos);
+}

@@ -1,0 +1,164 @@
+// What the engine asks of the store beyond the state machine: lane-scoped due messages in
+// sequence order, per-state counts, lane sequences for reconciliation, execution records, and a
+// group commit that carries bundles and executions with the transitions they justify.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <vector>
+
+#include "relay/store/store.hpp"
+#include "tests/unit/store/store_fixtures.hpp"
+
+using namespace causeway;
+using causeway::test::TempDir;
+using S = store::MessageState;
+
+namespace {
+
+core::Message message_on(std::uint64_t sequence, bool ordered, std::string_view dst = "dst") {
+  core::Message m = test::test_message(sequence);
+  m.dst_chain = test::fixed_of<core::ChainIdentity>(dst, 1);
+  m.flags = ordered ? core::kFlagOrdered : 0;
+  return m;
+}
+
+store::NewMessage new_on(std::uint64_t sequence, bool ordered, std::string_view dst = "dst") {
+  return {message_on(sequence, ordered, dst), test::fixed_of<core::Claim>(std::string(dst) + (ordered ? "o" : "u"), sequence)};
+}
+
+}  // namespace
+
+TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence order", "[unit]") {
+  TempDir dir;
+  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  store::WriteBatch batch;
+  for (const std::uint64_t seq : {3, 1, 2}) batch.observed.push_back(new_on(seq, true));
+  batch.observed.push_back(new_on(1, false));
+  batch.observed.push_back(new_on(1, true, "elsewhere"));
+  REQUIRE(s.batch(batch));
+  const auto ordered_lane = store::lane_key(message_on(1, true));
+  const auto unordered_lane = store::lane_key(message_on(1, false));
+
+  const S observed[] = {S::kObserved};
+  const core::Hash32 just_ordered[] = {ordered_lane};
+  auto due = s.due_in_lanes(just_ordered, observed, test::kTestTime, 10);
+  REQUIRE(due);
+  REQUIRE(due->size() == 3);
+  CHECK(due->at(0).message.sequence.value == 1);
+  CHECK(due->at(1).message.sequence.value == 2);
+  CHECK(due->at(2).message.sequence.value == 3);
+
+  const core::Hash32 both[] = {ordered_lane, unordered_lane};
+  auto all = s.due_in_lanes(both, observed, test::kTestTime, 10);
+  REQUIRE(all);
+  CHECK(all->size() == 4);
+  auto limited = s.due_in_lanes(both, observed, test::kTestTime, 2);
+  REQUIRE(limited);
+  CHECK(limited->size() == 2);
+
+  const S verified[] = {S::kVerified};
+  auto none = s.due_in_lanes(both, verified, test::kTestTime, 10);
+  REQUIRE(none);
+  CHECK(none->empty());
+
+  // Not yet due: a future next attempt hides the message.
+  REQUIRE(s.record_attempt(due->at(0).id, test::kTestTime + 60));
+  auto later = s.due_in_lanes(just_ordered, observed, test::kTestTime, 10);
+  REQUIRE(later);
+  CHECK(later->size() == 2);
+  CHECK(later->at(0).message.sequence.value == 2);
+}
+
+TEST_CASE("state_counts and lane_sequences report what is stored", "[unit]") {
+  TempDir dir;
+  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  store::WriteBatch batch;
+  for (const std::uint64_t seq : {1, 2, 4, 7}) batch.observed.push_back(new_on(seq, false));
+  REQUIRE(s.batch(batch));
+  REQUIRE(s.apply(test::to_state(core::message_id(message_on(2, false)), S::kVerified)));
+
+  auto counts = s.state_counts();
+  REQUIRE(counts);
+  std::map<S, std::uint64_t> by_state(counts->begin(), counts->end());
+  CHECK(by_state[S::kObserved] == 3);
+  CHECK(by_state[S::kVerified] == 1);
+  CHECK(by_state.size() == 2);
+
+  const auto lane = store::lane_key(message_on(1, false));
+  auto sequences = s.lane_sequences(lane, 2, 6);
+  REQUIRE(sequences);
+  CHECK(*sequences == std::vector<std::uint64_t>{2, 4});
+  auto other = s.lane_sequences(store::lane_key(message_on(1, true)), 1, 10);
+  REQUIRE(other);
+  CHECK(other->empty());
+}
+
+TEST_CASE("executions: the first record stands and commits with its transition", "[unit]") {
+  TempDir dir;
+  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  const auto m = new_on(1, false);
+  const auto id = core::message_id(m.message);
+  REQUIRE(s.insert_observed(m));
+  REQUIRE(s.apply(test::to_state(id, S::kVerified)));
+
+  store::ExecutionRecord record{id, test::fixed_of<core::Claim>("exec", 1), core::ExecStatus::kReceiverFailed,
+                                test::fixed_of("tx", 1), 42};
+  store::WriteBatch batch;
+  batch.bundles.push_back({record.claim, id, "{\"kind\":\"execution\"}", true});
+  batch.executions.push_back(record);
+  batch.transitions.push_back(test::to_state(id, S::kExecutedFailed));
+  const auto leaves_before = s.audit_size();
+  REQUIRE(s.batch(batch));
+  CHECK(s.audit_size() == leaves_before + 1);
+
+  auto stored = s.execution(id);
+  REQUIRE(stored);
+  REQUIRE(stored->has_value());
+  CHECK(**stored == record);
+  auto bundle = s.bundle(record.claim);
+  REQUIRE(bundle);
+  REQUIRE(bundle->has_value());
+  CHECK((*bundle)->verified);
+
+  store::ExecutionRecord second = record;
+  second.claim = test::fixed_of<core::Claim>("exec", 2);
+  auto again = s.put_execution(second);
+  REQUIRE(again);
+  CHECK_FALSE(*again);
+  CHECK((*s.execution(id))->claim == record.claim);
+
+  auto unknown = s.execution(test::fixed_of<core::MessageId>("nobody", 1));
+  REQUIRE(unknown);
+  CHECK_FALSE(unknown->has_value());
+}
+
+TEST_CASE("a group commit with an illegal transition writes none of its bundles or executions", "[unit]") {
+  TempDir dir;
+  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  const auto m = new_on(1, false);
+  const auto id = core::message_id(m.message);
+  REQUIRE(s.insert_observed(m));
+  store::ExecutionRecord record{id, test::fixed_of<core::Claim>("exec", 1), core::ExecStatus::kOk,
+                                test::fixed_of("tx", 1), 7};
+  store::WriteBatch batch;
+  batch.bundles.push_back({record.claim, id, "{}", true});
+  batch.executions.push_back(record);
+  batch.transitions.push_back(test::to_state(id, S::kExecutedOk));  // observed -> executed_ok is illegal
+  auto result = s.batch(batch);
+  REQUIRE_FALSE(result);
+  CHECK(result.error().reason() == store::reason::kIllegalTransition);
+  CHECK_FALSE(s.execution(id)->has_value());
+  CHECK_FALSE(s.bundle(record.claim)->has_value());
+
+  store::ExecutionRecord bad = record;
+  bad.status = static_cast<core::ExecStatus>(9);
+  CHECK_FALSE(s.put_execution(bad));
+}
