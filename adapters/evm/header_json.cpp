@@ -80,11 +80,6 @@ bool is_header_field(std::string_view key) {
   return false;
 }
 
-bool present(const Json& block, std::string_view key) {
-  const auto it = block.find(key);
-  return it != block.end() && !it->is_null();
-}
-
 std::string label(std::string_view name) { return "block." + std::string(name); }
 
 // Appends one field to the encoder, after checking its form and size.
@@ -154,7 +149,7 @@ core::Result<RebuiltHeader> header_from_json(const HeaderFromJsonRequest& reques
   // must be exactly 15..count-1.
   std::vector<std::size_t> indices;
   for (std::size_t i = 0; i < kFields.size(); ++i) {
-    if (i < kBaseFields || present(block, kFields[i].name)) indices.push_back(i);
+    if (i < kBaseFields || json_present(block, kFields[i].name)) indices.push_back(i);
   }
   const std::size_t count = indices.size();
   if (!request.allow_gaps) {

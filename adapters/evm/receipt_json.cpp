@@ -51,19 +51,14 @@ core::Result<std::uint8_t> receipt_type(const Json& receipt, std::string_view wh
   return static_cast<std::uint8_t>(type);
 }
 
-bool has(const Json& object, std::string_view key) {
-  const auto it = object.find(key);
-  return it != object.end() && !it->is_null();
-}
-
 }  // namespace
 
 core::Result<core::Bytes> receipt_from_json(const Json& receipt, std::string_view where) {
   if (!receipt.is_object()) return Error(reason::rpc_json::kNotObject, std::string(where));
   CW_TRY(const auto type, receipt_type(receipt, where));
 
-  const bool has_status = has(receipt, "status");
-  const bool has_root = has(receipt, "root");
+  const bool has_status = json_present(receipt, "status");
+  const bool has_root = json_present(receipt, "root");
   if (has_status == has_root) {
     return Error(reason::receipt_json::kStatusOrRoot,
                  std::string(where) + (has_status ? ": both status and root" : ": neither status nor root"));

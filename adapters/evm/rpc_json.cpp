@@ -56,6 +56,11 @@ core::Result<const Json*> json_member(const Json& object, std::string_view field
   return &*it;
 }
 
+bool json_present(const Json& object, std::string_view field) {
+  const auto it = object.find(field);
+  return it != object.end() && !it->is_null();
+}
+
 core::Result<std::uint64_t> quantity_u64(const Json& value, std::string_view name) {
   CW_TRY(const auto digits, quantity_digits(value, name));
   if (digits.size() > 16) return field_error(reason::rpc_json::kBadSize, name, "wider than 64 bits");

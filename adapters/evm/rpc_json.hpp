@@ -32,6 +32,8 @@ using Json = nlohmann::json;
 
 // The member `field` of `object`; kMissingField (naming `where.field`) when absent or null.
 core::Result<const Json*> json_member(const Json& object, std::string_view field, std::string_view where);
+// Whether `object` has `field` with a value other than null (nodes write optional fields either way).
+bool json_present(const Json& object, std::string_view field);
 
 // A QUANTITY ("0x0", "0x1a"): lower- or upper-case digits, no leading zeros.
 core::Result<std::uint64_t> quantity_u64(const Json& value, std::string_view name);

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <set>
 #include <string_view>
 #include <utility>
 
@@ -246,11 +245,6 @@ constexpr std::array<core::Address, 3> kPrivacyPrecompiles = {
     core::fixed_literal<core::Address>("0x000000000000000000000000000000000000007a"),
 };
 
-bool present(const Json& object, std::string_view key) {
-  const auto it = object.find(key);
-  return it != object.end() && !it->is_null();
-}
-
 }  // namespace
 
 awaitable<Result<Json>> NetRpc::call(std::string method, Json params) {
@@ -490,14 +484,14 @@ awaitable<Result<std::optional<std::string>>> EvmSource::why_private(core::Hash3
                                                        " of block " + core::to_hex(block.hash) + " now");
   }
 
-  if (present(*tx, "to")) {
+  if (json_present(*tx, "to")) {
     CW_CO_TRY(const auto to, data_fixed<core::Address>((*tx)["to"], where + ".to"));
     if (std::find(kPrivacyPrecompiles.begin(), kPrivacyPrecompiles.end(), to) != kPrivacyPrecompiles.end()) {
       co_return std::optional<std::string>("a privacy marker transaction (to " + core::to_hex(to) + ")");
     }
   }
   std::uint64_t type = 0;  // nodes from before EIP-2718 omit it
-  if (present(*tx, "type")) {
+  if (json_present(*tx, "type")) {
     CW_CO_TRY(type, quantity_u64((*tx)["type"], where + ".type"));
   }
   // GoQuorum marks a private legacy transaction by v = 37 or 38. On chain id 1 that is plain

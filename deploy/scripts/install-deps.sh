@@ -10,7 +10,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   clang-14 libclang-rt-14-dev
   libboost1.81-dev nlohmann-json3-dev libssl-dev libsqlite3-dev libfmt-dev catch2
-  libsecp256k1-dev libcrypto++-dev libspdlog-dev prometheus-cpp-dev libcli11-dev libyaml-cpp-dev
+  libsecp256k1-dev libcrypto++-dev libspdlog-dev prometheus-cpp-dev libcli11-dev libyaml-cpp-dev sqlite3
   libbenchmark-dev
 )
 if [[ "${CAUSEWAY_WITH_CONTRACTS:-ON}" != "OFF" ]] && ! command -v node >/dev/null 2>&1; then

@@ -6,6 +6,7 @@
 
 #include "relay/app/audit_command.hpp"
 #include "relay/app/config_command.hpp"
+#include "relay/app/metrics_command.hpp"
 #include "relay/app/relay_command.hpp"
 #include "relay/app/verify_command.hpp"
 #include "relay/app/version.hpp"
@@ -38,6 +39,10 @@ int main(int argc, char** argv) {
   auto* relay = app.add_subcommand("relay", "Run the relay daemon on a config file");
   causeway::app::add_relay_options(*relay, relay_options);
 
+  // Out of the help's command list (group ""): it is for tools checking dashboards, not operators.
+  auto* metrics = app.add_subcommand("metrics", "List the metric families the relay declares (NAME TYPE)");
+  metrics->group("");
+
   causeway::app::AuditOptions audit_options;
   auto* audit = app.add_subcommand("audit", "Export the signed audit log; verify exports, proofs and checkpoints offline");
   causeway::app::add_audit_options(*audit, audit_options);
@@ -59,6 +64,7 @@ int main(int argc, char** argv) {
     return causeway::app::run_config_command(config_options, std::cout, std::cerr);
   }
   if (*audit) return causeway::app::run_audit(audit_options, std::cout, std::cerr);
+  if (*metrics) return causeway::app::run_metrics_command(std::cout);
   if (*relay) return causeway::app::run_relay(relay_options);
   if (app.get_subcommands().empty()) {
     std::fputs(app.help().c_str(), stdout);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -19,6 +20,7 @@
 #include "relay/app/version.hpp"
 #include "relay/engine/engine.hpp"
 #include "relay/engine/metrics.hpp"
+#include "relay/store/checkpoint_signer.hpp"
 #include "relay/store/store.hpp"
 
 namespace causeway::app {
@@ -123,6 +125,8 @@ int run_relay(const RelayOptions& options) {
   for (const auto& warning : config_warnings(*config)) log.write(spdlog::level::warn, "WARNING: " + warning);
 
   engine::EngineKeys keys;
+  std::optional<core::Ed25519PrivateKey> log_key;
+  std::string log_origin;
   {
     auto vote = load_key(config->relay.vote_key, "relay.vote_key");
     if (!vote) {
@@ -130,6 +134,21 @@ int run_relay(const RelayOptions& options) {
       return 2;
     }
     keys.vote = std::move(vote).value();
+    // The log's origin names this relay by its attester address, which auditors already know.
+    log_origin = "causeway/" + core::to_hex(core::address_of(*keys.vote));
+    if (config->relay.log_key) {
+      // The checkpoint key is Ed25519 (PROTOCOL.md section 7): a PEM or hex key file only.
+      if (config->relay.log_key->raw_file.empty()) {
+        log.write(spdlog::level::err, "relay.log_key: an Ed25519 key file (raw_file, PEM or hex) is required");
+        return 2;
+      }
+      auto loaded = core::load_ed25519_key_file(config->relay.log_key->raw_file);
+      if (!loaded) {
+        log.write(spdlog::level::err, "relay.log_key: " + loaded.error().message());
+        return 2;
+      }
+      log_key.emplace(std::move(loaded).value());
+    }
     for (std::size_t i = 0; i < config->chains.size(); ++i) {
       const auto& chain = config->chains[i];
       auto gas = load_key(chain.gas_key, "chains[" + std::to_string(i) + "].gas_key");
@@ -157,6 +176,18 @@ int run_relay(const RelayOptions& options) {
 
   engine::EngineOptions engine_options;
   engine_options.log = [&log](int level, const std::string& text) { log.write(level_of(level), text); };
+  store::CheckpointSigner signer{log_origin, log_origin, log_key ? &*log_key : nullptr, {}};
+  if (log_key) {
+    store::Store& opened = **store;
+    engine_options.checkpoint = [&opened, &signer]() -> core::Result<void> {
+      if (opened.audit_size() == 0) return core::ok();
+      auto signed_checkpoint = store::sign_and_store_checkpoint(opened, signer);
+      if (!signed_checkpoint) return std::move(signed_checkpoint).error();
+      return core::ok();
+    };
+  } else {
+    log.write(spdlog::level::warn, "WARNING: no relay.log_key: audit checkpoints are not signed");
+  }
   auto engine = engine::Engine::create(io, *config, **store, metrics, std::move(keys), std::move(engine_options));
   if (!engine) {
     log.write(spdlog::level::err, engine.error().message());

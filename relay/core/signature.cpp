@@ -505,7 +505,7 @@ Result<Ed25519PrivateKey> load_ed25519_key_file(const std::string& path) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     return Error(reason::key_file::kInsecurePermissions,
-                 path + ": mode " + mode + "; a log key must be readable by its owner only (chmod 600)");
+                 path + ": mode " + mode + "; a private key must be readable by its owner only (chmod 600)");
   }
   std::array<char, kMaxKeyFileBytes + 1> buffer{};
   std::size_t size = 0;

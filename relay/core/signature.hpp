@@ -189,10 +189,11 @@ class Ed25519PrivateKey {
   Ed25519PublicKey public_key_{};
 };
 
-// Reads a key file: PKCS#8 PEM, or the 32-byte private key as 64 hex digits (0x optional), either
-// with surrounding whitespace. Refused unless it is a regular file only its owner may access.
-// Errors name the path, never the contents. The only file I/O in core, so that every binary
-// loads a log key the same way.
+// Ed25519 key files. These two are core's only file I/O, kept beside the key type so that every
+// binary reads and writes keys one way and the secret never passes through another layer.
+// Reading: PKCS#8 PEM, or the 32-byte private key as 64 hex digits (0x optional), with any
+// surrounding whitespace; refused unless it is a regular file only its owner may access. Errors
+// name the path, never the contents.
 Result<Ed25519PrivateKey> load_ed25519_key_file(const std::string& path);
 // Creates `path` with mode 0600 holding the key as PKCS#8 PEM; refuses an existing file.
 Result<void> write_ed25519_key_file(const std::string& path, const Ed25519PrivateKey& key);

@@ -272,6 +272,31 @@ struct Engine::Impl {
     Chain* from = chain_by_identity(m.src_chain);
     return from ? lane_between(from, m.dst_chain) : nullptr;
   }
+  // Every state change goes through here: one group commit, then one log line and one event per
+  // transition (the API's stream), only once it is durable.
+  Result<void> commit(const store::WriteBatch& batch) {
+    CW_CHECK(store.batch(batch));
+    for (const auto& t : batch.transitions) announce(t);
+    return core::ok();
+  }
+  Result<void> apply_one(const store::Transition& t) {
+    store::WriteBatch batch;
+    batch.transitions.push_back(t);
+    return commit(batch);
+  }
+  void announce(const store::Transition& t) {
+    auto m = store.message(t.id);
+    TransitionEvent event{t.id, t.to, {}, {}, t.reason};
+    if (m && *m) {
+      event.claim = (*m)->claim;
+      if (Lane* lane = lane_of((*m)->message)) event.lane = lane->name;
+    }
+    log(kInfo, "message " + core::to_hex(event.id) + " " + std::string(store::to_string(event.to)) + " lane " +
+                   (event.lane.empty() ? "-" : event.lane) + " claim " + core::to_hex(event.claim) +
+                   (event.reason.empty() ? "" : " reason " + event.reason));
+    if (options.on_transition) options.on_transition(event);
+  }
+
   void halt(Lane& lane, const std::string& why) {
     if (lane.halted.empty()) log(kError, "lane " + lane.name + " halted: " + why);
     lane.halted = why;
@@ -289,11 +314,12 @@ struct Engine::Impl {
 
   // The canonical hashes an unsigned chain's bundles are checked against: k-of-n agreeing
   // endpoints (THREATS 1). Endpoints that disagree halt the chain's lanes.
+  // With `always`, asks even for a signed chain (whose bundles need no canonical hash).
   awaitable<Result<verify::CanonicalHashMap>> canonical_hashes(Chain& chain, std::set<std::uint64_t> heights,
-                                                               std::uint64_t head) {
+                                                               std::uint64_t head, bool always = false) {
     verify::CanonicalHashMap map;
     map.set_head(chain.settings->chain_identity, head);
-    if (verify::is_signed_mode(chain.mode)) co_return map;
+    if (verify::is_signed_mode(chain.mode) && !always) co_return map;
     for (const std::uint64_t height : heights) {
       net::QuorumSpec spec;
       spec.k = chain.settings->quorum;
@@ -396,9 +422,7 @@ struct Engine::Impl {
     c.poll_interval = s.poll_interval;
     c.executions = true;
     const std::string name = s.name;
-    c.on_notice = [this, name](const std::string& method) {
-      log(kInfo, "chain " + name + ": the node does not offer " + method + "; rebuilding from JSON");
-    };
+    c.on_notice = [this, name](const std::string& notice) { log(kInfo, "chain " + name + ": " + notice); };
     (void)cursor;
     return c;
   }
@@ -410,6 +434,13 @@ struct Engine::Impl {
 
   awaitable<Result<void>> start_chain(Chain& chain) {
     const ChainSettings& s = *chain.settings;
+    if (s.endpoints.size() > 1) {
+      // Every endpoint must serve this chain: one with another block 0 is lying or misconfigured
+      // (THREATS 1), and round-robin reads would mix its blocks with the real ones.
+      std::set<std::uint64_t> genesis{0};
+      CW_CO_TRY(auto hashes, co_await canonical_hashes(chain, genesis, 0, true));
+      (void)hashes;
+    }
     CW_CO_TRY(auto cursor, store.cursor(s.chain_identity));
     CW_CO_TRY(auto source, evm::EvmSource::create(*chain.rpc, source_config(chain, cursor)));
     if (cursor) source->restore_cursor({cursor->height, cursor->hash});
@@ -544,7 +575,7 @@ struct Engine::Impl {
       }
       CW_CO_CHECK(orphan_claims(chain, poll.orphaned->claims));
       batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
-      CW_CO_CHECK(store.batch(batch));
+      CW_CO_CHECK(commit(batch));
       co_return false;
     }
 
@@ -566,7 +597,7 @@ struct Engine::Impl {
     CW_CO_CHECK(co_await take_bundles(chain, std::move(poll.bundles), poll.tx_hashes, canonical, batch));
     CW_CO_CHECK(co_await take_executions(chain, std::move(poll.executions), canonical, batch));
     batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
-    CW_CO_CHECK(store.batch(batch));
+    CW_CO_CHECK(commit(batch));
     for (const auto& m : batch.observed) {
       if (Lane* lane = lane_of(m.message)) {
         metrics.observed(lane->name).Increment();
@@ -591,7 +622,7 @@ struct Engine::Impl {
                         std::string(store::to_string(m->state)) + " rests on an orphaned block");
       }
     }
-    return store.batch(batch);
+    return commit(batch);
   }
 
   // Verifies the source's message bundles and adds what is new to `batch`.
@@ -739,18 +770,28 @@ struct Engine::Impl {
     CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kDeliverable, now(), limits.max_messages * 4));
     if (due.empty()) co_return core::ok();
 
-    // Skip what the target already executed (another relay, or a delivery whose event is not
-    // yet observed): its execution arrives through the watcher.
+    // A message delivered before (voted, or retried) may have executed meanwhile — by us, or by
+    // another relay — and its execution then arrives through the watcher; skip it. A first
+    // attempt is not looked up: the gateway skips an executed id anyway, and the lookup would
+    // cost two calls per message on the hot path.
     evm::InboxRequest inbox;
-    for (const auto& m : due) inbox.ids.push_back(m.id);
-    CW_CO_TRY(auto states, co_await lane.to->sink->inbox_state(inbox));
+    for (const auto& m : due) {
+      if (m.state != MessageState::kVerified || m.attempts > 0) inbox.ids.push_back(m.id);
+    }
+    std::set<core::MessageId> executed;
+    if (!inbox.ids.empty()) {
+      CW_CO_TRY(auto states, co_await lane.to->sink->inbox_state(inbox));
+      for (const auto& entry : states) {
+        if (entry.executed) executed.insert(entry.id);
+      }
+    }
     std::vector<store::StoredMessage> todo;
-    for (std::size_t i = 0; i < due.size(); ++i) {
-      if (i < states.size() && states[i].executed) {
-        CW_CO_CHECK(store.record_attempt(due[i].id, now() + kRedeliverAfterSeconds));
+    for (auto& m : due) {
+      if (executed.contains(m.id)) {
+        CW_CO_CHECK(store.record_attempt(m.id, now() + kRedeliverAfterSeconds));
         continue;
       }
-      todo.push_back(std::move(due[i]));
+      todo.push_back(std::move(m));
     }
     // Not yet executed and not in a live transaction of ours.
     std::set<core::MessageId> busy;
@@ -808,7 +849,7 @@ struct Engine::Impl {
               transition(m.id, MessageState::kVoted, handle->tx_hash, std::nullopt, now() + kRedeliverAfterSeconds));
         }
       }
-      auto stored = store.batch(write);
+      auto stored = commit(write);
       if (!stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
       for (const auto& m : batch) {
         if (m.state == MessageState::kVoted) (void)store.record_attempt(m.id, now() + kRedeliverAfterSeconds);
@@ -845,7 +886,7 @@ struct Engine::Impl {
     if (m.attempts + 1 >= retry.max_attempts) {
       store::Transition park = transition(m.id, MessageState::kParked);
       park.reason = std::string(e.reason().name);
-      auto parked = store.apply(park);
+      auto parked = apply_one(park);
       if (!parked) {
         log(kError, "lane " + lane.name + ": cannot park " + core::to_hex(m.id) + ": " + parked.error().message());
       } else {
@@ -907,7 +948,7 @@ struct Engine::Impl {
           write.transitions.push_back(transition(event.id, state_for(event.status), confirmation->tx_hash));
           note_executed(**m, event.status);
         }
-        auto stored = store.batch(write);
+        auto stored = commit(write);
         if (!stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
       }
       lane.in_flight.erase(lane.in_flight.begin() + static_cast<std::ptrdiff_t>(i));
@@ -947,9 +988,19 @@ struct Engine::Impl {
     std::erase_if(due, [&](const store::StoredMessage& m) { return lane.acking.contains(m.id); });
     if (due.empty()) co_return core::ok();
 
-    std::vector<core::MessageId> ids;
-    for (const auto& m : due) ids.push_back(m.id);
-    CW_CO_TRY(auto acked, co_await lane.from->gateway->ack_status(ids));
+    // Whether someone acknowledged already is asked only on a retry: a first acknowledge of an
+    // acknowledged id is a no-op on the gateway, and its confirmation completes the message.
+    std::vector<core::MessageId> retried;
+    for (const auto& m : due) {
+      if (m.attempts > 0) retried.push_back(m.id);
+    }
+    std::set<core::MessageId> acked;
+    if (!retried.empty()) {
+      CW_CO_TRY(auto statuses, co_await lane.from->gateway->ack_status(retried));
+      for (std::size_t i = 0; i < retried.size() && i < statuses.size(); ++i) {
+        if (statuses[i] != 0) acked.insert(retried[i]);
+      }
+    }
     for (std::size_t i = 0; i < due.size() && !stopping; ++i) {
       const auto& m = due[i];
       CW_CO_TRY(auto execution, store.execution(m.id));
@@ -958,11 +1009,11 @@ struct Engine::Impl {
         CW_CO_CHECK(store.record_attempt(m.id, now() + kAckRecheckSeconds));
         continue;
       }
-      if (i < acked.size() && acked[i] != 0) {
+      if (acked.contains(m.id)) {
         // Acknowledged already (by another relay, or by us before a crash): find the transaction.
         auto found = co_await find_ack_tx(*lane.from, m.id);
         if (found && *found) {
-          CW_CO_CHECK(store.apply(transition(m.id, MessageState::kAcknowledged, **found, execution->claim)));
+          CW_CO_CHECK(apply_one(transition(m.id, MessageState::kAcknowledged, **found, execution->claim)));
           metrics.acknowledged(lane.name).Increment();
         } else {
           CW_CO_CHECK(store.record_attempt(m.id, now() + kAckRecheckSeconds));
@@ -1037,7 +1088,7 @@ struct Engine::Impl {
         auto execution = store.execution(id);
         if (execution && *execution) {
           auto applied =
-              store.apply(transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
+              apply_one(transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
           if (applied) {
             metrics.acknowledged(lane.name).Increment();
           } else if (applied.error().reason() != store::reason::kIllegalTransition) {
@@ -1107,7 +1158,7 @@ struct Engine::Impl {
         CW_CO_TRY(auto canonical, co_await canonical_hashes(from, heights, from.head + anchor_confirmations(*from.settings)));
         store::WriteBatch batch;
         CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), proven.tx_hashes, canonical, batch));
-        CW_CO_CHECK(store.batch(batch));
+        CW_CO_CHECK(commit(batch));
       }
     }
     co_return core::ok();
@@ -1115,9 +1166,30 @@ struct Engine::Impl {
 
   // ---- housekeeping: state gauges, checkpoints
 
+  // The gas accounts' balances, for the low-balance alert.
+  awaitable<void> read_balances() {
+    for (auto& c : chains) {
+      if (!c->started || !c->sink) continue;
+      nlohmann::json params = nlohmann::json::array({core::to_hex(c->sink->gas_address()), "latest"});
+      auto balance = co_await c->rpc->call("eth_getBalance", std::move(params));
+      if (!balance) continue;
+      auto wei = evm::quantity_bytes(*balance, "balance", 32);
+      if (!wei) continue;
+      double ether = 0;
+      for (const std::uint8_t byte : *wei) ether = ether * 256 + byte;
+      metrics.gas_balance(c->name).Set(ether / 1e18);
+    }
+  }
+
   awaitable<void> housekeeping_loop() {
     auto last_checkpoint = Steady::now();
+    auto last_balances = Steady::time_point{};
+    metrics.checkpoint_witnesses().Set(0);
     while (!stopping) {
+      if (Steady::now() - last_balances >= std::chrono::seconds(30)) {
+        last_balances = Steady::now();
+        co_await read_balances();
+      }
       auto counts = store.state_counts();
       if (counts) {
         std::uint64_t pending = 0;
@@ -1136,12 +1208,52 @@ struct Engine::Impl {
         auto signed_checkpoint = options.checkpoint();
         if (signed_checkpoint) {
           metrics.checkpoints_signed().Increment();
+          metrics.last_checkpoint_time().Set(static_cast<double>(now()));
         } else {
           log(kError, "audit checkpoint: " + signed_checkpoint.error().message());
         }
       }
       co_await pause(std::chrono::seconds(2));
     }
+  }
+
+  Lane* lane_named(const std::string& name) {
+    for (auto& l : lanes) {
+      if (l->name == name) return l.get();
+    }
+    return nullptr;
+  }
+
+  Result<void> pause_lane(const std::string& name, const std::string& why) {
+    Lane* lane = lane_named(name);
+    if (!lane) return Error(reason::kUnknownLane, name);
+    halt(*lane, "paused by an operator" + (why.empty() ? std::string() : ": " + why));
+    return core::ok();
+  }
+
+  Result<void> resume_lane(const std::string& name) {
+    Lane* lane = lane_named(name);
+    if (!lane) return Error(reason::kUnknownLane, name);
+    if (!lane->halted.empty()) log(kWarn, "lane " + name + " resumed by an operator (was: " + lane->halted + ")");
+    lane->halted.clear();
+    metrics.lane_halted(lane->name).Set(0);
+    return core::ok();
+  }
+
+  Result<void> retry(const core::MessageId& id) {
+    CW_TRY(auto m, store.message(id));
+    if (!m) return Error(store::reason::kNotFound, "message " + core::to_hex(id));
+    if (m->state != MessageState::kParked || !m->parked_from) {
+      return Error(store::reason::kIllegalTransition, "only a parked message can be retried; it is " +
+                                                           std::string(store::to_string(m->state)));
+    }
+    return apply_one(transition(id, *m->parked_from));
+  }
+
+  Result<void> park(const core::MessageId& id, const std::string& why) {
+    store::Transition t = transition(id, MessageState::kParked);
+    t.reason = why.empty() ? "operator.parked" : why;
+    return apply_one(t);
   }
 
   EngineStatus status() const {
@@ -1162,6 +1274,7 @@ struct Engine::Impl {
       s.detail["lanes"][l->name] = entry;
     }
     s.detail["single_operator"] = config.single_operator();
+    s.detail["vote_address"] = core::to_hex(vote_address);
     s.ready = attempted;
     return s;
   }
@@ -1203,6 +1316,13 @@ awaitable<void> Engine::run() {
 }
 
 void Engine::stop() { impl_->stopping = true; }
+
+Result<void> Engine::pause_lane(const std::string& lane, const std::string& reason) {
+  return impl_->pause_lane(lane, reason);
+}
+Result<void> Engine::resume_lane(const std::string& lane) { return impl_->resume_lane(lane); }
+Result<void> Engine::retry(const core::MessageId& id) { return impl_->retry(id); }
+Result<void> Engine::park(const core::MessageId& id, const std::string& reason) { return impl_->park(id, reason); }
 
 EngineStatus Engine::status() const { return impl_->status(); }
 

@@ -33,7 +33,17 @@ inline constexpr core::Reason kBadConfig{"engine.bad_config"};
 inline constexpr core::Reason kThresholdMismatch{"engine.threshold_mismatch"};
 // The vote key is not an attester of a gateway the relay delivers to.
 inline constexpr core::Reason kNotAttester{"engine.not_attester"};
+inline constexpr core::Reason kUnknownLane{"engine.unknown_lane"};
 }  // namespace reason
+
+// A durable state change of one message, as the API's stream and the log report it.
+struct TransitionEvent {
+  core::MessageId id;
+  store::MessageState to = store::MessageState::kObserved;
+  std::string lane;  // the config lane's name; empty when no configured lane carries it
+  core::Claim claim;
+  std::string reason;  // parking reason
+};
 
 // The secrets the engine signs with, unlocked by the caller (relay/app) from the config's key refs.
 struct EngineKeys {
@@ -48,6 +58,8 @@ struct EngineOptions {
   std::function<void(int level, const std::string&)> log;
   // Signs and stores an audit checkpoint; called every relay.checkpoint_every when set.
   std::function<core::Result<void>()> checkpoint;
+  // Told about every transition once it is committed (on the engine's thread).
+  std::function<void(const TransitionEvent&)> on_transition;
 };
 
 // What /readyz and the API report.
@@ -71,6 +83,14 @@ class Engine {
   void stop();
   // Called on the engine's thread.
   EngineStatus status() const;
+
+  // Operator actions (the API's admin endpoints and the CLI); on the engine's thread.
+  // A paused lane holds its messages (nothing lost) until resumed; resuming also clears a halt.
+  core::Result<void> pause_lane(const std::string& lane, const std::string& reason);
+  core::Result<void> resume_lane(const std::string& lane);
+  // A parked message goes back to the stage it was parked at, due at once.
+  core::Result<void> retry(const core::MessageId& id);
+  core::Result<void> park(const core::MessageId& id, const std::string& reason);
 
  private:
   struct Impl;

@@ -4,9 +4,18 @@ namespace causeway::engine {
 
 namespace {
 
+// The exposition format's TYPE of a family.
+std::string_view type_name(const prometheus::Family<prometheus::Counter>&) { return "counter"; }
+std::string_view type_name(const prometheus::Family<prometheus::Gauge>&) { return "gauge"; }
+std::string_view type_name(const prometheus::Family<prometheus::Histogram>&) { return "histogram"; }
+
+// Registers a family and records it in `declared`, so the list cannot drift from the registry.
 template <typename Builder>
-auto& family(Builder builder, const char* name, const char* help, prometheus::Registry& registry) {
-  return builder.Name(name).Help(help).Register(registry);
+auto& family(Builder builder, const char* name, const char* help, prometheus::Registry& registry,
+             std::vector<Metrics::FamilyInfo>& declared) {
+  auto& registered = builder.Name(name).Help(help).Register(registry);
+  declared.push_back({name, type_name(registered)});
+  return registered;
 }
 
 }  // namespace
@@ -14,68 +23,84 @@ auto& family(Builder builder, const char* name, const char* help, prometheus::Re
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       observed_(family(prometheus::BuildCounter(), "causeway_messages_observed_total",
-                       "MessageSent events turned into bundles by the source adapter", *registry_)),
+                       "MessageSent events turned into bundles by the source adapter", *registry_, families_)),
       verified_(family(prometheus::BuildCounter(), "causeway_messages_verified_total",
-                       "Bundles that passed verification against the relay's trust anchors", *registry_)),
+                       "Bundles that passed verification against the relay's trust anchors", *registry_, families_)),
       delivered_(family(prometheus::BuildCounter(), "causeway_messages_submitted_total",
-                        "Messages included in a deliver transaction the relay broadcast", *registry_)),
+                        "Messages included in a deliver transaction the relay broadcast", *registry_, families_)),
       executed_(family(prometheus::BuildCounter(), "causeway_messages_executed_total",
-                       "Messages executed on their destination, by status", *registry_)),
+                       "Messages executed on their destination, by status", *registry_, families_)),
       acknowledged_(family(prometheus::BuildCounter(), "causeway_messages_acknowledged_total",
-                           "Acknowledgements confirmed on the source chain", *registry_)),
+                           "Acknowledgements confirmed on the source chain", *registry_, families_)),
       parked_(family(prometheus::BuildCounter(), "causeway_messages_parked_total",
-                     "Messages the relay stopped retrying (operator action needed)", *registry_)),
+                     "Messages the relay stopped retrying (operator action needed)", *registry_, families_)),
       orphaned_(family(prometheus::BuildCounter(), "causeway_messages_orphaned_total",
-                       "Messages whose source block left the canonical chain", *registry_)),
+                       "Messages whose source block left the canonical chain", *registry_, families_)),
       submissions_(family(prometheus::BuildCounter(), "causeway_submissions_total",
-                          "Transactions by kind (deliver, acknowledge) and outcome", *registry_)),
+                          "Transactions by kind (deliver, acknowledge) and outcome", *registry_, families_)),
       batch_splits_(family(prometheus::BuildCounter(), "causeway_batch_splits_total",
-                           "Deliver batches split to isolate a message that reverts", *registry_)),
+                           "Deliver batches split to isolate a message that reverts", *registry_, families_)),
       rate_limited_(family(prometheus::BuildCounter(), "causeway_rate_limited_total",
-                           "Times a lane held messages back for its rate limit", *registry_)),
+                           "Times a lane held messages back for its rate limit", *registry_, families_)),
       duplicate_votes_(family(prometheus::BuildCounter(), "causeway_duplicate_votes_total",
                               "Votes offered for a (message, claim, epoch) this signer had already voted for",
-                              *registry_)),
+                              *registry_, families_)),
       backlog_(family(prometheus::BuildGauge(), "causeway_lane_backlog",
-                      "Verified messages of the lane not yet executed", *registry_)),
+                      "Verified messages of the lane not yet executed", *registry_, families_)),
       breaker_open_(family(prometheus::BuildGauge(), "causeway_lane_breaker_open",
-                           "1 while the lane's circuit breaker holds submissions back", *registry_)),
+                           "1 while the lane's circuit breaker holds submissions back", *registry_, families_)),
       lane_halted_(family(prometheus::BuildGauge(), "causeway_lane_halted",
-                          "1 while the lane is halted for an operator (ALERT)", *registry_)),
+                          "1 while the lane is halted for an operator (ALERT)", *registry_, families_)),
       batch_size_(family(prometheus::BuildHistogram(), "causeway_batch_size",
-                         "Messages per deliver transaction", *registry_)),
+                         "Messages per deliver transaction", *registry_, families_)),
       delivery_latency_(family(prometheus::BuildHistogram(), "causeway_delivery_latency_seconds",
                                "From observing a final source event to its execution on the destination",
-                               *registry_)),
+                               *registry_, families_)),
       rejected_(family(prometheus::BuildCounter(), "causeway_bundles_rejected_total",
-                       "Bundles that failed verification, by reason", *registry_)),
+                       "Bundles that failed verification, by reason", *registry_, families_)),
       rpc_errors_(family(prometheus::BuildCounter(), "causeway_rpc_errors_total",
-                         "Failed chain reads and writes, by reason", *registry_)),
+                         "Failed chain reads and writes, by reason", *registry_, families_)),
       reorgs_(family(prometheus::BuildCounter(), "causeway_reorgs_total",
-                     "Reorganisations the source adapter rewound", *registry_)),
+                     "Reorganisations the source adapter rewound", *registry_, families_)),
       finality_violations_(family(prometheus::BuildCounter(), "causeway_finality_violations_total",
-                                  "Reorgs of blocks the relay had taken as final (ALERT)", *registry_)),
+                                  "Reorgs of blocks the relay had taken as final (ALERT)", *registry_, families_)),
       endpoint_conflicts_(family(prometheus::BuildCounter(), "causeway_endpoint_conflicts_total",
                                  "Endpoints of one chain reporting different blocks at one height (ALERT)",
-                                 *registry_)),
-      head_(family(prometheus::BuildGauge(), "causeway_chain_head", "Latest final height seen", *registry_)),
-      cursor_(family(prometheus::BuildGauge(), "causeway_chain_cursor", "Last height fully processed", *registry_)),
+                                 *registry_, families_)),
+      head_(family(prometheus::BuildGauge(), "causeway_chain_head", "Latest final height seen", *registry_, families_)),
+      cursor_(family(prometheus::BuildGauge(), "causeway_chain_cursor", "Last height fully processed", *registry_,
+                     families_)),
       chain_up_(family(prometheus::BuildGauge(), "causeway_chain_up",
-                       "1 when the last poll of the chain succeeded", *registry_)),
+                       "1 when the last poll of the chain succeeded", *registry_, families_)),
       verify_seconds_(family(prometheus::BuildHistogram(), "causeway_verify_seconds",
-                             "Time to verify one bundle", *registry_)),
-      messages_(family(prometheus::BuildGauge(), "causeway_messages", "Stored messages by state", *registry_)),
-      ready_(family(prometheus::BuildGauge(), "causeway_ready", "1 when /readyz says ready", *registry_)),
+                             "Time to verify one bundle", *registry_, families_)),
+      gas_balance_(family(prometheus::BuildGauge(), "causeway_gas_balance_ether",
+                          "Balance of the relay's gas account on the chain, in ether", *registry_, families_)),
+      messages_(family(prometheus::BuildGauge(), "causeway_messages", "Stored messages by state", *registry_,
+                       families_)),
+      ready_(family(prometheus::BuildGauge(), "causeway_ready", "1 when /readyz says ready", *registry_, families_)),
       single_operator_(family(prometheus::BuildGauge(), "causeway_single_operator_mode",
-                              "1 when some gateway accepts one attester's vote alone", *registry_)),
+                              "1 when some gateway accepts one attester's vote alone", *registry_, families_)),
       insecure_trust_(family(prometheus::BuildGauge(), "causeway_insecure_trust_mode",
-                             "1 when some chain's headers are trusted without proof (trusted mode)", *registry_)),
+                             "1 when some chain's headers are trusted without proof (trusted mode)", *registry_,
+                             families_)),
       insecure_tls_(family(prometheus::BuildGauge(), "causeway_insecure_tls_endpoints",
-                           "Endpoints with TLS verification turned off", *registry_)),
-      audit_size_(family(prometheus::BuildGauge(), "causeway_audit_log_size", "Leaves in the audit log", *registry_)),
+                           "Endpoints with TLS verification turned off", *registry_, families_)),
+      audit_size_(family(prometheus::BuildGauge(), "causeway_audit_log_size", "Leaves in the audit log", *registry_,
+                         families_)),
       checkpoints_(family(prometheus::BuildCounter(), "causeway_checkpoints_signed_total",
-                          "Audit-log checkpoints signed", *registry_)),
-      build_info_(family(prometheus::BuildGauge(), "causeway_build_info", "The running version", *registry_)) {}
+                          "Audit-log checkpoints signed", *registry_, families_)),
+      last_checkpoint_(family(prometheus::BuildGauge(), "causeway_checkpoint_last_timestamp_seconds",
+                              "Unix time of the latest signed audit checkpoint", *registry_, families_)),
+      checkpoint_witnesses_(family(prometheus::BuildGauge(), "causeway_checkpoint_witnesses",
+                                   "Witness cosignatures on the latest checkpoint", *registry_, families_)),
+      build_info_(family(prometheus::BuildGauge(), "causeway_build_info", "The running version", *registry_,
+                         families_)) {
+  // api::HttpServer::set_metrics registers these on the registry it is given. The engine does not
+  // link the API, so they are named here; tests/deploy checks them against a running server.
+  families_.push_back({"causeway_http_requests_total", "counter"});
+  families_.push_back({"causeway_http_connections_rejected_total", "counter"});
+}
 
 prometheus::Histogram& Metrics::batch_size(const std::string& lane) {
   return batch_size_.Add({{"lane", lane}}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100, 200});

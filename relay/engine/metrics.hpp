@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -20,6 +22,16 @@ class Metrics {
   Metrics();
 
   std::shared_ptr<prometheus::Registry> registry() const noexcept { return registry_; }
+
+  // A family the relay declares: what dashboards and alert rules may refer to (`causeway metrics`).
+  struct FamilyInfo {
+    std::string_view name;
+    std::string_view type;  // the exposition format's TYPE: counter, gauge or histogram
+  };
+  // Every family on registry() in registration order, those without a sample too (prometheus-cpp
+  // leaves a family with no sample out of Collect() and /metrics), and the two that
+  // api::HttpServer::set_metrics adds to the registry it is given.
+  const std::vector<FamilyInfo>& families() const noexcept { return families_; }
 
   // Per source/destination lane ("a->b").
   prometheus::Counter& observed(const std::string& lane) { return observed_.Add({{"lane", lane}}); }
@@ -60,6 +72,8 @@ class Metrics {
   prometheus::Gauge& cursor(const std::string& chain) { return cursor_.Add({{"chain", chain}}); }
   prometheus::Gauge& chain_up(const std::string& chain) { return chain_up_.Add({{"chain", chain}}); }
   prometheus::Histogram& verify_seconds(const std::string& chain);
+  // The gas account's balance in ether (a float: Prometheus samples are doubles).
+  prometheus::Gauge& gas_balance(const std::string& chain) { return gas_balance_.Add({{"chain", chain}}); }
 
   // Per state, from the store.
   prometheus::Gauge& messages(const std::string& state) { return messages_.Add({{"state", state}}); }
@@ -71,10 +85,14 @@ class Metrics {
   prometheus::Gauge& insecure_tls_endpoints() { return insecure_tls_.Add({}); }
   prometheus::Gauge& audit_log_size() { return audit_size_.Add({}); }
   prometheus::Counter& checkpoints_signed() { return checkpoints_.Add({}); }
+  prometheus::Gauge& last_checkpoint_time() { return last_checkpoint_.Add({}); }
+  // Witness cosignatures on the latest checkpoint (0 until witnesses co-sign).
+  prometheus::Gauge& checkpoint_witnesses() { return checkpoint_witnesses_.Add({}); }
   prometheus::Gauge& build_info(const std::string& version) { return build_info_.Add({{"version", version}}); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<FamilyInfo> families_;  // before the families: filled as each registers
   prometheus::Family<prometheus::Counter>& observed_;
   prometheus::Family<prometheus::Counter>& verified_;
   prometheus::Family<prometheus::Counter>& delivered_;
@@ -100,6 +118,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& cursor_;
   prometheus::Family<prometheus::Gauge>& chain_up_;
   prometheus::Family<prometheus::Histogram>& verify_seconds_;
+  prometheus::Family<prometheus::Gauge>& gas_balance_;
   prometheus::Family<prometheus::Gauge>& messages_;
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Family<prometheus::Gauge>& single_operator_;
@@ -107,6 +126,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& insecure_tls_;
   prometheus::Family<prometheus::Gauge>& audit_size_;
   prometheus::Family<prometheus::Counter>& checkpoints_;
+  prometheus::Family<prometheus::Gauge>& last_checkpoint_;
+  prometheus::Family<prometheus::Gauge>& checkpoint_witnesses_;
   prometheus::Family<prometheus::Gauge>& build_info_;
 };
 

@@ -12,6 +12,9 @@
 //   reorg --manifest M --chain a --depth D             anvil_reorg, no replacement transactions
 //   mine --manifest M --chain a --blocks N             anvil_mine
 //   inspect-id --manifest M --chain b --id 0x..        execution on b, acknowledgement on the source
+//   latency --manifest M --from a --to b [--confirmations 1] [--range 500]
+//        every message a sent to b joined with its MessageExecuted on b and its Acknowledged on a
+//        by id: block-timestamp latencies (p50/p95/p99/max, whole seconds) and first/last times
 //
 // The manifest is the devnet's (schemas/deployment.schema.json); --contracts defaults to its
 // contractsDir. Transactions come from the manifest's devAccount (account 0 of anvil's test
@@ -37,6 +40,9 @@ const rpcTimeoutMs = 10_000;
 const receiptTimeoutMs = 300_000;
 const receiptPollMs = 200;
 const ackStatuses = [1, 2, 3, 4];
+// Blocks per eth_getLogs request of `latency`, and block headers fetched at once.
+const defaultLogRange = 500;
+const headerFetchConcurrency = 16;
 
 const gatewayAbi = [
   "function nextSequence(bytes32 dstChain, bytes32 dstGateway, bool ordered) view returns (uint64)",
@@ -58,6 +64,12 @@ const probeAbi = [
   "function ackStatusCount(uint8 status) view returns (uint256)",
 ];
 const probeInterface = new ethers.Interface(probeAbi);
+const gatewayEvents = new ethers.Interface([
+  "event MessageSent(bytes32 indexed id, bytes32 indexed dstChain, uint64 indexed sequence, bytes message)",
+  "event MessageExecuted(bytes32 indexed id, bytes32 indexed srcChain, uint64 indexed sequence, uint8 status, bytes32 claim)",
+  "event Acknowledged(bytes32 indexed id, uint8 status, bytes32 claim)",
+]);
+const topicOf = (name) => gatewayEvents.getEvent(name).topicHash;
 
 class DriverError extends Error {}
 
@@ -90,6 +102,8 @@ const options = {
   depth: { type: "string" },
   blocks: { type: "string" },
   id: { type: "string" },
+  confirmations: { type: "string" },
+  range: { type: "string" },
 };
 
 function required(values, name) {
@@ -209,6 +223,35 @@ class Chain {
       if (r.status !== 1) fail(`chain ${this.info.name}: ${labels[i]} (${r.hash}) reverted in block ${r.blockNumber}`);
     });
     return found;
+  }
+
+  /// The gateway's logs matching `topics` in blocks [from, to], fetched `range` blocks at a time
+  /// so no single request has to carry a whole run's events.
+  async gatewayLogs(topics, from, to, range) {
+    const out = [];
+    for (let start = from; start <= to; start += range) {
+      const end = Math.min(to, start + range - 1);
+      const filter = { address: this.info.gateway, topics, fromBlock: ethers.toQuantity(start), toBlock: ethers.toQuantity(end) };
+      const logs = await this.provider.send("eth_getLogs", [filter]);
+      if (!Array.isArray(logs)) fail(`chain ${this.info.name}: eth_getLogs ${start}..${end} did not return a list`);
+      out.push(...logs);
+    }
+    return out;
+  }
+
+  /// Timestamps (unix seconds) of the given block numbers, as a Map.
+  async timestamps(numbers) {
+    const wanted = [...new Set(numbers)];
+    const out = new Map();
+    for (let i = 0; i < wanted.length; i += headerFetchConcurrency) {
+      const slice = wanted.slice(i, i + headerFetchConcurrency);
+      const blocks = await Promise.all(slice.map((n) => this.provider.send("eth_getBlockByNumber", [ethers.toQuantity(n), false])));
+      blocks.forEach((b, k) => {
+        if (!b) fail(`chain ${this.info.name}: no block ${slice[k]}`);
+        out.set(slice[k], Number(b.timestamp));
+      });
+    }
+    return out;
   }
 
   destroy() {
@@ -493,7 +536,80 @@ async function inspectId(values) {
   });
 }
 
-const commands = { deploy, send, status, wait, reorg, mine, "inspect-id": inspectId };
+// Nearest-rank percentiles of `values` (any order), with the mean; null when there are none.
+function distribution(values) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((x, y) => x - y);
+  const rank = (p) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+  const mean = sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
+  return { count: sorted.length, p50: rank(50), p95: rank(95), p99: rank(99), max: sorted.at(-1), mean: Number(mean.toFixed(3)) };
+}
+
+// Joins every MessageSent on `from` addressed to `to` with its MessageExecuted on `to` and its
+// Acknowledged on `from`, by id, and measures between block timestamps: source inclusion to
+// target inclusion, source finality (the block `confirmations` above the inclusion, as the
+// relay's confirmations mode counts) to target inclusion, target inclusion to acknowledgement.
+// Block timestamps are whole seconds, so every figure is too.
+async function latency(values) {
+  const manifest = readManifest(values);
+  const fromInfo = chainNamed(manifest, required(values, "from"));
+  const toInfo = chainNamed(manifest, required(values, "to"));
+  const confirmations = wholeNumber(values, "confirmations", { fallback: "1" });
+  const range = wholeNumber(values, "range", { min: 1, fallback: String(defaultLogRange) });
+  return withChains([fromInfo, toInfo], async ([from, to]) => {
+    const [fromHead, toHead] = await Promise.all([from.provider.getBlockNumber(), to.provider.getBlockNumber()]);
+    const start = (info) => Number(info.deployBlock ?? 0);
+    const [sentLogs, executedLogs, ackLogs] = await Promise.all([
+      from.gatewayLogs([topicOf("MessageSent"), null, toInfo.chainIdentity], start(fromInfo), fromHead, range),
+      to.gatewayLogs([topicOf("MessageExecuted"), null, fromInfo.chainIdentity], start(toInfo), toHead, range),
+      from.gatewayLogs([topicOf("Acknowledged")], start(fromInfo), fromHead, range),
+    ]);
+    const blockOf = (log) => Number(log.blockNumber);
+    const sent = new Map(sentLogs.map((l) => [l.topics[1], blockOf(l)]));
+    const executed = new Map(executedLogs.map((l) => [l.topics[1], blockOf(l)]));
+    const acknowledged = new Map(ackLogs.filter((l) => sent.has(l.topics[1])).map((l) => [l.topics[1], blockOf(l)]));
+    const finalBlock = (block) => block + confirmations;
+    const [fromTimes, toTimes] = await Promise.all([
+      from.timestamps([...sent.values()].flatMap((b) => (finalBlock(b) <= fromHead ? [b, finalBlock(b)] : [b])).concat([...acknowledged.values()])),
+      to.timestamps([...executed.values()]),
+    ]);
+    const inclusion = [];
+    const finality = [];
+    const acknowledgement = [];
+    for (const [id, sentBlock] of sent) {
+      if (!executed.has(id)) continue;
+      const executedAt = toTimes.get(executed.get(id));
+      inclusion.push(executedAt - fromTimes.get(sentBlock));
+      if (fromTimes.has(finalBlock(sentBlock))) finality.push(executedAt - fromTimes.get(finalBlock(sentBlock)));
+      if (acknowledged.has(id)) acknowledgement.push(fromTimes.get(acknowledged.get(id)) - executedAt);
+    }
+    const span = (times, blocks) => {
+      const at = [...blocks].map((b) => times.get(b));
+      return at.length === 0 ? { first: null, last: null } : { first: Math.min(...at), last: Math.max(...at) };
+    };
+    return {
+      from: fromInfo.name,
+      to: toInfo.name,
+      confirmations,
+      sent: sent.size,
+      executed: inclusion.length,
+      acknowledged: acknowledgement.length,
+      // Unix seconds of the first and last block holding each kind of event.
+      times: {
+        sent: span(fromTimes, sent.values()),
+        executed: span(toTimes, executed.values()),
+        acknowledged: span(fromTimes, acknowledged.values()),
+      },
+      seconds: {
+        inclusion_to_inclusion: distribution(inclusion),
+        finality_to_inclusion: distribution(finality),
+        execution_to_acknowledgement: distribution(acknowledgement),
+      },
+    };
+  });
+}
+
+const commands = { deploy, send, status, wait, reorg, mine, "inspect-id": inspectId, latency };
 
 function print(value) {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

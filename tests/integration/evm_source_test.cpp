@@ -1,6 +1,7 @@
 // Integration test of adapters/evm/source against a real devnet (deploy/devnet/devnet.sh on free
 // ports, private state directory, stopped afterwards): start-up identity check, bundles for every
-// MessageSent (several per transaction and per block) that verify, and a reorg rewinding the cursor.
+// MessageSent (several per transaction and per block) that verify, a reorg rewinding the cursor,
+// and find_sent locating a sent sequence (read through GatewayReader) for reconciliation.
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
@@ -23,6 +24,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "adapters/evm/gateway_reader.hpp"
 #include "adapters/evm/rpc_json.hpp"
 #include "adapters/evm/source.hpp"
 #include "relay/core/abi.hpp"
@@ -299,5 +301,54 @@ TEST_CASE("evm source on a real devnet: identity check, bundles that verify, reo
     }
     CHECK(source.cursor().number == busy);
     CHECK(source.cursor().hash != before.hash);
+  }
+
+  SECTION("find_sent locates a sent sequence without moving the cursor, and it proves") {
+    auto created = evm::EvmSource::create(node, config);
+    REQUIRE(created.ok());
+    evm::EvmSource& source = **created;
+    REQUIRE(run(io, source.start()).ok());
+    const evm::BlockRef cursor = source.cursor();
+
+    // The outbound lane's next sequence, read from the gateway before and after one send.
+    evm::GatewayReader reader(node, gateway);
+    const auto dst_chain = *core::fixed_from_hex<core::ChainIdentity>(b["chainIdentity"].get<std::string>());
+    const core::Word32 dst_gateway =
+        core::address_word(*core::fixed_from_hex<core::Address>(b["gateway"].get<std::string>()));
+    auto next = run(io, reader.next_sequence(dst_chain, dst_gateway, false));
+    REQUIRE(next.ok());
+    const json sent = wait_receipt(rpc, call(rpc, "eth_sendTransaction",
+                                             json::array({{{"from", a["devAccount"]},
+                                                           {"to", a["gateway"]},
+                                                           {"data", send_calldata(a, b, "reconcile me")}}})));
+    auto after = run(io, reader.next_sequence(dst_chain, dst_gateway, false));
+    REQUIRE(after.ok());
+    CHECK(*after == *next + 1);
+    const std::uint64_t head = quantity(call(rpc, "eth_blockNumber"));
+
+    auto found = run(io, source.find_sent({.dst_chain = dst_chain,
+                                           .sequences = {*next, *next + 1000},
+                                           .from = config.start_height,
+                                           .to = head}));
+    INFO((found.ok() ? std::string() : found.error().message()));
+    REQUIRE(found.ok());
+    REQUIRE(found->size() == 1);
+    const evm::LocatedEvent& event = found->front();
+    CHECK(event.block.number == quantity(sent["blockNumber"]));
+    CHECK(event.tx_hash == hash32(sent["transactionHash"]));
+    CHECK(source.cursor() == cursor);
+    auto proven = run(io, source.prove({.block = event.block, .events = {event}}));
+    REQUIRE(proven.ok());
+    REQUIRE(proven->bundles.size() == 1);
+    CHECK(proven->rejected.empty());
+    CHECK(proven->bundles[0].message.sequence.value == *next);
+    CHECK(proven->bundles[0].message.dst_chain == dst_chain);
+    REQUIRE(proven->tx_hashes.size() == 1);
+    CHECK(proven->tx_hashes[0] == event.tx_hash);
+    // Another destination's lanes have no such sequence.
+    auto elsewhere = run(io, source.find_sent({.dst_chain = identity, .sequences = {*next}, .from = config.start_height,
+                                               .to = head}));
+    REQUIRE(elsewhere.ok());
+    CHECK(elsewhere->empty());
   }
 }

@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# End-to-end tests of `causeway relay` on two live anvil chains (deploy/devnet, interval mining,
+# free ports, private state directory), driven by tests/e2e/driver.mjs and the Probe application.
+# One case per run:
+#   both_ways    1,000 messages each way on ordered and unordered lanes plus messages to a
+#                receiver that always reverts: each executed and acknowledged exactly once, in
+#                order on ordered lanes; gas-account nonces equal the journaled transactions;
+#                SIGTERM stops the relay cleanly                                         (e2e)
+#   crash        kill -9 the relay at random moments (>= 10 times) while 2,000 messages flow;
+#                after the last restart all are executed and acknowledged exactly once   (chaos)
+#   outage       SIGSTOP/SIGCONT of each chain's node while messages flow: no loss      (chaos)
+#   rate_limit   a lane over its rate limit holds messages without loss                 (chaos)
+#   conflict     two endpoints of one chain report different blocks at one height: the lane
+#                halts with the alert metric raised and delivers nothing (THREATS 1)     (chaos)
+#   reorg        a reorg below the confirmation depth: orphaned messages are not delivered,
+#                later ones are; a reorg beyond it halts the lane with an alert (THREATS 22) (chaos)
+# Needs: CAUSEWAY_BIN (the causeway binary), CAUSEWAY_CONTRACTS_BUILD (compiled contracts).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+devnet="$root/deploy/devnet/devnet.sh"
+driver="$root/tests/e2e/driver.mjs"
+check="$root/tests/integration/devnet_check.mjs"
+bin="${CAUSEWAY_BIN:?set CAUSEWAY_BIN to the causeway binary}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/causeway-e2e.XXXXXX")"
+export CAUSEWAY_DEVNET_STATE="$work/devnet"
+export CAUSEWAY_DEVNET_CONTRACTS="${CAUSEWAY_CONTRACTS_BUILD:?set CAUSEWAY_CONTRACTS_BUILD}"
+export CAUSEWAY_DEVNET_BLOCK_TIME="${CAUSEWAY_DEVNET_BLOCK_TIME:-1}"
+manifest="$CAUSEWAY_DEVNET_STATE/manifest.json"
+probes="$work/probes.json"
+config="$work/relay.json"
+relay_log="$work/relay.log"
+relay_pid=""
+extra_pids=()
+
+cleanup() {
+  local status=$?
+  if [[ -n "$relay_pid" ]]; then kill -9 "$relay_pid" 2>/dev/null || true; fi
+  for pid in "${extra_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  # A stopped node would keep `down` waiting.
+  for f in "$CAUSEWAY_DEVNET_STATE"/anvil-*.pid; do [[ -f "$f" ]] && kill -CONT "$(cat "$f")" 2>/dev/null; done
+  "$devnet" down >/dev/null 2>&1 || true
+  if [[ $status -ne 0 && -f "$relay_log" ]]; then
+    echo "---- last relay log lines ----" >&2
+    tail -n 40 "$relay_log" >&2
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+read -r port_a port_b port_api port_extra < <(node "$check" free-ports 4)
+export CAUSEWAY_DEVNET_PORT_A="$port_a" CAUSEWAY_DEVNET_PORT_B="$port_b"
+api="http://127.0.0.1:$port_api"
+# If this shell is killed outright (a ctest timeout), a detached watchdog still cleans up.
+# shellcheck disable=SC2016 # expanded by the watchdog's shell
+setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; pkill -9 -f "$4" 2>/dev/null; "$2" down >/dev/null 2>&1; rm -rf "$3"' \
+  watchdog "$$" "$devnet" "$work" "$config" </dev/null >/dev/null 2>&1 &
+
+drive() { node "$driver" "$@" --manifest "$manifest"; }
+
+# Writes the relay config from the manifest, then applies a JavaScript edit to it (`c` is the config).
+make_config() {
+  "$bin" config from-manifest "$manifest" --out "$config" --store "$work/relay.db" --listen "127.0.0.1:$port_api" >/dev/null
+  if [[ $# -gt 0 ]]; then
+    node -e 'const fs=require("fs"); const c=JSON.parse(fs.readFileSync(process.argv[1])); '"$1"'; fs.writeFileSync(process.argv[1], JSON.stringify(c, null, 2));' "$config"
+  fi
+  "$bin" config check "$config" >/dev/null || fail "the generated config does not load"
+}
+
+# The sum of a metric's samples whose labels include every given k="v" (0 when absent).
+metric() {
+  node -e '
+    const [url, name, ...want] = process.argv.slice(1);
+    fetch(url + "/metrics").then(r => r.text()).then(text => {
+      let sum = 0;
+      for (const line of text.split("\n")) {
+        if (!line.startsWith(name)) continue;
+        const m = line.match(/^([a-z_]+)(\{[^}]*\})?\s+(\S+)$/);
+        if (!m || m[1] !== name) continue;
+        if (want.every(w => (m[2] || "").includes(w))) sum += Number(m[3]);
+      }
+      console.log(sum);
+    }).catch(() => console.log("unreachable"));' "$api" "$@"
+}
+
+start_relay() {
+  "$bin" relay --config "$config" >>"$relay_log" 2>&1 &
+  relay_pid=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    if node -e 'fetch(process.argv[1]).then(r => process.exit(r.status === 200 ? 0 : 1)).catch(() => process.exit(1))' "$api/readyz"; then
+      return 0
+    fi
+    kill -0 "$relay_pid" 2>/dev/null || fail "the relay exited during start-up"
+    sleep 0.2
+  done
+  fail "the relay was not ready within 20 s"
+}
+
+stop_relay() {  # SIGTERM: a clean stop, exit status 0
+  kill -TERM "$relay_pid"
+  local status=0
+  wait "$relay_pid" || status=$?
+  relay_pid=""
+  [[ $status -eq 0 ]] || fail "the relay exited with $status after SIGTERM"
+  grep -q "stopped cleanly" "$relay_log" || fail "no clean-stop line in the log"
+}
+
+# Fails unless the probes on both chains saw no duplicate, out-of-order or twice-acknowledged message.
+check_exactly_once() {
+  local status
+  status="$(drive status --probes "$probes")"
+  node -e '
+    const s = JSON.parse(process.argv[1]);
+    for (const chain of Object.keys(s)) for (const app of ["probe", "failing"]) {
+      const p = s[chain][app];
+      for (const k of ["duplicates", "outOfOrder", "duplicateAcks"]) {
+        if (Number(p[k]) !== 0) { console.error(`${chain}.${app}.${k} = ${p[k]}`); process.exit(1); }
+      }
+    }' "$status" || fail "a message was executed or acknowledged more than once, or out of order"
+}
+
+# wait_for EXPECT_JSON TIMEOUT_SECONDS
+wait_for() {
+  drive wait --probes "$probes" --expect "$1" --timeout "$2" >"$work/wait.json" || {
+    cat "$work/wait.json" >&2
+    fail "counters did not reach $1 within $2 s"
+  }
+}
+
+# eth_getTransactionCount of each gas account equals the journal's nonces: 0..n-1, each once
+# confirmed, none skipped, none reused (THREATS 26).
+check_nonces() {
+  node -e '
+    const fs = require("fs");
+    const m = JSON.parse(fs.readFileSync(process.argv[1]));
+    const out = [];
+    Promise.all(m.keys.gas.map(async g => {
+      const chain = m.chains.find(c => c.name === g.chain);
+      const r = await fetch(chain.rpc.http, {method: "POST", headers: {"content-type": "application/json"},
+        body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "eth_getTransactionCount", params: [g.address, "latest"]})});
+      out.push(`${chain.chainId} ${g.address.toLowerCase()} ${Number((await r.json()).result)}`);
+    })).then(() => console.log(out.join("\n")));' "$manifest" >"$work/nonces.txt"
+  local chain_id account count journaled distinct
+  while read -r chain_id account count; do
+    journaled="$(sqlite3 "$work/relay.db" "SELECT count(*) FROM submissions WHERE chain_id = $chain_id AND lower(hex(account)) = '${account#0x}' AND state = 3")"
+    distinct="$(sqlite3 "$work/relay.db" "SELECT count(DISTINCT nonce) || ' ' || ifnull(max(nonce), -1) FROM submissions WHERE chain_id = $chain_id AND lower(hex(account)) = '${account#0x}' AND state = 3")"
+    [[ "$journaled" -eq "$count" ]] || fail "chain $chain_id: node nonce $count, confirmed journal records $journaled"
+    [[ "$distinct" == "$count $((count - 1))" ]] || fail "chain $chain_id: confirmed nonces are not 0..$((count - 1)) once each ($distinct)"
+  done <"$work/nonces.txt"
+}
+
+setup() {
+  "$devnet" up >/dev/null
+  drive deploy --out "$probes" >/dev/null
+}
+
+case_both_ways() {
+  setup
+  make_config
+  start_relay
+  drive send --probes "$probes" --from a --to b --count 500 >/dev/null &
+  local s1=$!
+  drive send --probes "$probes" --from a --to b --count 500 --ordered >/dev/null
+  wait "$s1"
+  # The dev account sends on both chains; one sender per chain at a time keeps its nonces simple.
+  drive send --probes "$probes" --from b --to a --count 500 >/dev/null
+  drive send --probes "$probes" --from b --to a --count 500 --ordered >/dev/null
+  drive send --probes "$probes" --from a --to b --count 20 --failing >/dev/null
+  wait_for '{"a":{"probe":{"received":1000,"acks":1020,"ackStatusCount":{"1":1000,"2":20}}},"b":{"probe":{"received":1000,"acks":1000}}}' 240
+  pass "1,000 messages each way executed and acknowledged; 20 to a reverting receiver acknowledged as failed"
+  check_exactly_once
+  local failing_received
+  failing_received="$(drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).b.failing.received))')"
+  [[ "$failing_received" == 0 ]] || fail "the reverting receiver counted $failing_received messages"
+  pass "exactly once, in order, no duplicate acknowledgement"
+  [[ "$(metric causeway_messages_executed_total 'status="failed"')" == 20 ]] || fail "executed_total{status=failed} is not 20"
+  [[ "$(metric causeway_single_operator_mode)" == 1 ]] || fail "single-operator mode is not shown in metrics"
+  [[ "$(metric causeway_lane_halted)" == 0 ]] || fail "a lane is halted"
+  stop_relay
+  check_nonces
+  pass "gas-account nonces equal the journaled transactions; clean SIGTERM"
+}
+
+case_crash() {
+  setup
+  make_config
+  start_relay
+  (
+    for round in 1 2 3 4 5; do
+      drive send --probes "$probes" --from a --to b --count 100 >/dev/null
+      drive send --probes "$probes" --from a --to b --count 100 --ordered >/dev/null
+      drive send --probes "$probes" --from b --to a --count 100 >/dev/null
+      drive send --probes "$probes" --from b --to a --count 100 --ordered >/dev/null
+      sleep 1
+    done
+  ) &
+  local sender=$! kills=0
+  extra_pids+=("$sender")
+  while ((kills < 12)); do
+    sleep "$(node -e 'console.log((0.5 + Math.random() * 2.5).toFixed(2))')"
+    kill -9 "$relay_pid"
+    wait "$relay_pid" 2>/dev/null || true
+    relay_pid=""
+    kills=$((kills + 1))
+    start_relay
+  done
+  wait "$sender"
+  pass "killed the relay with SIGKILL $kills times while messages flowed"
+  wait_for '{"a":{"probe":{"received":1000,"acks":1000}},"b":{"probe":{"received":1000,"acks":1000}}}' 300
+  check_exactly_once
+  stop_relay
+  check_nonces
+  pass "after the last restart all 2,000 messages executed and acknowledged exactly once"
+}
+
+case_outage() {
+  setup
+  # Short request timeouts, so the outage shows as failed calls rather than one long wait.
+  make_config 'for (const ch of c.chains) ch.request_timeout_ms = 1500'
+  start_relay
+  local pid_a pid_b
+  pid_a="$(cat "$CAUSEWAY_DEVNET_STATE/anvil-a.pid")"
+  pid_b="$(cat "$CAUSEWAY_DEVNET_STATE/anvil-b.pid")"
+  drive send --probes "$probes" --from a --to b --count 100 >/dev/null
+  kill -STOP "$pid_b"
+  sleep 12
+  kill -CONT "$pid_b"
+  drive send --probes "$probes" --from b --to a --count 100 --ordered >/dev/null
+  kill -STOP "$pid_a"
+  sleep 12
+  kill -CONT "$pid_a"
+  wait_for '{"a":{"probe":{"received":100,"acks":100}},"b":{"probe":{"received":100,"acks":100}}}' 180
+  check_exactly_once
+  kill -0 "$relay_pid" || fail "the relay died during the outage"
+  (($(metric causeway_rpc_errors_total) > 0)) || fail "the outage left no trace in causeway_rpc_errors_total"
+  stop_relay
+  pass "each node stopped for 12 s: the relay waited, caught up, lost nothing"
+}
+
+case_rate_limit() {
+  setup
+  make_config 'c.lanes.find(l => l.from === "a").rate_limit = {messages_per_second: 5, burst: 5}'
+  start_relay
+  drive send --probes "$probes" --from a --to b --count 60 >/dev/null
+  sleep 4
+  local early
+  early="$(drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).b.probe.received))')"
+  ((early < 60)) || fail "60 messages crossed a 5/s lane in 4 s"
+  (($(metric causeway_rate_limited_total 'lane="a->b"') > 0)) || fail "causeway_rate_limited_total did not move"
+  wait_for '{"b":{"probe":{"received":60}},"a":{"probe":{"acks":60}}}' 120
+  check_exactly_once
+  stop_relay
+  pass "a lane over its rate limit held messages back and lost none"
+}
+
+case_conflict() {
+  setup
+  # A second node that claims to be chain a (same chain id) but has its own blocks: the lying
+  # endpoint among the n.
+  local anvil="$root/deploy/devnet/node_modules/.bin/anvil"
+  "$anvil" --port "$port_extra" --chain-id 1001 --timestamp 1800000000 --block-time 1 --silent &
+  extra_pids+=("$!")
+  make_config "c.chains.find(x => x.name === \"a\").endpoints.push(\"http://127.0.0.1:$port_extra\")"
+  start_relay
+  drive send --probes "$probes" --from a --to b --count 5 >/dev/null
+  local i
+  for ((i = 0; i < 60; i++)); do
+    [[ "$(metric causeway_lane_halted 'lane="a->b"')" == 1 ]] && break
+    sleep 1
+  done
+  [[ "$(metric causeway_lane_halted 'lane="a->b"')" == 1 ]] || fail "lane a->b did not halt"
+  (($(metric causeway_endpoint_conflicts_total 'chain="a"') > 0)) || fail "no endpoint-conflict alert"
+  sleep 3
+  local received
+  received="$(drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).b.probe.received))')"
+  [[ "$received" == 0 ]] || fail "a halted lane delivered $received messages"
+  stop_relay
+  pass "endpoints disagreeing on a block halt the lane with an alert; nothing delivered"
+}
+
+received_on() {  # received_on CHAIN: the probe's received counter on CHAIN
+  drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[process.argv[1]].probe.received))' "$1"
+}
+
+case_reorg() {
+  setup
+  # Chain a's events count as final 4 blocks deep.
+  make_config 'c.chains.find(x => x.name === "a").consensus.confirmations = 4'
+  start_relay
+  # Below the depth: sent, then reorganised away before it was final. Never delivered.
+  drive send --probes "$probes" --from a --to b --count 3 >/dev/null
+  drive reorg --chain a --depth 3 >/dev/null
+  drive send --probes "$probes" --from a --to b --count 5 >/dev/null
+  wait_for '{"b":{"probe":{"received":5}},"a":{"probe":{"acks":5}}}' 120
+  sleep 6
+  [[ "$(received_on b)" == 5 ]] || fail "an orphaned message was delivered ($(received_on b) received, 5 expected)"
+  [[ "$(metric causeway_lane_halted 'lane="a->b"')" == 0 ]] || fail "a reorg below the depth halted the lane"
+  [[ "$(metric causeway_finality_violations_total)" == 0 ]] || fail "a reorg below the depth raised the alert"
+  check_exactly_once
+  pass "reorg below the confirmation depth: orphaned messages not delivered, the rest delivered"
+  # Beyond the depth: blocks the relay took as final disappear. The lane halts with an alert.
+  drive reorg --chain a --depth 8 >/dev/null
+  drive send --probes "$probes" --from a --to b --count 2 >/dev/null
+  local i
+  for ((i = 0; i < 60; i++)); do
+    [[ "$(metric causeway_lane_halted 'lane="a->b"')" == 1 ]] && break
+    sleep 1
+  done
+  [[ "$(metric causeway_lane_halted 'lane="a->b"')" == 1 ]] || fail "a reorg beyond the depth did not halt lane a->b"
+  (($(metric causeway_finality_violations_total 'chain="a"') > 0)) || fail "no finality-violation alert"
+  stop_relay
+  pass "reorg beyond the confirmation depth: lane halted, alert raised"
+}
+
+case "${1:-}" in
+  both_ways | crash | outage | rate_limit | conflict | reorg) "case_$1" ;;
+  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|reorg" >&2; exit 2 ;;
+esac
