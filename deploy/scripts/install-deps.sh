@@ -12,6 +12,10 @@ apt_packages=(
   libboost1.81-dev nlohmann-json3-dev libssl-dev libsqlite3-dev libfmt-dev catch2
   libsecp256k1-dev libcrypto++-dev libspdlog-dev prometheus-cpp-dev libcli11-dev libyaml-cpp-dev sqlite3
   libbenchmark-dev
+  # tests/deploy: YAML parsing, promtool (package prometheus: on a host running systemd its server
+  # starts too; `systemctl disable --now prometheus` if unwanted), docker-compose config,
+  # systemd-analyze, groff
+  python3-yaml prometheus docker-compose systemd groff-base
 )
 if [[ "${CAUSEWAY_WITH_CONTRACTS:-ON}" != "OFF" ]] && ! command -v node >/dev/null 2>&1; then
   apt_packages+=(nodejs npm)

@@ -1,10 +1,12 @@
 // The Beast side of relay/api: the accept loop, one coroutine per connection on its own strand,
-// request limits and deadlines, the route table and the server's own metrics.
+// request limits and deadlines, the route table (literal and {param} patterns, upgrade hand-over)
+// and the server's own metrics.
 #include "relay/api/http_server.hpp"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <exception>
 #include <limits>
@@ -22,6 +24,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
@@ -97,12 +100,13 @@ int hex_digit(char c) {
   return -1;
 }
 
-// application/x-www-form-urlencoded decoding; nullopt on a malformed escape.
-std::optional<std::string> form_decode(std::string_view text) {
+// Percent-decoding; nullopt on a malformed escape. A query (application/x-www-form-urlencoded)
+// reads '+' as a space, a path segment keeps it.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
+    if (text[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (text[i] != '%') {
       out += text[i];
@@ -126,12 +130,52 @@ std::optional<std::map<std::string, std::string>> parse_query(std::string_view q
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
-    auto key = form_decode(pair.substr(0, eq));
-    auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    auto key = percent_decode(pair.substr(0, eq), true);
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
     if (!key || !value) return std::nullopt;
     out.emplace(std::move(*key), std::move(*value));  // emplace keeps the first value
   }
   return out;
+}
+
+// The segments of a path or pattern after its leading '/': "/" is one empty segment.
+std::vector<std::string_view> split_segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  for (;;) {
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) return out;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+bool is_placeholder(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// What `pattern` binds on a path's segments, or nullopt if it does not match. `literals` counts
+// the pattern's literal segments, so the most specific of several matches can win.
+std::optional<std::map<std::string, std::string>> bind_pattern(std::string_view pattern,
+                                                               const std::vector<std::string_view>& path,
+                                                               std::size_t& literals) {
+  const auto parts = split_segments(pattern);
+  if (parts.size() != path.size()) return std::nullopt;
+  std::map<std::string, std::string> params;
+  literals = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (!is_placeholder(parts[i])) {
+      if (parts[i] != path[i]) return std::nullopt;
+      ++literals;
+      continue;
+    }
+    // Dot segments never name a resource: a client normalising "/a/../b" must not reach one.
+    if (path[i].empty() || path[i] == "." || path[i] == "..") return std::nullopt;
+    auto value = percent_decode(path[i], false);
+    if (!value) return std::nullopt;
+    params.emplace(std::string(parts[i].substr(1, parts[i].size() - 2)), std::move(*value));
+  }
+  return params;
 }
 
 std::string error_body(std::string_view code, std::string_view message) {
@@ -168,6 +212,19 @@ struct Session {
   bool idle = false;
 };
 
+// The handlers of one route pattern.
+struct Route {
+  std::map<std::string, Handler> methods;
+  UpgradeHandler upgrade;  // empty unless the pattern takes upgrade requests
+};
+
+// A request with its route found: what dispatch and the upgrade hand-over need.
+struct Routed {
+  Request request;
+  const Route* route = nullptr;
+  std::string label;  // the route pattern
+};
+
 void close_now(Session& session) {
   boost::system::error_code ignored;
   session.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -188,9 +245,8 @@ struct Server {
   asio::strand<asio::any_io_executor> strand;
   tcp::acceptor acceptor;
   std::uint16_t port = 0;
-  // Path pattern -> method -> handler. Exact patterns only for now; prefix routes (REST
-  // resources with ids) belong in match(), so dispatch stays the same.
-  std::map<std::string, std::map<std::string, Handler>, std::less<>> routes;
+  // Path pattern -> its handlers.
+  std::map<std::string, Route, std::less<>> routes;
   std::function<Readiness()> readiness;
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Family<prometheus::Counter>* requests_total = nullptr;
@@ -208,9 +264,23 @@ struct Server {
     if (started) std::abort();
   }
 
-  const std::map<std::string, Handler>* match(std::string_view path) const {
-    const auto found = routes.find(path);
-    return found == routes.end() ? nullptr : &found->second;
+  // The most specific route matching `path` (see HttpServer::route), with its params bound. A
+  // linear scan: the table holds a few dozen patterns.
+  std::optional<Routed> match(std::string_view path) const {
+    const auto segments = split_segments(path);
+    std::optional<Routed> best;
+    std::size_t best_literals = 0;
+    for (const auto& [pattern, route] : routes) {
+      std::size_t literals = 0;
+      auto params = bind_pattern(pattern, segments, literals);
+      if (!params || (best && literals <= best_literals)) continue;
+      best.emplace();
+      best->request.params = std::move(*params);
+      best->route = &route;
+      best->label = pattern;
+      best_literals = literals;
+    }
+    return best;
   }
 
   void count(const Outcome& outcome) const {
@@ -272,7 +342,9 @@ struct Server {
     co_return response;
   }
 
-  awaitable<Outcome> dispatch(http::request<http::string_body> message) const;
+  // Finds the route of a request read whole; nullopt with `refusal` set when there is none.
+  std::optional<Routed> prepare(http::request<http::string_body>& message, Outcome& refusal) const;
+  awaitable<Outcome> dispatch(Routed routed) const;
 };
 
 awaitable<bool> send(std::shared_ptr<Session> session, Outcome outcome, unsigned version,
@@ -313,6 +385,22 @@ awaitable<void> refuse(std::shared_ptr<Server> self, std::shared_ptr<Session> se
     }
   }
   close_now(*session);
+}
+
+// Hands the connection to an upgrade handler until it returns.
+awaitable<void> take_over(std::shared_ptr<Server> self, std::shared_ptr<Session> session, Routed routed) {
+  // Nothing is in flight that stop() should wait for, and the handler keeps its own deadlines.
+  session->idle = true;
+  session->stream.expires_never();
+  Outcome counted;
+  counted.label = routed.label;
+  counted.response.status = 500;
+  try {
+    counted.response.status = co_await routed.route->upgrade(std::move(routed.request), session->stream.socket());
+  } catch (...) {
+    self->report("api: upgrade handler for " + counted.label + " threw");
+  }
+  self->count(counted);
 }
 
 awaitable<void> serve(std::shared_ptr<Server> self, std::shared_ptr<Session> session) {
@@ -360,7 +448,21 @@ awaitable<void> serve(std::shared_ptr<Server> self, std::shared_ptr<Session> ses
 
     const unsigned version = parser.get().version();
     const bool client_keeps_alive = parser.get().keep_alive();
-    Outcome outcome = co_await self->dispatch(parser.release());
+    auto message = parser.release();
+    Outcome outcome;
+    auto routed = self->prepare(message, outcome);
+    if (routed && routed->route->upgrade && beast::websocket::is_upgrade(message)) {
+      // The client may send nothing more before the upgrade is answered; bytes already here
+      // would be lost to the handler, which reads from the socket.
+      if (buffer.size() != 0) {
+        co_await refuse(self, session,
+                        error_outcome(400, "bad_request", "data sent before the upgrade was answered"));
+        co_return;
+      }
+      co_await take_over(self, session, std::move(*routed));
+      break;
+    }
+    if (routed) outcome = co_await self->dispatch(std::move(*routed));
     self->count(outcome);
     // Evaluated after the handler: a stop() during it makes this the connection's last answer.
     const bool keep_alive = client_keeps_alive && !self->stopping;
@@ -411,47 +513,68 @@ awaitable<void> drain(std::shared_ptr<Server> self) {  // on self->strand
   if (!self->sessions.empty()) self->begin_shutdown(true);
 }
 
-awaitable<Outcome> Server::dispatch(http::request<http::string_body> message) const {
+std::optional<Routed> Server::prepare(http::request<http::string_body>& message, Outcome& refusal) const {
   std::string target(message.target());
   if (target.empty() || target.front() != '/') {
-    co_return error_outcome(400, "bad_request", "the request target must be a path");
+    refusal = error_outcome(400, "bad_request", "the request target must be a path");
+    return std::nullopt;
   }
   const auto mark = target.find('?');
   std::string path = target.substr(0, mark);
   auto query = parse_query(mark == std::string::npos ? std::string_view()
                                                      : std::string_view(target).substr(mark + 1));
-  if (!query) co_return error_outcome(400, "bad_request", "malformed query string");
+  if (!query) {
+    refusal = error_outcome(400, "bad_request", "malformed query string");
+    return std::nullopt;
+  }
+  auto routed = match(path);
+  if (!routed) {
+    refusal = error_outcome(404, "not_found", "no such resource");
+    return std::nullopt;
+  }
+  Request& request = routed->request;
+  request.method = std::string(message.method_string());
+  request.target = std::move(target);
+  request.path = std::move(path);
+  request.query = std::move(*query);
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers.emplace(std::move(name), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  return routed;
+}
 
-  const auto* methods = match(path);
-  if (methods == nullptr) co_return error_outcome(404, "not_found", "no such resource");
-  const std::string method(message.method_string());
-  const auto found = methods->find(method);
-  if (found == methods->end()) {
+awaitable<Outcome> Server::dispatch(Routed routed) const {
+  const auto& methods = routed.route->methods;
+  const auto found = methods.find(routed.request.method);
+  if (found == methods.end()) {
+    if (methods.empty()) {
+      Outcome outcome = error_outcome(426, "upgrade_required", "this resource is served over an upgraded connection");
+      outcome.label = routed.label;
+      co_return outcome;
+    }
     Outcome outcome = error_outcome(405, "method_not_allowed", "method not allowed for this resource");
-    outcome.label = path;
-    for (const auto& [allowed, handler] : *methods) {
+    outcome.label = routed.label;
+    for (const auto& [allowed, handler] : methods) {
       outcome.allow += outcome.allow.empty() ? allowed : ", " + allowed;
     }
     co_return outcome;
   }
 
-  Request request;
-  request.method = method;
-  request.target = std::move(target);
-  request.path = path;
-  request.query = std::move(*query);
-  request.body = std::move(message.body());
-  const std::string where = method + " " + path;
+  const std::string where = routed.request.method + " " + routed.label;
   std::optional<Response> produced;
   try {
-    produced = co_await found->second(std::move(request));
+    produced = co_await found->second(std::move(routed.request));
   } catch (...) {
     // The exception text may hold secrets (a key path, a token): neither the client nor the log
     // gets it. The handler's owner logs its own failures with context.
     report("api: handler for " + where + " threw; answered 500");
   }
   Outcome outcome;
-  outcome.label = path;
+  outcome.label = routed.label;
   if (produced && (produced->status < 200 || produced->status > 599 ||
                    !valid_header_value(produced->content_type))) {
     report("api: handler for " + where + " returned an invalid status or content type; answered 500");
@@ -507,7 +630,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::any_io_executor exe
 
 void HttpServer::route(std::string method, std::string path, Handler handler) {
   impl_->require_not_started();
-  impl_->routes[std::move(path)][std::move(method)] = std::move(handler);
+  impl_->routes[std::move(path)].methods[std::move(method)] = std::move(handler);
+}
+
+void HttpServer::upgrade(std::string path, UpgradeHandler handler) {
+  impl_->require_not_started();
+  impl_->routes[std::move(path)].upgrade = std::move(handler);
 }
 
 void HttpServer::set_readiness(std::function<Readiness()> readiness) {

@@ -13,6 +13,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
 #include "relay/core/result.hpp"
@@ -44,6 +45,10 @@ struct Request {
   std::string path;    // the target up to '?', not percent-decoded
   // Percent-decoded ('+' is a space); a key given twice keeps its first value.
   std::map<std::string, std::string> query;
+  // The segments a route pattern's {name} placeholders matched, percent-decoded.
+  std::map<std::string, std::string> params;
+  // Names lower-cased; a header sent twice keeps its first value.
+  std::map<std::string, std::string> headers;
   std::string body;
 };
 
@@ -51,6 +56,13 @@ struct Request {
 // handler that is itself a coroutine lambda may use its captures: the server keeps the handler
 // alive while it runs. An exception from it answers 500 and never reaches the client's eyes.
 using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
+
+// Takes over a connection whose request asks for a protocol upgrade (Connection: upgrade and an
+// Upgrade header, as a WebSocket handshake sends). From the request on the conversation is the
+// handler's, its answer (101 or a refusal) included; it returns the status it answered, for the
+// server's request counter, and the connection closes when it returns. Runs on the connection's
+// strand. stop() closes such connections at once: a stream has no answer worth draining.
+using UpgradeHandler = std::function<boost::asio::awaitable<unsigned>(Request, boost::asio::ip::tcp::socket&)>;
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:9464";  // host:port; port 0 picks a free port (tests); [::1]:port for IPv6
@@ -89,9 +101,15 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Exact path match; a second handler for the same method and path replaces the first. Unknown
-  // paths answer 404, known paths with another method 405 with Allow.
+  // `path` is a pattern of '/'-separated segments: literal, or "{name}" matching any one
+  // non-empty segment except "." and ".." (its value lands in Request::params). A literal path
+  // wins over patterns, and among patterns the one with more literal segments wins. A second
+  // handler for the same method and pattern replaces the first. Unknown paths answer 404, known
+  // paths with another method 405 with Allow.
   void route(std::string method, std::string path, Handler handler);
+  // Upgrade requests (see UpgradeHandler) for `path`, matched like route(); any other request
+  // for a path with only an upgrade handler answers 426.
+  void upgrade(std::string path, UpgradeHandler handler);
   // Called on every /readyz request, from any connection's strand: must be thread-safe. Until it
   // is set, /readyz answers 503.
   void set_readiness(std::function<Readiness()> readiness);

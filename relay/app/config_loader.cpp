@@ -388,18 +388,23 @@ core::Result<void> optional_field(const json& j, const std::string& path, std::s
   return core::ok();
 }
 
+// The name of an environment variable a secret is read from: letters, digits and '_', not
+// starting with a digit.
+core::Result<std::string> read_env_name(const json& value, const std::string& path) {
+  CW_TRY(std::string name, json_read::read_string(value, path, 256));
+  const bool ok = std::all_of(name.begin(), name.end(),
+                              [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
+  if (!ok || (!name.empty() && is_digit(name.front()))) return bad(path, "not an environment variable name");
+  return name;
+}
+
 core::Result<engine::KeyRef> read_key(const json& j, const std::string& path) {
   CW_CHECK(json_read::check_object(j, path, {}, {"keystore", "password_file", "password_env", "raw_file"}));
   engine::KeyRef key;
   CW_CHECK(optional_field(j, path, "keystore", key.keystore, read_path));
   CW_CHECK(optional_field(j, path, "password_file", key.password_file, read_path));
   CW_CHECK(optional_field(j, path, "raw_file", key.raw_file, read_path));
-  CW_CHECK(optional_field(j, path, "password_env", key.password_env, read_path));
-  const bool env_ok = std::all_of(key.password_env.begin(), key.password_env.end(),
-                                  [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
-  if (!env_ok || (!key.password_env.empty() && is_digit(key.password_env.front()))) {
-    return bad(field_path(path, "password_env"), "not an environment variable name");
-  }
+  CW_CHECK(optional_field(j, path, "password_env", key.password_env, read_env_name));
   if (key.keystore.empty() == key.raw_file.empty()) return bad(path, "needs exactly one of keystore or raw_file");
   const bool has_password = !key.password_file.empty() || !key.password_env.empty();
   if (!key.raw_file.empty() && has_password) {
@@ -476,11 +481,28 @@ core::Result<std::string> read_listen(const json& value, const std::string& path
   return listen;
 }
 
+core::Result<engine::ApiSettings> read_api(const json& j, const std::string& path) {
+  CW_CHECK(json_read::check_object(j, path, {}, {"admin_token_file", "admin_token_env", "public_reads"}));
+  engine::ApiSettings api;
+  CW_CHECK(optional_field(j, path, "admin_token_file", api.admin_token_file, read_path));
+  CW_CHECK(optional_field(j, path, "admin_token_env", api.admin_token_env, read_env_name));
+  CW_CHECK(optional_field(j, path, "public_reads", api.public_reads, json_read::read_bool));
+  const bool has_token = !api.admin_token_file.empty() || !api.admin_token_env.empty();
+  if (!api.admin_token_file.empty() && !api.admin_token_env.empty()) {
+    return bad(path, "at most one of admin_token_file or admin_token_env");
+  }
+  // Without a token nothing could pass the check that private reads need.
+  if (!api.public_reads && !has_token) {
+    return bad(field_path(path, "public_reads"), "false needs admin_token_file or admin_token_env");
+  }
+  return api;
+}
+
 core::Result<engine::RelaySettings> read_relay(const json& j) {
   const std::string path = "relay";
   CW_CHECK(json_read::check_object(j, path, {"store", "vote_key"},
                                    {"listen", "log_key", "reconcile_every_ms", "checkpoint_every_ms", "verify_threads",
-                                    "max_pending", "allow_insecure_tls", "log"}));
+                                    "max_pending", "allow_insecure_tls", "log", "api"}));
   engine::RelaySettings relay;
   CW_TRY(relay.store, read_path(j["store"], "relay.store"));
   CW_TRY(relay.vote_key, read_key(j["vote_key"], "relay.vote_key"));
@@ -497,6 +519,7 @@ core::Result<engine::RelaySettings> read_relay(const json& j) {
     CW_CHECK(optional_field(j["log"], log_path, "format", relay.log_format, choice(kLogFormats)));
     CW_CHECK(optional_field(j["log"], log_path, "level", relay.log_level, choice(kLogLevels)));
   }
+  CW_CHECK(optional_field(j, path, "api", relay.api, read_api));
   return relay;
 }
 

@@ -1,6 +1,7 @@
 // Chain identity, claims and audit-log leaves of wire protocol v1; see protocol.hpp.
 #include "relay/core/protocol.hpp"
 
+#include <iterator>
 #include <string>
 
 #include "relay/core/abi.hpp"
@@ -62,5 +63,12 @@ Bytes encode_audit_leaf(AuditKind kind, const MessageId& id, const Claim& claim,
 }
 
 Hash32 audit_leaf_hash(ByteView leaf) noexcept { return leaf_hash(leaf); }
+
+std::string_view audit_kind_name(AuditKind kind) noexcept {
+  static constexpr std::string_view kNames[] = {"verified",  "rejected", "voted",        "executed_ok", "executed_failed",
+                                                "timed_out", "skipped",  "acknowledged", "parked",      "orphaned"};
+  const auto index = static_cast<std::size_t>(kind);
+  return index >= 1 && index <= std::size(kNames) ? kNames[index - 1] : "unknown";
+}
 
 }  // namespace causeway::core

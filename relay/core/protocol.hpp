@@ -94,5 +94,7 @@ Bytes encode_audit_leaf(AuditKind kind, const MessageId& id, const Claim& claim,
                         std::uint64_t unix_time);
 // RFC 6962 leaf hash: SHA-256(0x00 || leaf).
 Hash32 audit_leaf_hash(ByteView leaf) noexcept;
+// Section 7's name of a kind: "verified" ... "orphaned"; "unknown" outside 1..10.
+std::string_view audit_kind_name(AuditKind kind) noexcept;
 
 }  // namespace causeway::core

@@ -105,6 +105,15 @@ struct LaneSettings {
   bool acknowledge = true;  // prove executions back and call acknowledge on `from`
 };
 
+// The REST API (/v1) on relay.listen. The admin token is read at start from a file or an
+// environment variable, never from the config itself, and is never logged.
+struct ApiSettings {
+  std::string admin_token_file;  // first line is the token
+  std::string admin_token_env;   // name of the environment variable holding it
+  // Reads (/v1 GETs and the stream) need no token; false makes them need the admin token too.
+  bool public_reads = true;
+};
+
 struct RelaySettings {
   std::string store = "causeway.db";  // SQLite file; a lock file sits beside it
   std::string listen = "127.0.0.1:9464";  // /healthz, /readyz, /metrics
@@ -117,6 +126,7 @@ struct RelaySettings {
   bool allow_insecure_tls = false;    // must be true for any endpoint with insecure_skip_tls_verify
   std::string log_format = "text";    // text | json
   std::string log_level = "info";
+  ApiSettings api;
 };
 
 struct Config {

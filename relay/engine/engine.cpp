@@ -312,6 +312,15 @@ struct Engine::Impl {
         pool.get_executor(), [f = std::move(f)]() mutable -> awaitable<R> { co_return f(); }, asio::use_awaitable);
   }
 
+  // Endpoints of one chain disagree about a block: nothing from or to that chain can be trusted
+  // until an operator looks (THREATS 1).
+  void conflict(Chain& chain, std::uint64_t height, const std::string& detail) {
+    metrics.endpoint_conflicts(chain.name).Increment();
+    const std::string why = "endpoints of " + chain.name + " disagree on block " + std::to_string(height) + ": " + detail;
+    for (Lane* lane : chain.outgoing) halt(*lane, why);
+    for (Lane* lane : chain.incoming) halt(*lane, why);
+  }
+
   // The canonical hashes an unsigned chain's bundles are checked against: k-of-n agreeing
   // endpoints (THREATS 1). Endpoints that disagree halt the chain's lanes.
   // With `always`, asks even for a signed chain (whose bundles need no canonical hash).
@@ -326,15 +335,14 @@ struct Engine::Impl {
       spec.projection = net::project_member("hash");
       net::Json params = net::Json::array({evm::to_quantity(height), false});
       auto answer = co_await chain.client->quorum_call("eth_getBlockByNumber", std::move(params), spec);
+      if (!answer && answer.error().reason() == net::reason::kQuorumDisagreement) {
+        conflict(chain, height, answer.error().detail());
+      }
       if (!answer) co_return std::move(answer).error().with_context("canonical hash of block " + std::to_string(height));
       if (!answer->dissenting.empty()) {
-        metrics.endpoint_conflicts(chain.name).Increment();
         std::string who;
         for (const auto& d : answer->dissenting) who += (who.empty() ? "" : "; ") + d;
-        for (Lane* lane : chain.outgoing) halt(*lane, "endpoints of " + chain.name + " disagree on block " +
-                                                          std::to_string(height) + ": " + who);
-        for (Lane* lane : chain.incoming) halt(*lane, "endpoints of " + chain.name + " disagree on block " +
-                                                          std::to_string(height));
+        conflict(chain, height, who);
       }
       auto hash = block_hash_of(answer->result, height);
       if (!hash) co_return std::move(hash).error();
@@ -1108,10 +1116,13 @@ struct Engine::Impl {
 
   awaitable<void> reconcile_loop(Lane& lane) {
     while (!stopping) {
-      if (lane.from->started && lane.halted.empty()) {
-        auto swept = co_await reconcile(lane);
-        if (!swept) log(kWarn, "lane " + lane.name + " reconciliation: " + swept.error().message());
+      // The first sweep runs as soon as the source chain is up, then every reconcile_every.
+      if (!lane.from->started || !lane.halted.empty()) {
+        co_await pause(std::chrono::seconds(1));
+        continue;
       }
+      auto swept = co_await reconcile(lane);
+      if (!swept) log(kWarn, "lane " + lane.name + " reconciliation: " + swept.error().message());
       co_await pause(config.relay.reconcile_every);
     }
   }
@@ -1325,5 +1336,13 @@ Result<void> Engine::retry(const core::MessageId& id) { return impl_->retry(id);
 Result<void> Engine::park(const core::MessageId& id, const std::string& reason) { return impl_->park(id, reason); }
 
 EngineStatus Engine::status() const { return impl_->status(); }
+
+const Config& Engine::config() const noexcept { return impl_->config; }
+
+std::map<std::string, std::vector<core::Hash32>> Engine::store_lanes() const {
+  std::map<std::string, std::vector<core::Hash32>> out;
+  for (const auto& lane : impl_->lanes) out.emplace(lane->name, lane->store_lanes);
+  return out;
+}
 
 }  // namespace causeway::engine

@@ -83,6 +83,11 @@ class Engine {
   void stop();
   // Called on the engine's thread.
   EngineStatus status() const;
+  // The configuration it runs, as given to create().
+  const Config& config() const noexcept;
+  // Per configured lane name, the store lane keys (store::lane_key) its messages carry: those of
+  // its unordered and its ordered lane.
+  std::map<std::string, std::vector<core::Hash32>> store_lanes() const;
 
   // Operator actions (the API's admin endpoints and the CLI); on the engine's thread.
   // A paused lane holds its messages (nothing lost) until resumed; resuming also clears a halt.

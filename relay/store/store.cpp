@@ -970,6 +970,13 @@ namespace {
 constexpr std::string_view kMessageColumns =
     "id, lane, claim, state, parked_from, attempts, next_attempt_at, parked_reason, encoded, created_at, updated_at";
 
+// "?, ?, ?" for a list bound value by value: the statement text varies only in its length.
+std::string placeholders(std::size_t n) {
+  std::string list;
+  for (std::size_t i = 0; i < n; ++i) list += i == 0 ? "?" : ", ?";
+  return list;
+}
+
 Result<StoredMessage> read_message(const sql::Statement& row) {
   StoredMessage m;
   CW_TRY(m.id, row.column_fixed<core::MessageId>(0));
@@ -1032,11 +1039,6 @@ Result<std::vector<StoredMessage>> Store::due_in_lanes(std::span<const core::Has
   std::vector<StoredMessage> out;
   if (lanes.empty() || states.empty()) return out;
   // Few lanes and states: the placeholders are built, the values are always bound.
-  auto placeholders = [](std::size_t n) {
-    std::string list;
-    for (std::size_t i = 0; i < n; ++i) list += i == 0 ? "?" : ", ?";
-    return list;
-  };
   CW_TRY(auto q, db_.cached("SELECT " + std::string(kMessageColumns) + " FROM messages WHERE lane IN (" +
                             placeholders(lanes.size()) + ") AND state IN (" + placeholders(states.size()) +
                             ") AND next_attempt_at <= ? ORDER BY lane, sequence LIMIT ?"));
@@ -1066,6 +1068,57 @@ Result<std::vector<std::pair<MessageState, std::uint64_t>>> Store::state_counts(
     out.emplace_back(state, count);
   }
   return out;
+}
+
+Result<std::vector<LaneStateCount>> Store::lane_state_counts() {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT lane, state, count(*) FROM messages GROUP BY lane, state"));
+  std::vector<LaneStateCount> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    LaneStateCount entry;
+    CW_TRY(entry.lane, q->column_fixed<core::Hash32>(0));
+    CW_TRY(entry.state, parse_state(q->column_text(1)));
+    CW_TRY(entry.count, q->column_u64(2));
+    out.push_back(entry);
+  }
+  return out;
+}
+
+Result<MessagePage> Store::list_messages(const MessageFilter& filter, const std::optional<MessagePosition>& after,
+                                         std::size_t limit) {
+  CW_CHECK(ensure_open());
+  MessagePage page;
+  if (limit == 0) return page;
+  std::string sql = "SELECT " + std::string(kMessageColumns) + ", rowid FROM messages WHERE 1";
+  if (!filter.lanes.empty()) sql += " AND lane IN (" + placeholders(filter.lanes.size()) + ")";
+  if (filter.state) sql += " AND state = ?";
+  if (after) sql += " AND (created_at, rowid) < (?, ?)";
+  // One row beyond the page tells whether another page follows.
+  sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?";
+  CW_TRY(auto q, db_.cached(sql));
+  int index = 1;
+  for (const auto& lane : filter.lanes) q->bind_fixed(index++, lane);
+  if (filter.state) q->bind_text(index++, to_string(*filter.state));
+  if (after) {
+    q->bind_u64(index++, after->created_at);
+    q->bind_i64(index++, after->row);
+  }
+  q->bind_u64(index, static_cast<std::uint64_t>(limit) + 1);
+  std::int64_t last_row = 0;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    if (page.messages.size() == limit) {
+      page.next = MessagePosition{page.messages.back().created_at, last_row};
+      break;
+    }
+    CW_TRY(auto m, read_message(*q));
+    last_row = q->column_i64(11);
+    page.messages.push_back(std::move(m));
+  }
+  return page;
 }
 
 Result<std::vector<std::uint64_t>> Store::lane_sequences(const core::Hash32& lane, std::uint64_t from,

@@ -170,6 +170,31 @@ struct StoredMessage {
   std::uint64_t updated_at = 0;
 };
 
+// Which messages list_messages returns.
+struct MessageFilter {
+  std::vector<core::Hash32> lanes;  // lane_key values; empty means every lane
+  std::optional<MessageState> state;
+};
+
+// A place in list_messages' order: the last message of the previous page.
+struct MessagePosition {
+  std::uint64_t created_at = 0;
+  std::int64_t row = 0;  // SQLite's rowid: insertion order among messages stored in one second
+  friend bool operator==(const MessagePosition&, const MessagePosition&) = default;
+};
+
+struct MessagePage {
+  std::vector<StoredMessage> messages;
+  std::optional<MessagePosition> next;  // where the next page starts; empty on the last page
+};
+
+// How many messages of one lane (lane_key) are in one state.
+struct LaneStateCount {
+  core::Hash32 lane;
+  MessageState state = MessageState::kObserved;
+  std::uint64_t count = 0;
+};
+
 // A bundle that failed verification, keyed by its claim — never by the id it names, so a forged
 // bundle cannot block the genuine message (THREATS "no poisoning").
 struct Rejection {
@@ -277,6 +302,12 @@ class Store {
                                                          std::size_t limit);
   // How many messages are in each state.
   core::Result<std::vector<std::pair<MessageState, std::uint64_t>>> state_counts();
+  // The same per lane (lane_key); lanes and states with no message are left out.
+  core::Result<std::vector<LaneStateCount>> lane_state_counts();
+  // Up to `limit` messages matching `filter`, newest first (by creation time, then insertion
+  // order), starting after `after`. Stable under inserts: a new message never shifts a page.
+  core::Result<MessagePage> list_messages(const MessageFilter& filter, const std::optional<MessagePosition>& after,
+                                          std::size_t limit);
   // The sequences of `lane` stored in [from, to], ascending (reconciliation looks for gaps).
   core::Result<std::vector<std::uint64_t>> lane_sequences(const core::Hash32& lane, std::uint64_t from,
                                                            std::uint64_t to);

@@ -12,6 +12,7 @@
 #   rate_limit   a lane over its rate limit holds messages without loss                 (chaos)
 #   conflict     two endpoints of one chain report different blocks at one height: the lane
 #                halts with the alert metric raised and delivers nothing (THREATS 1)     (chaos)
+#   reconcile    messages behind the relay's cursor are found by the reconciliation sweep  (e2e)
 #   reorg        a reorg below the confirmation depth: orphaned messages are not delivered,
 #                later ones are; a reorg beyond it halts the lane with an alert (THREATS 22) (chaos)
 # Needs: CAUSEWAY_BIN (the causeway binary), CAUSEWAY_CONTRACTS_BUILD (compiled contracts).
@@ -262,8 +263,9 @@ case_conflict() {
   # A second node that claims to be chain a (same chain id) but has its own blocks: the lying
   # endpoint among the n.
   local anvil="$root/deploy/devnet/node_modules/.bin/anvil"
-  "$anvil" --port "$port_extra" --chain-id 1001 --timestamp 1800000000 --block-time 1 --silent &
+  "$anvil" --port "$port_extra" --chain-id 1001 --timestamp 1800000000 --block-time 1 --silent </dev/null >/dev/null 2>&1 &
   extra_pids+=("$!")
+  disown "$!"
   make_config "c.chains.find(x => x.name === \"a\").endpoints.push(\"http://127.0.0.1:$port_extra\")"
   start_relay
   drive send --probes "$probes" --from a --to b --count 5 >/dev/null
@@ -316,7 +318,35 @@ case_reorg() {
   pass "reorg beyond the confirmation depth: lane halted, alert raised"
 }
 
+case_reconcile() {
+  setup
+  make_config
+  start_relay
+  stop_relay
+  # Messages sent while the relay is down, then its cursor for chain a moved past them (as after
+  # restoring an old store, or an operator's mistake): only the reconciliation sweep can find them.
+  drive send --probes "$probes" --from a --to b --count 5 >/dev/null
+  drive send --probes "$probes" --from a --to b --count 3 --ordered >/dev/null
+  local head
+  head="$(node -e '
+    const m = JSON.parse(require("fs").readFileSync(process.argv[1]));
+    const a = m.chains.find(c => c.name === "a");
+    fetch(a.rpc.http, {method: "POST", headers: {"content-type": "application/json"},
+      body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: ["latest", false]})})
+      .then(r => r.json()).then(j => console.log(Number(j.result.number), j.result.hash.slice(2)));' "$manifest")"
+  read -r height hash <<<"$head"
+  local identity
+  identity="$(node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(m.chains.find(c => c.name === "a").chainIdentity.slice(2))' "$manifest")"
+  sqlite3 "$work/relay.db" "UPDATE cursors SET height = $height, hash = x'$hash' WHERE chain = x'$identity'"
+  start_relay
+  wait_for '{"b":{"probe":{"received":8}},"a":{"probe":{"acks":8}}}' 120
+  check_exactly_once
+  grep -q "reconciliation found" "$relay_log" || fail "the messages arrived without the reconciliation sweep"
+  stop_relay
+  pass "messages behind the cursor were found by the reconciliation sweep and delivered"
+}
+
 case "${1:-}" in
-  both_ways | crash | outage | rate_limit | conflict | reorg) "case_$1" ;;
-  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|reorg" >&2; exit 2 ;;
+  both_ways | crash | outage | rate_limit | conflict | reorg | reconcile) "case_$1" ;;
+  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|reorg|reconcile" >&2; exit 2 ;;
 esac

@@ -27,8 +27,10 @@
 #include <prometheus/registry.h>
 
 #include "relay/api/http_server.hpp"
+#include "tests/unit/api/test_client.hpp"
 
 using namespace causeway::api;
+using namespace causeway::test;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -38,84 +40,6 @@ using Json = nlohmann::json;
 using Millis = std::chrono::milliseconds;
 
 namespace {
-
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-// A safety net so a broken server fails the test instead of hanging it; never reached when the
-// server behaves.
-constexpr Millis kClientDeadline{5000};
-
-using Reply = http::response<http::string_body>;
-
-// One client connection with its own read buffer.
-// GCC 12 evaluates a co_await written inside a Catch assertion macro twice (the macro repeats its
-// expression in a short-circuited condition), so every exchange is awaited into a local first.
-class Client {
- public:
-  explicit Client(asio::any_io_executor executor) : stream_(std::move(executor)) {}
-
-  awaitable<void> connect(std::uint16_t port, std::string host = "127.0.0.1") {
-    stream_.expires_after(kClientDeadline);
-    const tcp::endpoint endpoint(asio::ip::make_address(host), port);
-    auto [ec] = co_await stream_.async_connect(endpoint, kTuple);
-    REQUIRE_FALSE(ec);
-  }
-
-  awaitable<Reply> send(http::request<http::string_body> request) {
-    request.set(http::field::host, "test");
-    request.prepare_payload();
-    stream_.expires_after(kClientDeadline);
-    auto [write_ec, written] = co_await http::async_write(stream_, request, kTuple);
-    REQUIRE_FALSE(write_ec);
-    co_return co_await read();
-  }
-
-  awaitable<Reply> get(std::string target) {
-    http::request<http::string_body> request{http::verb::get, target, 11};
-    co_return co_await send(std::move(request));
-  }
-
-  awaitable<void> send_raw(std::string bytes) {
-    stream_.expires_after(kClientDeadline);
-    auto [ec, written] = co_await asio::async_write(stream_.socket(), asio::buffer(bytes), kTuple);
-    REQUIRE_FALSE(ec);
-  }
-
-  awaitable<Reply> read() {
-    Reply reply;
-    stream_.expires_after(kClientDeadline);
-    auto [ec, read] = co_await http::async_read(stream_, buffer_, reply, kTuple);
-    REQUIRE_FALSE(ec);
-    co_return reply;
-  }
-
-  // True when the server closed the connection (end of stream or reset) without sending more.
-  awaitable<bool> closed_by_server() {
-    if (buffer_.size() != 0) co_return false;
-    std::array<char, 256> sink{};
-    stream_.expires_after(kClientDeadline);
-    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), kTuple);
-    co_return n == 0 && (ec == asio::error::eof || ec == asio::error::connection_reset);
-  }
-
- private:
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-};
-
-// Runs the test body on io; the body's end (or failure) stops the io_context, so a server left
-// running cannot hang the test. Rethrows what the body threw.
-void run(asio::io_context& io, awaitable<void> body) {
-  std::exception_ptr failure;
-  bool finished = false;
-  asio::co_spawn(io, std::move(body), [&](std::exception_ptr e) {
-    failure = e;
-    finished = true;
-    io.stop();
-  });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
-  REQUIRE(finished);
-}
 
 ServerOptions loopback() {
   ServerOptions options;
@@ -586,5 +510,133 @@ TEST_CASE("api listens on IPv6 loopback", "[api]") {
     const unsigned health_status = (co_await client.get("/healthz")).result_int();
     CHECK(health_status == 200);
     co_await server->stop();
+  }());
+}
+
+TEST_CASE("api route patterns bind {name} segments; the most specific route wins", "[api]") {
+  asio::io_context io;
+  auto server = make_server(io, loopback());
+  auto registry = std::make_shared<prometheus::Registry>();
+  server->set_metrics(registry);
+  auto tagged = [](std::string tag) {
+    return [tag](Request request) -> awaitable<Response> {
+      Json params = Json::object();
+      for (const auto& [key, value] : request.params) params[key] = value;
+      Response response;
+      response.body = Json{{"route", tag}, {"params", params}, {"auth", request.headers["authorization"]}}.dump();
+      co_return response;
+    };
+  };
+  server->route("GET", "/v1/items/{id}", tagged("item"));
+  server->route("GET", "/v1/items/latest", tagged("latest"));
+  server->route("POST", "/v1/items/{id}/actions/{verb}", tagged("action"));
+  server->start();
+  run(io, [&]() -> awaitable<void> {
+    Client client(co_await asio::this_coro::executor);
+    co_await client.connect(server->port());
+
+    const Reply item = co_await client.get("/v1/items/a%2Db+c?x=1");
+    REQUIRE(item.result_int() == 200);
+    const Json item_body = Json::parse(item.body());
+    CHECK(item_body.at("route") == "item");
+    // Path segments are percent-decoded, and '+' stays a plus there.
+    CHECK(item_body.at("params") == Json{{"id", "a-b+c"}});
+
+    const Reply latest = co_await client.get("/v1/items/latest");
+    CHECK(Json::parse(latest.body()).at("route") == "latest");
+
+    http::request<http::string_body> act{http::verb::post, "/v1/items/7/actions/retry", 11};
+    act.set(http::field::authorization, "Bearer t");
+    const Reply action = co_await client.send(std::move(act));
+    const Json action_body = Json::parse(action.body());
+    CHECK(action_body.at("params") == Json{{"id", "7"}, {"verb", "retry"}});
+    CHECK(action_body.at("auth") == "Bearer t");
+
+    // Dot segments, empty segments, extra segments and bad escapes match nothing.
+    for (const char* target : {"/v1/items/..", "/v1/items/.", "/v1/items/", "/v1/items/../../etc/passwd",
+                               "/v1/items/7/extra", "/v1/items/%zz", "//v1/items/7"}) {
+      const Reply miss = co_await client.get(target);
+      INFO(target);
+      CHECK(miss.result_int() == 404);
+    }
+    http::request<http::string_body> wrong{http::verb::get, "/v1/items/7/actions/retry", 11};
+    const Reply not_allowed = co_await client.send(std::move(wrong));
+    CHECK(not_allowed.result_int() == 405);
+    CHECK(not_allowed[http::field::allow] == "POST");
+
+    // Metrics count the pattern, never the ids clients put in paths.
+    const Reply metrics = co_await client.get("/metrics");
+    CHECK(metrics.body().find(R"(path="/v1/items/{id}")") != std::string::npos);
+    CHECK(metrics.body().find("a%2Db") == std::string::npos);
+    co_await server->stop();
+  }());
+}
+
+TEST_CASE("api upgrade routes hand the socket over; other requests there answer 426", "[api]") {
+  asio::io_context io;
+  auto server = make_server(io, loopback());
+  std::string seen_upgrade;
+  server->upgrade("/v1/raw", [&seen_upgrade](Request request, tcp::socket& socket) -> awaitable<unsigned> {
+    seen_upgrade = request.headers["upgrade"];
+    const std::string answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n";
+    co_await asio::async_write(socket, asio::buffer(answer), kTuple);
+    // The connection is ours now: echo one line in the new protocol.
+    std::array<char, 64> line{};
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(line), kTuple);
+    if (!ec) co_await asio::async_write(socket, asio::buffer(line.data(), n), kTuple);
+    co_return 101;
+  });
+  server->start();
+  run(io, [&]() -> awaitable<void> {
+    Client plain(co_await asio::this_coro::executor);
+    co_await plain.connect(server->port());
+    const Reply refused = co_await plain.get("/v1/raw");
+    CHECK(refused.result_int() == 426);
+    CHECK(error_code_of(refused) == "upgrade_required");
+
+    tcp::socket socket(co_await asio::this_coro::executor);
+    auto [connect_ec] = co_await socket.async_connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()), kTuple);
+    REQUIRE_FALSE(connect_ec);
+    const std::string request = "GET /v1/raw HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
+    co_await asio::async_write(socket, asio::buffer(request), kTuple);
+    beast::flat_buffer buffer;
+    http::response_parser<http::empty_body> switched;
+    auto [read_ec, read] = co_await http::async_read_header(socket, buffer, switched, kTuple);
+    REQUIRE_FALSE(read_ec);
+    CHECK(switched.get().result_int() == 101);
+    co_await asio::async_write(socket, asio::buffer(std::string("ping")), kTuple);
+    std::array<char, 16> echoed{};
+    auto [echo_ec, n] = co_await socket.async_read_some(asio::buffer(echoed), kTuple);
+    REQUIRE_FALSE(echo_ec);
+    CHECK(std::string(echoed.data(), n) == "ping");
+    CHECK(seen_upgrade == "echo");
+    co_await server->stop();
+  }());
+}
+
+TEST_CASE("api stop closes taken-over connections at once", "[api]") {
+  asio::io_context io;
+  auto server = make_server(io, loopback());
+  server->upgrade("/v1/hold", [](Request, tcp::socket& socket) -> awaitable<unsigned> {
+    std::array<char, 16> sink{};
+    co_await socket.async_read_some(asio::buffer(sink), kTuple);  // until stop() closes it
+    co_return 101;
+  });
+  server->start();
+  run(io, [&]() -> awaitable<void> {
+    tcp::socket socket(co_await asio::this_coro::executor);
+    co_await socket.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()), kTuple);
+    const std::string request = "GET /v1/hold HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n";
+    co_await asio::async_write(socket, asio::buffer(request), kTuple);
+    asio::steady_timer settle(co_await asio::this_coro::executor, Millis(50));
+    co_await settle.async_wait(kTuple);
+    const auto started = std::chrono::steady_clock::now();
+    co_await server->stop();
+    // Far below the 5 s drain timeout: the held connection was not waited for.
+    CHECK(std::chrono::steady_clock::now() - started < Millis(1000));
+    std::array<char, 16> sink{};
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kTuple);
+    CHECK(ec);
   }());
 }

@@ -591,3 +591,28 @@ TEST_CASE("config command: check and from-manifest report by exit code", "[unit]
   CHECK(err.str().find("config.bad_field: the config it gives is refused: relay.listen") != std::string::npos);
   CHECK(run_config_command(ConfigCommandOptions{}, out, err) == 2);
 }
+
+TEST_CASE("config: relay.api names at most one admin token source, and private reads need one", "[unit]") {
+  auto api = [](json settings) { return load_edited([&](json& j) { j["relay"]["api"] = settings; }); };
+  auto example = config_from_json(valid_example());
+  REQUIRE(example.ok());
+  CHECK(example->relay.api.admin_token_file == "/run/secrets/causeway-admin-token");
+  CHECK(example->relay.api.public_reads);
+  auto absent = load_edited([](json& j) { j["relay"].erase("api"); });
+  REQUIRE(absent.ok());
+  CHECK(absent->relay.api.admin_token_file.empty());
+  CHECK(absent->relay.api.admin_token_env.empty());
+  CHECK(absent->relay.api.public_reads);
+  auto private_reads = api({{"admin_token_env", "CAUSEWAY_ADMIN_TOKEN"}, {"public_reads", false}});
+  REQUIRE(private_reads.ok());
+  CHECK(private_reads->relay.api.admin_token_env == "CAUSEWAY_ADMIN_TOKEN");
+  CHECK_FALSE(private_reads->relay.api.public_reads);
+
+  require_refused(api({{"admin_token_file", "/t"}, {"admin_token_env", "T"}}), rc::kBadField, "relay.api");
+  require_refused(api({{"public_reads", false}}), rc::kBadField, "relay.api.public_reads");
+  require_refused(api({{"public_reads", "yes"}}), rc::kBadField, "relay.api.public_reads");
+  require_refused(api({{"admin_token_env", "1TOKEN"}}), rc::kBadField, "relay.api.admin_token_env");
+  require_refused(api({{"admin_token_file", ""}}), rc::kBadField, "relay.api.admin_token_file");
+  // The token itself never belongs in a config file.
+  require_refused(api({{"admin_token", "s3cret"}}), rc::kUnknownField, "relay.api.admin_token");
+}

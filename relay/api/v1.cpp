@@ -1,0 +1,595 @@
+// See v1.hpp. Every handler checks the caller's token first, then validates everything it reads
+// before it touches the engine or the store; every error is {"error":{"code","message"}} and no
+// answer carries a secret (no token, no key, no endpoint URL, which may embed credentials).
+#include "relay/api/v1.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "relay/core/bytes.hpp"
+#include "relay/core/hash.hpp"
+#include "relay/core/merkle_log.hpp"
+#include "relay/core/message_json.hpp"
+#include "relay/core/protocol.hpp"
+#include "relay/verify/json_read.hpp"
+
+namespace causeway::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace jr = verify::json_read;
+using asio::awaitable;
+using nlohmann::json;
+using store::MessageState;
+
+// The page a listing serves when the caller names none (capped by page_limit_max).
+constexpr std::size_t kDefaultPage = 50;
+// Admin request bodies are a few fields; deeper JSON is not one of them.
+constexpr std::size_t kMaxBodyDepth = 4;
+// Operator reasons end up in the log, the audit log (hashed) and the stream: short and printable
+// ASCII, so none can forge a log line.
+constexpr std::size_t kMaxReasonLength = 200;
+constexpr std::array<std::string_view, 5> kLogLevels{"trace", "debug", "info", "warn", "error"};
+constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+// A cursor is the hex of the page's last (created_at, rowid), 8 bytes big-endian each.
+constexpr std::size_t kCursorBytes = 16;
+
+Response json_response(unsigned status, const json& body) {
+  Response response;
+  response.status = status;
+  // Stored reasons and operator text are passed through; never let a stray byte throw here.
+  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return response;
+}
+
+Response error_response(unsigned status, std::string_view code, std::string_view message) {
+  return json_response(status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+Response bad_request(std::string_view message) { return error_response(400, "bad_request", message); }
+Response not_found(std::string_view message) { return error_response(404, "not_found", message); }
+
+// Ids and claims: 0x and 64 lower-case hex digits, the form every Causeway JSON uses.
+template <typename Fixed>
+std::optional<Fixed> parse_word(std::string_view text) {
+  auto parsed = jr::read_fixed<Fixed>(json(text), "");
+  if (!parsed) return std::nullopt;
+  return *parsed;
+}
+
+// A canonical decimal (no sign, no leading zero) of at most `max`.
+std::optional<std::uint64_t> parse_count(std::string_view text, std::uint64_t max) {
+  if (text.empty() || (text.size() > 1 && text.front() == '0')) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value > max) return std::nullopt;
+  return value;
+}
+
+std::string encode_cursor(const store::MessagePosition& position) {
+  core::Bytes bytes;
+  const auto row = static_cast<std::uint64_t>(position.row);
+  for (int shift = 56; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(position.created_at >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(row >> shift));
+  return core::to_hex(bytes, false);
+}
+
+std::optional<store::MessagePosition> decode_cursor(std::string_view text) {
+  const bool lower_hex = std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (text.size() != 2 * kCursorBytes || !lower_hex) return std::nullopt;
+  auto bytes = core::from_hex(text);
+  if (!bytes) return std::nullopt;
+  std::uint64_t created = 0;
+  std::uint64_t row = 0;
+  for (std::size_t i = 0; i < 8; ++i) created = created << 8 | (*bytes)[i];
+  for (std::size_t i = 8; i < kCursorBytes; ++i) row = row << 8 | (*bytes)[i];
+  if (row > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+  return store::MessagePosition{created, static_cast<std::int64_t>(row)};
+}
+
+// Refuses query parameters the endpoint does not read: a misspelt filter must not silently
+// widen a listing.
+std::optional<Response> only_params(const Request& request, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : request.query) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return bad_request("unknown query parameter");
+    }
+  }
+  return std::nullopt;
+}
+
+const std::string* param(const Request& request, std::string_view name) {
+  const auto found = request.query.find(std::string(name));
+  return found == request.query.end() ? nullptr : &found->second;
+}
+
+// A body that is a JSON object with only `fields` (each optional); an empty body reads as {}.
+std::optional<Response> read_body(const Request& request, std::initializer_list<std::string_view> fields, json& out) {
+  if (request.body.empty()) {
+    out = json::object();
+    return std::nullopt;
+  }
+  auto parsed = jr::parse_bounded(request.body, request.body.size(), kMaxBodyDepth);
+  if (!parsed) return bad_request("the body is not JSON");
+  auto checked = jr::check_object(*parsed, "body", {}, fields);
+  if (!checked) return bad_request(checked.error().detail());
+  out = std::move(parsed).value();
+  return std::nullopt;
+}
+
+// The optional "reason" of a park or pause: 1 to 200 printable ASCII characters.
+std::optional<Response> read_reason(const json& body, std::string& reason) {
+  if (!body.contains("reason")) return std::nullopt;
+  auto text = jr::read_string(body["reason"], "reason", kMaxReasonLength);
+  const bool printable = text && std::all_of(text->begin(), text->end(), [](char c) { return c >= ' ' && c <= '~'; });
+  if (!printable) return bad_request("reason: 1 to 200 printable ASCII characters");
+  reason = std::move(text).value();
+  return std::nullopt;
+}
+
+json leaf_json(const store::AuditEntry& entry) {
+  // The line format of `causeway audit export` (leaves.jsonl), so a page can be checked by the
+  // same tools; time is a decimal string as in schemas/audit-leaf.schema.json.
+  return {{"index", entry.index},
+          {"kind", static_cast<unsigned>(entry.kind)},
+          {"kind_name", core::audit_kind_name(entry.kind)},
+          {"id", core::to_hex(entry.id)},
+          {"claim", core::to_hex(entry.claim)},
+          {"detail", core::to_hex(entry.detail)},
+          {"time", std::to_string(entry.time)},
+          {"leaf", core::to_hex(core::ByteView(entry.leaf))}};
+}
+
+json hashes_json(const std::vector<core::Hash32>& hashes) {
+  json out = json::array();
+  for (const auto& hash : hashes) out.push_back(core::to_hex(hash));
+  return out;
+}
+
+// The entry of `name` in an object of the engine's status detail, or an empty object.
+const json& member(const json& object, const std::string& name) {
+  static const json kEmpty = json::object();
+  if (!object.is_object()) return kEmpty;
+  const auto found = object.find(name);
+  return found == object.end() ? kEmpty : *found;
+}
+
+struct V1 {
+  V1(engine::Engine& e, store::Store& s, V1Options o) : engine(e), store(s), options(std::move(o)) {
+    has_token = !options.admin_token.empty();
+    token_digest = core::sha256(core::as_bytes(options.admin_token));
+    // Only the digest is kept: a memory dump of a long-running relay should not hold the token.
+    OPENSSL_cleanse(options.admin_token.data(), options.admin_token.size());
+    options.admin_token.clear();
+  }
+
+  engine::Engine& engine;
+  store::Store& store;
+  V1Options options;
+  bool has_token = false;
+  core::Hash32 token_digest;
+
+  // ---- access
+
+  std::optional<Response> check_token(const Request& request) const {
+    const auto header = request.headers.find("authorization");
+    if (header == request.headers.end()) return error_response(401, "unauthorized", "missing bearer token");
+    std::string_view value = header->second;
+    constexpr std::string_view kScheme = "bearer ";
+    const bool bearer = value.size() > kScheme.size() &&
+                        std::equal(kScheme.begin(), kScheme.end(), value.begin(), [](char a, char b) {
+                          return a == std::tolower(static_cast<unsigned char>(b));
+                        });
+    if (!bearer) return error_response(401, "unauthorized", "expected Authorization: Bearer <token>");
+    value.remove_prefix(kScheme.size());
+    // Digests of equal length compared in constant time: neither the token's bytes nor its
+    // length leak through timing.
+    const auto offered = core::sha256(core::as_bytes(value));
+    if (!core::constant_time_equal(offered.view(), token_digest.view())) {
+      return error_response(401, "unauthorized", "bad bearer token");
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Response> authorize_admin(const Request& request) const {
+    if (!has_token) return error_response(403, "admin_disabled", "admin API disabled");
+    return check_token(request);
+  }
+
+  std::optional<Response> authorize_read(const Request& request) const {
+    if (options.public_reads) return std::nullopt;
+    if (!has_token) return error_response(403, "reads_disabled", "reads need a token and none is configured");
+    return check_token(request);
+  }
+
+  // An engine or store failure: the caller's mistakes by their reason, anything else a 500
+  // whose detail goes to the log only.
+  Response failure(const core::Error& error) const {
+    const auto reason = error.reason();
+    if (reason == store::reason::kNotFound) return not_found("no such message");
+    if (reason == engine::reason::kUnknownLane) return not_found("no such lane");
+    if (reason == store::reason::kIllegalTransition) return error_response(409, "conflict", error.detail());
+    if (options.on_error) options.on_error("api: " + error.message());
+    return error_response(500, "internal", "internal error");
+  }
+
+  // ---- lanes by store key
+
+  std::map<core::Hash32, std::string> lane_names() const {
+    std::map<core::Hash32, std::string> out;
+    for (const auto& [name, keys] : engine.store_lanes()) {
+      for (const auto& key : keys) out.emplace(key, name);
+    }
+    return out;
+  }
+
+  static json message_json(const store::StoredMessage& m, const std::map<core::Hash32, std::string>& lanes) {
+    const auto lane = lanes.find(m.lane);
+    json out = {{"id", core::to_hex(m.id)},
+                {"lane", lane == lanes.end() ? std::string() : lane->second},
+                {"state", std::string(store::to_string(m.state))},
+                {"claim", core::to_hex(m.claim)},
+                {"attempts", m.attempts},
+                {"next_attempt_at", m.next_attempt_at},
+                {"created_at", m.created_at},
+                {"updated_at", m.updated_at},
+                {"message", core::message_to_json(m.message)}};
+    if (m.parked_from) out["parked_from"] = std::string(store::to_string(*m.parked_from));
+    if (!m.parked_reason.empty()) out["parked_reason"] = m.parked_reason;
+    return out;
+  }
+
+  // ---- reads
+
+  Response chains(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    const auto status = engine.status();
+    const json& live_chains = member(status.detail, "chains");
+    json out = json::array();
+    for (const auto& chain : engine.config().chains) {
+      const json& live = member(live_chains, chain.name);
+      json entry = {{"name", chain.name},
+                    {"family", chain.family},
+                    {"chain_id", std::to_string(chain.chain_id)},
+                    {"chain_identity", core::to_hex(chain.chain_identity)},
+                    {"gateway", core::to_hex(chain.gateway)},
+                    {"consensus", member(chain.anchor, "consensus").value("mode", "")},
+                    {"threshold", chain.threshold},
+                    {"started", live.value("started", false)},
+                    {"head", live.value("head", std::uint64_t{0})}};
+      if (live.contains("cursor")) entry["cursor"] = live["cursor"];
+      if (live.contains("last_error")) entry["last_error"] = live["last_error"];
+      out.push_back(std::move(entry));
+    }
+    return json_response(200, {{"chains", std::move(out)}, {"ready", status.ready}});
+  }
+
+  Response lanes(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    auto counts = store.lane_state_counts();
+    if (!counts) return failure(counts.error());
+    const auto names = lane_names();
+    std::map<std::string, json> by_lane;
+    for (const auto& lane : engine.config().lanes) {
+      json zero = json::object();
+      for (const auto state : store::kAllMessageStates) zero[std::string(store::to_string(state))] = 0;
+      by_lane.emplace(lane.name, std::move(zero));
+    }
+    for (const auto& count : *counts) {
+      const auto name = names.find(count.lane);
+      if (name == names.end()) continue;
+      json& slot = by_lane[name->second][std::string(store::to_string(count.state))];
+      slot = slot.get<std::uint64_t>() + count.count;
+    }
+    const auto status = engine.status();
+    const json& live_lanes = member(status.detail, "lanes");
+    json out = json::array();
+    for (const auto& lane : engine.config().lanes) {
+      const json& live = member(live_lanes, lane.name);
+      json entry = {{"name", lane.name},
+                    {"from", lane.from},
+                    {"to", lane.to},
+                    {"acknowledge", lane.acknowledge},
+                    {"halted", live.value("halted", false)},
+                    {"in_flight", live.value("in_flight", std::uint64_t{0})},
+                    {"messages", by_lane[lane.name]}};
+      if (live.contains("halt_reason")) entry["halt_reason"] = live["halt_reason"];
+      out.push_back(std::move(entry));
+    }
+    return json_response(200, {{"lanes", std::move(out)}});
+  }
+
+  Response list_messages(const Request& request) const {
+    if (auto refused = only_params(request, {"lane", "state", "limit", "cursor"})) return *refused;
+    store::MessageFilter filter;
+    if (const auto* lane = param(request, "lane")) {
+      auto lanes = engine.store_lanes();
+      const auto found = lanes.find(*lane);
+      if (found == lanes.end()) return not_found("no such lane");
+      filter.lanes = found->second;
+    }
+    if (const auto* state = param(request, "state")) {
+      filter.state = store::message_state_from_string(*state);
+      if (!filter.state) return bad_request("state: not a message state");
+    }
+    const std::size_t max = std::max<std::size_t>(1, options.page_limit_max);
+    std::size_t limit = std::min(kDefaultPage, max);
+    if (const auto* text = param(request, "limit")) {
+      const auto parsed = parse_count(*text, max);
+      if (!parsed || *parsed == 0) return bad_request("limit: 1 to " + std::to_string(max));
+      limit = static_cast<std::size_t>(*parsed);
+    }
+    std::optional<store::MessagePosition> after;
+    if (const auto* cursor = param(request, "cursor")) {
+      after = decode_cursor(*cursor);
+      if (!after) return bad_request("cursor: not a cursor this API gave out");
+    }
+    auto page = store.list_messages(filter, after, limit);
+    if (!page) return failure(page.error());
+    const auto names = lane_names();
+    json messages = json::array();
+    for (const auto& m : page->messages) messages.push_back(message_json(m, names));
+    return json_response(200, {{"messages", std::move(messages)},
+                               {"next_cursor", page->next ? json(encode_cursor(*page->next)) : json(nullptr)}});
+  }
+
+  Response show_message(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    const auto id = parse_word<core::MessageId>(request.params.at("id"));
+    if (!id) return bad_request("id: expected 0x and 64 lower-case hex digits");
+    auto stored = store.message(*id);
+    if (!stored) return failure(stored.error());
+    if (!*stored) return not_found("no such message");
+    auto execution = store.execution(*id);
+    if (!execution) return failure(execution.error());
+    json out = message_json(**stored, lane_names());
+    out["execution"] = nullptr;
+    if (*execution) {
+      const auto& e = **execution;
+      out["execution"] = {{"claim", core::to_hex(e.claim)},
+                          {"status", static_cast<unsigned>(e.status)},
+                          {"tx_hash", core::to_hex(e.tx_hash)},
+                          {"block_number", std::to_string(e.block_number)}};
+    }
+    return json_response(200, out);
+  }
+
+  Response show_bundle(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    const auto claim = parse_word<core::Claim>(request.params.at("claim"));
+    if (!claim) return bad_request("claim: expected 0x and 64 lower-case hex digits");
+    auto bundle = store.bundle(*claim);
+    if (!bundle) return failure(bundle.error());
+    auto rejection = store.rejection(*claim);
+    if (!rejection) return failure(rejection.error());
+    if (!*bundle && !*rejection) return not_found("no bundle or rejection with this claim");
+    json head = {{"claim", core::to_hex(*claim)},
+                 {"message_id", core::to_hex(*bundle ? (*bundle)->id : (*rejection)->claimed_id)},
+                 {"verified", *bundle && (*bundle)->verified},
+                 {"rejection", nullptr}};
+    if (*rejection) {
+      head["rejection"] = {{"reason", (*rejection)->reason}, {"time", (*rejection)->time}};
+    }
+    // The bundle goes out byte for byte as stored: a verified leaf's detail is keccak256 of
+    // exactly these bytes, so an auditor can hash what it receives.
+    std::string body = head.dump(-1, ' ', false, json::error_handler_t::replace);
+    body.pop_back();
+    body += ",\"bundle\":";
+    if (*bundle) {
+      if (!json::accept((*bundle)->json)) {
+        return failure(core::Error(store::reason::kCorrupt, "stored bundle " + core::to_hex(*claim) + " is not JSON"));
+      }
+      body += (*bundle)->json;
+    } else {
+      body += "null";
+    }
+    body += '}';
+    Response response;
+    response.body = std::move(body);
+    return response;
+  }
+
+  Response audit_checkpoint(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    auto checkpoint = store.latest_checkpoint();
+    if (!checkpoint) return failure(checkpoint.error());
+    if (!*checkpoint) return not_found("no checkpoint signed yet");
+    Response response;
+    response.content_type = std::string(kTextPlain);
+    response.body = (*checkpoint)->note;
+    return response;
+  }
+
+  // A tree size from the query (default: the log's size now), at least `min`.
+  std::optional<std::uint64_t> tree_size(const Request& request, std::string_view name, std::uint64_t min) const {
+    const std::uint64_t size = store.audit_size();
+    const auto* text = param(request, name);
+    if (text == nullptr) return size >= min ? std::optional(size) : std::nullopt;
+    const auto parsed = parse_count(*text, size);
+    if (!parsed || *parsed < min) return std::nullopt;
+    return parsed;
+  }
+
+  Response inclusion(const Request& request) const {
+    if (auto refused = only_params(request, {"index", "size"})) return *refused;
+    const auto size = tree_size(request, "size", 1);
+    if (!size) return bad_request("size: 1 to the log's size");
+    const auto* index_text = param(request, "index");
+    const auto index = index_text ? parse_count(*index_text, *size - 1) : std::nullopt;
+    if (!index) return bad_request("index: 0 to size - 1");
+    auto proof = store.inclusion_proof(*index, *size);
+    if (!proof) return failure(proof.error());
+    // Exactly the proof file `causeway audit inclusion --proof` reads.
+    return json_response(200, {{"index", *index}, {"size", *size}, {"hashes", hashes_json(*proof)}});
+  }
+
+  Response consistency(const Request& request) const {
+    if (auto refused = only_params(request, {"old", "new"})) return *refused;
+    const auto size = tree_size(request, "new", 1);
+    if (!size) return bad_request("new: 1 to the log's size");
+    const auto* old_text = param(request, "old");
+    const auto old_size = old_text ? parse_count(*old_text, *size) : std::nullopt;
+    if (!old_size || *old_size == 0) return bad_request("old: 1 to new");
+    auto proof = store.consistency_proof(*old_size, *size);
+    if (!proof) return failure(proof.error());
+    // Exactly the proof file `causeway audit consistency --proof` reads.
+    return json_response(200, {{"old_size", *old_size}, {"size", *size}, {"hashes", hashes_json(*proof)}});
+  }
+
+  Response leaves(const Request& request) const {
+    if (auto refused = only_params(request, {"from", "count"})) return *refused;
+    const std::uint64_t size = store.audit_size();
+    std::uint64_t from = 0;
+    if (const auto* text = param(request, "from")) {
+      const auto parsed = parse_count(*text, size);
+      if (!parsed) return bad_request("from: 0 to the log's size");
+      from = *parsed;
+    }
+    const std::size_t max = std::max<std::size_t>(1, options.page_limit_max);
+    std::uint64_t count = std::min(kDefaultPage, max);
+    if (const auto* text = param(request, "count")) {
+      const auto parsed = parse_count(*text, max);
+      if (!parsed || *parsed == 0) return bad_request("count: 1 to " + std::to_string(max));
+      count = *parsed;
+    }
+    json out = json::array();
+    for (std::uint64_t index = from; index < std::min(size, from + count); ++index) {
+      auto entry = store.audit_entry(index);
+      if (!entry) return failure(entry.error());
+      if (!*entry) return failure(core::Error(store::reason::kAuditMismatch, "no leaf " + std::to_string(index)));
+      out.push_back(leaf_json(**entry));
+    }
+    return json_response(200, {{"size", size}, {"leaves", std::move(out)}});
+  }
+
+  // ---- admin
+
+  Response message_state(const core::MessageId& id) const {
+    auto stored = store.message(id);
+    if (!stored) return failure(stored.error());
+    if (!*stored) return not_found("no such message");
+    return json_response(200, {{"id", core::to_hex(id)}, {"state", std::string(store::to_string((*stored)->state))}});
+  }
+
+  Response retry(const Request& request) const {
+    const auto id = parse_word<core::MessageId>(request.params.at("id"));
+    if (!id) return bad_request("id: expected 0x and 64 lower-case hex digits");
+    json body;
+    if (auto refused = read_body(request, {}, body)) return *refused;
+    if (auto done = engine.retry(*id); !done) return failure(done.error());
+    return message_state(*id);
+  }
+
+  Response park(const Request& request) const {
+    const auto id = parse_word<core::MessageId>(request.params.at("id"));
+    if (!id) return bad_request("id: expected 0x and 64 lower-case hex digits");
+    json body;
+    if (auto refused = read_body(request, {"reason"}, body)) return *refused;
+    std::string reason;
+    if (auto refused = read_reason(body, reason)) return *refused;
+    if (auto done = engine.park(*id, reason); !done) return failure(done.error());
+    return message_state(*id);
+  }
+
+  Response lane_state(const std::string& name) const {
+    const auto status = engine.status();
+    const json& live = member(member(status.detail, "lanes"), name);
+    json out = {{"lane", name}, {"halted", live.value("halted", false)}};
+    if (live.contains("halt_reason")) out["halt_reason"] = live["halt_reason"];
+    return json_response(200, out);
+  }
+
+  Response pause(const Request& request) const {
+    const std::string& name = request.params.at("name");
+    json body;
+    if (auto refused = read_body(request, {"reason"}, body)) return *refused;
+    std::string reason;
+    if (auto refused = read_reason(body, reason)) return *refused;
+    if (auto done = engine.pause_lane(name, reason); !done) return failure(done.error());
+    return lane_state(name);
+  }
+
+  Response resume(const Request& request) const {
+    const std::string& name = request.params.at("name");
+    json body;
+    if (auto refused = read_body(request, {}, body)) return *refused;
+    if (auto done = engine.resume_lane(name); !done) return failure(done.error());
+    return lane_state(name);
+  }
+
+  Response log_level(const Request& request) const {
+    json body;
+    if (auto refused = read_body(request, {"level"}, body)) return *refused;
+    const auto level = body.contains("level") ? jr::read_string(body["level"], "level", 16)
+                                              : core::Result<std::string>(jr::bad("level", "missing"));
+    if (!level || std::find(kLogLevels.begin(), kLogLevels.end(), *level) == kLogLevels.end()) {
+      return bad_request("level: one of trace, debug, info, warn, error");
+    }
+    if (!options.set_log_level) return error_response(501, "not_implemented", "this relay cannot change its log level");
+    if (!options.set_log_level(*level)) return error_response(500, "internal", "the log level was not changed");
+    return json_response(200, {{"level", *level}});
+  }
+};
+
+using Method = Response (V1::*)(const Request&) const;
+
+Handler read_handler(std::shared_ptr<const V1> v1, Method method) {
+  return [v1, method](Request request) -> awaitable<Response> {
+    if (auto denied = v1->authorize_read(request)) co_return std::move(*denied);
+    co_return(*v1.*method)(request);
+  };
+}
+
+// The token is checked before anything in the request is looked at, so a caller without it
+// learns nothing, not even whether an id exists.
+Handler admin_handler(std::shared_ptr<const V1> v1, Method method) {
+  return [v1, method](Request request) -> awaitable<Response> {
+    if (auto denied = v1->authorize_admin(request)) co_return std::move(*denied);
+    co_return(*v1.*method)(request);
+  };
+}
+
+}  // namespace
+
+void install_v1_routes(HttpServer& server, engine::Engine& engine, store::Store& store, V1Options options) {
+  const auto v1 = std::make_shared<const V1>(engine, store, std::move(options));
+  server.route("GET", "/v1/chains", read_handler(v1, &V1::chains));
+  server.route("GET", "/v1/lanes", read_handler(v1, &V1::lanes));
+  server.route("GET", "/v1/messages", read_handler(v1, &V1::list_messages));
+  server.route("GET", "/v1/messages/{id}", read_handler(v1, &V1::show_message));
+  server.route("GET", "/v1/bundles/{claim}", read_handler(v1, &V1::show_bundle));
+  server.route("GET", "/v1/audit/checkpoint", read_handler(v1, &V1::audit_checkpoint));
+  server.route("GET", "/v1/audit/proof/inclusion", read_handler(v1, &V1::inclusion));
+  server.route("GET", "/v1/audit/proof/consistency", read_handler(v1, &V1::consistency));
+  server.route("GET", "/v1/audit/leaves", read_handler(v1, &V1::leaves));
+  server.route("POST", "/v1/messages/{id}/retry", admin_handler(v1, &V1::retry));
+  server.route("POST", "/v1/messages/{id}/park", admin_handler(v1, &V1::park));
+  server.route("POST", "/v1/lanes/{name}/pause", admin_handler(v1, &V1::pause));
+  server.route("POST", "/v1/lanes/{name}/resume", admin_handler(v1, &V1::resume));
+  server.route("POST", "/v1/log-level", admin_handler(v1, &V1::log_level));
+  if (v1->options.stream) {
+    server.upgrade("/v1/stream", [v1](Request request, asio::ip::tcp::socket& socket) -> awaitable<unsigned> {
+      if (auto denied = v1->authorize_read(request)) {
+        const unsigned refused = co_await refuse_upgrade(socket, std::move(*denied));
+        co_return refused;
+      }
+      const unsigned status = co_await v1->options.stream->serve(std::move(request), socket);
+      co_return status;
+    });
+  }
+}
+
+}  // namespace causeway::api
