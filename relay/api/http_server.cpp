@@ -24,7 +24,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
@@ -186,6 +185,14 @@ std::string error_body(std::string_view code, std::string_view message) {
 // A header value a handler may set: visible ASCII and spaces only, so no header injection.
 bool valid_header_value(std::string_view value) {
   return std::all_of(value.begin(), value.end(), [](char c) { return c >= ' ' && c <= '~'; });
+}
+
+// An HTTP/1.1 upgrade request (RFC 9110 section 7.8) for any protocol: Connection names
+// "upgrade" and Upgrade names what to switch to. WebSocket's stricter checks are its handler's.
+bool is_upgrade(const http::request<http::string_body>& message) {
+  return message.version() >= 11 && message.method() == http::verb::get &&
+         http::token_list{message[http::field::connection]}.exists("upgrade") &&
+         !message[http::field::upgrade].empty();
 }
 
 // One answer and what it is counted as.
@@ -451,7 +458,7 @@ awaitable<void> serve(std::shared_ptr<Server> self, std::shared_ptr<Session> ses
     auto message = parser.release();
     Outcome outcome;
     auto routed = self->prepare(message, outcome);
-    if (routed && routed->route->upgrade && beast::websocket::is_upgrade(message)) {
+    if (routed && routed->route->upgrade && is_upgrade(message)) {
       // The client may send nothing more before the upgrade is answered; bytes already here
       // would be lost to the handler, which reads from the socket.
       if (buffer.size() != 0) {

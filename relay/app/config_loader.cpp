@@ -508,6 +508,11 @@ core::Result<engine::RelaySettings> read_relay(const json& j) {
   CW_TRY(relay.vote_key, read_key(j["vote_key"], "relay.vote_key"));
   CW_CHECK(optional_field(j, path, "listen", relay.listen, read_listen));
   CW_CHECK(optional_field(j, path, "log_key", relay.log_key, read_key));
+  // The checkpoint key is Ed25519 (PROTOCOL.md section 7), kept as a 0600 PEM or hex file; V3
+  // keystores hold secp256k1 keys only.
+  if (relay.log_key && relay.log_key->raw_file.empty()) {
+    return core::Error(rc::kBadField, "relay.log_key: expected raw_file (an Ed25519 key file from `causeway audit keygen`)");
+  }
   CW_CHECK(optional_field(j, path, "reconcile_every_ms", relay.reconcile_every, milliseconds(1)));
   CW_CHECK(optional_field(j, path, "checkpoint_every_ms", relay.checkpoint_every, milliseconds(1)));
   CW_CHECK(optional_field(j, path, "verify_threads", relay.verify_threads, integer<std::size_t>(1, 64)));
@@ -771,7 +776,6 @@ std::vector<std::string> config_warnings(const engine::Config& config) {
     }
   };
   raw_key(config.relay.vote_key, "relay.vote_key");
-  if (config.relay.log_key) raw_key(*config.relay.log_key, "relay.log_key");
   for (const auto& chain : config.chains) {
     const std::string name = "chain \"" + chain.name + "\"";
     if (chain.threshold == 1) {

@@ -137,11 +137,7 @@ int run_relay(const RelayOptions& options) {
     // The log's origin names this relay by its attester address, which auditors already know.
     log_origin = "causeway/" + core::to_hex(core::address_of(*keys.vote));
     if (config->relay.log_key) {
-      // The checkpoint key is Ed25519 (PROTOCOL.md section 7): a PEM or hex key file only.
-      if (config->relay.log_key->raw_file.empty()) {
-        log.write(spdlog::level::err, "relay.log_key: an Ed25519 key file (raw_file, PEM or hex) is required");
-        return 2;
-      }
+      // The loader made sure it is a key file (Ed25519, PEM or hex).
       auto loaded = core::load_ed25519_key_file(config->relay.log_key->raw_file);
       if (!loaded) {
         log.write(spdlog::level::err, "relay.log_key: " + loaded.error().message());

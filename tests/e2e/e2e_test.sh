@@ -9,7 +9,8 @@
 #   crash        kill -9 the relay at random moments (>= 10 times) while 2,000 messages flow;
 #                after the last restart all are executed and acknowledged exactly once   (chaos)
 #   outage       SIGSTOP/SIGCONT of each chain's node while messages flow: no loss      (chaos)
-#   rate_limit   a lane over its rate limit holds messages without loss                 (chaos)
+#   rate_limit   a lane over its rate limit holds messages without loss; its target takes
+#                legacy (EIP-155) transactions                                          (chaos)
 #   conflict     two endpoints of one chain report different blocks at one height: the lane
 #                halts with the alert metric raised and delivers nothing (THREATS 1)     (chaos)
 #   reconcile    messages behind the relay's cursor are found by the reconciliation sweep  (e2e)
@@ -244,7 +245,8 @@ case_outage() {
 
 case_rate_limit() {
   setup
-  make_config 'c.lanes.find(l => l.from === "a").rate_limit = {messages_per_second: 5, burst: 5}'
+  # Chain b's deliveries also go out as EIP-155 legacy transactions here (the other cases use EIP-1559).
+  make_config 'c.lanes.find(l => l.from === "a").rate_limit = {messages_per_second: 5, burst: 5}; c.chains.find(x => x.name === "b").fees = {mode: "legacy"}'
   start_relay
   drive send --probes "$probes" --from a --to b --count 60 >/dev/null
   sleep 4
