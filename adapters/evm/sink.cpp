@@ -350,10 +350,33 @@ awaitable<Result<std::size_t>> EvmSink::resend() {
   std::size_t accepted = 0;
   for (const auto& permit : nonces_.unsent()) {
     auto advice = co_await broadcast(permit);
+    if (!advice && advice.error().reason() == reason::sink::kNonceTooLow) {
+      // A crash between broadcasting and journaling it: the node already mined this nonce, with
+      // this transaction or a sibling of it. Settle the record from the receipts instead of
+      // refusing to start.
+      auto settled = co_await settle(permit.tx_hash(), permit.nonce());
+      if (!settled) co_return std::move(settled).error();
+      continue;
+    }
     if (!advice) co_return std::move(advice).error();
     if (*advice == BroadcastAdvice::kDone) ++accepted;
   }
   co_return accepted;
+}
+
+awaitable<Result<void>> EvmSink::settle(core::Hash32 tx_hash, std::uint64_t nonce) {
+  std::vector<core::Hash32> candidates{tx_hash};
+  for (const auto& record : nonces_.live()) {
+    if (record.nonce == nonce && record.tx_hash != tx_hash) candidates.push_back(record.tx_hash);
+  }
+  for (const auto& hash : candidates) {
+    auto one = co_await confirm_one(hash);
+    if (!one) co_return std::move(one).error();
+    if (one->state != Confirmation::State::kPending) co_return core::ok();  // confirm_one recorded it
+  }
+  // No transaction of ours carries the nonce on chain: another writer used it.
+  if (nonces_.is_live(tx_hash)) CW_CO_CHECK(nonces_.on_dropped(tx_hash, "nonce_used"));
+  co_return core::ok();
 }
 
 awaitable<Result<SubmitHandle>> EvmSink::bump(SubmitHandle handle) {

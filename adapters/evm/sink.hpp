@@ -172,6 +172,9 @@ class EvmSink {
   boost::asio::awaitable<core::Result<Market>> market();
   // The receipt of one transaction (see confirm).
   boost::asio::awaitable<core::Result<Confirmation>> confirm_one(core::Hash32 tx_hash);
+  // Settles a journaled transaction whose nonce the chain has already used: confirmed from its
+  // own or a sibling's receipt, else dropped.
+  boost::asio::awaitable<core::Result<void>> settle(core::Hash32 tx_hash, std::uint64_t nonce);
   boost::asio::awaitable<core::Result<UnsignedTx>> priced_tx(std::uint64_t gas_limit, core::Bytes calldata);
   // Signs `tx`, nudging its gas limit while the journal already holds the hash (a refused repeat).
   core::Result<SignedTx> signed_fresh(UnsignedTx tx);

@@ -245,6 +245,31 @@ constexpr std::array<core::Address, 3> kPrivacyPrecompiles = {
     core::fixed_literal<core::Address>("0x000000000000000000000000000000000000007a"),
 };
 
+// Opens the header cache for the outermost poll() or prove() and empties it when that call ends
+// (on every return path; the guard lives in the coroutine frame).
+class CacheScope {
+ public:
+  CacheScope(std::map<std::uint64_t, RebuiltHeader>& cache, bool& open) : cache_(cache), open_(open), owner_(!open) {
+    if (owner_) {
+      cache_.clear();
+      open_ = true;
+    }
+  }
+  CacheScope(const CacheScope&) = delete;
+  CacheScope& operator=(const CacheScope&) = delete;
+  ~CacheScope() {
+    if (owner_) {
+      cache_.clear();
+      open_ = false;
+    }
+  }
+
+ private:
+  std::map<std::uint64_t, RebuiltHeader>& cache_;
+  bool& open_;
+  bool owner_;
+};
+
 }  // namespace
 
 awaitable<Result<Json>> NetRpc::call(std::string method, Json params) {
@@ -258,6 +283,12 @@ Result<std::unique_ptr<EvmSource>> EvmSource::create(Rpc& rpc, SourceConfig conf
   if (config.start_height == 0) return Error(reason::source::kBadConfig, "start_height must be at least 1");
   if (config.max_range == 0) return Error(reason::source::kBadConfig, "max_range is 0");
   if (config.reorg_window < 2) return Error(reason::source::kBadConfig, "reorg_window below 2");
+  if (config.descendants > 0 && !config.segment_from) {
+    return Error(reason::source::kBadConfig, "descendants without segment_from");
+  }
+  if (config.descendants > verify::BundleLimits{}.max_segment_headers) {
+    return Error(reason::source::kBadConfig, "descendants above the segment bound");
+  }
   return std::unique_ptr<EvmSource>(new EvmSource(rpc, std::move(config)));
 }
 
@@ -400,7 +431,9 @@ awaitable<Result<BlockRef>> EvmSource::head() {
   if (!latest_json) co_return std::move(latest_json).error().with_context("eth_blockNumber");
   auto latest = quantity_u64(*latest_json, "eth_blockNumber");
   if (!latest) co_return std::move(latest).error();
-  const std::uint64_t height = *latest > config_.confirmations ? *latest - config_.confirmations : 0;
+  // A block is final for the verifier only once its descendants exist (Clique), so it is not head before.
+  const std::uint64_t behind = config_.confirmations + config_.descendants;
+  const std::uint64_t height = *latest > behind ? *latest - behind : 0;
   auto block = co_await header({.height = height});
   if (!block) co_return std::move(block).error();
   co_return BlockRef{block->number, block->hash};
@@ -506,8 +539,66 @@ awaitable<Result<std::optional<std::string>>> EvmSource::why_private(core::Hash3
   co_return std::optional<std::string>{};
 }
 
+awaitable<Result<RebuiltHeader>> EvmSource::cached_header(std::uint64_t height) {
+  if (const auto it = header_cache_.find(height); it != header_cache_.end()) co_return it->second;
+  auto fetched = co_await header({.height = height});
+  if (!fetched) co_return std::move(fetched).error();
+  header_cache_.emplace(height, *fetched);
+  co_return std::move(fetched).value();
+}
+
+awaitable<Result<std::vector<core::Bytes>>> EvmSource::segment_of(RebuiltHeader target) {
+  std::vector<core::Bytes> segment;
+  if (!config_.segment_from) co_return segment;
+  const std::uint64_t from = *config_.segment_from;
+  if (target.number <= from) {
+    co_return Error(reason::source::kBelowCheckpoint, "block " + std::to_string(target.number) +
+                                                          " is not above checkpoint " + std::to_string(from));
+  }
+  const std::uint64_t before = target.number - from - 1;
+  const std::uint64_t total = before + config_.descendants;
+  // Bounded like the verifier bounds it. A long-lived chain outgrows a fixed checkpoint: the cure
+  // is advancing the anchors' checkpoint (the engine will do that), never a longer segment.
+  const std::size_t bound = verify::BundleLimits{}.max_segment_headers;
+  if (total > bound) {
+    co_return Error(reason::source::kSegmentTooLong, "block " + std::to_string(target.number) + " needs " +
+                                                         std::to_string(total) + " headers from checkpoint " +
+                                                         std::to_string(from) + ", the bound is " +
+                                                         std::to_string(bound));
+  }
+  segment.reserve(static_cast<std::size_t>(total));
+  // Linked as fetched: a header of another fork would only fail later, in the verifier.
+  std::optional<core::Hash32> parent;
+  const auto append = [&](const RebuiltHeader& header) -> Result<void> {
+    if (parent && header.parent_hash != *parent) {
+      return Error(reason::source::kChainChanged,
+                   "block " + std::to_string(header.number) + " does not build on the block before it");
+    }
+    parent = header.hash;
+    segment.push_back(header.rlp);
+    return core::ok();
+  };
+  for (std::uint64_t height = from + 1; height < target.number; ++height) {
+    auto header = co_await cached_header(height);
+    if (!header) co_return std::move(header).error().with_context("segment");
+    CW_CO_CHECK(append(*header));
+  }
+  if (parent && target.parent_hash != *parent) {
+    co_return Error(reason::source::kChainChanged,
+                    "block " + std::to_string(target.number) + " does not build on the block before it");
+  }
+  parent = target.hash;
+  for (std::uint64_t height = target.number + 1; height <= target.number + config_.descendants; ++height) {
+    auto header = co_await cached_header(height);
+    if (!header) co_return std::move(header).error().with_context("segment");
+    CW_CO_CHECK(append(*header));
+  }
+  co_return segment;
+}
+
 awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
   if (!started_) co_return Error(reason::source::kNotStarted, "prove");
+  const CacheScope cache_scope(header_cache_, cache_scope_open_);
   const std::string where = "block " + std::to_string(request.block.number);
   auto block = co_await block_json(request.block.number);
   if (!block) co_return std::move(block).error();
@@ -545,6 +636,10 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
 
   auto receipts = co_await receipts_of(*block, *header);
   if (!receipts) co_return std::move(receipts).error().with_context(where);
+  // One segment for all the block's bundles. Failing here fails the block (the cursor stays), so
+  // no event is dropped while the anchors cannot reach it.
+  auto segment = co_await segment_of(*header);
+  if (!segment) co_return std::move(segment).error().with_context(where);
 
   // logs_before[i]: logs in receipts 0..i-1, read from the consensus bytes, to turn the node's
   // block-global logIndex into the index within the receipt.
@@ -601,6 +696,7 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
       bundle.source.block_number = header->number;
       bundle.source.block_hash = header->hash;
       bundle.source.header = header->rlp;
+      bundle.source.segment = *segment;
       bundle.inclusion.tx_index = event.tx_index;
       bundle.inclusion.log_index = log_index;
       bundle.inclusion.receipt = value;
@@ -706,6 +802,7 @@ awaitable<Result<std::optional<OrphanReport>>> EvmSource::check_reorg() {
 
 awaitable<Result<PollResult>> EvmSource::poll() {
   if (!started_) co_return Error(reason::source::kNotStarted, "poll");
+  const CacheScope cache_scope(header_cache_, cache_scope_open_);
   PollResult result;
   auto orphaned = co_await check_reorg();
   if (!orphaned) co_return std::move(orphaned).error();

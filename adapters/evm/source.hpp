@@ -56,6 +56,12 @@ inline constexpr core::Reason kRawHeaderMismatch{"evm_source.raw_header_mismatch
 // transaction to a Besu/GoQuorum privacy precompile): its logs live in a private state that no
 // public receipt commits to, so it cannot be proven (DESIGN.md section 3).
 inline constexpr core::Reason kPrivateTransaction{"evm_source.private_transaction"};
+// A signed-mode bundle would need more segment headers than BundleLimits::max_segment_headers
+// between the anchors' checkpoint and the block (plus descendants). The fix is a newer checkpoint
+// in the trust anchors, not a longer segment: the verifier refuses longer ones anyway.
+inline constexpr core::Reason kSegmentTooLong{"evm_source.segment_too_long"};
+// The block is at or below the anchors' checkpoint: no segment can link it to the checkpoint.
+inline constexpr core::Reason kBelowCheckpoint{"evm_source.below_checkpoint"};
 }  // namespace reason::source
 
 using Json = nlohmann::json;
@@ -89,6 +95,14 @@ struct SourceConfig {
   // acknowledgements back to their sources (PROTOCOL.md section 6). Off: MessageSent only.
   bool executions = false;
   HeaderHashRule hash_rule = HeaderHashRule::kPlainKeccak;
+  // Signed modes (QBFT, IBFT, Clique): the anchors' checkpoint height. Each bundle then carries
+  // headers segment_from+1 .. block-1 as its segment (the verifier follows them from the
+  // checkpoint). Unset: bundles carry no segment (confirmations / trusted).
+  std::optional<std::uint64_t> segment_from;
+  // Headers block+1 .. block+descendants appended to the segment: what Clique needs to show
+  // floor(N/2)+1 distinct signers. head() stays this many blocks further back, so a block is not
+  // reported before its descendants exist.
+  std::uint32_t descendants = 0;
   core::MessageLimits message_limits{.max_payload = 1u << 20};
   std::chrono::milliseconds poll_interval{1000};
   // Told once per raw method (debug_getRawHeader, debug_getRawReceipts) when the node does not
@@ -215,7 +229,8 @@ class EvmSource {
   // "too many results" like scan. The result goes to prove(); the cursor does not move.
   boost::asio::awaitable<core::Result<std::vector<LocatedEvent>>> find_sent(FindSentRequest request);
   // The header at a height: the node's raw RLP where it offers debug_getRawHeader (its hash checked
-  // against the block's per config.hash_rule), else rebuilt from JSON (checked the same way).
+  // against the block's per config.hash_rule), else rebuilt from JSON (checked the same way). Not
+  // cached: prove() and poll() share their segment headers through a per-call cache instead.
   boost::asio::awaitable<core::Result<RebuiltHeader>> header(HeaderRequest request);
 
   // One step: detect a reorg at the cursor (rewind and report), else scan from the cursor up to
@@ -249,6 +264,11 @@ class EvmSource {
   boost::asio::awaitable<core::Result<std::optional<std::string>>> why_private(core::Hash32 tx_hash, BlockRef block,
                                                                                std::uint32_t tx_index);
   boost::asio::awaitable<core::Result<std::optional<OrphanReport>>> check_reorg();
+  // header() through header_cache_.
+  boost::asio::awaitable<core::Result<RebuiltHeader>> cached_header(std::uint64_t height);
+  // The segment of a bundle of `target` per config.segment_from / descendants, each header linked
+  // to the one before it (kChainChanged otherwise; the verifier checks the checkpoint link).
+  boost::asio::awaitable<core::Result<std::vector<core::Bytes>>> segment_of(RebuiltHeader target);
   void remember(const BlockRef& block, std::vector<core::Claim> claims);
 
   Rpc& rpc_;
@@ -262,6 +282,11 @@ class EvmSource {
   // ascending, with the claims emitted from each: what a rewind compares and reports.
   std::deque<BlockRef> history_;
   std::map<std::uint64_t, std::vector<core::Claim>> emitted_;
+  // Segment headers by height, kept for one poll() (or one prove() outside a poll) so bundles of
+  // one block, or of nearby blocks, do not fetch the same headers again; emptied when that call
+  // ends, so a reorg between calls never serves stale headers.
+  std::map<std::uint64_t, RebuiltHeader> header_cache_;
+  bool cache_scope_open_ = false;
 };
 
 }  // namespace causeway::evm

@@ -89,9 +89,10 @@ struct Readiness {
   nlohmann::json detail;  // per-component status, passed through as is
 };
 
-// Configure (route, set_readiness, set_metrics) before start(): connections read the
-// configuration without locks, so configuring later is a caller bug and aborts. Destroy the server before its execution context; destroying it
-// without stop() closes the listener and every connection at once.
+// Configure (route, upgrade, set_readiness, set_metrics) before start(): connections read the
+// configuration without locks, so configuring later is a caller bug and aborts. Destroy the server
+// before its execution context; destroying it without stop() closes the listener and every
+// connection at once.
 class HttpServer {
  public:
   // Binds and listens now, so a taken port fails here with the address in the error.

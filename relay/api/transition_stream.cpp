@@ -127,6 +127,7 @@ void TransitionStream::publish(const engine::TransitionEvent& event) {
   // Reasons come from operators and reason codes; never let a stray byte throw here.
   const std::string frame =
       transition_frame(event, impl_->now()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // try_send posts a waiting receiver's resumption, never runs it here, so the lock is safe.
   std::lock_guard lock(impl_->mutex);
   for (const auto& client : impl_->clients) {
     if (client->queue.try_send(boost::system::error_code{}, frame)) continue;
@@ -138,6 +139,17 @@ void TransitionStream::publish(const engine::TransitionEvent& event) {
 
 awaitable<unsigned> TransitionStream::serve(Request request, tcp::socket& socket) {
   const std::shared_ptr<Impl> self = impl_;
+  http::request<http::empty_body> handshake{http::verb::get, request.target, 11};
+  for (const auto& [name, value] : request.headers) handshake.set(name, value);
+  // Checked here rather than left to Beast, whose refusal would not be the API's JSON error.
+  if (!websocket::is_upgrade(handshake) || handshake[http::field::sec_websocket_key].empty() ||
+      handshake[http::field::sec_websocket_version] != "13") {
+    Response bad;
+    bad.status = 400;
+    bad.body = R"({"error":{"code":"bad_request","message":"not a WebSocket (RFC 6455, version 13) handshake"}})";
+    const unsigned refused = co_await refuse_upgrade(socket, std::move(bad));
+    co_return refused;
+  }
   bool admitted = false;
   {
     std::lock_guard lock(self->mutex);
@@ -148,7 +160,8 @@ awaitable<unsigned> TransitionStream::serve(Request request, tcp::socket& socket
     Response busy;
     busy.status = 503;
     busy.body = R"({"error":{"code":"too_many_clients","message":"the stream has as many clients as it serves"}})";
-    co_return co_await refuse_upgrade(socket, std::move(busy));
+    const unsigned refused = co_await refuse_upgrade(socket, std::move(busy));
+    co_return refused;
   }
 
   Socket ws(socket);
@@ -156,33 +169,26 @@ awaitable<unsigned> TransitionStream::serve(Request request, tcp::socket& socket
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& response) { response.set(http::field::server, "causeway"); }));
   ws.read_message_max(kMaxClientMessage);
-  http::request<http::empty_body> handshake{http::verb::get, request.target, 11};
-  for (const auto& [name, value] : request.headers) handshake.set(name, value);
-  auto [accept_ec] = co_await ws.async_accept(handshake, kTuple);
-  unsigned status = 101;
-  if (!accept_ec) {
-    const auto strand = co_await asio::this_coro::executor;
-    auto client = std::make_shared<Client>(strand, self->options.queue_frames, socket);
-    {
-      std::lock_guard lock(self->mutex);
-      self->clients.insert(client);
-    }
-    co_await (read_until_closed(ws, *client) || send_frames(ws, *client));
-    {
-      std::lock_guard lock(self->mutex);
-      self->clients.erase(client);
-    }
-    // A cut posted by publish() may still run; the socket is the server's again after this.
-    client->connected = false;
-    client->queue.close();
-  } else {
-    status = 400;  // Beast has answered the bad handshake itself
-  }
+  const auto strand = co_await asio::this_coro::executor;
+  auto client = std::make_shared<Client>(strand, self->options.queue_frames, socket);
+  // Registered before the handshake is answered: every transition committed after the client
+  // sees its 101 reaches it (frames wait in its queue until the handshake is done).
   {
     std::lock_guard lock(self->mutex);
+    self->clients.insert(client);
+  }
+  auto [accept_ec] = co_await ws.async_accept(handshake, kTuple);
+  if (!accept_ec) co_await (read_until_closed(ws, *client) || send_frames(ws, *client));
+  {
+    std::lock_guard lock(self->mutex);
+    self->clients.erase(client);
     --self->slots;
   }
-  co_return status;
+  // A cut posted by publish() may still run; the socket is the server's again after this.
+  client->connected = false;
+  client->queue.close();
+  // A handshake that failed now failed on the network: nobody is left to answer.
+  co_return accept_ec ? 400u : 101u;
 }
 
 std::size_t TransitionStream::clients() const {

@@ -50,7 +50,7 @@ class TransitionStream {
   // An UpgradeHandler body: completes the WebSocket handshake and sends frames until the client
   // leaves, falls behind, or the connection is closed. Returns the status it answered.
   boost::asio::awaitable<unsigned> serve(Request request, boost::asio::ip::tcp::socket& socket);
-  // Clients connected now. Thread-safe.
+  // Clients connected now, handshakes in progress included. Thread-safe.
   std::size_t clients() const;
 
  private:

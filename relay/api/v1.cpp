@@ -9,6 +9,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <limits>
 #include <map>
 #include <optional>
 #include <utility>
@@ -19,9 +20,9 @@
 
 #include "relay/core/bytes.hpp"
 #include "relay/core/hash.hpp"
-#include "relay/core/merkle_log.hpp"
 #include "relay/core/message_json.hpp"
 #include "relay/core/protocol.hpp"
+#include "relay/net/url.hpp"
 #include "relay/verify/json_read.hpp"
 
 namespace causeway::api {
@@ -31,7 +32,6 @@ namespace asio = boost::asio;
 namespace jr = verify::json_read;
 using asio::awaitable;
 using nlohmann::json;
-using store::MessageState;
 
 // The page a listing serves when the caller names none (capped by page_limit_max).
 constexpr std::size_t kDefaultPage = 50;
@@ -167,8 +167,26 @@ const json& member(const json& object, const std::string& name) {
   return found == object.end() ? kEmpty : *found;
 }
 
+// The forms in which each configured endpoint URL can appear in an error text, longest first, with
+// the name that replaces it: provider URLs carry API keys in their paths and queries.
+std::vector<std::pair<std::string, std::string>> endpoint_names(const engine::Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& chain : config.chains) {
+    for (std::size_t i = 0; i < chain.endpoints.size(); ++i) {
+      const std::string name = "<" + chain.name + ".endpoints[" + std::to_string(i) + "]>";
+      const std::string& url = chain.endpoints[i].url;
+      out.emplace_back(url, name);
+      out.emplace_back(net::redact_url(url), name);
+      if (auto parsed = net::parse_url(url)) out.emplace_back(parsed->label(), name);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  return out;
+}
+
 struct V1 {
-  V1(engine::Engine& e, store::Store& s, V1Options o) : engine(e), store(s), options(std::move(o)) {
+  V1(engine::Engine& e, store::Store& s, V1Options o)
+      : engine(e), store(s), options(std::move(o)), endpoints(endpoint_names(e.config())) {
     has_token = !options.admin_token.empty();
     token_digest = core::sha256(core::as_bytes(options.admin_token));
     // Only the digest is kept: a memory dump of a long-running relay should not hold the token.
@@ -179,8 +197,23 @@ struct V1 {
   engine::Engine& engine;
   store::Store& store;
   V1Options options;
+  std::vector<std::pair<std::string, std::string>> endpoints;
   bool has_token = false;
   core::Hash32 token_digest;
+
+  // Engine status text (a chain's last error, a lane's halt reason) with endpoint URLs named
+  // instead of shown.
+  json without_endpoints(const json& text) const {
+    if (!text.is_string()) return text;
+    std::string out = text.get<std::string>();
+    for (const auto& [url, name] : endpoints) {
+      if (url.empty()) continue;
+      for (auto at = out.find(url); at != std::string::npos; at = out.find(url, at + name.size())) {
+        out.replace(at, url.size(), name);
+      }
+    }
+    return out;
+  }
 
   // ---- access
 
@@ -271,7 +304,7 @@ struct V1 {
                     {"started", live.value("started", false)},
                     {"head", live.value("head", std::uint64_t{0})}};
       if (live.contains("cursor")) entry["cursor"] = live["cursor"];
-      if (live.contains("last_error")) entry["last_error"] = live["last_error"];
+      if (live.contains("last_error")) entry["last_error"] = without_endpoints(live["last_error"]);
       out.push_back(std::move(entry));
     }
     return json_response(200, {{"chains", std::move(out)}, {"ready", status.ready}});
@@ -306,7 +339,7 @@ struct V1 {
                     {"halted", live.value("halted", false)},
                     {"in_flight", live.value("in_flight", std::uint64_t{0})},
                     {"messages", by_lane[lane.name]}};
-      if (live.contains("halt_reason")) entry["halt_reason"] = live["halt_reason"];
+      if (live.contains("halt_reason")) entry["halt_reason"] = without_endpoints(live["halt_reason"]);
       out.push_back(std::move(entry));
     }
     return json_response(200, {{"lanes", std::move(out)}});
@@ -508,7 +541,7 @@ struct V1 {
     const auto status = engine.status();
     const json& live = member(member(status.detail, "lanes"), name);
     json out = {{"lane", name}, {"halted", live.value("halted", false)}};
-    if (live.contains("halt_reason")) out["halt_reason"] = live["halt_reason"];
+    if (live.contains("halt_reason")) out["halt_reason"] = without_endpoints(live["halt_reason"]);
     return json_response(200, out);
   }
 
@@ -549,7 +582,7 @@ using Method = Response (V1::*)(const Request&) const;
 Handler read_handler(std::shared_ptr<const V1> v1, Method method) {
   return [v1, method](Request request) -> awaitable<Response> {
     if (auto denied = v1->authorize_read(request)) co_return std::move(*denied);
-    co_return(*v1.*method)(request);
+    co_return (*v1.*method)(request);
   };
 }
 
@@ -558,7 +591,7 @@ Handler read_handler(std::shared_ptr<const V1> v1, Method method) {
 Handler admin_handler(std::shared_ptr<const V1> v1, Method method) {
   return [v1, method](Request request) -> awaitable<Response> {
     if (auto denied = v1->authorize_admin(request)) co_return std::move(*denied);
-    co_return(*v1.*method)(request);
+    co_return (*v1.*method)(request);
   };
 }
 

@@ -6,7 +6,9 @@
 
 #include "relay/app/audit_command.hpp"
 #include "relay/app/config_command.hpp"
+#include "relay/app/keys_command.hpp"
 #include "relay/app/metrics_command.hpp"
+#include "relay/app/operator_command.hpp"
 #include "relay/app/relay_command.hpp"
 #include "relay/app/verify_command.hpp"
 #include "relay/app/version.hpp"
@@ -43,6 +45,12 @@ int main(int argc, char** argv) {
   auto* metrics = app.add_subcommand("metrics", "List the metric families the relay declares (NAME TYPE)");
   metrics->group("");
 
+  causeway::app::KeysOptions keys_options;
+  causeway::app::add_keys_command(app, keys_options);
+
+  causeway::app::OperatorOptions operator_options;
+  causeway::app::add_operator_commands(app, operator_options);
+
   causeway::app::AuditOptions audit_options;
   auto* audit = app.add_subcommand("audit", "Export the signed audit log; verify exports, proofs and checkpoints offline");
   causeway::app::add_audit_options(*audit, audit_options);
@@ -64,6 +72,12 @@ int main(int argc, char** argv) {
     return causeway::app::run_config_command(config_options, std::cout, std::cerr);
   }
   if (*audit) return causeway::app::run_audit(audit_options, std::cout, std::cerr);
+  if (keys_options.action != causeway::app::KeysAction::kNone) {
+    return causeway::app::run_keys_command(keys_options, std::cout, std::cerr);
+  }
+  if (operator_options.action != causeway::app::OperatorAction::kNone) {
+    return causeway::app::run_operator_command(operator_options, std::cout, std::cerr);
+  }
   if (*metrics) return causeway::app::run_metrics_command(std::cout);
   if (*relay) return causeway::app::run_relay(relay_options);
   if (app.get_subcommands().empty()) {

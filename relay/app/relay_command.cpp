@@ -16,6 +16,8 @@
 
 #include "adapters/evm/keystore.hpp"
 #include "relay/api/http_server.hpp"
+#include "relay/api/v1.hpp"
+#include "relay/app/api_client.hpp"
 #include "relay/app/config_loader.hpp"
 #include "relay/app/version.hpp"
 #include "relay/engine/engine.hpp"
@@ -64,6 +66,15 @@ class Log {
     logger_->flush_on(spdlog::level::info);
   }
   ~Log() { spdlog::drop("causeway"); }
+
+  // A change at run time (POST /v1/log-level), itself logged; false for a name spdlog does not know.
+  bool set_level(const std::string& level) {
+    const auto parsed = spdlog::level::from_str(level);
+    if (parsed == spdlog::level::off && level != "off") return false;  // from_str's answer to unknown names
+    logger_->set_level(parsed);
+    write(spdlog::level::warn, "log level set to " + level + " by an operator");
+    return true;
+  }
 
   void write(spdlog::level::level_enum level, std::string_view text) {
     if (!logger_->should_log(level)) return;
@@ -172,6 +183,8 @@ int run_relay(const RelayOptions& options) {
 
   engine::EngineOptions engine_options;
   engine_options.log = [&log](int level, const std::string& text) { log.write(level_of(level), text); };
+  auto stream = std::make_shared<api::TransitionStream>();  // /v1/stream's feed
+  engine_options.on_transition = [stream](const engine::TransitionEvent& event) { stream->publish(event); };
   store::CheckpointSigner signer{log_origin, log_origin, log_key ? &*log_key : nullptr, {}};
   if (log_key) {
     store::Store& opened = **store;
@@ -206,8 +219,22 @@ int run_relay(const RelayOptions& options) {
     metrics.ready().Set(status.ready ? 1 : 0);
     return api::Readiness{status.ready, status.detail};
   });
+  auto admin_token = load_admin_token(config->relay.api);  // never logged
+  if (!admin_token) {
+    log.write(spdlog::level::err, admin_token.error().message());
+    (void)(*store)->close();
+    return 2;
+  }
+  if (admin_token->empty()) log.write(spdlog::level::info, "no relay.api admin token: the admin API is disabled");
+  api::V1Options v1;
+  v1.admin_token = std::move(*admin_token);
+  v1.public_reads = config->relay.api.public_reads;
+  v1.stream = stream;
+  v1.set_log_level = [&log](std::string level) { return log.set_level(level); };
+  v1.on_error = [&log](std::string_view text) { log.write(spdlog::level::err, text); };
+  api::install_v1_routes(**server, running, **store, std::move(v1));
   (*server)->start();
-  log.write(spdlog::level::info, fmt::format("serving /healthz /readyz /metrics on {}", config->relay.listen));
+  log.write(spdlog::level::info, fmt::format("serving /healthz /readyz /metrics /v1 on {}", config->relay.listen));
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal) {

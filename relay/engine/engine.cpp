@@ -429,6 +429,19 @@ struct Engine::Impl {
     c.message_limits = core::MessageLimits{anchors.find(s.chain_identity)->limits.max_payload};
     c.poll_interval = s.poll_interval;
     c.executions = true;
+    if (verify::is_signed_mode(chain.mode)) {
+      // Bundles carry the headers from the anchors' checkpoint on; the verifier follows them.
+      const verify::EvmConsensusParams& consensus = anchors.find(s.chain_identity)->consensus;
+      c.segment_from = consensus.checkpoint.number;
+      // Clique's signer limit (EIP-225): a signer seals at most one of any floor(N/2)+1 consecutive
+      // blocks, so the block and floor(N/2) descendants carry the floor(N/2)+1 distinct signers the
+      // verifier needs. N is the anchors' set; a set grown since needs a newer checkpoint.
+      if (chain.mode == verify::ConsensusMode::kClique) {
+        if (auto set = verify::initial_set(consensus)) {
+          c.descendants = static_cast<std::uint32_t>(set->members.size() / 2);
+        }
+      }
+    }
     const std::string name = s.name;
     c.on_notice = [this, name](const std::string& notice) { log(kInfo, "chain " + name + ": " + notice); };
     (void)cursor;
@@ -438,6 +451,26 @@ struct Engine::Impl {
   static std::uint64_t anchor_confirmations(const ChainSettings& s) {
     if (!s.anchor.contains("consensus")) return 0;
     return s.anchor["consensus"].value("confirmations", std::uint64_t{0});
+  }
+
+  // Journal tags: "deliver <lane>" and "acknowledge <lane> <message id>" (engine-private).
+  void adopt(const core::SignedTxRecord& record) {
+    const auto space = record.tag.find(' ');
+    if (space == std::string::npos) return;
+    const std::string kind = record.tag.substr(0, space);
+    std::string rest = record.tag.substr(space + 1);
+    evm::SubmitHandle handle{record.tx_hash, record.nonce, 0, true};
+    if (kind == "deliver") {
+      if (Lane* lane = lane_named(rest)) lane->in_flight.push_back({handle, {}, Steady::now(), false});
+    } else if (kind == "acknowledge") {
+      const auto last = rest.rfind(' ');
+      if (last == std::string::npos) return;
+      auto id = core::fixed_from_hex<core::MessageId>(rest.substr(last + 1));
+      Lane* lane = lane_named(rest.substr(0, last));
+      if (!id || !lane) return;
+      lane->acks_in_flight.push_back({handle, {*id}, Steady::now(), true});
+      lane->acking.insert(*id);
+    }
   }
 
   awaitable<Result<void>> start_chain(Chain& chain) {
@@ -483,9 +516,12 @@ struct Engine::Impl {
                                                       : evm::FeeMode::kDetect;
     CW_CO_TRY(auto sink, co_await evm::EvmSink::create(*chain.rpc, std::move(sink_config)));
     if (!chain.recovered) {
-      // Transactions signed before a crash but never accepted by a node go out again, same bytes.
+      // Transactions signed before a crash but never accepted by a node go out again, same bytes;
+      // those a node already mined are settled from their receipts.
       CW_CO_TRY(const auto resent, co_await sink->resend());
       if (resent > 0) log(kInfo, "chain " + s.name + ": re-sent " + std::to_string(resent) + " journaled transactions");
+      // Every transaction still live is confirmed (or bumped) like one sent in this run.
+      for (const auto& record : sink->nonces().live()) adopt(record);
       chain.recovered = true;
     }
     chain.source = std::move(source);
@@ -1036,7 +1072,7 @@ struct Engine::Impl {
       request.status = execution->status;
       request.claim = execution->claim;
       request.signatures.push_back(*signature);
-      request.tag = "acknowledge " + lane.name;
+      request.tag = "acknowledge " + lane.name + " " + core::to_hex(m.id);
       auto handle = co_await lane.from->sink->acknowledge(std::move(request));
       if (!handle) {
         if (handle.error().reason() == evm::reason::sink::kEstimateReverted) {

@@ -723,7 +723,11 @@ Result<void> Store::apply_in_tx(const Transition& t, std::uint64_t time, Pending
     return Error(reason::kIllegalTransition, detail + " for message " + id_text);
   }
 
-  const auto kind = audit_kind_for(t.to);
+  // Resuming a parked message at the stage it was parked at decides nothing new: the stage's own
+  // leaf was written when it was first reached and the park has its leaf, so no leaf (and no
+  // evidence) here. Moving on from there records the next decision as usual.
+  const bool resuming = from == MessageState::kParked && parked_from && t.to == *parked_from;
+  const auto kind = resuming ? std::nullopt : audit_kind_for(t.to);
   core::Hash32 detail;
   if (t.to == MessageState::kParked) {
     if (t.reason.empty()) return Error(reason::kMissingReason, "parking message " + id_text);

@@ -5,10 +5,13 @@
 #
 #   tests/bench/relay_bench.sh run [--messages 5000] [--per-tx 200] [--block-time 1] [--batch 50]
 #                                  [--max-gas 10000000] [--flush-ms 200] [--concurrency 4]
+#                                  [--gas-cap 15000000] [--block-gas-limit G]
 #     The fixed workload on a fresh devnet (free ports, private state directory): Probe.sendMany on
 #     chain a emits --per-tx MessageSent per transaction, both chains mine every --block-time
 #     seconds, the relay delivers to b in batches of at most --batch messages and --max-gas summed
-#     gas limits (lanes[].batch of its generated config) and acknowledges back on a. Reports
+#     gas limits (lanes[].batch of its generated config; chains[].gas_cap caps each transaction)
+#     and acknowledges back on a. --block-gas-limit raises both chains' block gas limit
+#     (evm_setBlockGasLimit; anvil's default is 30,000,000) to see past the chains. Reports
 #     messages/s, latencies by block timestamp (driver.mjs latency), relay CPU seconds per message
 #     and peak RSS, the mean batch, how long acknowledgements took, and a per-second timeline of
 #     the relay's counters (to see which stage limits).
@@ -37,7 +40,7 @@ mode="${1:-}"
 shift
 
 messages="" per_tx=200 block_time=1 batch=50 max_gas=10000000 flush_ms=200 concurrency=4
-pending=100000 bundle_bytes=4096 keep=0
+gas_cap=15000000 block_gas_limit="" pending=100000 bundle_bytes=4096 keep=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --messages) messages="$2"; shift 2 ;;
@@ -47,6 +50,8 @@ while [[ $# -gt 0 ]]; do
     --max-gas) max_gas="$2"; shift 2 ;;
     --flush-ms) flush_ms="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
+    --gas-cap) gas_cap="$2"; shift 2 ;;
+    --block-gas-limit) block_gas_limit="$2"; shift 2 ;;
     --pending) pending="$2"; shift 2 ;;
     --bundle-bytes) bundle_bytes="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -56,7 +61,8 @@ done
 if [[ -z "$messages" ]]; then
   if [[ "$mode" == run ]]; then messages=5000; else messages=1000000; fi
 fi
-for n in "$messages" "$per_tx" "$block_time" "$batch" "$max_gas" "$flush_ms" "$concurrency" "$pending" "$bundle_bytes"; do
+for n in "$messages" "$per_tx" "$block_time" "$batch" "$max_gas" "$flush_ms" "$concurrency" "$gas_cap" \
+  "${block_gas_limit:-0}" "$pending" "$bundle_bytes"; do
   [[ "$n" =~ ^[0-9]+$ ]] || { echo "relay_bench: '$n' is not a whole number" >&2; exit 2; }
 done
 [[ -x "$bin" ]] || { echo "relay_bench: no causeway binary at $bin (set CAUSEWAY_BUILD)" >&2; exit 2; }
@@ -167,14 +173,25 @@ run_bench() {
   [[ -d "$contracts" ]] || fail "no compiled contracts at $contracts (set CAUSEWAY_BUILD)"
   "$devnet" up >/dev/null
   devnet_up=1
+  if [[ -n "$block_gas_limit" ]]; then
+    node -e '
+      const m = JSON.parse(require("fs").readFileSync(process.argv[1]));
+      Promise.all(m.chains.map(async (c) => {
+        const r = await (await fetch(c.rpc.http, {method: "POST", headers: {"content-type": "application/json"},
+          body: JSON.stringify({jsonrpc: "2.0", id: 1, method: "evm_setBlockGasLimit", params: ["0x" + BigInt(process.argv[2]).toString(16)]})})).json();
+        if (r.error || r.result !== true) throw new Error(`chain ${c.name}: evm_setBlockGasLimit: ${JSON.stringify(r)}`);
+      })).catch((e) => { console.error(e.message); process.exit(1); });' "$manifest" "$block_gas_limit" ||
+      fail "could not raise the block gas limit"
+  fi
   drive deploy --out "$probes" >/dev/null
   "$bin" config from-manifest "$manifest" --out "$config" --store "$work/relay.db" --listen "127.0.0.1:$port_api" >/dev/null
   node -e '
     const fs = require("fs");
-    const [file, batch, maxGas, flush] = process.argv.slice(1);
+    const [file, batch, maxGas, flush, gasCap] = process.argv.slice(1);
     const c = JSON.parse(fs.readFileSync(file));
     for (const lane of c.lanes) lane.batch = {max_messages: Number(batch), max_gas: maxGas, flush_after_ms: Number(flush)};
-    fs.writeFileSync(file, JSON.stringify(c, null, 2));' "$config" "$batch" "$max_gas" "$flush_ms"
+    for (const chain of c.chains) chain.gas_cap = gasCap;
+    fs.writeFileSync(file, JSON.stringify(c, null, 2));' "$config" "$batch" "$max_gas" "$flush_ms" "$gas_cap"
   "$bin" config check "$config" >/dev/null || fail "the generated config does not load"
   local confirmations
   confirmations="$(node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(c.chains.find(x => x.name === "a").consensus.confirmations ?? 0)' "$config")"
@@ -233,7 +250,7 @@ run_bench() {
   node -e '
     const fs = require("fs");
     const [dir, n, perTx, blockTime, batch, maxGas, flush, concurrency, tSend, tExec, tAck,
-           cpuStart, cpuExec, cpuAck, peakRss, batchSum, batchCount, deliverTxs, ackTxs, storeBytes] = process.argv.slice(1);
+           cpuStart, cpuExec, cpuAck, peakRss, batchSum, batchCount, deliverTxs, ackTxs, storeBytes, gasCap] = process.argv.slice(1);
     const num = Number;
     const lat = JSON.parse(fs.readFileSync(dir + "/latency.json"));
     const send = JSON.parse(fs.readFileSync(dir + "/send.json"));
@@ -251,7 +268,7 @@ run_bench() {
     const t = lat.times;
     const out = {
       workload: {messages: N, per_tx: num(perTx), block_time_s: num(blockTime), batch_max_messages: num(batch),
-                 batch_max_gas: num(maxGas), flush_after_ms: num(flush), sender_concurrency: num(concurrency),
+                 batch_max_gas: num(maxGas), flush_after_ms: num(flush), sender_concurrency: num(concurrency), gas_cap: num(gasCap),
                  confirmations: lat.confirmations, send_txs: send.txs, send_blocks: send.last_block - send.first_block + 1},
       messages_per_second: {
         first_send_to_last_execution: rate(N, t.executed.last - t.sent.first),
@@ -281,7 +298,7 @@ run_bench() {
     const d = (x) => (x ? `p50 ${x.p50} / p95 ${x.p95} / p99 ${x.p99} / max ${x.max}` : "-");
     const s = (x) => (x ? `${x.per_second}/s (t=${x.first_s}..${x.done_s} s)` : "-");
     const table = [
-      ["workload", `${N} messages, ${perTx}/tx, ${blockTime} s blocks, batch ≤ ${batch} msgs / ${maxGas} gas, flush ${flush} ms`],
+      ["workload", `${N} messages, ${perTx}/tx, ${blockTime} s blocks of ${gas.b.gas_limit} gas, batch ≤ ${batch} msgs / ${maxGas} gas, flush ${flush} ms, tx gas cap ${gasCap}`],
       ["msgs/s first send → last execution", out.messages_per_second.first_send_to_last_execution],
       ["msgs/s first → last execution", out.messages_per_second.first_to_last_execution],
       ["msgs/s first send → last ack", out.messages_per_second.first_send_to_last_acknowledgement],
@@ -303,7 +320,7 @@ run_bench() {
     console.log(JSON.stringify(out));' \
     "$work" "$messages" "$per_tx" "$block_time" "$batch" "$max_gas" "$flush_ms" "$concurrency" "$t_send" "$t_executed" \
     "$t_acked" "$cpu_start" "$cpu_executed" "$cpu_acked" "$peak_rss" "$batch_sum" "$batch_count" "$deliver_txs" "$ack_txs" \
-    "$store_bytes"
+    "$store_bytes" "$gas_cap"
 }
 
 # ---- store: restart-to-ready and memory on a filled store ---------------------------------------

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -37,9 +38,9 @@ inline constexpr std::string_view kAdminToken = "cw-admin-token-9b1f0c2e7d4a";
 inline constexpr std::string_view kVoteKeyHex = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
 inline constexpr std::string_view kGasKeyAHex = "8da4ef21b864d2cc526dbdb2a120bd2874c36c9d0a1fb7f8c63d7f7a8b41de8f";
 inline constexpr std::string_view kGasKeyBHex = "0dbbe8e4ae425a6d2687f1a7e3ba17bc98c673636790f1b8ad91193c05875ef1";
-inline const std::vector<std::string> kSecrets{std::string(kAdminToken), std::string(kVoteKeyHex),
-                                               std::string(kGasKeyAHex), std::string(kGasKeyBHex),
-                                               "rpc-a1.example.org", "rpc-a2.example.org", "127.0.0.1:8546"};
+inline const std::vector<std::string> kSecrets{
+    std::string(kAdminToken), std::string(kVoteKeyHex), std::string(kGasKeyAHex), std::string(kGasKeyBHex),
+    "rpc-a1.example.org",     "rpc-a2.example.org",     "127.0.0.1:8546"};
 
 inline api::V1Options admin_options() {
   api::V1Options options;
@@ -48,11 +49,18 @@ inline api::V1Options admin_options() {
 }
 
 struct V1Fixture {
-  explicit V1Fixture(api::V1Options options = admin_options(), api::StreamOptions stream_options = {}) {
+  // `edit` changes the loaded config before the engine is built from it.
+  explicit V1Fixture(api::V1Options options = admin_options(), api::StreamOptions stream_options = {},
+                     const std::function<void(engine::Config&)>& edit = {}) {
     auto loaded = app::config_from_json(
         Json::parse(bundle_fixtures::read_text(bundle_fixtures::source_path("schemas/examples/config.valid.json"))));
     REQUIRE(loaded);
     config = std::move(loaded).value();
+    // The example's CA file is a path on a production host; the engine loads it at create().
+    for (auto& chain : config.chains) {
+      for (auto& endpoint : chain.endpoints) endpoint.ca_file.clear();
+    }
+    if (edit) edit(config);
     auto opened = store::Store::open(dir.file("relay.db"), test_options());
     REQUIRE(opened);
     store = std::move(opened).value();
@@ -67,6 +75,7 @@ struct V1Fixture {
     engine_options.clock = [] { return kTestTime; };
     engine_options.on_transition = [this](const engine::TransitionEvent& event) { stream->publish(event); };
     auto created = engine::Engine::create(io, config, *store, metrics, std::move(keys), std::move(engine_options));
+    INFO((created ? std::string() : created.error().message()));
     REQUIRE(created);
     engine = std::move(created).value();
 
@@ -76,6 +85,12 @@ struct V1Fixture {
     auto made = api::HttpServer::create(io.get_executor(), server_options);
     REQUIRE(made);
     server = std::move(made).value();
+    // Wired as relay/app wires them, so /readyz and /metrics answer as in a relay.
+    server->set_metrics(metrics.registry());
+    server->set_readiness([this] {
+      const auto status = engine->status();
+      return api::Readiness{status.ready, status.detail};
+    });
     options.stream = stream;
     options.set_log_level = [this](std::string level) {
       log_levels.push_back(level);
@@ -129,7 +144,8 @@ struct V1Fixture {
 // One connection to the fixture's server; every answer's body is kept in `transcript`.
 class ApiClient {
  public:
-  ApiClient(asio::any_io_executor executor, std::string& transcript) : client_(std::move(executor)), transcript_(transcript) {}
+  ApiClient(asio::any_io_executor executor, std::string& transcript)
+      : client_(std::move(executor)), transcript_(transcript) {}
 
   awaitable<void> connect(std::uint16_t port) { co_await client_.connect(port); }
 

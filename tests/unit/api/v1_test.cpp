@@ -115,6 +115,44 @@ TEST_CASE("v1 chains and lanes describe the config with live state and per-lane 
   check_no_secrets(transcript);
 }
 
+TEST_CASE("v1 chains name endpoints in errors instead of showing their URLs", "[api]") {
+  // Provider URLs carry API keys in their paths and queries; a failing one lands in last_error.
+  V1Fixture f(admin_options(), {}, [](engine::Config& config) {
+    engine::EndpointSettings keyed;
+    keyed.url = "http://127.0.0.1:1/v3/secretkey-in-path?apikey=secretkey-in-query";
+    config.chains[0].endpoints = {keyed};
+    config.chains[0].quorum = 1;
+    engine::EndpointSettings plain;
+    plain.url = "http://127.0.0.1:2";
+    config.chains[1].endpoints = {plain};
+  });
+  std::string transcript;
+  run(f.io, [&]() -> awaitable<void> {
+    bool running = true;
+    asio::co_spawn(co_await asio::this_coro::executor, f.engine->run(),
+                   [&running](std::exception_ptr) { running = false; });
+    ApiClient client(co_await asio::this_coro::executor, transcript);
+    co_await client.connect(f.server->port());
+    Json chains;
+    for (int i = 0; i < 200; ++i) {
+      const Reply reply = co_await client.get("/v1/chains");
+      chains = Json::parse(reply.body()).at("chains");
+      if (chains.at(0).contains("last_error") && chains.at(1).contains("last_error")) break;
+      co_await pause_for(Millis(25));
+    }
+    REQUIRE(chains.at(0).contains("last_error"));
+    const std::string error_a = chains.at(0).at("last_error");
+    CHECK(error_a.find("<a.endpoints[0]>") != std::string::npos);
+    CHECK(error_a.find("secretkey") == std::string::npos);
+    CHECK(chains.at(1).at("last_error").get<std::string>().find("<b.endpoints[0]>") != std::string::npos);
+    CHECK(transcript.find("secretkey") == std::string::npos);
+    f.engine->stop();
+    while (running) co_await pause_for(Millis(20));
+    co_await f.server->stop();
+  }());
+  check_no_secrets(transcript);
+}
+
 TEST_CASE("v1 messages list pages by cursor and filters by lane and state", "[api]") {
   V1Fixture f;
   std::set<std::string> stored;
@@ -165,10 +203,10 @@ TEST_CASE("v1 messages list pages by cursor and filters by lane and state", "[ap
 
     const Reply unknown_lane = co_await client.get("/v1/messages?lane=nowhere");
     CHECK(unknown_lane.result_int() == 404);
-    for (const char* bad : {"/v1/messages?state=lost", "/v1/messages?limit=0", "/v1/messages?limit=501",
-                            "/v1/messages?limit=07", "/v1/messages?limit=-1", "/v1/messages?cursor=zz",
-                            "/v1/messages?cursor=0000000000000000ffffffffffffffff",
-                            "/v1/messages?cursor=00000000000000000000000000000001aa", "/v1/messages?lanes=a-to-b"}) {
+    for (const char* bad :
+         {"/v1/messages?state=lost", "/v1/messages?limit=0", "/v1/messages?limit=501", "/v1/messages?limit=07",
+          "/v1/messages?limit=-1", "/v1/messages?cursor=zz", "/v1/messages?cursor=0000000000000000ffffffffffffffff",
+          "/v1/messages?cursor=00000000000000000000000000000001aa", "/v1/messages?lanes=a-to-b"}) {
       const Reply refused = co_await client.get(bad);
       INFO(bad);
       CHECK(refused.result_int() == 400);
@@ -183,8 +221,8 @@ TEST_CASE("v1 message by id: envelope, state, execution; ids are strict and unkn
   V1Fixture f;
   const core::Message m = f.lane_message(7);
   const auto id = f.put(m, S::kExecutedOk);
-  store::ExecutionRecord execution{id, fixed_of<core::Claim>("exec", 1), core::ExecStatus::kOk,
-                                   fixed_of("tx", 1), 1234};
+  store::ExecutionRecord execution{id, fixed_of<core::Claim>("exec", 1), core::ExecStatus::kOk, fixed_of("tx", 1),
+                                   1234};
   REQUIRE(f.store->put_execution(execution));
   const auto observed = f.put(f.lane_message(8), S::kObserved);
   std::string transcript;
@@ -217,18 +255,22 @@ TEST_CASE("v1 message by id: envelope, state, execution; ids are strict and unkn
     for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     upper[1] = 'x';
     const std::string hex = core::to_hex(id);
-    for (const std::string bad : {"/v1/messages/" + upper, "/v1/messages/" + hex.substr(2),
-                                  "/v1/messages/" + hex.substr(0, 64), "/v1/messages/" + hex + "00",
-                                  "/v1/messages/0x" + std::string(64, 'g'), "/v1/messages/%2e%2e",
-                                  "/v1/messages/" + hex.substr(0, 10) + "%2F..%2F" + hex.substr(17)}) {
+    const std::vector<std::string> bad_ids{"/v1/messages/" + upper,
+                                           "/v1/messages/" + hex.substr(2),
+                                           "/v1/messages/" + hex.substr(0, 64),
+                                           "/v1/messages/" + hex + "00",
+                                           "/v1/messages/0x" + std::string(64, 'g'),
+                                           "/v1/messages/%2e%2e",
+                                           "/v1/messages/" + hex.substr(0, 10) + "%2F..%2F" + hex.substr(17)};
+    for (const std::string& bad : bad_ids) {
       const Reply refused = co_await client.get(bad);
       INFO(bad);
       CHECK(refused.result_int() == 400);
       CHECK(error_code_of(refused) == "bad_request");
     }
     // Path traversal reaches no resource, and the server stays up.
-    for (const char* traversal : {"/v1/messages/../../etc/passwd", "/v1/messages/..", "/v1/../../etc/passwd",
-                                  "/v1/bundles/../messages"}) {
+    for (const char* traversal :
+         {"/v1/messages/../../etc/passwd", "/v1/messages/..", "/v1/../../etc/passwd", "/v1/bundles/../messages"}) {
       const Reply refused = co_await client.get(traversal);
       INFO(traversal);
       CHECK(refused.result_int() == 404);
@@ -317,7 +359,8 @@ TEST_CASE("v1 audit: leaves, inclusion and consistency proofs that verify, the s
     const Json proof = Json::parse(inclusion.body());
     CHECK(proof.size() == 3);  // exactly the proof file of `causeway audit inclusion`
     std::vector<core::Hash32> hashes;
-    for (const auto& h : proof.at("hashes")) hashes.push_back(core::fixed_from_hex<core::Hash32>(h.get<std::string>()).value());
+    for (const auto& h : proof.at("hashes"))
+      hashes.push_back(core::fixed_from_hex<core::Hash32>(h.get<std::string>()).value());
     CHECK(core::verify_inclusion(leaf_hash, 1, size, hashes, f.store->audit_root(size).value()));
     hashes.back().bytes[0] ^= 1;
     CHECK_FALSE(core::verify_inclusion(leaf_hash, 1, size, hashes, f.store->audit_root(size).value()));
@@ -328,7 +371,8 @@ TEST_CASE("v1 audit: leaves, inclusion and consistency proofs that verify, the s
     CHECK(c.at("old_size") == 2);
     CHECK(c.at("size") == size);
     std::vector<core::Hash32> path;
-    for (const auto& h : c.at("hashes")) path.push_back(core::fixed_from_hex<core::Hash32>(h.get<std::string>()).value());
+    for (const auto& h : c.at("hashes"))
+      path.push_back(core::fixed_from_hex<core::Hash32>(h.get<std::string>()).value());
     CHECK(core::verify_consistency(2, size, f.store->audit_root(2).value(), f.store->audit_root(size).value(), path));
 
     for (const char* bad : {"/v1/audit/proof/inclusion?index=6&size=6", "/v1/audit/proof/inclusion?index=0&size=7",
@@ -387,8 +431,9 @@ TEST_CASE("v1 admin endpoints need the bearer token; without one configured they
     run(f.io, [&]() -> awaitable<void> {
       ApiClient client(co_await asio::this_coro::executor, transcript);
       co_await client.connect(f.server->port());
-      for (const std::string target : {path_of(id) + "/park", path_of(id) + "/retry", std::string("/v1/lanes/a-to-b/pause"),
-                                       std::string("/v1/lanes/a-to-b/resume"), std::string("/v1/log-level")}) {
+      const std::vector<std::string> admin{path_of(id) + "/park", path_of(id) + "/retry", "/v1/lanes/a-to-b/pause",
+                                           "/v1/lanes/a-to-b/resume", "/v1/log-level"};
+      for (const std::string& target : admin) {
         const Reply refused = co_await client.post(target, "{}");
         INFO(target);
         CHECK(refused.result_int() == 403);
@@ -420,8 +465,9 @@ TEST_CASE("v1 private reads need the token, the stream's handshake included", "[
     CHECK(health.result_int() == 200);
 
     WebSocket refused_ws(co_await asio::this_coro::executor);
-    auto [connect_ec] = co_await beast::get_lowest_layer(refused_ws).async_connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.server->port()), kTuple);
+    auto [connect_ec] =
+        co_await beast::get_lowest_layer(refused_ws)
+            .async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.server->port()), kTuple);
     REQUIRE_FALSE(connect_ec);
     websocket::response_type answer;
     auto [handshake_ec] = co_await refused_ws.async_handshake(answer, "127.0.0.1", "/v1/stream", kTuple);
@@ -438,7 +484,8 @@ TEST_CASE("v1 private reads need the token, the stream's handshake included", "[
 
 TEST_CASE("v1 admin actions: park, retry, pause, resume and the log level", "[api]") {
   V1Fixture f;
-  const auto id = f.put(f.lane_message(1), S::kVerified);
+  // Parked from observed: a retry goes back to observed, which records no audit leaf.
+  const auto id = f.put(f.lane_message(1), S::kObserved);
   std::string transcript;
   run(f.io, [&]() -> awaitable<void> {
     ApiClient client(co_await asio::this_coro::executor, transcript);
@@ -454,7 +501,7 @@ TEST_CASE("v1 admin actions: park, retry, pause, resume and the log level", "[ap
 
     const Reply retried = co_await client.post(path_of(id) + "/retry", "");
     REQUIRE(retried.result_int() == 200);
-    CHECK(Json::parse(retried.body()).at("state") == "verified");
+    CHECK(Json::parse(retried.body()).at("state") == "observed");
     const Reply not_parked = co_await client.post(path_of(id) + "/retry", "{}");
     CHECK(not_parked.result_int() == 409);
 
@@ -466,16 +513,22 @@ TEST_CASE("v1 admin actions: park, retry, pause, resume and the log level", "[ap
     const Reply bad_id = co_await client.post("/v1/messages/0xABC/park", "");
     CHECK(bad_id.result_int() == 400);
 
-    for (const std::string body : {std::string(R"({"reason":"line\nbreak"})"), std::string(R"({"reason":""})"),
-                                   R"({"reason":")" + std::string(201, 'r') + R"("})", std::string(R"({"reason":7})"),
-                                   std::string(R"({"why":"x"})"), std::string("[]"), std::string("{\"reason\":"),
-                                   std::string("not json"), std::string(R"({"reason":"\u0000"})")}) {
+    const std::vector<std::string> bad_bodies{R"({"reason":"line\nbreak"})",
+                                              R"({"reason":""})",
+                                              R"({"reason":")" + std::string(201, 'r') + R"("})",
+                                              R"({"reason":7})",
+                                              R"({"why":"x"})",
+                                              "[]",
+                                              "{\"reason\":",
+                                              "not json",
+                                              R"({"reason":"\u0000"})"};
+    for (const std::string& body : bad_bodies) {
       const Reply refused = co_await client.post(path_of(id) + "/park", body);
       INFO(body);
       CHECK(refused.result_int() == 400);
       CHECK(error_code_of(refused) == "bad_request");
     }
-    CHECK(f.store->message(id).value()->state == S::kVerified);
+    CHECK(f.store->message(id).value()->state == S::kObserved);
 
     const Reply paused = co_await client.post("/v1/lanes/a-to-b/pause", R"({"reason":"maintenance"})");
     REQUIRE(paused.result_int() == 200);
@@ -514,7 +567,9 @@ TEST_CASE("v1 admin actions: park, retry, pause, resume and the log level", "[ap
 TEST_CASE("v1 log level without a setter answers 501", "[api]") {
   V1Fixture f;
   // A second server on the same engine, installed with no setter.
-  auto server = api::HttpServer::create(f.io.get_executor(), api::ServerOptions{"127.0.0.1:0"}).value();
+  api::ServerOptions server_options;
+  server_options.listen = "127.0.0.1:0";
+  auto server = api::HttpServer::create(f.io.get_executor(), server_options).value();
   api::install_v1_routes(*server, *f.engine, *f.store, admin_options());
   server->start();
   std::string transcript;
@@ -563,7 +618,7 @@ TEST_CASE("v1 hostile requests: oversized and deeply nested bodies, huge queries
 
 TEST_CASE("v1 stream sends one frame per committed transition", "[api]") {
   V1Fixture f;
-  const auto id = f.put(f.lane_message(3), S::kVerified);
+  const auto id = f.put(f.lane_message(3), S::kObserved);
   std::string transcript;
   run(f.io, [&]() -> awaitable<void> {
     WebSocket ws(co_await asio::this_coro::executor);
@@ -584,8 +639,21 @@ TEST_CASE("v1 stream sends one frame per committed transition", "[api]") {
     const Reply retried = co_await client.post(path_of(id) + "/retry", "");
     REQUIRE(retried.result_int() == 200);
     const Json second = co_await ws_frame(ws);
-    CHECK(second.at("state") == "verified");
+    CHECK(second.at("state") == "observed");
     CHECK(second.at("reason") == "");
+
+    // An upgrade that is not a WebSocket handshake gets the API's JSON error, not a stream.
+    ApiClient raw(co_await asio::this_coro::executor, transcript);
+    co_await raw.connect(f.server->port());
+    http::request<http::string_body> not_websocket{http::verb::get, "/v1/stream", 11};
+    not_websocket.set(http::field::connection, "Upgrade");
+    not_websocket.set(http::field::upgrade, "websocket");
+    not_websocket.set(http::field::sec_websocket_version, "8");
+    not_websocket.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+    const Reply refused = co_await raw.send(std::move(not_websocket), "");
+    CHECK(refused.result_int() == 400);
+    CHECK(error_code_of(refused) == "bad_request");
+    CHECK(f.stream->clients() == 1);
 
     auto [close_ec] = co_await ws.async_close(websocket::close_code::normal, kTuple);
     CHECK_FALSE(close_ec);
@@ -613,16 +681,19 @@ TEST_CASE("v1 stream cuts off a client that does not read; the others keep their
 
     std::size_t received = 0;
     bool reading = true;
-    asio::co_spawn(executor, [&]() -> awaitable<void> {
-      beast::flat_buffer buffer;
-      for (;;) {
-        auto [ec, n] = co_await reader.async_read(buffer, kTuple);
-        if (ec) break;
-        buffer.consume(n);
-        ++received;
-      }
-      reading = false;
-    }, asio::detached);
+    asio::co_spawn(
+        executor,
+        [&]() -> awaitable<void> {
+          beast::flat_buffer buffer;
+          for (;;) {
+            auto [ec, n] = co_await reader.async_read(buffer, kTuple);
+            if (ec) break;
+            buffer.consume(n);
+            ++received;
+          }
+          reading = false;
+        },
+        asio::detached);
 
     engine::TransitionEvent event;
     event.id = fixed_of<core::MessageId>("stream", 1);

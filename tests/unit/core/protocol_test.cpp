@@ -469,3 +469,12 @@ TEST_CASE("vote struct hashes bind every vote field", "[unit]") {
   CHECK(struct_hash(RotateVote{{a, b}, 1, Epoch{2}}) != struct_hash(RotateVote{{a, b}, 2, Epoch{2}}));
   CHECK(struct_hash(ConfigureVote{{}, {}, true, 1, 1, Epoch{1}}) != struct_hash(ConfigureVote{{}, {}, false, 1, 1, Epoch{1}}));
 }
+
+TEST_CASE("audit kinds have section 7's names; out-of-range kinds are unknown", "[unit]") {
+  CHECK(audit_kind_name(AuditKind::kVerified) == "verified");
+  CHECK(audit_kind_name(AuditKind::kExecutedFailed) == "executed_failed");
+  CHECK(audit_kind_name(AuditKind::kAcknowledged) == "acknowledged");
+  CHECK(audit_kind_name(AuditKind::kOrphaned) == "orphaned");
+  CHECK(audit_kind_name(static_cast<AuditKind>(0)) == "unknown");
+  CHECK(audit_kind_name(static_cast<AuditKind>(11)) == "unknown");
+}

@@ -1,6 +1,8 @@
 // An in-memory EVM chain behind evm::Rpc for source_test.cpp and the bundle benchmark: Prague
 // headers with real hashes and parent links, receipts with MessageSent and MessageExecuted logs,
-// transactions by hash, eth_getLogs with topic filters and a result cap, and reorgs.
+// transactions by hash, eth_getLogs with topic filters and a result cap, and reorgs. Or a signed
+// chain loaded from derived data (QBFT / IBFT 2.0 / Clique headers sealed by ethers, one block with
+// a gateway receipt: gen_bft_chains.mjs "sent_chains").
 #pragma once
 
 #include <algorithm>
@@ -25,6 +27,7 @@
 #include "relay/core/message.hpp"
 #include "relay/core/mpt.hpp"
 #include "relay/net/error.hpp"
+#include "relay/verify/evm_header.hpp"
 
 namespace causeway::test {
 
@@ -38,6 +41,22 @@ class FakeChain final : public evm::Rpc {
     gateway_ = *core::fixed_from_hex<core::Address>("0x" + std::string(38, '0') + "aa");
     dst_ = *core::fixed_from_hex<core::ChainIdentity>(hex32("dst"));
     mine({});  // genesis
+  }
+
+  // Serves a derived signed chain (an entry of derived_chains.json "sent_chains", chain id
+  // kChainId): its checkpoint as block 0, its headers as JSON rebuilt field by field from their
+  // RLP with their own hashes, empty blocks but for event.block, whose one transaction has
+  // event.receipt.
+  explicit FakeChain(const json& signed_chain) {
+    gateway_ = *core::fixed_from_hex<core::Address>(signed_chain["gateway"].get<std::string>());
+    dst_ = *core::fixed_from_hex<core::ChainIdentity>(hex32("dst"));
+    const json& checkpoint = signed_chain["checkpoint"];
+    append_signed(checkpoint["header_rlp"].get<std::string>(), checkpoint["hash"].get<std::string>(), nullptr);
+    const json& event = signed_chain["event"];
+    for (const json& h : signed_chain["headers"]) {
+      const bool sent = h["number"] == event["block"];
+      append_signed(h["rlp"].get<std::string>(), h["hash"].get<std::string>(), sent ? &event : nullptr);
+    }
   }
 
   // One transaction's receipt: `messages` MessageSent logs of the gateway, then `executions`
@@ -258,6 +277,61 @@ class FakeChain final : public evm::Rpc {
       }
     }
     return true;
+  }
+
+  // A quantity from a minimal big-endian field (difficulty, baseFee).
+  static std::string quantity_of(core::ByteView bytes) {
+    std::string digits = core::to_hex(bytes).substr(2);
+    digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
+    return "0x" + (digits.empty() ? std::string("0") : digits);
+  }
+
+  void append_signed(const std::string& rlp_hex, const std::string& hash, const json* event) {
+    const core::Bytes rlp = *core::from_hex(rlp_hex);
+    const verify::EvmHeader h = *verify::decode_evm_header(rlp);
+    json block = {{"parentHash", core::to_hex(h.parent_hash)},
+                  {"sha3Uncles", core::to_hex(h.ommers_hash)},
+                  {"miner", core::to_hex(h.coinbase)},
+                  {"stateRoot", core::to_hex(h.state_root)},
+                  {"transactionsRoot", core::to_hex(h.transactions_root)},
+                  {"receiptsRoot", core::to_hex(h.receipts_root)},
+                  {"logsBloom", core::to_hex(h.logs_bloom)},
+                  {"difficulty", quantity_of(h.difficulty)},
+                  {"number", evm::to_quantity(h.number)},
+                  {"gasLimit", evm::to_quantity(h.gas_limit)},
+                  {"gasUsed", evm::to_quantity(h.gas_used)},
+                  {"timestamp", evm::to_quantity(h.timestamp)},
+                  {"extraData", core::to_hex(h.extra_data)},
+                  {"mixHash", core::to_hex(h.mix_hash)},
+                  {"nonce", core::to_hex(h.nonce)},
+                  {"hash", hash},
+                  {"transactions", json::array()}};
+    if (h.base_fee) block["baseFeePerGas"] = quantity_of(*h.base_fee);
+    json receipts = json::array();
+    if (event != nullptr) {
+      json r = (*event)["receipt"];
+      const json tx_hash = (*event)["tx_hash"];
+      r["transactionIndex"] = "0x0";
+      r["transactionHash"] = tx_hash;
+      r["blockHash"] = hash;
+      r["blockNumber"] = block["number"];
+      for (auto& l : r["logs"]) {
+        l["logIndex"] = "0x0";
+        l["blockHash"] = hash;
+        l["blockNumber"] = block["number"];
+        l["transactionIndex"] = "0x0";
+        l["transactionHash"] = tx_hash;
+        l["removed"] = false;
+      }
+      receipts.push_back(std::move(r));
+      block["transactions"].push_back(tx_hash);
+      transactions_[tx_hash.get<std::string>()] = {{"hash", tx_hash},           {"blockHash", hash},
+                                                  {"blockNumber", block["number"]}, {"transactionIndex", "0x0"},
+                                                  {"type", "0x2"},                  {"to", core::to_hex(gateway_)},
+                                                  {"v", "0x1"}};
+    }
+    blocks_.push_back(std::move(block));
+    receipts_.push_back(std::move(receipts));
   }
 
   core::Message message(std::uint64_t sequence) const {

@@ -162,3 +162,35 @@ TEST_CASE("a group commit with an illegal transition writes none of its bundles 
   bad.status = static_cast<core::ExecStatus>(9);
   CHECK_FALSE(s.put_execution(bad));
 }
+
+TEST_CASE("resuming a parked message at its stage needs no evidence and writes no leaf", "[unit]") {
+  TempDir dir;
+  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  const auto m = new_on(1, false);
+  const auto id = core::message_id(m.message);
+  REQUIRE(s.insert_observed(m));
+  REQUIRE(s.apply(test::to_state(id, S::kVerified)));
+  REQUIRE(s.apply(test::to_state(id, S::kVoted)));
+  REQUIRE(s.apply(test::to_state(id, S::kParked)));
+  const auto leaves = s.audit_size();
+  store::Transition resume;
+  resume.id = id;
+  resume.to = S::kVoted;  // no evidence
+  REQUIRE(s.apply(resume));
+  CHECK(s.audit_size() == leaves);
+  auto stored = s.message(id);
+  REQUIRE(stored);
+  CHECK((*stored)->state == S::kVoted);
+  CHECK_FALSE((*stored)->parked_from.has_value());
+  // Moving on from the resumed stage is a decision again: evidence required, leaf written.
+  store::Transition executed;
+  executed.id = id;
+  executed.to = S::kExecutedOk;
+  auto refused = s.apply(executed);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().reason() == store::reason::kMissingEvidence);
+  REQUIRE(s.apply(test::to_state(id, S::kExecutedOk)));
+  CHECK(s.audit_size() == leaves + 1);
+}

@@ -8,8 +8,10 @@ import { fileURLToPath } from "node:url";
 
 // ethers is pinned in the repository's Node toolchain, not installed globally.
 const require = createRequire(new URL("../../../deploy/devnet/package.json", import.meta.url));
-const { SigningKey, concat, encodeRlp, getBytes, hexlify, keccak256, toBeHex, toUtf8Bytes, version: ethersVersion } =
-  require("ethers");
+const {
+  AbiCoder, SigningKey, concat, encodeRlp, getBytes, hexlify, id, keccak256, toBeHex, toUtf8Bytes, zeroPadValue,
+  version: ethersVersion,
+} = require("ethers");
 // ethers' own secp256k1 (its pinned @noble/curves), used only to make a second, different but
 // valid signature by one key (RFC 6979 with extra entropy) for the ChainSwap case.
 const { secp256k1 } = createRequire(require.resolve("ethers"))("@noble/curves/secp256k1");
@@ -85,7 +87,8 @@ function bftHash(engine, h, body) {
 // ---- BFT chains ---------------------------------------------------------------------------------
 // Besu semantics: the list in header N is the set after N-1 and seals N; the vote in N counts
 // toward a majority (> n/2 distinct voters) that changes the list from N+1 on.
-function buildBftChain(engine, { name, initial, length, votes, vanityText, timestampBase, baseFee }) {
+// receiptsRoots: block number -> a real receipts root (the sent chains); other blocks get a label.
+function buildBftChain(engine, { name, initial, length, votes, vanityText, timestampBase, baseFee, receiptsRoots = {} }) {
   const vanity = label(`vanity/${vanityText}`);
   let validators = sorted(initial);
   const genesisBody = { vanity, validators: validators.map((k) => k.address), vote: null, round: 0, seals: [] };
@@ -107,7 +110,8 @@ function buildBftChain(engine, { name, initial, length, votes, vanityText, times
     const round = number % 3 === 0 ? 1 : 0;
     const h = {
       parentHash, coinbase: proposer.address, stateRoot: label(`${name}/state/${number}`),
-      receiptsRoot: label(`${name}/receipts/${number}`), difficulty: 1, number, gasUsed: 21000 * (number % 4),
+      receiptsRoot: receiptsRoots[number] ?? label(`${name}/receipts/${number}`), difficulty: 1, number,
+      gasUsed: 21000 * (number % 4),
       timestamp: timestampBase + 2 * number, mixHash: ISTANBUL_MIX, nonce: NONCE0, baseFee,
     };
     const body = { vanity, validators: validators.map((k) => k.address), vote, round };
@@ -168,7 +172,7 @@ function cliqueHeader(h, vanity, listed, signer) {
   return { rlp, hash: keccak256(rlp) };
 }
 
-function buildCliqueChain({ name, initial, schedule, epoch, timestampBase }) {
+function buildCliqueChain({ name, initial, schedule, epoch, timestampBase, receiptsRoots = {} }) {
   const vanity = label(`vanity/${name}`);
   let signers = sorted(initial);
   const genesisH = {
@@ -189,7 +193,8 @@ function buildCliqueChain({ name, initial, schedule, epoch, timestampBase }) {
     const inTurn = signers[number % signers.length].address === step.signer.address;
     const h = {
       parentHash, coinbase: vote ? vote.candidate.address : ZERO20, stateRoot: label(`${name}/state/${number}`),
-      receiptsRoot: label(`${name}/receipts/${number}`), difficulty: inTurn ? 2 : 1, number, gasUsed: 0,
+      receiptsRoot: receiptsRoots[number] ?? label(`${name}/receipts/${number}`), difficulty: inTurn ? 2 : 1, number,
+      gasUsed: 0,
       timestamp: timestampBase + 5 * number, mixHash: ZERO32, nonce: vote ? (vote.add ? NONCE_AUTH : NONCE0) : NONCE0,
       baseFee: 7,
     };
@@ -214,6 +219,53 @@ function buildCliqueChain({ name, initial, schedule, epoch, timestampBase }) {
   return {
     chain: { engine: "clique", epoch, checkpoint, validators: sorted(initial).map((k) => k.address), headers },
     raw, vanity,
+  };
+}
+
+// ---- Chains with a gateway event ------------------------------------------------------------------
+// For the EVM source's segment tests: block SENT_BLOCK of each chain holds one type-2 receipt with a
+// MessageSent log of SENT_GATEWAY (PROTOCOL.md section 2 encoding, srcChain the chain's identity).
+const SENT_CHAIN_ID = 1001n;
+const SENT_GATEWAY = "0x" + "00".repeat(19) + "aa";
+const SENT_BLOCK = 4;
+const abi = AbiCoder.defaultAbiCoder();
+const MESSAGE_TUPLE =
+  "tuple(uint8 version,bytes32 srcChain,bytes32 srcGateway,bytes32 dstChain,bytes32 dstGateway," +
+  "bytes32 receiver,uint64 sequence,bytes32 sender,uint64 timeout,uint64 gasLimit,uint8 flags,bytes payload)";
+const ID_TYPES = ["uint8", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "uint64", "bytes32", "uint64", "uint64",
+  "uint8", "bytes32"];
+
+// The receipt and its root for a chain whose genesis hashes to `genesisHash`.
+function sentReceipt(name, genesisHash) {
+  const srcChain = keccak256(abi.encode(["uint8", "bytes32", "bytes32"], [1, toBeHex(SENT_CHAIN_ID, 32), genesisHash]));
+  const gatewayWord = zeroPadValue(SENT_GATEWAY, 32);
+  const dstChain = label(`${name}/dst-chain`);
+  const fields = [1, srcChain, gatewayWord, dstChain, gatewayWord, gatewayWord, 1n, gatewayWord, 0n, 300000n, 0];
+  const payload = hexlify(toUtf8Bytes(`segment test ${name}`));
+  const messageId = keccak256(abi.encode(ID_TYPES, [...fields, keccak256(payload)]));
+  const log = {
+    address: SENT_GATEWAY,
+    topics: [id("MessageSent(bytes32,bytes32,uint64,bytes)"), messageId, dstChain, toBeHex(1n, 32)],
+    data: abi.encode(["bytes"], [abi.encode([MESSAGE_TUPLE], [[...fields, payload]])]),
+  };
+  const receipt = { type: "0x2", status: "0x1", cumulativeGasUsed: "0x15f90", logsBloom: BLOOM, logs: [log] };
+  const value = concat(["0x02", encodeRlp(["0x01", uint(90000), BLOOM, [[log.address, log.topics, log.data]]])]);
+  // A one-receipt trie: a single leaf at key rlp(0) = 0x80, nibbles [8, 0], even leaf prefix 0x20.
+  const root = keccak256(encodeRlp(["0x2080", value]));
+  return { receipt, root, message_id: messageId, tx_hash: label(`${name}/tx`) };
+}
+
+// Builds the chain twice: once to learn the genesis hash (the event names its chain), once with
+// the receipt's root in block SENT_BLOCK (the genesis does not depend on it).
+function sentChain(name, build) {
+  const genesisHash = build({}).chain.checkpoint.hash;
+  const sent = sentReceipt(name, genesisHash);
+  const { chain } = build({ [SENT_BLOCK]: sent.root });
+  return {
+    ...chain,
+    headers: chain.headers.map((h) => ({ number: h.number, rlp: h.rlp, hash: h.hash })),
+    chain_id: Number(SENT_CHAIN_ID), gateway: SENT_GATEWAY,
+    event: { block: SENT_BLOCK, tx_hash: sent.tx_hash, message_id: sent.message_id, receipt: sent.receipt },
   };
 }
 
@@ -318,15 +370,30 @@ function generate() {
     headers: forged, target: 6, reason: "verify.header_not_final",
   });
 
+  const sentSpec = { initial, length: 8, votes: {}, timestampBase: 1_700_100_000 };
+  const sentChains = {
+    qbft: sentChain("sent-qbft", (receiptsRoots) =>
+      buildBftChain("qbft", { ...sentSpec, name: "sent-qbft", vanityText: "sent-qbft", baseFee: 7, receiptsRoots })),
+    ibft2: sentChain("sent-ibft2", (receiptsRoots) =>
+      buildBftChain("ibft2", { ...sentSpec, name: "sent-ibft2", vanityText: "sent-ibft2", receiptsRoots })),
+    // Three signers in turn: any two consecutive blocks have two distinct signers, floor(3/2)+1.
+    clique: sentChain("sent-clique", (receiptsRoots) => buildCliqueChain({
+      name: "sent-clique", initial: cs, epoch: 100, timestampBase: 1_700_100_000, receiptsRoots,
+      schedule: Array.from({ length: 8 }, (_, i) => ({ signer: cs[(i + 1) % cs.length] })),
+    })),
+  };
+
   return {
     _comment: "Derived by tests/unit/verify/gen_bft_chains.mjs (node + ethers only, deterministic keys derived from labels; " +
       "regenerate with `node tests/unit/verify/gen_bft_chains.mjs`, ctest verify.derived_chains_regenerate checks it). " +
       "BFT chains follow Besu semantics: header N lists the set that seals it; a vote tipping a majority in N changes the list from N+1. " +
-      "Clique: epoch 4, a signer added mid-epoch signs only after the epoch block lists it. Variants replace headers from replace_from (0-based segment index).",
+      "Clique: epoch 4, a signer added mid-epoch signs only after the epoch block lists it. Variants replace headers from replace_from (0-based segment index). " +
+      "sent_chains: chain id 1001, no votes, block event.block holds one receipt with a MessageSent log of the gateway (the EVM source's segment tests).",
     generator: "tests/unit/verify/gen_bft_chains.mjs",
     ethers: ethersVersion,
     chains: { qbft: qbft.chain, ibft2: ibft2.chain, qbft_b: qbftB.chain, clique: clique.chain },
     variants,
+    sent_chains: sentChains,
   };
 }
 
