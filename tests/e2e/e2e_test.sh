@@ -258,6 +258,12 @@ case_rate_limit() {
   check_exactly_once
   stop_relay
   pass "a lane over its rate limit held messages back and lost none"
+  # Chain b's transactions were legacy (an RLP list, first byte >= 0xc0), chain a's EIP-1559 (0x02 ‖ rlp).
+  local legacy typed
+  legacy="$(sqlite3 "$work/relay.db" "SELECT count(*) FROM submissions WHERE chain_id = 1002 AND hex(substr(raw, 1, 1)) >= 'C0'")"
+  typed="$(sqlite3 "$work/relay.db" "SELECT count(*) FROM submissions WHERE chain_id = 1002 AND hex(substr(raw, 1, 1)) = '02'")"
+  ((legacy > 0 && typed == 0)) || fail "chain b's deliveries were not legacy transactions ($legacy legacy, $typed typed)"
+  pass "$legacy legacy (EIP-155) deliver transactions executed on chain b"
 }
 
 case_conflict() {
