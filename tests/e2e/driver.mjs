@@ -584,8 +584,14 @@ async function latency(values) {
       if (acknowledged.has(id)) acknowledgement.push(fromTimes.get(acknowledged.get(id)) - executedAt);
     }
     const span = (times, blocks) => {
-      const at = [...blocks].map((b) => times.get(b));
-      return at.length === 0 ? { first: null, last: null } : { first: Math.min(...at), last: Math.max(...at) };
+      let first = null;
+      let last = null;
+      for (const b of blocks) {
+        const at = times.get(b);
+        if (first === null || at < first) first = at;
+        if (last === null || at > last) last = at;
+      }
+      return { first, last };
     };
     return {
       from: fromInfo.name,

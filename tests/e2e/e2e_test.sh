@@ -300,6 +300,8 @@ case_reorg() {
   setup
   # Chain a's events count as final 4 blocks deep.
   make_config 'c.chains.find(x => x.name === "a").consensus.confirmations = 4'
+  # Bury the deployments so no reorg below reaches them.
+  drive mine --chain a --blocks 12 >/dev/null
   start_relay
   # Below the depth: sent, then reorganised away before it was final. Never delivered.
   drive send --probes "$probes" --from a --to b --count 3 >/dev/null
