@@ -794,8 +794,11 @@ struct Engine::Impl {
   // ---- delivery
 
   awaitable<void> deliver_loop(Lane& lane) {
+    bool full = false;
     while (!stopping) {
-      co_await pause(lane.settings->batch.flush_after);
+      // A partial batch waits up to flush_after for company; after a full one the next goes at once.
+      if (!full) co_await pause(lane.settings->batch.flush_after);
+      full = false;
       if (!lane.to->started || !lane.halted.empty()) continue;
       const auto t = Steady::now();
       metrics.breaker_open(lane.name).Set(lane.breaker.open(t) ? 1 : 0);
@@ -804,15 +807,18 @@ struct Engine::Impl {
       if (!step) {
         log(kWarn, "lane " + lane.name + ": " + step.error().message());
         metrics.rpc_errors(lane.to->name, reason_label(step.error())).Increment();
+        continue;
       }
+      full = *step;
     }
   }
 
-  awaitable<Result<void>> deliver_step(Lane& lane) {
+  // Returns whether a full batch (max_messages) went out.
+  awaitable<Result<bool>> deliver_step(Lane& lane) {
     const auto& limits = lane.settings->batch;
     static constexpr MessageState kDeliverable[] = {MessageState::kVerified, MessageState::kVoted};
     CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kDeliverable, now(), limits.max_messages * 4));
-    if (due.empty()) co_return core::ok();
+    if (due.empty()) co_return false;
 
     // A message delivered before (voted, or retried) may have executed meanwhile — by us, or by
     // another relay — and its execution then arrives through the watcher; skip it. A first
@@ -841,11 +847,11 @@ struct Engine::Impl {
     std::set<core::MessageId> busy;
     for (const auto& f : lane.in_flight) busy.insert(f.ids.begin(), f.ids.end());
     std::erase_if(todo, [&](const store::StoredMessage& m) { return busy.contains(m.id); });
-    if (todo.empty()) co_return core::ok();
+    if (todo.empty()) co_return false;
 
     const std::size_t allowed = lane.bucket.take(std::min(todo.size(), limits.max_messages), Steady::now());
     if (allowed < std::min(todo.size(), limits.max_messages)) metrics.rate_limited(lane.name).Increment();
-    if (allowed == 0) co_return core::ok();
+    if (allowed == 0) co_return false;
 
     std::vector<store::StoredMessage> batch;
     std::size_t bytes = 0;
@@ -858,8 +864,9 @@ struct Engine::Impl {
       gas += m.message.gas_limit;
       batch.push_back(std::move(m));
     }
+    const bool full = batch.size() >= limits.max_messages;
     co_await submit(lane, std::move(batch));
-    co_return core::ok();
+    co_return full;
   }
 
   // Submits one batch; on a revert at estimate, splits it to isolate the message that reverts.
