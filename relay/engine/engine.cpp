@@ -971,6 +971,9 @@ struct Engine::Impl {
       if (lane.to->started) co_await confirm_deliveries(lane);
       if (lane.from->started) co_await confirm_acks(lane);
     }
+    // SIGTERM: one last look, so what already mined is recorded now rather than at the next start.
+    if (lane.to->started) co_await confirm_deliveries(lane);
+    if (lane.from->started) co_await confirm_acks(lane);
   }
 
   awaitable<void> confirm_deliveries(Lane& lane) {
