@@ -281,7 +281,11 @@ awaitable<Result<BroadcastAdvice>> EvmSink::broadcast(const BroadcastPermit& per
     const Error& e = reply.error();
     if (!net::rpc_error_code(e)) {
       outcome = BroadcastOutcome::kUnreachable;  // transport: unknown whether a node has it
-    } else if (contains_lower(e.detail(), "already known")) {
+    } else if (contains_lower(e.detail(), "already known") || contains_lower(e.detail(), "already imported") ||
+               contains_lower(e.detail(), "known transaction")) {
+      // The node holds these very bytes already: geth "already known", anvil "transaction already
+      // imported", Besu "Known transaction". Releasing the nonce here would let it be mined
+      // while the journal says dropped (found by the kill -9 test on anvil).
       outcome = BroadcastOutcome::kAccepted;
     } else if (contains_lower(e.detail(), "nonce too low")) {
       outcome = BroadcastOutcome::kNonceTooLow;
