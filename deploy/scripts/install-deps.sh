@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian 12 machine: the Debian packages Causeway builds and tests
-# with, and the pinned Node.js toolchain (anvil, solc, ethers, @ethereumjs/trie) under
+# with, and the pinned Node.js toolchain (anvil, solc, ethers, @ethereumjs/trie, ajv, playwright-core) under
 # deploy/devnet/node_modules. Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -16,6 +16,8 @@ apt_packages=(
   # starts too; `systemctl disable --now prometheus` if unwanted), docker-compose config,
   # systemd-analyze, groff
   python3-yaml prometheus docker-compose systemd groff-base
+  # tests/browser: the web console in headless Chromium (driven by npm playwright-core)
+  chromium
 )
 if [[ "${CAUSEWAY_WITH_CONTRACTS:-ON}" != "OFF" ]] && ! command -v node >/dev/null 2>&1; then
   apt_packages+=(nodejs npm)
