@@ -114,6 +114,22 @@ awaitable<Result<bool>> GatewayReader::paused() {
   co_return *value;
 }
 
+awaitable<Result<core::Address>> GatewayReader::guardian() {
+  auto data = co_await call("guardian()", core::Bytes());
+  if (!data) co_return std::move(data).error();
+  auto value = abi::decode(*data, 1, [](abi::Reader& r) { return r.address(); });
+  if (!value) co_return bad_reply("guardian()", value.error());
+  co_return *value;
+}
+
+awaitable<Result<core::ChainIdentity>> GatewayReader::chain_identity() {
+  auto data = co_await call("chainIdentity()", core::Bytes());
+  if (!data) co_return std::move(data).error();
+  auto value = abi::decode(*data, 1, [](abi::Reader& r) { return r.word(); });
+  if (!value) co_return bad_reply("chainIdentity()", value.error());
+  co_return core::ChainIdentity{value->bytes};
+}
+
 awaitable<Result<std::vector<std::uint8_t>>> GatewayReader::ack_status(std::vector<core::MessageId> ids) {
   std::vector<std::uint8_t> out;
   out.reserve(ids.size());

@@ -50,6 +50,9 @@ class GatewayReader {
   // The current attesters, in the gateway's (strictly increasing) order.
   boost::asio::awaitable<core::Result<std::vector<core::Address>>> attesters();
   boost::asio::awaitable<core::Result<bool>> paused();
+  // The immutable guardian (the one address that may pause and unpause) and chain identity.
+  boost::asio::awaitable<core::Result<core::Address>> guardian();
+  boost::asio::awaitable<core::Result<core::ChainIdentity>> chain_identity();
   // ackStatus(id) per id: 0 until acknowledged, then the destination's status 1..4.
   boost::asio::awaitable<core::Result<std::vector<std::uint8_t>>> ack_status(std::vector<core::MessageId> ids);
   // nextSequence(dstChain, dstGateway, ordered): the sequence the next send() on that outbound lane

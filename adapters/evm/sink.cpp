@@ -24,6 +24,8 @@ constexpr std::string_view kDeliverSignature =
     "deliver((uint8,bytes32,bytes32,bytes32,bytes32,bytes32,uint64,bytes32,uint64,uint64,uint8,bytes)[],"
     "bytes32[],bytes[][])";
 constexpr std::string_view kAcknowledgeSignature = "acknowledge(bytes32,uint8,bytes32,bytes[])";
+constexpr std::string_view kSkipSignature =
+    "skip((uint8,bytes32,bytes32,bytes32,bytes32,bytes32,uint64,bytes32,uint64,uint64,uint8,bytes),bytes[])";
 constexpr std::string_view kMessageExecutedSignature = "MessageExecuted(bytes32,bytes32,uint64,uint8,bytes32)";
 // Gateway.sol ACK_GAS_LIMIT: the gas the sender's onCausewayAck hook gets, behind the same
 // gasleft() guard as a receiver call.
@@ -145,6 +147,21 @@ Result<core::Bytes> acknowledge_calldata(const AckRequest& request) {
   params.push_back(abi::word(request.claim));
   params.push_back(abi::array(std::move(signatures)));
   core::Bytes out = function_selector(kAcknowledgeSignature);
+  core::append(out, abi::encode(params));
+  return out;
+}
+
+Result<core::Bytes> skip_calldata(const SkipRequest& request) {
+  // Without votes the gateway changes nothing: gas spent for nothing.
+  if (request.signatures.empty()) return Error(reason::sink::kBadRequest, "a skip without signatures");
+  namespace abi = core::abi;
+  std::vector<abi::Value> signatures;
+  signatures.reserve(request.signatures.size());
+  for (const auto& s : request.signatures) signatures.push_back(abi::bytes(core::ByteView(s.data(), s.size())));
+  std::vector<abi::Value> params;
+  params.push_back(core::message_tuple(request.message));
+  params.push_back(abi::array(std::move(signatures)));
+  core::Bytes out = function_selector(kSkipSignature);
   core::append(out, abi::encode(params));
   return out;
 }
@@ -324,6 +341,21 @@ awaitable<Result<SubmitHandle>> EvmSink::acknowledge(AckRequest request) {
   // The sender's ack hook is called like a receiver, behind the same guard.
   std::vector<std::uint64_t> guarded(1, kAckHookGasLimit);
   co_return co_await send(std::move(calldata).value(), std::move(guarded), std::move(request.tag));
+}
+
+awaitable<Result<SubmitHandle>> EvmSink::skip(SkipRequest request) {
+  auto calldata = skip_calldata(request);
+  if (!calldata) co_return std::move(calldata).error();
+  // A skipped message's receiver is never called: one entry of no gas, for the per-message overhead.
+  std::vector<std::uint64_t> guarded(1, 0);
+  co_return co_await send(std::move(calldata).value(), std::move(guarded), std::move(request.tag));
+}
+
+awaitable<Result<SubmitHandle>> EvmSink::submit_call(core::Bytes calldata, std::string tag) {
+  // Priced like one batch entry that forwards no gas: the entry overhead covers the call's own
+  // signature checks and storage writes.
+  std::vector<std::uint64_t> one_unguarded_entry(1, 0);
+  co_return co_await send(std::move(calldata), std::move(one_unguarded_entry), std::move(tag));
 }
 
 awaitable<Result<SubmitHandle>> EvmSink::send(core::Bytes calldata, std::vector<std::uint64_t> guarded_gas,

@@ -84,6 +84,15 @@ struct AckRequest {
   std::string tag;  // stored with the journal record
 };
 
+// One skip of a stuck ordered message (PROTOCOL.md section 5): the message itself (the gateway
+// recomputes its id, lane and sequence) and Skip(id, epoch) votes of the destination gateway's
+// attesters, signers ascending.
+struct SkipRequest {
+  core::Message message;
+  std::vector<std::array<std::uint8_t, 65>> signatures;
+  std::string tag;  // stored with the journal record
+};
+
 // A submitted transaction (deliver or acknowledge).
 struct SubmitHandle {
   core::Hash32 tx_hash;
@@ -117,6 +126,9 @@ core::Result<core::Bytes> deliver_calldata(const SubmitRequest& request);
 // bytes32, bytes[]).
 core::Result<core::Bytes> acknowledge_calldata(const AckRequest& request);
 
+// `skip(msg, signatures)` calldata: selector ‖ abi.encode(Message, bytes[]).
+core::Result<core::Bytes> skip_calldata(const SkipRequest& request);
+
 // One target chain and gas key. Not thread-safe: the engine runs it on one strand.
 class EvmSink {
  public:
@@ -131,6 +143,13 @@ class EvmSink {
   // when the votes were still below threshold at estimate time. An id the gateway never sent, or
   // a bad vote, is kEstimateReverted; an id already acknowledged is a no-op the gateway accepts.
   boost::asio::awaitable<core::Result<SubmitHandle>> acknowledge(AckRequest request);
+  // The same for one skip transaction. Once the votes reach the threshold and the message is its
+  // lane's next, the gateway executes it with status 4 and emits MessageExecuted, which confirm()
+  // reports like a delivery's; an executed message makes it a no-op.
+  boost::asio::awaitable<core::Result<SubmitHandle>> skip(SkipRequest request);
+  // The same for a governance call of the gateway whose calldata the caller built (rotate, pause,
+  // unpause: `causeway attesters|guardian`), priced as one batch entry that forwards no gas.
+  boost::asio::awaitable<core::Result<SubmitHandle>> submit_call(core::Bytes calldata, std::string tag);
   // The receipt of a submission (deliver or acknowledge): pending without one; delivered (status 1,
   // with the MessageExecuted events, none for an acknowledge) or reverted (status 0). Tells the nonce manager once the receipt is seen. A handle of a bumped
   // nonce looks at every transaction of that nonce, so either handle reports the one that mined.

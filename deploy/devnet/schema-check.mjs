@@ -1,97 +1,53 @@
 #!/usr/bin/env node
-// Checks JSON documents against the subset of JSON Schema 2020-12 that Causeway's own schemas use,
-// without an npm dependency. A keyword outside that subset is an error, never silently ignored.
+// Checks JSON documents against Causeway's JSON Schemas (2020-12) with ajv in strict mode: a
+// keyword ajv does not know, or a schema it finds ambiguous, is an error, never silently ignored.
+// Every *.schema.json beside SCHEMA is loaded too, so references between schemas resolve by $id.
 // CLI: node schema-check.mjs SCHEMA.json DOC.json... (exit 0 all valid, 1 some invalid, 2 unusable)
 import fs from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const annotations = new Set(["$schema", "$id", "$comment", "title", "description", "examples", "format"]);
-const handled = new Set([
-  "$ref", "$defs", "type", "const", "enum", "properties", "required", "additionalProperties",
-  "items", "minItems", "maxItems", "uniqueItems", "pattern", "minLength", "maxLength", "minimum", "maximum",
-]);
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 
-function typeOf(value) {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
-  return typeof value;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const schemasDir = path.resolve(here, "../../schemas");
+
+// An ajv instance holding every schema of `dir` (by $id), strict, reporting all errors.
+export function schemaRegistry(dir = schemasDir) {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats(ajv);
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(".schema.json")).sort()) {
+    ajv.addSchema(JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")));
+  }
+  return ajv;
 }
 
-function typeMatches(value, type) {
-  const actual = typeOf(value);
-  return actual === type || (type === "number" && actual === "integer");
+let defaultRegistry;
+
+// The compiled validator of `schema`: the registry's own when it holds this very schema (compiled
+// once), else `schema` compiled into it (ajv refuses a different schema under a known $id).
+function validatorOf(schema, ajv) {
+  const known = schema.$id === undefined ? undefined : ajv.getSchema(schema.$id);
+  if (known !== undefined && JSON.stringify(known.schema) === JSON.stringify(schema)) return known;
+  return ajv.compile(schema);
 }
 
-function resolveRef(root, ref) {
-  if (!ref.startsWith("#/")) throw new Error(`unsupported $ref ${ref} (only local references)`);
-  let node = root;
-  for (const part of ref.slice(2).split("/")) {
-    node = node?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
-  }
-  if (node === undefined) throw new Error(`unresolved $ref ${ref}`);
-  return node;
+// One line per ajv error: "json/pointer: keyword: message", the pointer "/" for the document itself.
+export function describe(errors) {
+  return (errors ?? []).map((e) => {
+    // The offending name, which the pointer cannot show: an extra property or a bad property name.
+    const name = e.keyword === "additionalProperties" ? e.params.additionalProperty : e.propertyName;
+    const params = name === undefined ? "" : ` (${name})`;
+    return `${e.instancePath || "/"}: ${e.keyword}: ${e.message}${params}`;
+  });
 }
 
-function check(root, schema, value, at, errors) {
-  if (schema === true) return;
-  if (schema === false) { errors.push(`${at || "/"}: not allowed`); return; }
-  for (const key of Object.keys(schema)) {
-    if (!annotations.has(key) && !handled.has(key)) throw new Error(`schema keyword "${key}" is not supported by schema-check.mjs`);
-  }
-  const where = at || "/";
-  if (schema.$ref) check(root, resolveRef(root, schema.$ref), value, at, errors);
-  if (schema.type !== undefined) {
-    const types = Array.isArray(schema.type) ? schema.type : [schema.type];
-    if (!types.some((t) => typeMatches(value, t))) {
-      errors.push(`${where}: expected ${types.join(" or ")}, found ${typeOf(value)}`);
-      return;
-    }
-  }
-  if ("const" in schema && JSON.stringify(value) !== JSON.stringify(schema.const)) {
-    errors.push(`${where}: must be ${JSON.stringify(schema.const)}`);
-  }
-  if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-    errors.push(`${where}: must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}`);
-  }
-  if (typeof value === "string") {
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value)) {
-      errors.push(`${where}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
-    }
-    if (schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${where}: shorter than ${schema.minLength}`);
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${where}: longer than ${schema.maxLength}`);
-  }
-  if (typeof value === "number") {
-    if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${where}: below ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${where}: above ${schema.maximum}`);
-  }
-  if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${where}: fewer than ${schema.minItems} items`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) errors.push(`${where}: more than ${schema.maxItems} items`);
-    if (schema.uniqueItems && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) {
-      errors.push(`${where}: items are not unique`);
-    }
-    if (schema.items !== undefined) value.forEach((item, i) => check(root, schema.items, item, `${at}/${i}`, errors));
-  }
-  if (typeOf(value) === "object") {
-    for (const name of schema.required ?? []) {
-      if (!(name in value)) errors.push(`${where}: missing required field "${name}"`);
-    }
-    const properties = schema.properties ?? {};
-    for (const [name, item] of Object.entries(value)) {
-      const path = `${at}/${name}`;
-      if (name in properties) check(root, properties[name], item, path, errors);
-      else if (schema.additionalProperties === false) errors.push(`${path}: field not allowed`);
-      else if (typeof schema.additionalProperties === "object") check(root, schema.additionalProperties, item, path, errors);
-    }
-  }
-}
-
-// Returns the list of violations of `schema` by `value` (empty when valid), each "json/pointer: what".
-export function validate(schema, value) {
-  const errors = [];
-  check(schema, schema, value, "", errors);
-  return errors;
+// Returns the list of violations of `schema` by `value` (empty when valid), each as describe()
+// writes it. Throws when ajv refuses the schema itself (strict mode).
+export function validate(schema, value, ajv = (defaultRegistry ??= schemaRegistry())) {
+  const check = validatorOf(schema, ajv);
+  return check(value) ? [] : describe(check.errors);
 }
 
 function main(argv) {
@@ -100,10 +56,11 @@ function main(argv) {
     return 2;
   }
   const [schemaPath, ...docs] = argv;
+  const ajv = schemaRegistry(path.dirname(path.resolve(schemaPath)));
   const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8"));
   let status = 0;
   for (const doc of docs) {
-    const errors = validate(schema, JSON.parse(fs.readFileSync(doc, "utf8")));
+    const errors = validate(schema, JSON.parse(fs.readFileSync(doc, "utf8")), ajv);
     if (errors.length === 0) {
       console.log(`${doc}: valid`);
     } else {

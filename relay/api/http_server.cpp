@@ -1,33 +1,57 @@
 // The Beast side of relay/api: the accept loop, one coroutine per connection on its own strand,
-// request limits and deadlines, the route table (literal and {param} patterns, upgrade hand-over)
-// and the server's own metrics.
+// the TLS handshake and client certificates, request limits, rate limits and deadlines, the route
+// table (literal and {param} patterns, upgrade hand-over) and the server's own metrics.
 #include "relay/api/http_server.hpp"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+
+#include "relay/api/connection.hpp"
+#include "relay/core/bytes.hpp"
+#include "relay/core/signature.hpp"
 
 namespace causeway::api {
 namespace {
@@ -35,10 +59,12 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using asio::awaitable;
 using asio::ip::tcp;
 using core::Error;
 using core::Result;
+using Clock = std::chrono::steady_clock;
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kServerName = "causeway";
@@ -55,6 +81,15 @@ constexpr std::chrono::milliseconds kLingerTime{2000};
 constexpr std::size_t kLingerBytes = 1 << 20;
 // A failing accept (out of file descriptors, say) is retried after a pause instead of spinning.
 constexpr std::chrono::milliseconds kAcceptRetryPause{100};
+// A PEM private key is a few kilobytes; a larger file is not one.
+constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+// TLS 1.2 suites: forward-secret AEAD only (Mozilla's "intermediate" list). Every TLS 1.3 suite
+// is of that kind already.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+// Clients whose rate-limit buckets are remembered at most; see RateLimiter::take.
+constexpr std::size_t kMaxTrackedClients = 65536;
 
 Result<tcp::endpoint> parse_listen(std::string_view text) {
   const auto bad = [text](std::string_view why) {
@@ -91,6 +126,186 @@ Result<tcp::endpoint> parse_listen(std::string_view text) {
   }
   return tcp::endpoint(address, static_cast<std::uint16_t>(value));
 }
+
+// OpenSSL's error queue as text (emptied as it is read), for a TLS file that could not be used.
+std::string openssl_errors() {
+  std::string out;
+  for (unsigned long code = ERR_get_error(); code != 0; code = ERR_get_error()) {
+    std::array<char, 256> text{};
+    ERR_error_string_n(code, text.data(), text.size());
+    out += (out.empty() ? "" : "; ") + std::string(text.data());
+  }
+  return out.empty() ? "unusable" : out;
+}
+
+struct FileDescriptor {
+  explicit FileDescriptor(int value) : fd(value) {}
+  ~FileDescriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int fd;
+};
+
+// Reads a private key file as every key file of the relay is read: it must be a regular file that
+// only its owner may access, checked on the descriptor that is read. The caller wipes the text.
+Result<std::string> read_key_file(const std::string& path) {
+  namespace rk = core::reason::key_file;
+  // O_NONBLOCK: a FIFO put where the key belongs must fail the type check, not hang the start.
+  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (file.fd < 0) return Error(rk::kUnreadable, path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) return Error(rk::kUnreadable, path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Error(rk::kUnreadable, path + ": not a regular file");
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    std::array<char, 8> mode{};
+    std::snprintf(mode.data(), mode.size(), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Error(rk::kInsecurePermissions, path + ": mode " + mode.data() +
+                                               "; a private key must be readable by its owner only (chmod 600)");
+  }
+  std::string text(kMaxKeyFileBytes + 1, '\0');
+  std::size_t size = 0;
+  while (size < text.size()) {
+    const ssize_t got = ::read(file.fd, text.data() + size, text.size() - size);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const std::string why = std::strerror(errno);
+      OPENSSL_cleanse(text.data(), text.size());
+      return Error(core::reason::key_file::kUnreadable, path + ": " + why);
+    }
+    if (got == 0) break;
+    size += static_cast<std::size_t>(got);
+  }
+  if (size > kMaxKeyFileBytes) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return Error(reason::kTlsConfig, path + ": larger than a key file");
+  }
+  text.resize(size);
+  return text;
+}
+
+// OpenSSL's default would ask for an encrypted key's passphrase on the terminal of a daemon.
+int no_passphrase(char*, int, int, void*) { return 0; }
+
+// The server's TLS context: TLS 1.2 or later, forward-secret AEAD suites, no compression or
+// renegotiation, and client certificates checked against client_ca_file when asked for.
+Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsOptions& tls) {
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* native = context->native_handle();
+  ERR_clear_error();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return Error(reason::kTlsConfig, "cipher list: " + openssl_errors());
+  }
+  if (SSL_CTX_use_certificate_chain_file(native, tls.cert_file.c_str()) != 1) {
+    return Error(reason::kTlsConfig, "cert_file " + tls.cert_file + ": " + openssl_errors());
+  }
+  CW_TRY(std::string key_text, read_key_file(tls.key_file));
+  const std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_text.data(), static_cast<int>(key_text.size())), &BIO_free);
+  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, &no_passphrase, nullptr) : nullptr, &EVP_PKEY_free);
+  OPENSSL_cleanse(key_text.data(), key_text.size());
+  // The key's bytes may be in OpenSSL's error text; none of it is passed on.
+  ERR_clear_error();
+  if (!key) {
+    return Error(reason::kTlsConfig, "key_file " + tls.key_file + ": not an unencrypted PEM private key");
+  }
+  if (SSL_CTX_use_PrivateKey(native, key.get()) != 1 || SSL_CTX_check_private_key(native) != 1) {
+    ERR_clear_error();
+    return Error(reason::kTlsConfig, "key_file " + tls.key_file + " does not belong to cert_file " + tls.cert_file);
+  }
+  if (tls.client_auth == ClientAuth::kNone) return context;
+  if (tls.client_ca_file.empty()) return Error(reason::kTlsConfig, "client_auth needs client_ca_file");
+  if (SSL_CTX_load_verify_locations(native, tls.client_ca_file.c_str(), nullptr) != 1) {
+    return Error(reason::kTlsConfig, "client_ca_file " + tls.client_ca_file + ": " + openssl_errors());
+  }
+  // Tells clients which CAs' certificates the server takes, so one holding several picks right.
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+  if (names == nullptr) {
+    return Error(reason::kTlsConfig, "client_ca_file " + tls.client_ca_file + ": " + openssl_errors());
+  }
+  SSL_CTX_set_client_CA_list(native, names);
+  const int mode = tls.client_auth == ClientAuth::kRequired ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                                            : SSL_VERIFY_PEER;
+  SSL_CTX_set_verify(native, mode, nullptr);
+  // OpenSSL refuses to resume a session of a verified peer without a session id context.
+  static constexpr unsigned char kSessionContext[] = "causeway";
+  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
+  return context;
+}
+
+// The client certificate of a finished handshake, if one was sent and verified.
+std::optional<ClientCertificate> verified_client(SSL* handle) {
+  X509* certificate = SSL_get0_peer_certificate(handle);
+  if (certificate == nullptr || SSL_get_verify_result(handle) != X509_V_OK) return std::nullopt;
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned length = 0;
+  if (X509_digest(certificate, EVP_sha256(), digest.data(), &length) != 1 || length != 32) return std::nullopt;
+  ClientCertificate out;
+  out.fingerprint = core::to_hex(core::ByteView(digest.data(), length), false);
+  // RFC 2253 with its escapes: the subject comes out printable ASCII, safe for logs.
+  const std::unique_ptr<BIO, decltype(&BIO_free)> text(BIO_new(BIO_s_mem()), &BIO_free);
+  if (text && X509_NAME_print_ex(text.get(), X509_get_subject_name(certificate), 0, XN_FLAG_RFC2253) >= 0) {
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(text.get(), &data);
+    if (size > 0) out.subject.assign(data, static_cast<std::size_t>(size));
+  }
+  return out;
+}
+
+// Token buckets per client address. Connections run on their own strands, hence the mutex.
+class RateLimiter {
+ public:
+  RateLimiter(double per_second, double burst) : per_second_(per_second), burst_(burst > 0 ? burst : per_second) {}
+
+  bool enabled() const noexcept { return per_second_ > 0; }
+
+  // Takes a token from `peer`'s bucket: 0 when there was one, else the whole seconds until there
+  // is (for Retry-After, at least 1).
+  std::uint64_t take(const std::string& peer, Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    auto found = buckets_.find(peer);
+    if (found == buckets_.end()) {
+      if (buckets_.size() >= kMaxTrackedClients) forget_full(now);
+      found = buckets_.emplace(peer, Bucket{burst_, now}).first;
+    }
+    Bucket& bucket = found->second;
+    bucket.tokens = refilled(bucket, now);
+    bucket.updated = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return static_cast<std::uint64_t>(std::max(1.0, std::ceil((1 - bucket.tokens) / per_second_)));
+  }
+
+ private:
+  struct Bucket {
+    double tokens;
+    Clock::time_point updated;
+  };
+
+  double refilled(const Bucket& bucket, Clock::time_point now) const {
+    const std::chrono::duration<double> elapsed = now - bucket.updated;
+    return std::min(burst_, bucket.tokens + elapsed.count() * per_second_);
+  }
+
+  // A full bucket is the same as none. If the table is still full after dropping those (clients
+  // from very many addresses at once), it starts over: each gets a fresh burst, but memory stays
+  // bounded.
+  void forget_full(Clock::time_point now) {
+    std::erase_if(buckets_, [&](const auto& entry) { return refilled(entry.second, now) >= burst_; });
+    if (buckets_.size() >= kMaxTrackedClients) buckets_.clear();
+  }
+
+  const double per_second_;
+  const double burst_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -187,6 +402,21 @@ bool valid_header_value(std::string_view value) {
   return std::all_of(value.begin(), value.end(), [](char c) { return c >= ' ' && c <= '~'; });
 }
 
+// A header name a handler may set: an HTTP token (RFC 9110 5.1), and none of the headers that
+// frame the message, which only the server may write.
+bool valid_header_name(std::string_view name) {
+  static constexpr std::string_view kTokenPunctuation = "!#$%&'*+-.^_`|~";
+  const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || kTokenPunctuation.find(c) != std::string_view::npos;
+  });
+  if (!token) return false;
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower != "content-type" && lower != "content-length" && lower != "transfer-encoding" &&
+         lower != "connection";
+}
+
 // An HTTP/1.1 upgrade request (RFC 9110 section 7.8) for any protocol: Connection names
 // "upgrade" and Upgrade names what to switch to. WebSocket's stricter checks are its handler's.
 bool is_upgrade(const http::request<http::string_body>& message) {
@@ -209,14 +439,29 @@ Outcome error_outcome(unsigned status, std::string_view code, std::string_view m
   return outcome;
 }
 
+// The stream of a new connection: TLS over it when the server has a TLS context.
+std::variant<PlainStream, TlsStream> make_stream(tcp::socket socket, ssl::context* tls) {
+  using Stream = std::variant<PlainStream, TlsStream>;
+  if (tls != nullptr) return Stream(std::in_place_type<TlsStream>, std::move(socket), *tls);
+  return Stream(std::in_place_type<PlainStream>, std::move(socket));
+}
+
 struct Session {
-  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  Session(tcp::socket socket, ssl::context* tls, std::string peer_address)
+      : stream(make_stream(std::move(socket), tls)),
+        connection(std::visit([](auto& layer) { return Connection(layer); }, stream)),
+        peer(std::move(peer_address)) {}
+  std::variant<PlainStream, TlsStream> stream;
+  Connection connection;  // refers to `stream`
   beast::flat_buffer buffer;
+  std::string peer;                          // the client's IP address
+  std::optional<ClientCertificate> client;   // after a TLS handshake with a verified certificate
   // True while nothing is in flight (waiting for the first byte of the next request, or dropping
   // the rest of a refused one): stop() may close the connection then without cutting an answer
   // short. Touched only on the connection's strand.
   bool idle = false;
+
+  PlainStream& transport() { return connection.tcp(); }
 };
 
 // The handlers of one route pattern.
@@ -232,11 +477,7 @@ struct Routed {
   std::string label;  // the route pattern
 };
 
-void close_now(Session& session) {
-  boost::system::error_code ignored;
-  session.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  session.stream.close();
-}
+void close_now(Session& session) { session.connection.cut(); }
 
 // What the server object and every connection coroutine share.
 struct Server {
@@ -248,6 +489,9 @@ struct Server {
 
   asio::any_io_executor executor;
   ServerOptions options;
+  std::unique_ptr<ssl::context> tls;  // set when options.tls is
+  RateLimiter limiter{options.requests_per_second, options.burst};
+  bool plaintext_exposed = false;
   // Serialises the acceptor, the session set and the drain waiters.
   asio::strand<asio::any_io_executor> strand;
   tcp::acceptor acceptor;
@@ -258,6 +502,7 @@ struct Server {
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Family<prometheus::Counter>* requests_total = nullptr;
   prometheus::Counter* connections_rejected = nullptr;
+  prometheus::Counter* handshake_failures = nullptr;
   bool started = false;
   std::atomic<bool> stopping{false};
   std::set<std::shared_ptr<Session>> sessions;      // strand only
@@ -310,7 +555,7 @@ struct Server {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     for (const auto& session : sessions) {
-      asio::post(session->stream.get_executor(), [session, cut_in_flight] {
+      asio::post(session->transport().get_executor(), [session, cut_in_flight] {
         if (cut_in_flight || session->idle) close_now(*session);
       });
     }
@@ -354,7 +599,8 @@ struct Server {
   awaitable<Outcome> dispatch(Routed routed) const;
 };
 
-awaitable<bool> send(std::shared_ptr<Session> session, Outcome outcome, unsigned version,
+template <typename Stream>
+awaitable<bool> send(std::shared_ptr<Session> session, Stream& stream, Outcome outcome, unsigned version,
                      bool keep_alive, std::chrono::milliseconds timeout) {
   http::response<http::string_body> message;
   message.version(version);
@@ -362,6 +608,7 @@ awaitable<bool> send(std::shared_ptr<Session> session, Outcome outcome, unsigned
   message.set(http::field::server, kServerName);
   message.set(http::field::content_type, outcome.response.content_type);
   if (!outcome.allow.empty()) message.set(http::field::allow, outcome.allow);
+  for (const auto& [name, value] : outcome.response.headers) message.set(name, value);
   message.keep_alive(keep_alive);
   const unsigned status = outcome.response.status;
   // 204 and 304 carry neither a body nor a Content-Length (RFC 9110 8.6); Beast would refuse to
@@ -370,23 +617,25 @@ awaitable<bool> send(std::shared_ptr<Session> session, Outcome outcome, unsigned
     message.body() = std::move(outcome.response.body);
     message.prepare_payload();
   }
-  session->stream.expires_after(timeout);
-  auto [ec, written] = co_await http::async_write(session->stream, message, kTuple);
+  session->transport().expires_after(timeout);
+  auto [ec, written] = co_await http::async_write(stream, message, kTuple);
   co_return !ec;
 }
 
 // Answers a request that could not be read whole, then closes without resetting the connection.
-awaitable<void> refuse(std::shared_ptr<Server> self, std::shared_ptr<Session> session, Outcome outcome) {
+template <typename Stream>
+awaitable<void> refuse(std::shared_ptr<Server> self, std::shared_ptr<Session> session, Stream& stream,
+                       Outcome outcome) {
   self->count(outcome);
-  const bool sent = co_await send(session, std::move(outcome), 11, false, self->options.write_timeout);
+  const bool sent = co_await send(session, stream, std::move(outcome), 11, false, self->options.write_timeout);
   if (sent) {
     boost::system::error_code ignored;
-    session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    session->transport().socket().shutdown(tcp::socket::shutdown_send, ignored);
     session->idle = true;
-    session->stream.expires_after(std::min(self->options.read_timeout, kLingerTime));
+    session->transport().expires_after(std::min(self->options.read_timeout, kLingerTime));
     std::array<char, 4096> sink{};
     for (std::size_t dropped = 0; dropped < kLingerBytes;) {
-      auto [ec, n] = co_await session->stream.async_read_some(asio::buffer(sink), kTuple);
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
       if (ec) break;
       dropped += n;
     }
@@ -398,21 +647,28 @@ awaitable<void> refuse(std::shared_ptr<Server> self, std::shared_ptr<Session> se
 awaitable<void> take_over(std::shared_ptr<Server> self, std::shared_ptr<Session> session, Routed routed) {
   // Nothing is in flight that stop() should wait for, and the handler keeps its own deadlines.
   session->idle = true;
-  session->stream.expires_never();
+  session->transport().expires_never();
   Outcome counted;
   counted.label = routed.label;
   counted.response.status = 500;
   try {
-    counted.response.status = co_await routed.route->upgrade(std::move(routed.request), session->stream.socket());
+    counted.response.status = co_await routed.route->upgrade(std::move(routed.request), session->connection);
   } catch (...) {
     self->report("api: upgrade handler for " + counted.label + " threw");
   }
   self->count(counted);
 }
 
-awaitable<void> serve(std::shared_ptr<Server> self, std::shared_ptr<Session> session) {
+// The 429 of a client over its rate limit.
+Outcome rate_limited(std::uint64_t retry_after) {
+  Outcome outcome = error_outcome(429, "rate_limited", "too many requests from this address; retry later");
+  outcome.response.headers.emplace("Retry-After", std::to_string(retry_after));
+  return outcome;
+}
+
+template <typename Stream>
+awaitable<void> serve_on(std::shared_ptr<Server> self, std::shared_ptr<Session> session, Stream& stream) {
   const ServerOptions& options = self->options;
-  auto& stream = session->stream;
   auto& buffer = session->buffer;
   bool first = true;
   while (!self->stopping) {
@@ -420,10 +676,10 @@ awaitable<void> serve(std::shared_ptr<Server> self, std::shared_ptr<Session> ses
       // A fresh connection owes its first request within read_timeout; a kept-alive one may rest
       // for idle_timeout. stop() closes the connection while it waits here.
       session->idle = true;
-      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      session->transport().expires_after(first ? options.read_timeout : options.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstReadBytes), kTuple);
       session->idle = false;
-      if (ec) break;  // closed by the client or by stop(), or idle too long
+      if (ec) co_return;  // closed by the client or by stop(), or idle too long
       buffer.commit(n);
     }
     first = false;
@@ -432,49 +688,88 @@ awaitable<void> serve(std::shared_ptr<Server> self, std::shared_ptr<Session> ses
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
-    stream.expires_after(options.read_timeout);
+    session->transport().expires_after(options.read_timeout);
     auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
     if (read_ec == http::error::header_limit) {
       const std::string limit = std::to_string(options.max_header_bytes);
-      co_await refuse(self, session,
+      co_await refuse(self, session, stream,
                       error_outcome(431, "header_too_large", "request header over " + limit + " bytes"));
       co_return;
     }
     if (read_ec == http::error::body_limit) {
       const std::string limit = std::to_string(options.max_body_bytes);
-      co_await refuse(self, session,
+      co_await refuse(self, session, stream,
                       error_outcome(413, "body_too_large", "request body over " + limit + " bytes"));
       co_return;
     }
-    if (read_ec == http::error::end_of_stream || read_ec == http::error::partial_message) break;
+    if (read_ec == http::error::end_of_stream || read_ec == http::error::partial_message) co_return;
     if (read_ec && read_ec.category() == http::make_error_code(http::error::bad_version).category()) {
-      co_await refuse(self, session, error_outcome(400, "bad_request", "malformed HTTP request"));
+      co_await refuse(self, session, stream, error_outcome(400, "bad_request", "malformed HTTP request"));
       co_return;
     }
-    if (read_ec) break;  // timed out (slowloris) or the connection failed: nobody to answer
+    if (read_ec) co_return;  // timed out (slowloris) or the connection failed: nobody to answer
 
     const unsigned version = parser.get().version();
     const bool client_keeps_alive = parser.get().keep_alive();
     auto message = parser.release();
     Outcome outcome;
-    auto routed = self->prepare(message, outcome);
+    std::optional<Routed> routed;
+    // Counted per request, before any work: an upgrade or a 404 costs a token like any request.
+    if (const std::uint64_t wait = self->limiter.enabled() ? self->limiter.take(session->peer, Clock::now()) : 0;
+        wait != 0) {
+      outcome = rate_limited(wait);
+    } else {
+      routed = self->prepare(message, outcome);
+    }
+    if (routed) {
+      routed->request.peer = session->peer;
+      routed->request.client = session->client;
+    }
     if (routed && routed->route->upgrade && is_upgrade(message)) {
       // The client may send nothing more before the upgrade is answered; bytes already here
-      // would be lost to the handler, which reads from the socket.
+      // would be lost to the handler, which reads from the connection.
       if (buffer.size() != 0) {
-        co_await refuse(self, session,
+        co_await refuse(self, session, stream,
                         error_outcome(400, "bad_request", "data sent before the upgrade was answered"));
         co_return;
       }
       co_await take_over(self, session, std::move(*routed));
-      break;
+      co_return;
     }
     if (routed) outcome = co_await self->dispatch(std::move(*routed));
     self->count(outcome);
     // Evaluated after the handler: a stop() during it makes this the connection's last answer.
     const bool keep_alive = client_keeps_alive && !self->stopping;
-    const bool sent = co_await send(session, std::move(outcome), version, keep_alive, options.write_timeout);
-    if (!sent || !keep_alive) break;
+    const bool sent =
+        co_await send(session, stream, std::move(outcome), version, keep_alive, options.write_timeout);
+    if (!sent || !keep_alive) co_return;
+  }
+}
+
+// The TLS handshake, within read_timeout like a request: a client that starts one and never
+// finishes cannot hold a connection slot. stop() may cut it, since nothing is in flight.
+awaitable<bool> handshake(std::shared_ptr<Server> self, std::shared_ptr<Session> session, TlsStream& stream) {
+  session->idle = true;
+  session->transport().expires_after(self->options.read_timeout);
+  auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
+  session->idle = false;
+  if (ec) {
+    // Plain HTTP sent to the TLS port, a client that distrusts the certificate, a missing or
+    // foreign client certificate, a scanner: nothing to answer, only to count.
+    if (self->handshake_failures != nullptr) self->handshake_failures->Increment();
+    co_return false;
+  }
+  session->client = verified_client(stream.native_handle());
+  co_return true;
+}
+
+awaitable<void> serve(std::shared_ptr<Server> self, std::shared_ptr<Session> session) {
+  // Not one conditional expression: GCC 12 mishandles `c ? co_await a : co_await b`.
+  if (auto* tls = session->connection.tls()) {
+    const bool secured = co_await handshake(self, session, *tls);
+    if (secured) co_await serve_on(self, session, *tls);
+  } else {
+    co_await serve_on(self, session, session->transport());
   }
   close_now(*session);
 }
@@ -497,9 +792,12 @@ awaitable<void> accept_loop(std::shared_ptr<Server> self) {  // on self->strand
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto session = std::make_shared<Session>(tcp::socket(std::move(socket)));
+    boost::system::error_code remote_ec;
+    const auto remote = socket.remote_endpoint(remote_ec);
+    std::string peer = remote_ec ? std::string("unknown") : remote.address().to_string();
+    auto session = std::make_shared<Session>(tcp::socket(std::move(socket)), self->tls.get(), std::move(peer));
     self->sessions.insert(session);
-    asio::co_spawn(session->stream.get_executor(), serve(self, session),
+    asio::co_spawn(session->transport().get_executor(), serve(self, session),
                    [self, session](std::exception_ptr failure) {
                      asio::post(self->strand, [self, session] { self->forget(session); });
                      // serve() answers every expected failure itself; anything else is a bug.
@@ -582,9 +880,14 @@ awaitable<Outcome> Server::dispatch(Routed routed) const {
   }
   Outcome outcome;
   outcome.label = routed.label;
+  const auto valid_headers = [](const Response& response) {
+    return std::all_of(response.headers.begin(), response.headers.end(), [](const auto& header) {
+      return valid_header_name(header.first) && valid_header_value(header.second);
+    });
+  };
   if (produced && (produced->status < 200 || produced->status > 599 ||
-                   !valid_header_value(produced->content_type))) {
-    report("api: handler for " + where + " returned an invalid status or content type; answered 500");
+                   !valid_header_value(produced->content_type) || !valid_headers(*produced))) {
+    report("api: handler for " + where + " returned an invalid status, content type or header; answered 500");
     produced.reset();
   }
   if (!produced) {
@@ -611,7 +914,13 @@ HttpServer::~HttpServer() {
 Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::any_io_executor executor,
                                                        ServerOptions options) {
   CW_TRY(const tcp::endpoint endpoint, parse_listen(options.listen));
+  std::unique_ptr<ssl::context> tls;
+  if (options.tls) {
+    CW_TRY(tls, make_tls_context(*options.tls));
+  }
   auto impl = std::make_shared<Impl>(std::move(executor), std::move(options));
+  impl->tls = std::move(tls);
+  impl->plaintext_exposed = !impl->tls && !endpoint.address().is_loopback();
   auto& acceptor = impl->acceptor;
   const std::string& listen = impl->options.listen;
   boost::system::error_code ec;
@@ -661,6 +970,17 @@ void HttpServer::set_metrics(std::shared_ptr<prometheus::Registry> registry) {
                                      .Help("Connections closed at once because max_connections were open")
                                      .Register(*registry)
                                      .Add({});
+  impl_->handshake_failures = &prometheus::BuildCounter()
+                                   .Name("causeway_http_tls_handshake_failures_total")
+                                   .Help("TLS handshakes that failed or timed out, plain HTTP to the TLS port included")
+                                   .Register(*registry)
+                                   .Add({});
+  prometheus::BuildGauge()
+      .Name("causeway_api_plaintext")
+      .Help("1 when the API serves plain HTTP on an address other than loopback")
+      .Register(*registry)
+      .Add({})
+      .Set(impl_->plaintext_exposed ? 1 : 0);
   impl_->registry = std::move(registry);
 }
 
@@ -677,5 +997,7 @@ awaitable<void> HttpServer::stop() {
 }
 
 std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
+
+bool HttpServer::exposes_plaintext() const noexcept { return impl_->plaintext_exposed; }
 
 }  // namespace causeway::api

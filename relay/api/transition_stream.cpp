@@ -15,8 +15,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "relay/api/connection.hpp"
 #include "relay/core/bytes.hpp"
 #include "relay/store/store.hpp"
 
@@ -28,7 +30,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using asio::awaitable;
-using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
@@ -37,34 +38,31 @@ constexpr std::size_t kMaxClientMessage = 1024;
 constexpr std::chrono::seconds kHandshakeTimeout{10};
 
 using Queue = asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
-using Socket = websocket::stream<tcp::socket&>;
 
 std::uint64_t system_seconds() {
   const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count());
 }
 
-// One connected client. `socket` and `connected` are touched only on `executor` (the
+// One connected client. `connection` and `connected` are touched only on `executor` (the
 // connection's strand); `queue` is thread-safe.
 struct Client {
-  Client(asio::any_io_executor strand, std::size_t capacity, tcp::socket& connection)
-      : executor(strand), queue(strand, capacity), socket(&connection) {}
+  Client(asio::any_io_executor strand, std::size_t capacity, Connection served)
+      : executor(strand), queue(strand, capacity), connection(served) {}
 
   // Ends both of the client's coroutines: their pending operations fail at once.
   void cut() {
-    if (!connected) return;
-    boost::system::error_code ignored;
-    socket->shutdown(tcp::socket::shutdown_both, ignored);
-    socket->close(ignored);
+    if (connected) connection.cut();
   }
 
   asio::any_io_executor executor;
   Queue queue;
-  tcp::socket* socket;
+  Connection connection;
   bool connected = true;
 };
 
-awaitable<void> read_until_closed(Socket& ws, Client& client) {
+template <typename WebSocket>
+awaitable<void> read_until_closed(WebSocket& ws, Client& client) {
   beast::flat_buffer buffer;
   for (;;) {
     auto [ec, n] = co_await ws.async_read(buffer, kTuple);
@@ -74,7 +72,8 @@ awaitable<void> read_until_closed(Socket& ws, Client& client) {
   client.cut();
 }
 
-awaitable<void> send_frames(Socket& ws, Client& client) {
+template <typename WebSocket>
+awaitable<void> send_frames(WebSocket& ws, Client& client) {
   ws.text(true);
   for (;;) {
     auto [ec, frame] = co_await client.queue.async_receive(kTuple);
@@ -83,6 +82,22 @@ awaitable<void> send_frames(Socket& ws, Client& client) {
     if (write_ec) break;
   }
   client.cut();
+}
+
+// The WebSocket handshake's answer, then frames until either side ends, on a plain or a TLS
+// stream. False when the handshake failed.
+template <typename Next>
+awaitable<bool> accept_and_stream(Next& next, http::request<http::empty_body> handshake, Client& client,
+                                  std::chrono::milliseconds idle_timeout) {
+  websocket::stream<Next&> ws(next);
+  ws.set_option(websocket::stream_base::timeout{kHandshakeTimeout, idle_timeout, true});
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& response) { response.set(http::field::server, "causeway"); }));
+  ws.read_message_max(kMaxClientMessage);
+  auto [accept_ec] = co_await ws.async_accept(handshake, kTuple);
+  if (accept_ec) co_return false;
+  co_await (read_until_closed(ws, client) || send_frames(ws, client));
+  co_return true;
 }
 
 }  // namespace
@@ -104,7 +119,7 @@ nlohmann::json transition_frame(const engine::TransitionEvent& event, std::uint6
           {"reason", event.reason},             {"time", time}};
 }
 
-awaitable<unsigned> refuse_upgrade(tcp::socket& socket, Response response) {
+awaitable<unsigned> refuse_upgrade(Connection& connection, Response response) {
   http::response<http::string_body> message{static_cast<http::status>(response.status), 11};
   message.set(http::field::server, "causeway");
   message.set(http::field::content_type, response.content_type);
@@ -113,9 +128,9 @@ awaitable<unsigned> refuse_upgrade(tcp::socket& socket, Response response) {
   message.prepare_payload();
   // A few hundred bytes fit the socket's send buffer: the write does not wait on the client. A
   // client already gone needs no answer, so its failure is ignored.
-  co_await http::async_write(socket, message, kTuple);
+  co_await connection.visit([&message](auto& stream) { return http::async_write(stream, message, kTuple); });
   boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  connection.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   co_return response.status;
 }
 
@@ -137,7 +152,7 @@ void TransitionStream::publish(const engine::TransitionEvent& event) {
   }
 }
 
-awaitable<unsigned> TransitionStream::serve(Request request, tcp::socket& socket) {
+awaitable<unsigned> TransitionStream::serve(Request request, Connection& connection) {
   const std::shared_ptr<Impl> self = impl_;
   http::request<http::empty_body> handshake{http::verb::get, request.target, 11};
   for (const auto& [name, value] : request.headers) handshake.set(name, value);
@@ -147,7 +162,7 @@ awaitable<unsigned> TransitionStream::serve(Request request, tcp::socket& socket
     Response bad;
     bad.status = 400;
     bad.body = R"({"error":{"code":"bad_request","message":"not a WebSocket (RFC 6455, version 13) handshake"}})";
-    const unsigned refused = co_await refuse_upgrade(socket, std::move(bad));
+    const unsigned refused = co_await refuse_upgrade(connection, std::move(bad));
     co_return refused;
   }
   bool admitted = false;
@@ -160,35 +175,35 @@ awaitable<unsigned> TransitionStream::serve(Request request, tcp::socket& socket
     Response busy;
     busy.status = 503;
     busy.body = R"({"error":{"code":"too_many_clients","message":"the stream has as many clients as it serves"}})";
-    const unsigned refused = co_await refuse_upgrade(socket, std::move(busy));
+    const unsigned refused = co_await refuse_upgrade(connection, std::move(busy));
     co_return refused;
   }
 
-  Socket ws(socket);
-  ws.set_option(websocket::stream_base::timeout{kHandshakeTimeout, self->options.idle_timeout, true});
-  ws.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& response) { response.set(http::field::server, "causeway"); }));
-  ws.read_message_max(kMaxClientMessage);
   const auto strand = co_await asio::this_coro::executor;
-  auto client = std::make_shared<Client>(strand, self->options.queue_frames, socket);
+  auto client = std::make_shared<Client>(strand, self->options.queue_frames, connection);
   // Registered before the handshake is answered: every transition committed after the client
   // sees its 101 reaches it (frames wait in its queue until the handshake is done).
   {
     std::lock_guard lock(self->mutex);
     self->clients.insert(client);
   }
-  auto [accept_ec] = co_await ws.async_accept(handshake, kTuple);
-  if (!accept_ec) co_await (read_until_closed(ws, *client) || send_frames(ws, *client));
+  bool accepted = false;
+  // Not one conditional expression: GCC 12 mishandles `c ? co_await a : co_await b`.
+  if (auto* tls = connection.tls()) {
+    accepted = co_await accept_and_stream(*tls, std::move(handshake), *client, self->options.idle_timeout);
+  } else {
+    accepted = co_await accept_and_stream(connection.tcp(), std::move(handshake), *client, self->options.idle_timeout);
+  }
   {
     std::lock_guard lock(self->mutex);
     self->clients.erase(client);
     --self->slots;
   }
-  // A cut posted by publish() may still run; the socket is the server's again after this.
+  // A cut posted by publish() may still run; the connection is the server's again after this.
   client->connected = false;
   client->queue.close();
   // A handshake that failed now failed on the network: nobody is left to answer.
-  co_return accept_ec ? 400u : 101u;
+  co_return accepted ? 101u : 400u;
 }
 
 std::size_t TransitionStream::clients() const {

@@ -11,7 +11,6 @@
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
 #include "relay/api/http_server.hpp"
@@ -36,7 +35,7 @@ nlohmann::json transition_frame(const engine::TransitionEvent& event, std::uint6
 
 // Answers an upgrade request with an ordinary HTTP response instead (a refusal) and returns its
 // status, for an UpgradeHandler that will not upgrade.
-boost::asio::awaitable<unsigned> refuse_upgrade(boost::asio::ip::tcp::socket& socket, Response response);
+boost::asio::awaitable<unsigned> refuse_upgrade(Connection& connection, Response response);
 
 class TransitionStream {
  public:
@@ -48,8 +47,9 @@ class TransitionStream {
   // Queues the event's frame for every client. Thread-safe; never blocks.
   void publish(const engine::TransitionEvent& event);
   // An UpgradeHandler body: completes the WebSocket handshake and sends frames until the client
-  // leaves, falls behind, or the connection is closed. Returns the status it answered.
-  boost::asio::awaitable<unsigned> serve(Request request, boost::asio::ip::tcp::socket& socket);
+  // leaves, falls behind, or the connection is closed, over plain TCP or TLS alike. Returns the
+  // status it answered.
+  boost::asio::awaitable<unsigned> serve(Request request, Connection& connection);
   // Clients connected now, handshakes in progress included. Thread-safe.
   std::size_t clients() const;
 

@@ -18,7 +18,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "relay/api/console_proof.hpp"
+#include "relay/core/base64.hpp"
 #include "relay/core/bytes.hpp"
+#include "relay/core/checkpoint.hpp"
 #include "relay/core/hash.hpp"
 #include "relay/core/message_json.hpp"
 #include "relay/core/protocol.hpp"
@@ -187,6 +190,10 @@ std::vector<std::pair<std::string, std::string>> endpoint_names(const engine::Co
 struct V1 {
   V1(engine::Engine& e, store::Store& s, V1Options o)
       : engine(e), store(s), options(std::move(o)), endpoints(endpoint_names(e.config())) {
+    // The loader checked every relay.witnesses entry is a cosignature/v1 vkey.
+    for (const auto& vkey : e.config().relay.witnesses) {
+      if (auto key = core::parse_verifier_key(vkey)) witnesses.push_back(std::move(key).value());
+    }
     has_token = !options.admin_token.empty();
     token_digest = core::sha256(core::as_bytes(options.admin_token));
     // Only the digest is kept: a memory dump of a long-running relay should not hold the token.
@@ -200,6 +207,7 @@ struct V1 {
   std::vector<std::pair<std::string, std::string>> endpoints;
   bool has_token = false;
   core::Hash32 token_digest;
+  std::vector<core::VerifierKey> witnesses;
 
   // Engine status text (a chain's last error, a lane's halt reason) with endpoint URLs named
   // instead of shown.
@@ -217,33 +225,52 @@ struct V1 {
 
   // ---- access
 
+  // A 401 names the scheme it wants (RFC 6750 section 3).
+  static Response unauthorized(std::string_view message) {
+    Response response = error_response(401, "unauthorized", message);
+    response.headers.emplace("WWW-Authenticate", "Bearer");
+    return response;
+  }
+
+  bool has_admin_certificate(const Request& request) const {
+    if (!request.client) return false;
+    const auto& listed = options.admin_client_certs;
+    return std::find(listed.begin(), listed.end(), request.client->fingerprint) != listed.end();
+  }
+
   std::optional<Response> check_token(const Request& request) const {
     const auto header = request.headers.find("authorization");
-    if (header == request.headers.end()) return error_response(401, "unauthorized", "missing bearer token");
+    if (header == request.headers.end()) return unauthorized("missing bearer token");
     std::string_view value = header->second;
     constexpr std::string_view kScheme = "bearer ";
     const bool bearer = value.size() > kScheme.size() &&
                         std::equal(kScheme.begin(), kScheme.end(), value.begin(), [](char a, char b) {
                           return a == std::tolower(static_cast<unsigned char>(b));
                         });
-    if (!bearer) return error_response(401, "unauthorized", "expected Authorization: Bearer <token>");
+    if (!bearer) return unauthorized("expected Authorization: Bearer <token>");
     value.remove_prefix(kScheme.size());
     // Digests of equal length compared in constant time: neither the token's bytes nor its
     // length leak through timing.
     const auto offered = core::sha256(core::as_bytes(value));
     if (!core::constant_time_equal(offered.view(), token_digest.view())) {
-      return error_response(401, "unauthorized", "bad bearer token");
+      return unauthorized("bad bearer token");
     }
     return std::nullopt;
   }
 
+  // Either credential is enough: the bearer token, or a verified client certificate listed in
+  // admin_client_certs. A listed certificate is checked first so that its holder needs no token.
   std::optional<Response> authorize_admin(const Request& request) const {
-    if (!has_token) return error_response(403, "admin_disabled", "admin API disabled");
+    if (has_admin_certificate(request)) return std::nullopt;
+    if (!has_token) {
+      if (options.admin_client_certs.empty()) return error_response(403, "admin_disabled", "admin API disabled");
+      return error_response(403, "forbidden", "admin needs a listed client certificate");
+    }
     return check_token(request);
   }
 
   std::optional<Response> authorize_read(const Request& request) const {
-    if (options.public_reads) return std::nullopt;
+    if (options.public_reads || has_admin_certificate(request)) return std::nullopt;
     if (!has_token) return error_response(403, "reads_disabled", "reads need a token and none is configured");
     return check_token(request);
   }
@@ -255,6 +282,11 @@ struct V1 {
     if (reason == store::reason::kNotFound) return not_found("no such message");
     if (reason == engine::reason::kUnknownLane) return not_found("no such lane");
     if (reason == store::reason::kIllegalTransition) return error_response(409, "conflict", error.detail());
+    if (reason == engine::reason::kNotParked || reason == engine::reason::kNotOrdered) {
+      return error_response(409, reason.name, error.detail());
+    }
+    // The chain the request needs is not up yet (or its node failed): worth trying again later.
+    if (reason == engine::reason::kChainNotStarted) return error_response(503, reason.name, error.detail());
     if (options.on_error) options.on_error("api: " + error.message());
     return error_response(500, "internal", "internal error");
   }
@@ -435,15 +467,93 @@ struct V1 {
     return response;
   }
 
+  // The stored bundle run through the verifier again, with its proof laid out (console_proof.hpp).
+  // One bundle's checks take well under a millisecond on the engine's thread.
+  Response bundle_verification(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    const auto claim = parse_word<core::Claim>(request.params.at("claim"));
+    if (!claim) return bad_request("claim: expected 0x and 64 lower-case hex digits");
+    auto bundle = store.bundle(*claim);
+    if (!bundle) return failure(bundle.error());
+    if (!*bundle) return not_found("no bundle with this claim");
+    auto rejection = store.rejection(*claim);
+    if (!rejection) return failure(rejection.error());
+    auto anchors = engine.config().trust_anchors();
+    if (!anchors) return failure(anchors.error());
+    return json_response(200, bundle_verification_json(**bundle, *rejection, *anchors, lane_names()));
+  }
+
   Response audit_checkpoint(const Request& request) const {
     if (auto refused = only_params(request, {})) return *refused;
     auto checkpoint = store.latest_checkpoint();
     if (!checkpoint) return failure(checkpoint.error());
     if (!*checkpoint) return not_found("no checkpoint signed yet");
+    auto cosignatures = store.cosignatures((*checkpoint)->tree_size);
+    if (!cosignatures) return failure(cosignatures.error());
     Response response;
     response.content_type = std::string(kTextPlain);
+    // Signature lines may follow each other in any order (signed-note), so the witnesses' lines
+    // simply follow the log's.
     response.body = (*checkpoint)->note;
+    for (const auto& line : *cosignatures) response.body += line;
     return response;
+  }
+
+  // A witness's cosigned checkpoint, {"note": "<signed note>"}. No token: a cosignature
+  // authenticates itself against relay.witnesses, and only lines of those keys over a checkpoint
+  // this log signed are kept.
+  Response add_cosignatures(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    if (witnesses.empty()) return error_response(403, "no_witnesses", "relay.witnesses names no witness");
+    json body;
+    if (auto refused = read_body(request, {"note"}, body)) return *refused;
+    auto text = body.contains("note") ? jr::read_string(body["note"], "note", core::kMaxNoteBytes)
+                                      : core::Result<std::string>(jr::bad("note", "missing"));
+    if (!text) return bad_request("note: a signed note of at most 64 KiB");
+    auto note = core::parse_signed_note(*text);
+    if (!note) return bad_request("note: " + note.error().message());
+    auto stored = store.checkpoints();
+    if (!stored) return failure(stored.error());
+    const auto ours = std::find_if(stored->begin(), stored->end(), [&](const store::Checkpoint& c) {
+      return c.tree_size == note->body.size;
+    });
+    if (ours == stored->end()) return not_found("no checkpoint of this tree size");
+    auto signed_note = core::parse_signed_note(ours->note);
+    if (!signed_note) return failure(std::move(signed_note).error());
+    if (signed_note->text != note->text) {
+      return error_response(409, "conflict", "not the checkpoint this log signed at tree size " +
+                                                 std::to_string(note->body.size));
+    }
+    json accepted = json::array();
+    for (const auto& witness : witnesses) {
+      auto timestamp = core::verify_cosignature(*note, witness);
+      if (!timestamp) {
+        if (timestamp.error().reason() == core::reason::checkpoint::kNotCosigned) continue;
+        return bad_request(timestamp.error().message());
+      }
+      // Keep the witness's latest line only: the one verify_cosignature vouched for.
+      for (const auto& signature : note->signatures) {
+        const bool latest = signature.key_name == witness.name && signature.key_id == witness.key_id &&
+                            signature.signature.size() == 8 + 64 && read_timestamp(signature.signature) == *timestamp;
+        if (!latest) continue;
+        core::Bytes payload(witness.key_id.begin(), witness.key_id.end());
+        core::append(payload, core::ByteView(signature.signature));
+        const std::string line = "\xe2\x80\x94 " + witness.name + " " + core::base64_encode(payload) + "\n";
+        const std::string vkey = core::vkey_for(witness.name, witness.public_key, witness.type);
+        if (auto added = store.add_cosignature(ours->tree_size, vkey, line); !added) return failure(added.error());
+        accepted.push_back(witness.name);
+        break;
+      }
+    }
+    if (accepted.empty()) return error_response(403, "not_cosigned", "no cosignature of a witness in relay.witnesses");
+    return json_response(200, {{"tree_size", ours->tree_size}, {"witnesses", std::move(accepted)}});
+  }
+
+  // The big-endian timestamp that starts a cosignature/v1 signature.
+  static std::uint64_t read_timestamp(const core::Bytes& signature) {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < 8; ++i) value = value << 8 | signature[i];
+    return value;
   }
 
   // A tree size from the query (default: the log's size now), at least `min`.
@@ -537,6 +647,105 @@ struct V1 {
     return message_state(*id);
   }
 
+  awaitable<Response> skip(Request request) const {
+    const auto id = parse_word<core::MessageId>(request.params.at("id"));
+    if (!id) co_return bad_request("id: expected 0x and 64 lower-case hex digits");
+    json body;
+    if (auto refused = read_body(request, {}, body)) co_return *refused;
+    auto sent = co_await engine.skip(*id);
+    if (!sent) co_return failure(sent.error());
+    // Accepted, not done: the message becomes skipped once the gateway's execution is seen.
+    Response response = message_state(*id);
+    if (response.status != 200) co_return response;
+    json out = json::parse(response.body);
+    out["tx_hash"] = core::to_hex(*sent);
+    co_return json_response(202, out);
+  }
+
+  static json vote_json(const store::VoteRecord& vote) {
+    json out = {{"kind", std::string(store::to_string(vote.kind))},
+                {"claim", core::to_hex(vote.claim)},
+                {"epoch", std::to_string(vote.epoch)},
+                {"signer", core::to_hex(vote.signer)},
+                {"signature", core::to_hex(core::ByteView(vote.signature.data(), vote.signature.size()))},
+                {"origin", std::string(store::to_string(vote.origin))},
+                {"time", vote.time}};
+    if (vote.kind == store::VoteKind::kAck) out["status"] = vote.status;
+    return out;
+  }
+
+  Response show_votes(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    const auto id = parse_word<core::MessageId>(request.params.at("id"));
+    if (!id) return bad_request("id: expected 0x and 64 lower-case hex digits");
+    auto stored = store.message(*id);
+    if (!stored) return failure(stored.error());
+    if (!*stored) return not_found("no such message");
+    auto votes = store.votes(*id);
+    if (!votes) return failure(votes.error());
+    json out = json::array();
+    for (const auto& vote : *votes) out.push_back(vote_json(vote));
+    return json_response(200, {{"id", core::to_hex(*id)}, {"votes", std::move(out)}});
+  }
+
+  // A peer attester's vote: {kind, claim, epoch, signer, signature} and, for an ack, status.
+  Response add_vote(const Request& request) const {
+    const auto id = parse_word<core::MessageId>(request.params.at("id"));
+    if (!id) return bad_request("id: expected 0x and 64 lower-case hex digits");
+    json body;
+    if (auto refused = read_body(request, {"kind", "claim", "epoch", "signer", "signature", "status"}, body)) {
+      return *refused;
+    }
+    auto read = [&]() -> core::Result<store::VoteRecord> {
+      CW_CHECK(jr::check_object(body, "body", {"kind", "epoch", "signer", "signature"}, {"claim", "status"}));
+      store::VoteRecord vote;
+      vote.id = *id;
+      CW_TRY(const auto kind_name, jr::read_string(body["kind"], "kind", 16));
+      const auto kind = store::vote_kind_from_string(kind_name);
+      if (!kind) return jr::bad("kind", "one of deliver, ack, skip");
+      vote.kind = *kind;
+      if (body.contains("claim")) {
+        CW_TRY(vote.claim, jr::read_fixed<core::Claim>(body["claim"], "claim"));
+      }
+      if (body.contains("status")) {
+        CW_TRY(const auto status, jr::read_uint(body["status"], "status", 4));
+        vote.status = static_cast<std::uint8_t>(status);
+      }
+      CW_TRY(vote.epoch, jr::read_decimal(body["epoch"], "epoch"));
+      CW_TRY(vote.signer, jr::read_fixed<core::Address>(body["signer"], "signer"));
+      CW_TRY(const auto signature, jr::read_hex(body["signature"], "signature", vote.signature.size()));
+      if (signature.size() != vote.signature.size()) return jr::bad("signature", "expected 65 bytes");
+      std::copy(signature.begin(), signature.end(), vote.signature.begin());
+      return vote;
+    }();
+    if (!read) return bad_request(read.error().detail());
+    auto accepted = engine.accept_vote(*read);
+    if (!accepted) {
+      const auto reason = accepted.error().reason();
+      if (reason.name.starts_with("vote.")) return error_response(400, reason.name, accepted.error().detail());
+      return failure(accepted.error());
+    }
+    return json_response(200, {{"id", core::to_hex(*id)}, {"duplicate", !*accepted}});
+  }
+
+  // A proof bundle pushed out of band; verified like one from the source adapter.
+  awaitable<Response> submit_bundle(Request request) const {
+    if (auto refused = only_params(request, {})) co_return *refused;
+    auto submitted = co_await engine.submit_bundle(std::move(request.body));
+    if (!submitted) {
+      if (submitted.error().reason() == engine::reason::kBadBundle) co_return bad_request(submitted.error().detail());
+      co_return failure(submitted.error());
+    }
+    using Outcome = engine::BundleSubmission::Outcome;
+    const auto& s = *submitted;
+    const std::string_view outcome = s.outcome == Outcome::kAdmitted ? "admitted"
+                                     : s.outcome == Outcome::kKnown  ? "known"
+                                                                     : "rejected";
+    json out = {{"outcome", outcome}, {"claim", core::to_hex(s.claim)}, {"id", core::to_hex(s.id)}};
+    if (s.outcome == Outcome::kRejected) out["reason"] = s.reason;
+    co_return json_response(s.outcome == Outcome::kRejected ? 422 : 200, out);
+  }
+
   Response lane_state(const std::string& name) const {
     const auto status = engine.status();
     const json& live = member(member(status.detail, "lanes"), name);
@@ -578,6 +787,9 @@ struct V1 {
 };
 
 using Method = Response (V1::*)(const Request&) const;
+// Handlers that wait for the engine's network work (verification's canonical hashes, a skip's
+// transaction); the request is taken by value, as every coroutine's argument.
+using AsyncMethod = awaitable<Response> (V1::*)(Request) const;
 
 Handler read_handler(std::shared_ptr<const V1> v1, Method method) {
   return [v1, method](Request request) -> awaitable<Response> {
@@ -595,6 +807,14 @@ Handler admin_handler(std::shared_ptr<const V1> v1, Method method) {
   };
 }
 
+Handler admin_async_handler(std::shared_ptr<const V1> v1, AsyncMethod method) {
+  return [v1, method](Request request) -> awaitable<Response> {
+    if (auto denied = v1->authorize_admin(request)) co_return std::move(*denied);
+    Response response = co_await (*v1.*method)(std::move(request));
+    co_return response;
+  };
+}
+
 }  // namespace
 
 void install_v1_routes(HttpServer& server, engine::Engine& engine, store::Store& store, V1Options options) {
@@ -604,22 +824,28 @@ void install_v1_routes(HttpServer& server, engine::Engine& engine, store::Store&
   server.route("GET", "/v1/messages", read_handler(v1, &V1::list_messages));
   server.route("GET", "/v1/messages/{id}", read_handler(v1, &V1::show_message));
   server.route("GET", "/v1/bundles/{claim}", read_handler(v1, &V1::show_bundle));
+  server.route("GET", "/v1/bundles/{claim}/verification", read_handler(v1, &V1::bundle_verification));
   server.route("GET", "/v1/audit/checkpoint", read_handler(v1, &V1::audit_checkpoint));
   server.route("GET", "/v1/audit/proof/inclusion", read_handler(v1, &V1::inclusion));
   server.route("GET", "/v1/audit/proof/consistency", read_handler(v1, &V1::consistency));
   server.route("GET", "/v1/audit/leaves", read_handler(v1, &V1::leaves));
+  server.route("POST", "/v1/audit/cosignatures", read_handler(v1, &V1::add_cosignatures));
   server.route("POST", "/v1/messages/{id}/retry", admin_handler(v1, &V1::retry));
   server.route("POST", "/v1/messages/{id}/park", admin_handler(v1, &V1::park));
+  server.route("POST", "/v1/messages/{id}/skip", admin_async_handler(v1, &V1::skip));
+  server.route("GET", "/v1/votes/{id}", read_handler(v1, &V1::show_votes));
+  server.route("POST", "/v1/votes/{id}", admin_handler(v1, &V1::add_vote));
+  server.route("POST", "/v1/bundles", admin_async_handler(v1, &V1::submit_bundle));
   server.route("POST", "/v1/lanes/{name}/pause", admin_handler(v1, &V1::pause));
   server.route("POST", "/v1/lanes/{name}/resume", admin_handler(v1, &V1::resume));
   server.route("POST", "/v1/log-level", admin_handler(v1, &V1::log_level));
   if (v1->options.stream) {
-    server.upgrade("/v1/stream", [v1](Request request, asio::ip::tcp::socket& socket) -> awaitable<unsigned> {
+    server.upgrade("/v1/stream", [v1](Request request, Connection& connection) -> awaitable<unsigned> {
       if (auto denied = v1->authorize_read(request)) {
-        const unsigned refused = co_await refuse_upgrade(socket, std::move(*denied));
+        const unsigned refused = co_await refuse_upgrade(connection, std::move(*denied));
         co_return refused;
       }
-      const unsigned status = co_await v1->options.stream->serve(std::move(request), socket);
+      const unsigned status = co_await v1->options.stream->serve(std::move(request), connection);
       co_return status;
     });
   }

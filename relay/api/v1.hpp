@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "relay/api/http_server.hpp"
 #include "relay/api/transition_stream.hpp"
@@ -17,8 +18,13 @@
 namespace causeway::api {
 
 struct V1Options {
-  // The bearer token admin endpoints require (compared in constant time). Empty: they answer 403.
+  // The bearer token admin endpoints require (compared in constant time). Empty, with no
+  // admin_client_certs either: they answer 403.
   std::string admin_token;
+  // SHA-256 fingerprints (64 lower-case hex digits) of client certificates that may call admin
+  // endpoints without the token: a caller needs the token OR one of these certificates, verified
+  // by the server's TLS client CA (ClientCertificate::fingerprint).
+  std::vector<std::string> admin_client_certs;
   // Reads need no token; false makes every /v1 request need the admin token.
   bool public_reads = true;
   // The largest page /v1/messages and /v1/audit/leaves serve; the default page is smaller.

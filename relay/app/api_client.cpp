@@ -2,6 +2,10 @@
 // blocks on it like any other call; the deadline covers resolving, connecting, writing and reading.
 #include "relay/app/api_client.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <memory>
 #include <optional>
 #include <utility>
@@ -10,10 +14,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "adapters/evm/keystore.hpp"
 #include "relay/net/url.hpp"
@@ -24,6 +30,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using asio::awaitable;
 using asio::ip::tcp;
 namespace rac = reason::api_client;
@@ -48,16 +55,58 @@ core::Error unreachable(const Exchange& e, std::string_view what, const boost::s
   return core::Error(rac::kUnreachable, e.label + ": " + std::string(what) + ": " + why);
 }
 
-awaitable<core::Result<ApiResponse>> exchange(Exchange e) {
-  auto executor = co_await asio::this_coro::executor;
-  beast::tcp_stream stream(executor);
+// A failure after the handshake: TLS 1.3 clients finish theirs before the relay has judged their
+// certificate, so a refused (or missing) client certificate shows as a TLS alert on the first read.
+core::Error exchange_failed(const Exchange& e, std::string_view what, const boost::system::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return unreachable(e, what, ec);
+  return core::Error(rac::kTlsFailed, e.label + ": " + std::string(what) + ": the relay ended the TLS session: " +
+                                          ec.message() + " (does it want a client certificate, --cert and --key?)");
+}
+
+awaitable<core::Result<void>> connect(beast::tcp_stream& stream, Exchange e) {
   stream.expires_after(e.timeout);
-  tcp::resolver resolver(executor);
+  tcp::resolver resolver(stream.get_executor());
   auto [resolve_ec, endpoints] = co_await resolver.async_resolve(e.url.host, std::to_string(e.url.port), kTuple);
   if (resolve_ec) co_return unreachable(e, "resolving " + e.url.host, resolve_ec);
   auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kTuple);
   if (connect_ec) co_return unreachable(e, "connecting", connect_ec);
+  co_return core::ok();
+}
 
+// The relay's certificate is checked for its chain and for the URL's host (its IP entries when
+// the host is an address); SNI carries names only.
+awaitable<core::Result<void>> secure(beast::ssl_stream<beast::tcp_stream>& stream, Exchange e) {
+  if (!e.url.host_is_ip() && SSL_set_tlsext_host_name(stream.native_handle(), e.url.host.c_str()) != 1) {
+    co_return core::Error(rac::kTlsConfig, e.label + ": cannot set the TLS server name");
+  }
+  stream.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  stream.set_verify_callback(ssl::host_name_verification(e.url.host));
+  ERR_clear_error();
+  auto [ec] = co_await stream.async_handshake(ssl::stream_base::client, kTuple);
+  if (!ec) co_return core::ok();
+  if (ec == beast::error::timeout) co_return unreachable(e, "TLS handshake", ec);
+  // The verify result, not the error code: OpenSSL may report an earlier error of the same failed
+  // check (a signature that does not verify under a CA of the same name) in its place.
+  const long result = SSL_get_verify_result(stream.native_handle());
+  const bool bad_chain = result != X509_V_OK && result != X509_V_ERR_UNSPECIFIED;
+  // host_name_verification refuses a mismatching name without recording an X509 error.
+  const bool bad_name = !bad_chain && ec.category() == asio::error::get_ssl_category() &&
+                        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
+  if (bad_chain || bad_name) {
+    const std::string why = bad_name ? "its certificate does not name " + e.url.host
+                                     : std::string(X509_verify_cert_error_string(result)) +
+                                           " (does --ca name the CA that signed the relay's certificate?)";
+    co_return core::Error(rac::kTlsFailed, e.label + ": the relay's certificate is not trusted: " + why);
+  }
+  // Anything else in the handshake: the relay refused this client's certificate (or the lack of
+  // one), or it does not speak TLS on this port.
+  co_return core::Error(rac::kTlsFailed, e.label + ": TLS handshake failed: " + ec.message() +
+                                             " (does the relay ask for a client certificate, --cert and --key? is it "
+                                             "serving https?)");
+}
+
+template <typename Stream>
+awaitable<core::Result<ApiResponse>> converse(Stream& stream, Exchange e) {
   http::request<http::string_body> request{http::string_to_verb(e.method), e.target, 11};
   request.set(http::field::host, e.url.host_header());
   request.set(http::field::user_agent, "causeway-cli");
@@ -68,13 +117,13 @@ awaitable<core::Result<ApiResponse>> exchange(Exchange e) {
   request.keep_alive(false);
   request.prepare_payload();
   auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
-  if (write_ec) co_return unreachable(e, "sending the request", write_ec);
+  if (write_ec) co_return exchange_failed(e, "sending the request", write_ec);
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxAnswerBytes);
   auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
-  if (read_ec) co_return unreachable(e, "reading the answer", read_ec);
+  if (read_ec) co_return exchange_failed(e, "reading the answer", read_ec);
   ApiResponse response;
   response.status = parser.get().result_int();
   response.content_type = std::string(parser.get()[http::field::content_type]);
@@ -82,9 +131,57 @@ awaitable<core::Result<ApiResponse>> exchange(Exchange e) {
   co_return response;
 }
 
+// `tls` is set for https. The deadline set at connect covers every later step.
+awaitable<core::Result<ApiResponse>> exchange(Exchange e, std::shared_ptr<ssl::context> tls) {
+  auto executor = co_await asio::this_coro::executor;
+  if (!tls) {
+    beast::tcp_stream stream(executor);
+    auto connected = co_await connect(stream, e);
+    if (!connected) co_return std::move(connected).error();
+    auto answer = co_await converse(stream, std::move(e));
+    co_return answer;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(executor, *tls);
+  auto connected = co_await connect(beast::get_lowest_layer(stream), e);
+  if (!connected) co_return std::move(connected).error();
+  auto secured = co_await secure(stream, e);
+  if (!secured) co_return std::move(secured).error();
+  auto answer = co_await converse(stream, std::move(e));
+  co_return answer;
+}
+
+// The client side's TLS context: TLS 1.2 or later, the CA to trust, the client certificate.
+core::Result<std::shared_ptr<ssl::context>> client_tls(const ApiClientOptions& options) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  boost::system::error_code ec;
+  if (options.ca_file.empty()) {
+    context->set_default_verify_paths(ec);
+    if (ec) return core::Error(rac::kTlsConfig, "no system CA store (give --ca): " + ec.message());
+  } else {
+    context->load_verify_file(options.ca_file, ec);
+    if (ec) return core::Error(rac::kTlsConfig, "--ca " + options.ca_file + ": not a readable PEM CA file");
+  }
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    return core::Error(rac::kTlsConfig, "--cert and --key go together");
+  }
+  if (!options.cert_file.empty()) {
+    context->use_certificate_chain_file(options.cert_file, ec);
+    if (ec) return core::Error(rac::kTlsConfig, "--cert " + options.cert_file + ": not a readable PEM certificate");
+    context->use_private_key_file(options.key_file, ssl::context::pem, ec);
+    if (ec) return core::Error(rac::kTlsConfig, "--key " + options.key_file + ": not a readable PEM private key");
+    if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+      return core::Error(rac::kTlsConfig, "--key " + options.key_file + " does not belong to --cert");
+    }
+  }
+  ERR_clear_error();
+  return context;
+}
+
 // co_spawn needs a default-constructible result; a Result has none, so it is handed out here.
-awaitable<void> exchange_into(Exchange e, std::shared_ptr<std::optional<core::Result<ApiResponse>>> out) {
-  auto result = co_await exchange(std::move(e));
+awaitable<void> exchange_into(Exchange e, std::shared_ptr<ssl::context> tls,
+                              std::shared_ptr<std::optional<core::Result<ApiResponse>>> out) {
+  auto result = co_await exchange(std::move(e), std::move(tls));
   out->emplace(std::move(result));
 }
 
@@ -94,8 +191,15 @@ core::Result<ApiResponse> api_request(const ApiClientOptions& options, std::stri
                                       std::string_view target, std::string_view body) {
   auto url = net::parse_url(options.api);
   if (!url) return core::Error(rac::kBadUrl, "--api: " + url.error().detail());
-  if (url->scheme != net::Scheme::kHttp || url->has_credentials()) {
-    return core::Error(rac::kBadUrl, "--api: expected http://host[:port] (the relay's relay.listen)");
+  const bool https = url->scheme == net::Scheme::kHttps;
+  if ((url->scheme != net::Scheme::kHttp && !https) || url->has_credentials()) {
+    return core::Error(rac::kBadUrl, "--api: expected http:// or https://host[:port] (the relay's relay.listen)");
+  }
+  const bool tls_files = !options.ca_file.empty() || !options.cert_file.empty() || !options.key_file.empty();
+  if (!https && tls_files) return core::Error(rac::kBadUrl, "--ca, --cert and --key need an https:// --api");
+  std::shared_ptr<ssl::context> tls;
+  if (https) {
+    CW_TRY(tls, client_tls(options));
   }
   Exchange e{*url, url->label(), std::string(method), "", std::string(body), options.token, options.timeout};
   // The API's URL may carry a path prefix (a reverse proxy); the target goes under it.
@@ -108,7 +212,7 @@ core::Result<ApiResponse> api_request(const ApiClientOptions& options, std::stri
 
   asio::io_context io;
   auto result = std::make_shared<std::optional<core::Result<ApiResponse>>>();
-  asio::co_spawn(io, exchange_into(std::move(e), result), [](std::exception_ptr failure) {
+  asio::co_spawn(io, exchange_into(std::move(e), std::move(tls), result), [](std::exception_ptr failure) {
     if (failure) std::rethrow_exception(failure);
   });
   io.run();

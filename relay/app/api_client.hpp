@@ -1,6 +1,7 @@
 // The operator commands' side of the relay's REST API (schemas/openapi.yaml): a minimal HTTP/1.1
-// client, one request per connection with a deadline, and the admin token's sources, which the
-// relay (relay.api) and the commands (--token-file) read the same way.
+// client over plain TCP or TLS (always verified), one request per connection with a deadline, and
+// the admin token's sources, which the relay (relay.api) and the commands (--token-file) read the
+// same way.
 #pragma once
 
 #include <chrono>
@@ -13,16 +14,28 @@
 namespace causeway::app {
 
 namespace reason::api_client {
-// --api is not an http://host[:port] URL.
+// --api is not an http:// or https://host[:port] URL, or TLS files are given for http://.
 inline constexpr core::Reason kBadUrl{"api_client.bad_url"};
 // The relay could not be reached, or did not answer within the deadline.
 inline constexpr core::Reason kUnreachable{"api_client.unreachable"};
+// --ca, --cert or --key cannot be read or used (a key that does not match its certificate).
+inline constexpr core::Reason kTlsConfig{"api_client.tls_config"};
+// The relay's certificate does not chain to the trusted CA or does not name the URL's host, or the
+// relay refused this client's certificate.
+inline constexpr core::Reason kTlsFailed{"api_client.tls_failed"};
 }  // namespace reason::api_client
 
 struct ApiClientOptions {
   std::string api = "http://127.0.0.1:9464";  // the relay's relay.listen
   std::string token;                           // sent as a bearer token when not empty
   std::chrono::milliseconds timeout{10000};    // for the whole exchange
+  // https only. The relay's certificate is always verified, chain and host name: against ca_file
+  // (PEM) when set, else the system's CAs; there is no way to turn that off.
+  std::string ca_file;
+  // A client certificate (PEM chain) and its key, for a relay that asks for one (mTLS). Both or
+  // neither.
+  std::string cert_file;
+  std::string key_file;
 };
 
 struct ApiResponse {

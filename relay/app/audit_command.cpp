@@ -2,13 +2,20 @@
 // single-proof checks and key generation, each printing one line per check.
 #include "relay/app/audit_command.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -16,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "relay/app/verify_command.hpp"
+#include "relay/core/base64.hpp"
 #include "relay/core/checkpoint.hpp"
 #include "relay/core/merkle_log.hpp"
 #include "relay/core/protocol.hpp"
@@ -37,6 +45,8 @@ constexpr std::string_view kLeavesFile = "leaves.jsonl";
 constexpr std::string_view kCheckpointsDir = "checkpoints";
 constexpr std::string_view kVkeyFile = "log-key.vkey";
 constexpr std::string_view kNoteExtension = ".note";
+constexpr std::string_view kBundlesDir = "bundles";
+constexpr std::string_view kWitnessStateFile = "checkpoint.note";
 
 // One leaves.jsonl line: about 500 bytes; the bound only stops a runaway line.
 constexpr std::size_t kMaxLeafLineBytes = 4096;
@@ -141,8 +151,8 @@ struct ProofFile {
   std::vector<core::Hash32> hashes;
 };
 
-core::Result<ProofFile> read_proof_file(const std::string& path, std::string_view first_field) {
-  CW_TRY(const auto text, read_bounded_file(path, kMaxProofFileBytes));
+// The proof file's JSON, which is also what the relay's /v1/audit/proof/* endpoints answer.
+core::Result<ProofFile> parse_proof(std::string_view text, std::string_view first_field) {
   CW_TRY(const nlohmann::json root, jr::parse_bounded(text, kMaxProofFileBytes, 4));
   CW_CHECK(jr::check_object(root, "", {first_field, "size", "hashes"}));
   ProofFile proof;
@@ -154,6 +164,11 @@ core::Result<ProofFile> read_proof_file(const std::string& path, std::string_vie
     proof.hashes.push_back(hash);
   }
   return proof;
+}
+
+core::Result<ProofFile> read_proof_file(const std::string& path, std::string_view first_field) {
+  CW_TRY(const auto text, read_bounded_file(path, kMaxProofFileBytes));
+  return parse_proof(text, first_field);
 }
 
 // ---- export
@@ -192,12 +207,14 @@ core::Result<std::string> export_store(const AuditOptions& options) {
   // The store's log as loaded when it opened: leaves a running relay appends later are left for
   // the next export, and so are checkpoints of them.
   const std::uint64_t size = store->audit_size();
+  std::set<core::Claim> claims;
   {
     std::ofstream leaves(dir / kLeavesFile, std::ios::binary);
     for (std::uint64_t i = 0; i < size && leaves; ++i) {
       CW_TRY(const auto entry, store->audit_entry(i));
       if (!entry) return core::Error(store::reason::kAuditMismatch, "audit leaf " + std::to_string(i) + " missing");
       leaves << leaf_json(*entry).dump() << '\n';
+      claims.insert(entry->claim);
     }
     leaves.close();
     if (!leaves) return core::Error(reason::kAuditWriteFailed, (dir / kLeavesFile).string());
@@ -210,10 +227,21 @@ core::Result<std::string> export_store(const AuditOptions& options) {
                         checkpoint.note));
     ++written;
   }
+  // The bundles the leaves name, so `audit scan --bundles` can re-verify every delivery offline.
+  fs::create_directories(dir / kBundlesDir, ec);
+  if (ec) return core::Error(reason::kAuditWriteFailed, (dir / kBundlesDir).string() + ": " + ec.message());
+  std::size_t bundles = 0;
+  for (const auto& claim : claims) {
+    CW_TRY(const auto bundle, store->bundle(claim));
+    if (!bundle) continue;
+    CW_CHECK(write_file(dir / kBundlesDir / (core::to_hex(claim) + ".json"), bundle->json));
+    ++bundles;
+  }
   CW_TRY(const auto vkey, store->log_vkey());
   if (vkey) CW_CHECK(write_file(dir / kVkeyFile, *vkey + "\n"));
   CW_CHECK(store->close());
-  return std::to_string(size) + " leaves, " + std::to_string(written) + " checkpoints" +
+  return std::to_string(size) + " leaves, " + std::to_string(written) + " checkpoints, " + std::to_string(bundles) +
+         " bundles" +
          (vkey ? ", log key " + *vkey : ", no log key recorded") + " -> " + options.out;
 }
 
@@ -407,15 +435,10 @@ bool check_checkpoint(const Signed& s, const core::MerkleLog& log, const std::ve
   return true;
 }
 
-int run_verify_export(const AuditOptions& options, std::ostream& out) {
-  Report report(out);
-  auto log_key = load_log_key(options.log_key);
-  if (!log_key) {
-    report.unusable("--log-key", log_key.error());
-    return report.finish();
-  }
-  std::vector<core::VerifierKey> witnesses;
-  for (const auto& text : options.witnesses) {
+// --witness / --witness-key values: cosignature/v1 keys only.
+std::vector<core::VerifierKey> load_witness_keys(const std::vector<std::string>& arguments, Report& report) {
+  std::vector<core::VerifierKey> out;
+  for (const auto& text : arguments) {
     auto witness = load_verifier_key(text);
     if (!witness) {
       report.unusable("--witness", witness.error());
@@ -423,9 +446,20 @@ int run_verify_export(const AuditOptions& options, std::ostream& out) {
       report.unusable("--witness", core::Error(core::reason::checkpoint::kWrongKeyType,
                                                describe(*witness) + ": a witness key has type 0x04"));
     } else {
-      witnesses.push_back(std::move(witness).value());
+      out.push_back(std::move(witness).value());
     }
   }
+  return out;
+}
+
+int run_verify_export(const AuditOptions& options, std::ostream& out) {
+  Report report(out);
+  auto log_key = load_log_key(options.log_key);
+  if (!log_key) {
+    report.unusable("--log-key", log_key.error());
+    return report.finish();
+  }
+  const std::vector<core::VerifierKey> witnesses = load_witness_keys(options.witnesses, report);
   if (options.min_witnesses > options.witnesses.size()) {
     report.unusable("--min-witnesses", core::Error(reason::kUsage, "more than the witness keys given"));
   }
@@ -593,6 +627,233 @@ int run_consistency(const AuditOptions& options, std::ostream& out) {
   return report.finish();
 }
 
+// ---- a live relay's checkpoint: fetch, verify, compare, witness
+
+// GET /v1/audit/checkpoint: the signed note the relay serves now, with any cosignatures.
+core::Result<std::string> fetch_checkpoint_note(RelayApi& relay) {
+  CW_TRY(const auto answer, relay.request("GET", "/v1/audit/checkpoint", {}));
+  if (answer.status != 200) {
+    return core::Error(reason::kAuditRelayAnswer, "/v1/audit/checkpoint: HTTP " + std::to_string(answer.status));
+  }
+  return answer.body;
+}
+
+// The relay's consistency proof between two of its tree sizes.
+core::Result<std::vector<core::Hash32>> fetch_consistency(RelayApi& relay, std::uint64_t old_size,
+                                                          std::uint64_t new_size) {
+  const std::string target =
+      "/v1/audit/proof/consistency?old=" + std::to_string(old_size) + "&new=" + std::to_string(new_size);
+  CW_TRY(const auto answer, relay.request("GET", target, {}));
+  if (answer.status != 200) return core::Error(reason::kAuditRelayAnswer, target + ": HTTP " + std::to_string(answer.status));
+  CW_TRY(auto proof, parse_proof(answer.body, "old_size"));
+  if (proof.first != old_size || proof.size != new_size) {
+    return core::Error(reason::kAuditProofMismatch, target + ": a proof from " + std::to_string(proof.first) + " to " +
+                                                        std::to_string(proof.size));
+  }
+  return std::move(proof.hashes);
+}
+
+std::string describe_body(const core::CheckpointBody& body) {
+  return "origin " + body.origin + ", size " + std::to_string(body.size) + ", root " +
+         core::base64_encode(body.root.view()) + ", time " + std::to_string(body.time);
+}
+
+// Whether `current` extends `previous`, both already verified with the log key: one size needs one
+// root (else equivocation, both notes printed), a smaller size is a rollback, a larger one needs
+// the relay's consistency proof to verify against the two signed roots.
+bool extends(const core::SignedCheckpoint& previous, const std::string& previous_note,
+             const core::SignedCheckpoint& current, const std::string& current_note, RelayApi& relay,
+             Report& report, std::ostream& out) {
+  const auto& old_body = previous.body;
+  const auto& new_body = current.body;
+  const std::string what = "consistency " + std::to_string(old_body.size) + " -> " + std::to_string(new_body.size);
+  if (old_body.origin != new_body.origin) {
+    report.invalid(what, core::Error(reason::kAuditOriginMismatch, "'" + old_body.origin + "' and '" +
+                                                                       new_body.origin + "'"));
+    return false;
+  }
+  if (old_body.size == new_body.size) {
+    if (auto same = core::detect_equivocation(old_body, new_body); !same) {
+      report.invalid(what, same.error());
+      out << "--- the earlier checkpoint\n" << previous_note << "--- the checkpoint served now\n" << current_note;
+      return false;
+    }
+    report.ok(what, "the same tree");
+    return true;
+  }
+  if (old_body.size > new_body.size) {
+    report.invalid(what, core::Error(reason::kAuditRollback, "the log shrank from " + std::to_string(old_body.size) +
+                                                                 " to " + std::to_string(new_body.size) + " leaves"));
+    return false;
+  }
+  if (old_body.size == 0) {
+    report.ok(what, "an empty tree is a prefix of every tree");
+    return true;
+  }
+  auto proof = fetch_consistency(relay, old_body.size, new_body.size);
+  if (!proof) {
+    report.unusable(what, proof.error());
+    return false;
+  }
+  auto consistent = core::verify_consistency(old_body.size, new_body.size, old_body.root, new_body.root, *proof);
+  if (!consistent) {
+    report.invalid(what, consistent.error());
+    return false;
+  }
+  report.ok(what, std::to_string(proof->size()) + " proof hashes: the old tree is a prefix of the new one");
+  return true;
+}
+
+// The relay's checkpoint, verified with the log key (a relay serving anything else is invalid).
+std::optional<core::SignedCheckpoint> fetch_verified(RelayApi& relay, const core::VerifierKey& log_key,
+                                                     std::string& note, Report& report) {
+  auto fetched = fetch_checkpoint_note(relay);
+  if (!fetched) {
+    report.unusable("checkpoint", fetched.error());
+    return std::nullopt;
+  }
+  note = std::move(fetched).value();
+  auto verified = core::verify_checkpoint(note, log_key);
+  if (!verified) {
+    report.invalid("checkpoint", verified.error());
+    return std::nullopt;
+  }
+  report.ok("checkpoint", "signed by " + describe(log_key) + "; " + describe_body(verified->body));
+  return std::move(verified).value();
+}
+
+int run_checkpoint(const AuditOptions& options, RelayApi& relay, std::ostream& out) {
+  Report report(out);
+  auto log_key = load_log_key(options.log_key);
+  if (!log_key) report.unusable("--log-key", log_key.error());
+  const auto witnesses = load_witness_keys(options.witnesses, report);
+  if (report.failed()) return report.finish();
+
+  std::string note;
+  const auto current = fetch_verified(relay, *log_key, note, report);
+  if (!current) return report.finish();
+  for (const auto& witness : witnesses) {
+    const std::string what = "witness " + describe(witness);
+    auto timestamp = core::verify_cosignature(*current, witness);
+    if (timestamp) report.ok(what, "cosigned at " + std::to_string(*timestamp)); else report.invalid(what, timestamp.error());
+  }
+  if (!options.previous.empty()) {
+    auto previous_note = read_bounded_file(options.previous, core::kMaxNoteBytes);
+    auto loaded = load_checkpoint(options.previous, *log_key);
+    if (loaded.error) {
+      if (loaded.unusable) report.unusable("--previous", *loaded.error); else report.invalid("--previous", *loaded.error);
+    } else {
+      (void)extends(*loaded.checkpoint, previous_note.value_or(""), *current, note, relay, report, out);
+    }
+  }
+  if (!options.out.empty() && !report.failed()) {
+    if (auto written = write_file(options.out, note); !written) report.unusable("--out", written.error());
+  }
+  return report.finish();
+}
+
+// Replaces `path` with `text` so that a crash leaves either the old file or the new one: a
+// witness that lost its state could be talked into signing a rewritten history.
+core::Result<void> write_atomically(const fs::path& path, std::string_view text) {
+  const fs::path temporary = path.string() + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return core::Error(reason::kAuditWriteFailed, temporary.string() + ": " + std::strerror(errno));
+  bool ok = true;
+  for (std::size_t written = 0; ok && written < text.size();) {
+    const auto n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) written += static_cast<std::size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return core::Error(reason::kAuditWriteFailed, temporary.string() + ": " + std::strerror(errno));
+  std::error_code ec;
+  fs::rename(temporary, path, ec);
+  if (ec) return core::Error(reason::kAuditWriteFailed, path.string() + ": " + ec.message());
+  // The rename itself must reach the disk before the cosignature leaves this machine.
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    (void)::fsync(dir);
+    (void)::close(dir);
+  }
+  return core::ok();
+}
+
+int run_witness(const AuditOptions& options, RelayApi& relay, const std::function<std::uint64_t()>& clock,
+                std::ostream& out) {
+  Report report(out);
+  auto log_key = load_log_key(options.log_key);
+  if (!log_key) report.unusable("--log-key", log_key.error());
+  auto key = core::load_ed25519_key_file(options.key);
+  if (!key) report.unusable("--key", key.error());
+  if (!core::is_valid_key_name(options.name)) {
+    report.unusable("--name", core::Error(core::reason::checkpoint::kBadKeyName, "'" + options.name + "'"));
+  }
+  const fs::path dir(options.state);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) report.unusable("--state", core::Error(reason::kAuditWriteFailed, options.state + ": " + ec.message()));
+  if (report.failed()) return report.finish();
+  out << "witness: " << core::vkey_for(options.name, key->public_key(), core::NoteKeyType::kCosignatureV1) << '\n';
+
+  // The last checkpoint this witness cosigned; none on its first run.
+  const fs::path state_file = dir / kWitnessStateFile;
+  std::optional<core::SignedCheckpoint> previous;
+  std::string previous_note;
+  if (fs::exists(state_file, ec)) {
+    auto loaded = load_checkpoint(state_file, *log_key);
+    auto text = read_bounded_file(state_file, core::kMaxNoteBytes);
+    if (loaded.error || !text) {
+      report.unusable("state", core::Error(reason::kAuditWitnessState,
+                                           loaded.error ? loaded.error->message() : text.error().message()));
+      return report.finish();
+    }
+    previous = std::move(loaded.checkpoint);
+    previous_note = std::move(text).value();
+    report.ok("state", "last cosigned " + describe_body(previous->body));
+  } else {
+    report.note("state", "no checkpoint cosigned yet: trusting this one on first use");
+  }
+
+  std::string note;
+  const auto current = fetch_verified(relay, *log_key, note, report);
+  if (!current) return report.finish();
+  if (previous && !extends(*previous, previous_note, *current, note, relay, report, out)) {
+    out << "refusing to cosign: the log is not an extension of the one this witness cosigned\n";
+    return report.finish();
+  }
+  auto cosigned = core::cosign_checkpoint(note, options.name, *key, clock());
+  if (!cosigned) {
+    report.unusable("cosign", cosigned.error());
+    return report.finish();
+  }
+  // Remembered before it is published: a cosignature out in the world the state does not know of
+  // would let the next run accept a fork of it.
+  if (auto written = write_atomically(state_file, *cosigned); !written) {
+    report.unusable("state", written.error());
+    return report.finish();
+  }
+  report.ok("cosign", "size " + std::to_string(current->body.size) + " cosigned, kept in " + state_file.string());
+  const std::string body = nlohmann::json{{"note", *cosigned}}.dump();
+  auto posted = relay.request("POST", "/v1/audit/cosignatures", body);
+  if (!posted) {
+    report.unusable("deliver", posted.error());
+  } else if (posted->status != 200) {
+    report.unusable("deliver", core::Error(reason::kAuditRelayAnswer, "POST /v1/audit/cosignatures: HTTP " +
+                                                                          std::to_string(posted->status) + " " +
+                                                                          posted->body));
+  } else {
+    report.ok("deliver", "the relay accepted the cosignature");
+  }
+  return report.finish();
+}
+
+std::uint64_t system_seconds() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count());
+}
+
 // ---- keygen
 
 int run_keygen(const AuditOptions& options, std::ostream& out, std::ostream& err) {
@@ -606,7 +867,8 @@ int run_keygen(const AuditOptions& options, std::ostream& out, std::ostream& err
     err << "causeway audit keygen: " << written.error().message() << '\n';
     return kExitUnusable;
   }
-  out << core::vkey_for(options.name, key.public_key()) << '\n';
+  const auto type = options.witness_key ? core::NoteKeyType::kCosignatureV1 : core::NoteKeyType::kEd25519;
+  out << core::vkey_for(options.name, key.public_key(), type) << '\n';
   return kExitValid;
 }
 
@@ -666,15 +928,91 @@ void add_audit_options(CLI::App& audit, AuditOptions& options) {
   keygen->add_option("--name", options.name, "The key name, also the checkpoints' origin")
       ->required()
       ->type_name("NAME");
+  keygen->add_flag("--witness", options.witness_key, "A witness key: print its cosignature/v1 (0x04) verifier key");
   keygen->callback([&options] { options.action = AuditAction::kKeygen; });
 
+  auto* checkpoint = audit.add_subcommand("checkpoint", "Fetch a relay's checkpoint and verify its signatures");
+  checkpoint->add_option("--relay", options.relay, "The relay's API, http://host:port")->required()->type_name("URL");
+  checkpoint->add_option("--log-key", options.log_key, "The log's verifier key, or a file holding it")
+      ->required()
+      ->type_name("VKEY");
+  checkpoint->add_option("--witness-key", options.witnesses, "A witness whose cosignature must be on it; repeatable")
+      ->allow_extra_args(false)
+      ->type_name("VKEY");
+  checkpoint->add_option("--previous", options.previous, "An older checkpoint: check the log only grew since")
+      ->type_name("NOTE");
+  checkpoint->add_option("--out", options.out, "Save the verified checkpoint (for the next --previous)")
+      ->type_name("FILE");
+  checkpoint->callback([&options] { options.action = AuditAction::kCheckpoint; });
+
+  auto* witness = audit.add_subcommand(
+      "witness", "Cosign a relay's checkpoint after checking it extends the last one this witness cosigned");
+  witness->add_option("--relay", options.relay, "The relay's API, http://host:port")->required()->type_name("URL");
+  witness->add_option("--log-key", options.log_key, "The log's verifier key, or a file holding it")
+      ->required()
+      ->type_name("VKEY");
+  witness->add_option("--key", options.key, "The witness's Ed25519 key (`audit keygen --witness`)")
+      ->required()
+      ->type_name("FILE");
+  witness->add_option("--name", options.name, "The witness key's name, as in its vkey")->required()->type_name("NAME");
+  witness->add_option("--state", options.state, "The witness's own directory: the last checkpoint it cosigned")
+      ->required()
+      ->type_name("DIR");
+  witness->callback([&options] { options.action = AuditAction::kWitness; });
+
+  auto* scan = audit.add_subcommand(
+      "scan", "Check every delivery on a target chain (and every acknowledgement) against its verified bundle");
+  scan->add_option("--target", options.scan.target, "The target chain's name in the trust anchors")
+      ->required()
+      ->type_name("CHAIN");
+  scan->add_option("--trust", options.scan.trust, "Your own trust anchors")->required()->type_name("FILE");
+  scan->add_option("--rpc", options.scan.rpc,
+                   "A node of the target chain and of each source chain whose acknowledgements and canonical hashes "
+                   "to check: URL or NAME=URL; repeatable")
+      ->required()
+      ->allow_extra_args(false)
+      ->type_name("URL");
+  scan->add_option("--canonical", options.scan.canonical, "Canonical block hashes of unsigned chains without --rpc")
+      ->type_name("FILE");
+  auto* bundles = scan->add_option("--bundles", options.scan.bundles,
+                                   "Bundles by claim: an export directory, or a directory of <claim>.json")
+                      ->type_name("DIR");
+  auto* relay = scan->add_option("--relay", options.scan.relay, "Or fetch them from the relay: /v1/bundles/{claim}")
+                    ->type_name("URL");
+  bundles->excludes(relay);
+  scan->add_option("--from", options.scan.from, "The first block scanned on each chain (default 0)")->type_name("N");
+  scan->add_option("--to", options.scan.to, "The last block scanned (default each chain's head)")->type_name("N");
+  scan->add_option("--max-range", options.scan.max_range, "Blocks per eth_getLogs (default 1000)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000}))
+      ->type_name("N");
+  scan->add_flag("--json", options.scan.json, "One JSON document: every event, its justification and the summary");
+  scan->callback([&options] { options.action = AuditAction::kScan; });
+
   audit.footer(
-      "verify, inclusion and consistency exit 0 valid, 1 invalid (a named reason says why), 2 unusable input;\n"
-      "1 wins over 2. export and keygen exit 0, or 2 on failure.");
+      "verify, inclusion, consistency, checkpoint and witness exit 0 valid, 1 invalid (a named reason says\n"
+      "why: a bad signature, an inconsistent, rolled-back or equivocating log), 2 unusable input; 1 wins over 2.\n"
+      "scan exits 0 all justified, 1 something unjustified or lacking a bundle, 2 unusable input, 3 some\n"
+      "finality not verifiable. export and keygen exit 0, or 2 on failure.");
+}
+
+int run_audit(const AuditOptions& options, RelayApi& relay, const std::function<std::uint64_t()>& clock,
+              std::ostream& out, std::ostream& err) {
+  switch (options.action) {
+    case AuditAction::kCheckpoint: return run_checkpoint(options, relay, out);
+    case AuditAction::kWitness: return run_witness(options, relay, clock, out);
+    case AuditAction::kScan: return run_scan(options.scan, options.scan.relay.empty() ? nullptr : &relay, out, err);
+    default: return run_audit(options, out, err);
+  }
 }
 
 int run_audit(const AuditOptions& options, std::ostream& out, std::ostream& err) {
   switch (options.action) {
+    case AuditAction::kCheckpoint:
+    case AuditAction::kWitness:
+    case AuditAction::kScan: {
+      HttpRelayApi relay(options.action == AuditAction::kScan ? options.scan.relay : options.relay);
+      return run_audit(options, relay, system_seconds, out, err);
+    }
     case AuditAction::kExport: return run_export(options, out, err);
     case AuditAction::kVerify: return run_verify_export(options, out);
     case AuditAction::kInclusion: return run_inclusion(options, out);
@@ -682,7 +1020,7 @@ int run_audit(const AuditOptions& options, std::ostream& out, std::ostream& err)
     case AuditAction::kKeygen: return run_keygen(options, out, err);
     case AuditAction::kNone: break;
   }
-  err << "causeway audit: choose export, verify, inclusion, consistency or keygen\n";
+  err << "causeway audit: choose export, verify, inclusion, consistency, keygen, checkpoint, witness or scan\n";
   return kExitUnusable;
 }
 

@@ -1,6 +1,7 @@
 // `causeway audit`: export a store's audit log and signed checkpoints, verify such an export
-// offline, check one inclusion or consistency proof against a signed checkpoint, and generate a
-// log key (DESIGN.md section 5, PROTOCOL.md section 7).
+// offline, check one inclusion or consistency proof against a signed checkpoint, generate a log
+// or witness key, fetch and check a relay's checkpoint, witness (co-sign) it, and scan a target
+// chain's deliveries against their bundles (DESIGN.md section 5, PROTOCOL.md section 7).
 //
 // The export directory holds:
 //   leaves.jsonl            one JSON object per leaf, in index order:
@@ -9,17 +10,22 @@
 //                           (kind, id, claim, detail and time as in schemas/audit-leaf.schema.json)
 //   checkpoints/<size>.note the signed notes, verbatim
 //   log-key.vkey            the log key's vkey as the store recorded it (a hint, not a trust anchor)
+//   bundles/<claim>.json    every stored bundle a leaf names by claim, verbatim (`audit scan --bundles`)
+// A witness's state directory holds checkpoint.note: the last checkpoint it cosigned, replaced
+// atomically, so a crash never leaves it without one.
 // Proof files: inclusion {"index":N,"size":M,"hashes":["0x..",...]}; consistency
 // {"old_size":N,"size":M,"hashes":[...]}; hashes in the order RFC 9162 section 2.1 lists them.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "relay/app/audit_scan.hpp"
 #include "relay/core/result.hpp"
 
 namespace CLI {
@@ -48,18 +54,34 @@ inline constexpr core::Reason kAuditProofMismatch{"audit.proof_mismatch"};
 // The export directory exists and is not empty: mixing two exports would audit neither.
 inline constexpr core::Reason kAuditOutputExists{"audit.output_exists"};
 inline constexpr core::Reason kAuditWriteFailed{"audit.write_failed"};
+// A checkpoint of fewer leaves than one already seen from the same log: it rolled its history back.
+inline constexpr core::Reason kAuditRollback{"audit.rollback"};
+// The relay answered a request with an unexpected status or body.
+inline constexpr core::Reason kAuditRelayAnswer{"audit.relay_answer"};
+// A witness state directory whose checkpoint cannot be read or is not signed by the log key.
+inline constexpr core::Reason kAuditWitnessState{"audit.witness_state"};
 }  // namespace reason
 
-enum class AuditAction : std::uint8_t { kNone, kExport, kVerify, kInclusion, kConsistency, kKeygen };
+enum class AuditAction : std::uint8_t {
+  kNone,
+  kExport,
+  kVerify,
+  kInclusion,
+  kConsistency,
+  kKeygen,
+  kCheckpoint,
+  kWitness,
+  kScan,
+};
 
 // What the command line asked for; add_audit_options fills it, tests may build it directly.
 struct AuditOptions {
   AuditAction action = AuditAction::kNone;
   std::string store{};                 // export: the store file
-  std::string out{};                   // export: the directory; keygen: the key file
+  std::string out{};                   // export: the directory; keygen: the key file; checkpoint: the note
   std::string dir{};                   // verify: an export directory
   std::string log_key{};               // a vkey, or a file holding one
-  std::vector<std::string> witnesses{};  // verify: witness vkeys (cosignature/v1), or files
+  std::vector<std::string> witnesses{};  // verify, checkpoint: witness vkeys (cosignature/v1), or files
   std::size_t min_witnesses = 0;       // verify: valid cosignatures each checkpoint needs
   std::string leaf{};                  // inclusion: the leaf bytes in hex
   std::optional<std::uint64_t> index{};  // inclusion: the leaf's index (else the proof's)
@@ -67,7 +89,13 @@ struct AuditOptions {
   std::string old_checkpoint{};        // consistency
   std::string new_checkpoint{};        // consistency
   std::string proof{};                 // inclusion, consistency: the proof file
-  std::string name{};                  // keygen: the key name (and checkpoint origin)
+  std::string name{};                  // keygen, witness: the key name (and a log's checkpoint origin)
+  bool witness_key = false;            // keygen: print a cosignature/v1 (0x04) vkey
+  std::string relay{};                 // checkpoint, witness: the relay's API URL
+  std::string previous{};              // checkpoint: an older signed checkpoint of the same log
+  std::string key{};                   // witness: the witness's Ed25519 key file
+  std::string state{};                 // witness: the state directory
+  ScanOptions scan{};                  // scan
 };
 
 // Registers export, verify, inclusion, consistency and keygen under `audit`; each sets
@@ -77,6 +105,12 @@ void add_audit_options(CLI::App& audit, AuditOptions& options);
 // Runs the chosen action, the report on `out` and failures of the command itself on `err`.
 // verify, inclusion and consistency exit 0 valid, 1 invalid (a named reason says why), 2 unusable
 // input; 1 wins over 2. export and keygen exit 0 or 2.
+// checkpoint and witness exit 0 valid (witness: cosigned and delivered), 1 invalid (a bad
+// signature, an inconsistent, rolled-back or equivocating log: a witness then refuses), 2 unusable;
+// scan as run_scan says.
 int run_audit(const AuditOptions& options, std::ostream& out, std::ostream& err);
+// The same with the relay's API and the witness's clock (unix seconds) given, for tests.
+int run_audit(const AuditOptions& options, RelayApi& relay, const std::function<std::uint64_t()>& clock,
+              std::ostream& out, std::ostream& err);
 
 }  // namespace causeway::app

@@ -48,6 +48,8 @@ core::Result<std::string> gas_key_file(const json& manifest, const std::string& 
   CW_CHECK(json_read::check_array(gas, "keys.gas", 1024));
   for (std::size_t i = 0; i < gas.size(); ++i) {
     const std::string path = index_path("keys.gas", i);
+    // A manifest names key files and addresses only; a key itself there is refused, not copied on.
+    CW_CHECK(json_read::check_object(gas[i], path, {"chain", "file", "address"}));
     CW_TRY(const std::string chain, json_read::read_string(member(gas[i], "chain"), field_path(path, "chain"), 128));
     if (chain == name) return json_read::read_string(member(gas[i], "file"), field_path(path, "file"), 4096);
   }
@@ -187,6 +189,9 @@ core::Result<ordered_json> config_from_manifest(const json& manifest, const Mani
   const json& votes = member(manifest["keys"], "vote");
   CW_CHECK(json_read::check_array(votes, "keys.vote", 1024));
   if (votes.empty()) return json_read::bad("keys.vote", "no vote key");
+  for (std::size_t i = 0; i < votes.size(); ++i) {
+    CW_CHECK(json_read::check_object(votes[i], index_path("keys.vote", i), {"file", "address"}));
+  }
   CW_TRY(const std::string vote_file, json_read::read_string(member(votes[0], "file"), "keys.vote[0].file", 4096));
 
   ordered_json relay{{"store", options.store}};
@@ -243,6 +248,8 @@ core::Result<ordered_json> config_from_manifest(const json& manifest, const Mani
     ordered_json chain{{"name", names[i]}};
     // Copied as written: the loader run on the result judges them, naming the same fields.
     chain["family"] = member(c, "family");
+    // The manifest writes chain ids in decimal only (the config also takes 0x strings).
+    CW_CHECK(json_read::read_decimal(member(c, "chainId"), at("chainId")));
     chain["chain_id"] = member(c, "chainId");
     chain["genesis_hash"] = member(c, "genesisHash");
     chain["chain_identity"] = member(c, "chainIdentity");

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "relay/app/verify_command.hpp"
+#include "relay/core/checkpoint.hpp"
 #include "relay/core/secp256k1.hpp"
 #include "relay/verify/json_read.hpp"
 #include "relay/verify/trust_anchors.hpp"
@@ -38,6 +39,7 @@ inline constexpr std::size_t kMaxPathLength = 4096;
 inline constexpr std::size_t kMaxChains = 256;
 inline constexpr std::size_t kMaxLanes = 1024;
 inline constexpr std::size_t kMaxEndpoints = 16;
+inline constexpr std::size_t kMaxAdminCertificates = 64;
 inline constexpr std::uint64_t kMaxMilliseconds = 86'400'000;  // a day
 // What a gateway caps payloads at, so the default bound refuses nothing a gateway accepts.
 inline constexpr std::uint64_t kDefaultMaxPayload = 32 * 1024;
@@ -377,6 +379,7 @@ constexpr std::array<std::string_view, 2> kLogFormats{"text", "json"};
 constexpr std::array<std::string_view, 5> kLogLevels{"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 3> kFeeModes{"detect", "legacy", "eip1559"};
 constexpr std::array<std::string_view, 1> kFamilies{"evm"};
+constexpr std::array<std::string_view, 3> kClientAuth{"none", "optional", "required"};
 
 // Reads `field` of object `j` (at `path`) into `out` with `read` if it is there; if not, `out`
 // keeps its default.
@@ -481,12 +484,71 @@ core::Result<std::string> read_listen(const json& value, const std::string& path
   return listen;
 }
 
+// The files are not opened here: `config check` judges the config alone (a production config names
+// files of its host). The relay opens them at start and refuses unreadable ones, and a key file
+// that group or others may access, before it serves anything.
+core::Result<engine::ApiTlsSettings> read_api_tls(const json& j, const std::string& path) {
+  CW_CHECK(json_read::check_object(j, path, {"cert_file", "key_file"}, {"client_ca_file", "client_auth"}));
+  engine::ApiTlsSettings tls;
+  auto at = [&](std::string_view field) { return field_path(path, field); };
+  CW_TRY(tls.cert_file, read_path(j["cert_file"], at("cert_file")));
+  CW_TRY(tls.key_file, read_path(j["key_file"], at("key_file")));
+  CW_CHECK(optional_field(j, path, "client_ca_file", tls.client_ca_file, read_path));
+  CW_CHECK(optional_field(j, path, "client_auth", tls.client_auth, choice(kClientAuth)));
+  if (tls.client_auth != "none" && tls.client_ca_file.empty()) {
+    return bad(at("client_auth"), tls.client_auth + " needs client_ca_file");
+  }
+  // A CA that checks nothing would be dead config that an operator might believe in.
+  if (tls.client_auth == "none" && !tls.client_ca_file.empty()) {
+    return bad(at("client_ca_file"), "only with client_auth optional or required");
+  }
+  return tls;
+}
+
+// A certificate's SHA-256 fingerprint: 64 hex digits, optionally in pairs separated by colons
+// (as `openssl x509 -fingerprint -sha256` prints it); kept as 64 lower-case digits.
+core::Result<std::string> read_fingerprint(const json& value, const std::string& path) {
+  CW_TRY(const std::string text, json_read::read_string(value, path, 128));
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ':' && i % 3 == 2) continue;
+    if (std::isxdigit(static_cast<unsigned char>(c)) == 0) break;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  const bool colons = text.size() == 95;
+  if (out.size() != 64 || (text.size() != 64 && !colons)) {
+    return bad(path, "expected a SHA-256 fingerprint: 64 hex digits, or 32 pairs separated by colons");
+  }
+  return out;
+}
+
 core::Result<engine::ApiSettings> read_api(const json& j, const std::string& path) {
-  CW_CHECK(json_read::check_object(j, path, {}, {"admin_token_file", "admin_token_env", "public_reads"}));
+  CW_CHECK(json_read::check_object(j, path, {},
+                                   {"admin_token_file", "admin_token_env", "public_reads", "tls", "admin_client_certs",
+                                    "rate_limit"}));
   engine::ApiSettings api;
   CW_CHECK(optional_field(j, path, "admin_token_file", api.admin_token_file, read_path));
   CW_CHECK(optional_field(j, path, "admin_token_env", api.admin_token_env, read_env_name));
   CW_CHECK(optional_field(j, path, "public_reads", api.public_reads, json_read::read_bool));
+  CW_CHECK(optional_field(j, path, "tls", api.tls, read_api_tls));
+  if (j.contains("admin_client_certs")) {
+    const std::string certs_path = field_path(path, "admin_client_certs");
+    CW_CHECK(json_read::check_array(j["admin_client_certs"], certs_path, kMaxAdminCertificates));
+    for (std::size_t i = 0; i < j["admin_client_certs"].size(); ++i) {
+      CW_TRY(std::string fingerprint, read_fingerprint(j["admin_client_certs"][i], index_path(certs_path, i)));
+      api.admin_client_certs.push_back(std::move(fingerprint));
+    }
+    if (!api.admin_client_certs.empty() && (!api.tls || api.tls->client_auth == "none")) {
+      return bad(certs_path, "needs tls with client_auth optional or required (no certificate is asked for)");
+    }
+  }
+  if (j.contains("rate_limit")) {
+    const std::string rate = field_path(path, "rate_limit");
+    CW_CHECK(json_read::check_object(j["rate_limit"], rate, {}, {"requests_per_second", "burst"}));
+    CW_CHECK(optional_field(j["rate_limit"], rate, "requests_per_second", api.requests_per_second, read_rate));
+    CW_CHECK(optional_field(j["rate_limit"], rate, "burst", api.burst, read_rate));
+  }
   const bool has_token = !api.admin_token_file.empty() || !api.admin_token_env.empty();
   if (!api.admin_token_file.empty() && !api.admin_token_env.empty()) {
     return bad(path, "at most one of admin_token_file or admin_token_env");
@@ -498,11 +560,28 @@ core::Result<engine::ApiSettings> read_api(const json& j, const std::string& pat
   return api;
 }
 
+// relay.witnesses: cosignature/v1 verifier keys, so a log key (0x01) given by mistake is refused
+// here rather than matching no cosignature ever.
+core::Result<std::vector<std::string>> read_witnesses(const json& value, const std::string& path) {
+  constexpr std::size_t kMaxWitnesses = 64;
+  CW_CHECK(json_read::check_array(value, path, kMaxWitnesses));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const std::string item = json_read::index_path(path, i);
+    CW_TRY(std::string vkey, json_read::read_string(value[i], item, 512));
+    auto key = core::parse_verifier_key(vkey);
+    if (!key) return bad(item, key.error().message());
+    if (key->type != core::NoteKeyType::kCosignatureV1) return bad(item, "a witness key has type 0x04 (cosignature/v1)");
+    out.push_back(std::move(vkey));
+  }
+  return out;
+}
+
 core::Result<engine::RelaySettings> read_relay(const json& j) {
   const std::string path = "relay";
   CW_CHECK(json_read::check_object(j, path, {"store", "vote_key"},
                                    {"listen", "log_key", "reconcile_every_ms", "checkpoint_every_ms", "verify_threads",
-                                    "max_pending", "allow_insecure_tls", "log", "api"}));
+                                    "max_pending", "allow_insecure_tls", "log", "api", "witnesses"}));
   engine::RelaySettings relay;
   CW_TRY(relay.store, read_path(j["store"], "relay.store"));
   CW_TRY(relay.vote_key, read_key(j["vote_key"], "relay.vote_key"));
@@ -525,6 +604,7 @@ core::Result<engine::RelaySettings> read_relay(const json& j) {
     CW_CHECK(optional_field(j["log"], log_path, "level", relay.log_level, choice(kLogLevels)));
   }
   CW_CHECK(optional_field(j, path, "api", relay.api, read_api));
+  CW_CHECK(optional_field(j, path, "witnesses", relay.witnesses, read_witnesses));
   return relay;
 }
 
@@ -683,18 +763,13 @@ core::Result<engine::Config> read_config(const json& j) {
 
   CW_CHECK(json_read::check_array(j["chains"], "chains", kMaxChains));
   if (j["chains"].empty()) return bad("chains", "no chain");
-  json anchors = json::array();
   for (std::size_t i = 0; i < j["chains"].size(); ++i) {
     const std::string path = index_path("chains", i);
     CW_TRY(engine::ChainSettings chain, read_chain(j["chains"][i], path, config.relay));
-    anchors.push_back(chain.anchor);
     config.chains.push_back(std::move(chain));
   }
-  // The anchors in one document, at the indexes of their chains, so the trust-anchor reader's
-  // paths are the config's and it also refuses duplicate names and identities. Its reasons are
-  // mapped by to_config_error.
-  CW_CHECK(
-      verify::trust_anchors_from_json(json{{"version", verify::kTrustAnchorsVersion}, {"chains", std::move(anchors)}}));
+  // The trust-anchor reader's reasons are mapped by to_config_error.
+  CW_CHECK(config.trust_anchors());
 
   if (j.contains("lanes")) {
     CW_CHECK(json_read::check_array(j["lanes"], "lanes", kMaxLanes));

@@ -6,7 +6,9 @@
 
 #include "relay/app/audit_command.hpp"
 #include "relay/app/config_command.hpp"
+#include "relay/app/governance_command.hpp"
 #include "relay/app/keys_command.hpp"
+#include "relay/app/live_chain.hpp"
 #include "relay/app/metrics_command.hpp"
 #include "relay/app/operator_command.hpp"
 #include "relay/app/relay_command.hpp"
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
   causeway::app::VerifyOptions verify_options;
   auto* verify = app.add_subcommand("verify", "Check proof bundles offline against your own trust anchors");
   causeway::app::add_verify_options(*verify, verify_options);
+  causeway::app::add_verify_rpc_option(*verify, verify_options);
 
   causeway::app::ConfigCommandOptions config_options;
   causeway::app::add_config_commands(app, config_options);
@@ -51,8 +54,11 @@ int main(int argc, char** argv) {
   causeway::app::OperatorOptions operator_options;
   causeway::app::add_operator_commands(app, operator_options);
 
+  causeway::app::GovernanceOptions governance_options;
+  causeway::app::add_governance_commands(app, governance_options);
+
   causeway::app::AuditOptions audit_options;
-  auto* audit = app.add_subcommand("audit", "Export the signed audit log; verify exports, proofs and checkpoints offline");
+  auto* audit = app.add_subcommand("audit", "Export and verify the signed audit log; check, witness and scan a live relay's history");
   causeway::app::add_audit_options(*audit, audit_options);
 
   try {
@@ -66,7 +72,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*verify) {
-    return causeway::app::run_verify(verify_options, causeway::app::detect_console(), std::cout, std::cerr);
+    return causeway::app::run_verify(verify_options, causeway::app::detect_console(), std::cout, std::cerr,
+                                     causeway::app::live_canonical_fetch());
   }
   if (config_options.action != causeway::app::ConfigAction::kNone) {
     return causeway::app::run_config_command(config_options, std::cout, std::cerr);
@@ -77,6 +84,9 @@ int main(int argc, char** argv) {
   }
   if (operator_options.action != causeway::app::OperatorAction::kNone) {
     return causeway::app::run_operator_command(operator_options, std::cout, std::cerr);
+  }
+  if (governance_options.action != causeway::app::GovernanceAction::kNone) {
+    return causeway::app::run_governance_command(governance_options, std::cout, std::cerr);
   }
   if (*metrics) return causeway::app::run_metrics_command(std::cout);
   if (*relay) return causeway::app::run_relay(relay_options);

@@ -37,7 +37,9 @@ Answer call(const Context& c, std::string_view method, const std::string& target
   auto response = api_request(c.client, method, target, body);
   if (!response) {
     c.err << c.command << ": " << response.error().message() << '\n';
-    return {response.error().reason() == reason::api_client::kBadUrl ? kExitUnusable : kExitUnreachable, {}};
+    const auto why = response.error().reason();
+    const bool unusable = why == reason::api_client::kBadUrl || why == reason::api_client::kTlsConfig;
+    return {unusable ? kExitUnusable : kExitUnreachable, {}};
   }
   json parsed = json::parse(response->body, nullptr, false);
   if (response->status >= 300) {
@@ -116,7 +118,10 @@ int act_on_message(const Context& c, const OperatorOptions& o, std::string_view 
   if (o.json) {
     c.out << answer.body.dump() << '\n';
   } else {
-    c.out << text_of(answer.body, "id") << ' ' << text_of(answer.body, "state") << '\n';
+    c.out << text_of(answer.body, "id") << ' ' << text_of(answer.body, "state");
+    // A skip answers before the gateway executed it: its transaction is what to look for.
+    if (answer.body.contains("tx_hash")) c.out << " tx " << text_of(answer.body, "tx_hash");
+    c.out << '\n';
   }
   return kExitDone;
 }
@@ -141,6 +146,13 @@ json reason_body(const OperatorOptions& o) { return o.reason.empty() ? json() : 
 
 void add_connection_options(CLI::App& command, OperatorOptions& o) {
   command.add_option("--api", o.api, "The relay's API, its relay.listen")->type_name("URL")->capture_default_str();
+  // No option turns certificate verification off: a relay with a self-made CA is reached with --ca.
+  command.add_option("--ca", o.ca_file, "https: PEM CA file the relay's certificate must chain to (default: the "
+                                        "system's CAs)")
+      ->type_name("FILE");
+  command.add_option("--cert", o.cert_file, "https: PEM client certificate, for a relay that asks for one")
+      ->type_name("FILE");
+  command.add_option("--key", o.key_file, "https: PEM private key of --cert")->type_name("FILE");
   command.add_option("--token-file", o.token_file, "A file whose first line is the relay's admin token")
       ->type_name("FILE");
   command.add_flag("--json", o.json, "Print the API's JSON answers as they are");
@@ -152,7 +164,7 @@ void add_operator_commands(CLI::App& app, OperatorOptions& o) {
   constexpr const char* kExitCodes =
       "Exit codes: 0 done, 1 the relay refused (its reason is printed), 2 unusable input, 3 the relay could not "
       "be reached.";
-  auto* messages = app.add_subcommand("messages", "List, show, retry and park messages of a running relay");
+  auto* messages = app.add_subcommand("messages", "List, show, retry, park and skip messages of a running relay");
   messages->require_subcommand(1, 1);
   messages->footer(kExitCodes);
 
@@ -182,6 +194,13 @@ void add_operator_commands(CLI::App& app, OperatorOptions& o) {
   park->add_option("--reason", o.reason, "Why (printable ASCII, at most 200 characters)")->type_name("TEXT");
   park->callback([&o] { o.action = OperatorAction::kParkMessage; });
 
+  auto* skip = messages->add_subcommand(
+      "skip", "Skip a parked message of an ordered lane: the gateway marks it skipped (status 4), the lane moves "
+              "on and the sender is refunded by its acknowledgement (admin)");
+  add_connection_options(*skip, o);
+  skip->add_option("id", o.id, "The message id")->required()->type_name("ID");
+  skip->callback([&o] { o.action = OperatorAction::kSkipMessage; });
+
   auto* lanes = app.add_subcommand("lanes", "Pause and resume lanes of a running relay");
   lanes->require_subcommand(1, 1);
   lanes->footer(kExitCodes);
@@ -202,6 +221,7 @@ int run_operator_command(const OperatorOptions& o, std::ostream& out, std::ostre
       {OperatorAction::kShowMessage, "causeway messages show"},
       {OperatorAction::kRetryMessage, "causeway messages retry"},
       {OperatorAction::kParkMessage, "causeway messages park"},
+      {OperatorAction::kSkipMessage, "causeway messages skip"},
       {OperatorAction::kPauseLane, "causeway lanes pause"},
       {OperatorAction::kResumeLane, "causeway lanes resume"}};
   Context c{"causeway", ApiClientOptions{}, out, err};
@@ -209,6 +229,9 @@ int run_operator_command(const OperatorOptions& o, std::ostream& out, std::ostre
     if (action == o.action) c.command = name;
   }
   c.client.api = o.api;
+  c.client.ca_file = o.ca_file;
+  c.client.cert_file = o.cert_file;
+  c.client.key_file = o.key_file;
   if (!o.token_file.empty()) {
     auto token = read_token_file(o.token_file);
     if (!token) {
@@ -222,11 +245,12 @@ int run_operator_command(const OperatorOptions& o, std::ostream& out, std::ostre
     case OperatorAction::kShowMessage: return show_message(c, o);
     case OperatorAction::kRetryMessage: return act_on_message(c, o, "retry", json());
     case OperatorAction::kParkMessage: return act_on_message(c, o, "park", reason_body(o));
+    case OperatorAction::kSkipMessage: return act_on_message(c, o, "skip", json());
     case OperatorAction::kPauseLane: return act_on_lane(c, o, "pause", reason_body(o));
     case OperatorAction::kResumeLane: return act_on_lane(c, o, "resume", json());
     case OperatorAction::kNone: break;
   }
-  err << "causeway: choose messages list|show|retry|park or lanes pause|resume\n";
+  err << "causeway: choose messages list|show|retry|park|skip or lanes pause|resume\n";
   return kExitUnusable;
 }
 

@@ -23,6 +23,7 @@ enum class OperatorAction : std::uint8_t {
   kShowMessage,
   kRetryMessage,
   kParkMessage,
+  kSkipMessage,
   kPauseLane,
   kResumeLane,
 };
@@ -32,6 +33,9 @@ struct OperatorOptions {
   OperatorAction action = OperatorAction::kNone;
   std::string api = "http://127.0.0.1:9464";
   std::string token_file{};
+  std::string ca_file{};    // https: the CA the relay's certificate must chain to
+  std::string cert_file{};  // https: a client certificate (mTLS), with key_file
+  std::string key_file{};
   std::string id{};      // show, retry, park: a message id
   std::string lane{};    // pause, resume: a lane name; list: a filter
   std::string state{};   // list: a filter

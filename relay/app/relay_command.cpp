@@ -1,20 +1,24 @@
 #include "relay/app/relay_command.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "adapters/evm/keystore.hpp"
+#include "relay/api/console.hpp"
 #include "relay/api/http_server.hpp"
 #include "relay/api/v1.hpp"
 #include "relay/app/api_client.hpp"
@@ -167,7 +171,9 @@ int run_relay(const RelayOptions& options) {
     }
   }
 
-  auto store = store::Store::open(config->relay.store);
+  store::StoreOptions store_options;
+  store_options.defer_quick_check = true;  // run beside the relay, below
+  auto store = store::Store::open(config->relay.store, store_options);
   if (!store) {
     log.write(spdlog::level::err, "store " + config->relay.store + ": " + store.error().message());
     return 1;
@@ -206,16 +212,34 @@ int run_relay(const RelayOptions& options) {
 
   api::ServerOptions server_options;
   server_options.listen = config->relay.listen;
+  server_options.requests_per_second = config->relay.api.requests_per_second;
+  server_options.burst = config->relay.api.burst;
+  if (const auto& tls = config->relay.api.tls) {
+    // The loader allows these three words only.
+    const api::ClientAuth client_auth = tls->client_auth == "required"   ? api::ClientAuth::kRequired
+                                        : tls->client_auth == "optional" ? api::ClientAuth::kOptional
+                                                                         : api::ClientAuth::kNone;
+    server_options.tls = api::TlsOptions{tls->cert_file, tls->key_file, tls->client_ca_file, client_auth};
+  }
   auto server = api::HttpServer::create(io.get_executor(), server_options);
   if (!server) {
-    log.write(spdlog::level::err, server.error().message());
+    // A TLS file that cannot be used is the config's fault, like a key file: exit 2, field named.
+    const auto why = server.error().reason();
+    const bool tls_file = why == api::reason::kTlsConfig || why.name.starts_with("key_file.");
+    log.write(spdlog::level::err,
+              tls_file ? std::move(server).error().with_context("relay.api.tls").message() : server.error().message());
     (void)(*store)->close();
-    return 1;
+    return tls_file ? 2 : 1;
   }
   engine::Engine& running = **engine;
+  std::atomic<bool> store_damaged = false;  // set by the quick_check beside the relay, below
   (*server)->set_metrics(metrics.registry());
-  (*server)->set_readiness([&running, &metrics] {
-    const auto status = running.status();
+  (*server)->set_readiness([&running, &metrics, &store_damaged] {
+    auto status = running.status();
+    if (store_damaged) {
+      status.ready = false;
+      status.detail["store"] = "failed quick_check";
+    }
     metrics.ready().Set(status.ready ? 1 : 0);
     return api::Readiness{status.ready, status.detail};
   });
@@ -229,12 +253,40 @@ int run_relay(const RelayOptions& options) {
   api::V1Options v1;
   v1.admin_token = std::move(*admin_token);
   v1.public_reads = config->relay.api.public_reads;
+  v1.admin_client_certs = config->relay.api.admin_client_certs;
   v1.stream = stream;
   v1.set_log_level = [&log](std::string level) { return log.set_level(level); };
   v1.on_error = [&log](std::string_view text) { log.write(spdlog::level::err, text); };
   api::install_v1_routes(**server, running, **store, std::move(v1));
+  api::install_console_routes(**server);
   (*server)->start();
-  log.write(spdlog::level::info, fmt::format("serving /healthz /readyz /metrics /v1 on {}", config->relay.listen));
+  log.write(spdlog::level::info, fmt::format("serving /healthz /readyz /metrics /v1 on {}://{}",
+                                             config->relay.api.tls ? "https" : "http", config->relay.listen));
+  if ((*server)->exposes_plaintext()) {
+    log.write(spdlog::level::warn,
+              fmt::format("WARNING: plain HTTP on {}, which is not a loopback address: requests, answers and the admin "
+                          "token cross the network readable; set relay.api.tls (metric causeway_api_plaintext is 1)",
+                          config->relay.listen));
+  }
+
+  // The clean start's quick_check reads every page of the store, seconds on a large one: it runs
+  // on its own connection beside the relay instead of before readiness. A damaged store stops the
+  // relay without the clean-shutdown mark, so the next start runs the full integrity check.
+  std::thread store_check;
+  if (report.quick_check_deferred) {
+    store_check = std::thread([&, path = config->relay.store] {
+      auto checked = store::Store::quick_check(path);
+      if (checked) {
+        asio::post(io, [&log] { log.write(spdlog::level::info, "store quick_check passed"); });
+        return;
+      }
+      asio::post(io, [&, message = checked.error().message()] {
+        store_damaged = true;
+        log.write(spdlog::level::critical, "the store failed quick_check, stopping: " + message);
+        running.stop();
+      });
+    });
+  }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal) {
@@ -253,6 +305,8 @@ int run_relay(const RelayOptions& options) {
       },
       asio::detached);
   io.run();
+  if (store_check.joinable()) store_check.join();
+  if (store_damaged) return 1;
 
   auto closed = (*store)->close();
   if (!closed) {

@@ -231,6 +231,24 @@ std::string dump(const nlohmann::json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The blocks of unsigned chains (confirmations, trusted) the readable bundles stand on: what --rpc
+// asks the nodes for. A bundle that does not read is left to verify_item to report.
+std::vector<WantedBlock> wanted_blocks(const std::vector<Item>& items, const verify::TrustAnchors& anchors) {
+  const verify::BundleLimits limits;
+  std::vector<WantedBlock> wanted;
+  for (const auto& item : items) {
+    if (item.error) continue;
+    auto text = read_bounded_file(item.path, limits.max_json_bytes);
+    if (!text) continue;
+    auto bundle = verify::parse_bundle(*text, limits);
+    if (!bundle) continue;
+    const auto* anchor = anchors.find(bundle->source.chain_identity);
+    if (anchor == nullptr || verify::is_signed_mode(anchor->consensus.mode)) continue;
+    wanted.push_back({bundle->source.chain_identity, bundle->source.block_number});
+  }
+  return wanted;
+}
+
 // A failure of the command as a whole (no anchors, bad canonical file): exit 2, nothing verified.
 int command_error(const VerifyOptions& options, std::ostream& out, std::ostream& err, const core::Error& error) {
   err << "causeway verify: " << error.message() << '\n';
@@ -356,10 +374,12 @@ void add_verify_options(CLI::App& command, VerifyOptions& options) {
       "  1  invalid: some check failed\n"
       "  2  unusable input: a file missing, unreadable, too large or malformed, a chain not in the\n"
       "     trust anchors, or a command-line error\n"
-      "  3  inclusion valid but finality not verifiable offline (an unsigned chain without --canonical)");
+      "  3  inclusion valid but finality not verifiable offline (an unsigned chain without --canonical,\n"
+      "     or --rpc of the full causeway binary; causeway-verify links no network code)");
 }
 
-int run_verify(const VerifyOptions& options, const Console& console, std::ostream& out, std::ostream& err) {
+int run_verify(const VerifyOptions& options, const Console& console, std::ostream& out, std::ostream& err,
+               const CanonicalFetch& fetch) {
   if (options.trust.empty()) {
     return command_error(options, out, err,
                          core::Error(reason::kUsage,
@@ -391,11 +411,21 @@ int run_verify(const VerifyOptions& options, const Console& console, std::ostrea
     }
     canonical = std::move(parsed).value();
   }
+  const std::vector<Item> items = collect_items(options.inputs);
+  if (!options.rpc.empty()) {
+    if (!fetch || canonical) {
+      return command_error(options, out, err,
+                           core::Error(reason::kUsage, fetch ? "--rpc and --canonical exclude each other"
+                                                             : "--rpc needs the full causeway binary"));
+    }
+    auto fetched = fetch(options.rpc, *anchors, wanted_blocks(items, *anchors));
+    if (!fetched) return command_error(options, out, err, std::move(fetched).error().with_context("--rpc"));
+    canonical = CanonicalHashes{std::move(fetched).value(), options.rpc.size(), 0};
+  }
   const verify::NoCanonicalHashes no_canonical;
   const verify::CanonicalHashSource& source =
       canonical ? static_cast<const verify::CanonicalHashSource&>(canonical->map) : no_canonical;
 
-  const std::vector<Item> items = collect_items(options.inputs);
   const unsigned jobs = options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   const bool show_progress = console.progress && !options.quiet && items.size() > kProgressThreshold;
   const std::vector<ItemResult> results = verify_all(items, *anchors, source, jobs, show_progress ? &err : nullptr);
@@ -426,7 +456,10 @@ int run_verify(const VerifyOptions& options, const Console& console, std::ostrea
 
   const bool unicode = console.unicode && !options.ascii;
   out << "trust anchors: " << options.trust << " (" << anchors->chains.size() << " chains)\n";
-  if (canonical) {
+  if (!options.rpc.empty()) {
+    out << "canonical hashes: from " << options.rpc.size() << (options.rpc.size() == 1 ? " live node" : " live nodes")
+        << " (--rpc)\n";
+  } else if (canonical) {
     out << "canonical hashes: " << options.canonical << " (" << canonical->chains << " chains, " << canonical->blocks
         << " blocks)\n";
   } else {

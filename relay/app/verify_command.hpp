@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -37,6 +38,7 @@ struct VerifyOptions {
   std::vector<std::string> inputs{};  // bundle files or directories (every *.json in it, sorted)
   std::string trust{};                // trust anchors file; empty when not given (an error)
   std::string canonical{};            // canonical-hashes file; empty when not given
+  std::vector<std::string> rpc{};     // live nodes ("URL" or "NAME=URL"); the full causeway only
   bool json = false;
   bool quiet = false;
   bool ascii = false;
@@ -56,9 +58,21 @@ Console detect_console();
 // The options both binaries accept, so their command lines cannot drift apart.
 void add_verify_options(CLI::App& command, VerifyOptions& options);
 
+// A block whose canonical hash an unsigned chain's bundle needs.
+struct WantedBlock {
+  core::ChainIdentity chain;
+  std::uint64_t number = 0;
+};
+// Canonical hashes (and heads) of `wanted` from the live nodes of options.rpc. Given only by the
+// full `causeway` binary (live_chain.hpp), so the minimal causeway-verify links no network code.
+using CanonicalFetch = std::function<core::Result<verify::CanonicalHashMap>(
+    const std::vector<std::string>& rpc, const verify::TrustAnchors& anchors, const std::vector<WantedBlock>& wanted)>;
+
 // Runs the verification: human or JSON report on `out`, problems with the command itself and the
 // progress line on `err`. Returns DESIGN.md section 5's exit code, the worst over all bundles.
-int run_verify(const VerifyOptions& options, const Console& console, std::ostream& out, std::ostream& err);
+// With options.rpc, `fetch` supplies the canonical hashes (a usage error without one).
+int run_verify(const VerifyOptions& options, const Console& console, std::ostream& out, std::ostream& err,
+               const CanonicalFetch& fetch = {});
 
 // The canonical-hashes file (schemas/canonical-hashes.schema.json), read strictly.
 struct CanonicalHashLimits {

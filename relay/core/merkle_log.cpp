@@ -326,37 +326,88 @@ Result<void> verify_consistency(std::uint64_t old_size, std::uint64_t new_size, 
   return ok();
 }
 
-void MerkleLog::append(const Hash32& leaf) {
-  if (levels_.empty()) levels_.emplace_back();
-  levels_[0].push_back(leaf);
+Result<MerkleLog> MerkleLog::from_tiles(std::span<const Hash32> tile_hashes, std::vector<Hash32> tail,
+                                        TileReader reader) {
+  if (tail.size() >= kTileLeaves) {
+    return Error(reason::merkle::kSizeBeyondTree, str(tail.size()) + " tail leaves make a complete tile");
+  }
+  MerkleLog log;
+  log.reader_ = std::move(reader);
+  for (const auto& tile : tile_hashes) log.add_tile(tile);
+  log.first_leaf_ = tile_hashes.size() * kTileLeaves;
+  log.size_ = log.first_leaf_ + tail.size();
+  log.leaves_ = std::move(tail);
+  return log;
+}
+
+std::span<const Hash32> MerkleLog::tail() const noexcept {
+  const std::size_t in_tail = static_cast<std::size_t>(size_ % kTileLeaves);
+  return std::span<const Hash32>(leaves_).last(in_tail);
+}
+
+void MerkleLog::add_tile(const Hash32& tile_hash) {
+  if (upper_.empty()) upper_.emplace_back();
+  upper_[0].push_back(tile_hash);
   // Each even count at a level completes a pair, whose parent may complete one above.
-  for (std::size_t h = 0; levels_[h].size() % 2 == 0; ++h) {
-    const auto& level = levels_[h];
+  for (std::size_t j = 0; upper_[j].size() % 2 == 0; ++j) {
+    const auto& level = upper_[j];
     const Hash32 parent = node_hash(level[level.size() - 2], level.back());
-    if (levels_.size() == h + 1) levels_.emplace_back();
-    levels_[h + 1].push_back(parent);
+    if (upper_.size() == j + 1) upper_.emplace_back();
+    upper_[j + 1].push_back(parent);
   }
 }
 
-Hash32 MerkleLog::root_of_prefix(std::uint64_t size) const noexcept {
-  return size == 0 ? empty_root() : range_hash(0, size);
+void MerkleLog::append(const Hash32& leaf) {
+  leaves_.push_back(leaf);
+  ++size_;
+  if (size_ % kTileLeaves != 0) return;
+  add_tile(root_from_leaf_hashes(std::span<const Hash32>(leaves_).last(kTileLeaves)));
+  // With a reader the owner keeps the complete tile's leaves.
+  if (reader_) {
+    leaves_.clear();
+    first_leaf_ = size_;
+  }
 }
 
-Hash32 MerkleLog::range_hash(std::uint64_t begin, std::uint64_t end) const noexcept {
+Result<Hash32> MerkleLog::subtree(unsigned h, std::uint64_t k) const {
+  if (h >= kTileHeight) return upper_[h - kTileHeight][k];
+  const std::uint64_t begin = k << h;
+  const std::uint64_t width = std::uint64_t{1} << h;
+  if (begin >= first_leaf_) {
+    return root_from_leaf_hashes(std::span<const Hash32>(leaves_).subspan(begin - first_leaf_, width));
+  }
+  const std::uint64_t tile = begin / kTileLeaves;
+  CW_TRY(const auto leaves, reader_(tile));
+  // The reader's storage could be damaged or edited: a tile counts only if it hashes to the
+  // tile hash the log was built with.
+  if (leaves.size() != kTileLeaves || root_from_leaf_hashes(leaves) != upper_[0][tile]) {
+    return Error(reason::merkle::kRootMismatch, "the stored leaves of tile " + str(tile) + " do not hash to its tile hash");
+  }
+  return root_from_leaf_hashes(std::span<const Hash32>(leaves).subspan(begin - tile * kTileLeaves, width));
+}
+
+Hash32 MerkleLog::root() const noexcept {
+  // Every complete subtree of the whole log's decomposition is at or above tile height or lies
+  // in the in-memory tail, so this never reads a tile and cannot fail.
+  return size_ == 0 ? empty_root() : range_hash(0, size_).value();
+}
+
+Result<Hash32> MerkleLog::range_hash(std::uint64_t begin, std::uint64_t end) const {
   // The range splits into complete subtrees, one per set bit of its length, largest first;
   // RFC 6962 nests them to the right: H(P1, H(P2, ... Pk)).
   const std::uint64_t count = end - begin;
-  std::array<const Hash32*, 64> parts{};
+  std::array<Hash32, 64> parts{};
   std::size_t n = 0;
   std::uint64_t offset = begin;
   for (int h = 63; h >= 0; --h) {
     const std::uint64_t width = std::uint64_t{1} << h;
     if ((count & width) == 0) continue;
-    parts[n++] = &levels_[static_cast<std::size_t>(h)][offset >> h];
+    CW_TRY(parts[n], subtree(static_cast<unsigned>(h), offset >> h));
+    ++n;
     offset += width;
   }
-  Hash32 acc = *parts[n - 1];
-  for (std::size_t i = n - 1; i-- > 0;) acc = node_hash(*parts[i], acc);
+  Hash32 acc = parts[n - 1];
+  for (std::size_t i = n - 1; i-- > 0;) acc = node_hash(parts[i], acc);
   return acc;
 }
 
@@ -364,7 +415,8 @@ Result<Hash32> MerkleLog::root_at(std::uint64_t size) const {
   if (size > this->size()) {
     return Error(reason::merkle::kSizeBeyondTree, "size " + str(size) + ", tree has " + str(this->size()));
   }
-  return root_of_prefix(size);
+  if (size == 0) return empty_root();
+  return range_hash(0, size);
 }
 
 Result<std::vector<Hash32>> MerkleLog::inclusion_proof(std::uint64_t index, std::uint64_t size) const {
@@ -380,10 +432,12 @@ Result<std::vector<Hash32>> MerkleLog::inclusion_proof(std::uint64_t index, std:
   while (end - begin > 1) {
     const std::uint64_t split = begin + std::bit_floor(end - begin - 1);
     if (index < split) {
-      proof.push_back(range_hash(split, end));
+      CW_TRY(auto right, range_hash(split, end));
+      proof.push_back(right);
       end = split;
     } else {
-      proof.push_back(range_hash(begin, split));
+      CW_TRY(auto left, range_hash(begin, split));
+      proof.push_back(left);
       begin = split;
     }
   }
@@ -411,16 +465,21 @@ Result<std::vector<Hash32>> MerkleLog::consistency_proof(std::uint64_t old_size,
   while (old_in_range != end - begin) {
     const std::uint64_t half = std::bit_floor(end - begin - 1);
     if (old_in_range <= half) {
-      proof.push_back(range_hash(begin + half, end));
+      CW_TRY(auto right, range_hash(begin + half, end));
+      proof.push_back(right);
       end = begin + half;
     } else {
-      proof.push_back(range_hash(begin, begin + half));
+      CW_TRY(auto left, range_hash(begin, begin + half));
+      proof.push_back(left);
       old_in_range -= half;
       begin += half;
       complete = false;
     }
   }
-  if (!complete) proof.push_back(range_hash(begin, end));
+  if (!complete) {
+    CW_TRY(auto rest, range_hash(begin, end));
+    proof.push_back(rest);
+  }
   std::reverse(proof.begin(), proof.end());
   return proof;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -59,17 +60,33 @@ Result<void> verify_inclusion(const Hash32& leaf, std::uint64_t index, std::uint
 Result<void> verify_consistency(std::uint64_t old_size, std::uint64_t new_size, const Hash32& old_root,
                                 const Hash32& new_root, std::span<const Hash32> proof);
 
-// An append-only tree over leaf hashes. It keeps the hash of every complete, aligned subtree
-// (about 2n hashes), so the root of any prefix and every proof cost O(log n) lookups plus at
-// most O(log^2 n) hashes for a ragged right edge, never O(n).
+// An append-only tree over leaf hashes, cut into tiles of kTileLeaves leaves. It keeps the hash
+// of every complete, aligned subtree at or above tile height (about 2n / kTileLeaves hashes) and
+// the leaves of the incomplete last tile. Leaves of complete tiles stay in memory too, unless a
+// TileReader is given: then the owner keeps them (the store, on disk) and they are read back,
+// one tile at a time and checked against the tile's hash, when a proof or an older root needs a
+// subtree below tile height. Either way a proof costs O(log n) lookups, at most two tile reads
+// and a few hundred hashes, never O(n); the current root never reads a tile.
 class MerkleLog {
  public:
-  void append(const Hash32& leaf);
-  std::uint64_t size() const noexcept { return levels_.empty() ? 0 : levels_[0].size(); }
-  // index < size(); anything else is a caller bug and throws std::out_of_range.
-  const Hash32& leaf(std::uint64_t index) const { return levels_.at(0).at(index); }
+  static constexpr unsigned kTileHeight = 8;
+  static constexpr std::uint64_t kTileLeaves = std::uint64_t{1} << kTileHeight;
+  // The kTileLeaves leaf hashes of complete tile `tile`, in order.
+  using TileReader = std::function<Result<std::vector<Hash32>>(std::uint64_t tile)>;
 
-  Hash32 root() const noexcept { return root_of_prefix(size()); }
+  // A log holding every leaf in memory.
+  MerkleLog() = default;
+  // A log restored from the hashes of its complete tiles and the leaves after them (fewer than
+  // kTileLeaves); `reader` serves the complete tiles' leaves.
+  static Result<MerkleLog> from_tiles(std::span<const Hash32> tile_hashes, std::vector<Hash32> tail,
+                                      TileReader reader);
+
+  void append(const Hash32& leaf);
+  std::uint64_t size() const noexcept { return size_; }
+  // The leaves of the incomplete last tile: what from_tiles() needs besides the tile hashes.
+  std::span<const Hash32> tail() const noexcept;
+
+  Hash32 root() const noexcept;
   Result<Hash32> root_at(std::uint64_t size) const;
   // RFC 9162 section 2.1.3.1 PATH(index, D[0:size]), bottom-up.
   Result<std::vector<Hash32>> inclusion_proof(std::uint64_t index, std::uint64_t size) const;
@@ -77,13 +94,20 @@ class MerkleLog {
   Result<std::vector<Hash32>> consistency_proof(std::uint64_t old_size, std::uint64_t new_size) const;
 
  private:
-  Hash32 root_of_prefix(std::uint64_t size) const noexcept;
+  // Hash of leaves [k * 2^h, (k + 1) * 2^h), a complete subtree.
+  Result<Hash32> subtree(unsigned h, std::uint64_t k) const;
   // MTH of leaves [begin, end); begin must be a multiple of the largest power of two in
   // end - begin, which RFC 6962's recursion guarantees.
-  Hash32 range_hash(std::uint64_t begin, std::uint64_t end) const noexcept;
+  Result<Hash32> range_hash(std::uint64_t begin, std::uint64_t end) const;
+  void add_tile(const Hash32& tile_hash);
 
-  // levels_[h][k] = hash of leaves [k * 2^h, (k + 1) * 2^h).
-  std::vector<std::vector<Hash32>> levels_;
+  std::uint64_t size_ = 0;
+  // Leaves from leaf number first_leaf_ on: all of them without a reader, the tail with one.
+  std::vector<Hash32> leaves_;
+  std::uint64_t first_leaf_ = 0;
+  TileReader reader_;
+  // upper_[j][k] = hash of leaves [k * 2^(kTileHeight + j), (k + 1) * 2^(kTileHeight + j)).
+  std::vector<std::vector<Hash32>> upper_;
 };
 
 }  // namespace causeway::core

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "relay/core/bytes.hpp"
+#include "relay/core/result.hpp"
+#include "relay/verify/trust_anchors.hpp"
 
 namespace causeway::engine {
 
@@ -105,6 +107,14 @@ struct LaneSettings {
   bool acknowledge = true;  // prove executions back and call acknowledge on `from`
 };
 
+// TLS for relay.listen. The key file must be its owner's alone, like every key file.
+struct ApiTlsSettings {
+  std::string cert_file;       // PEM: certificate, then intermediates
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // PEM CA(s) of client certificates; needed unless client_auth is none
+  std::string client_auth = "none";  // none | optional | required
+};
+
 // The REST API (/v1) on relay.listen. The admin token is read at start from a file or an
 // environment variable, never from the config itself, and is never logged.
 struct ApiSettings {
@@ -112,6 +122,14 @@ struct ApiSettings {
   std::string admin_token_env;   // name of the environment variable holding it
   // Reads (/v1 GETs and the stream) need no token; false makes them need the admin token too.
   bool public_reads = true;
+  std::optional<ApiTlsSettings> tls;  // unset: plain HTTP
+  // SHA-256 fingerprints (64 lower-case hex digits) of client certificates that may use the admin
+  // endpoints instead of the token; needs tls with client_auth optional or required.
+  std::vector<std::string> admin_client_certs;
+  // Requests per second each client address may make on average, and in one burst; more answer
+  // 429. 0 requests_per_second: no limit.
+  double requests_per_second = 50;
+  double burst = 100;
 };
 
 struct RelaySettings {
@@ -119,6 +137,9 @@ struct RelaySettings {
   std::string listen = "127.0.0.1:9464";  // /healthz, /readyz, /metrics
   KeyRef vote_key;                    // the attester key; never a gas key
   std::optional<KeyRef> log_key;      // Ed25519 key signing audit checkpoints
+  // Witnesses whose cosignatures of our checkpoints the API accepts and serves: cosignature/v1
+  // (type 0x04) verifier keys, checked by the loader.
+  std::vector<std::string> witnesses;
   std::chrono::milliseconds reconcile_every{60'000};
   std::chrono::milliseconds checkpoint_every{60'000};
   std::size_t verify_threads = 2;
@@ -141,6 +162,13 @@ struct Config {
       if (c.name == name) return &c;
     }
     return nullptr;
+  }
+  // The chains' anchors as one trust-anchor document, at the indexes of their chains, so the
+  // reader's error paths are the config's and it refuses duplicate names and identities.
+  core::Result<verify::TrustAnchors> trust_anchors() const {
+    nlohmann::json document = {{"version", verify::kTrustAnchorsVersion}, {"chains", nlohmann::json::array()}};
+    for (const auto& c : chains) document["chains"].push_back(c.anchor);
+    return verify::trust_anchors_from_json(document);
   }
   // Single-operator mode: some chain's gateway needs one vote (DESIGN.md section 3).
   bool single_operator() const noexcept {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <set>
 #include <unordered_set>
+#include <variant>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -109,7 +110,67 @@ core::Hash32 bundle_hash(const std::string& json) { return core::keccak256(core:
 // Reason codes only: node output never reaches labels (bounded cardinality, no echoed secrets).
 std::string reason_label(const Error& error) { return std::string(error.reason().name); }
 
+// A vote this relay's key signed, for the vote book.
+store::VoteRecord own_vote(store::VoteKind kind, const core::MessageId& id, const core::Claim& claim,
+                           std::uint8_t status, core::Epoch epoch, const evm::VoteSignature& signature) {
+  store::VoteRecord vote;
+  vote.id = id;
+  vote.kind = kind;
+  vote.claim = claim;
+  vote.status = status;
+  vote.epoch = epoch.value;
+  vote.signer = signature.signer;
+  vote.signature = signature.rsv;
+  vote.origin = store::VoteOrigin::kOwn;
+  return vote;
+}
+
 }  // namespace
+
+// ---- Votes ---------------------------------------------------------------------------------------
+
+core::Hash32 vote_digest(const core::Eip712Domain& domain, const store::VoteRecord& vote) {
+  const auto separator = core::domain_separator(domain);
+  const core::Epoch epoch{vote.epoch};
+  switch (vote.kind) {
+    case store::VoteKind::kDeliver: return core::vote_digest(separator, core::DeliverVote{vote.id, vote.claim, epoch});
+    case store::VoteKind::kAck:
+      return core::vote_digest(separator,
+                               core::AckVote{vote.id, static_cast<core::ExecStatus>(vote.status), vote.claim, epoch});
+    case store::VoteKind::kSkip: return core::vote_digest(separator, core::SkipVote{vote.id, epoch});
+  }
+  return {};
+}
+
+Result<void> check_vote(const VoteAuthority& authority, const store::VoteRecord& vote) {
+  const bool ack = vote.kind == store::VoteKind::kAck;
+  if (ack != (vote.status != 0) || vote.status > static_cast<std::uint8_t>(core::ExecStatus::kSkipped)) {
+    return Error(reason::kVoteMalformed, "status " + std::to_string(vote.status) + " on a " +
+                                             std::string(store::to_string(vote.kind)) + " vote");
+  }
+  if (vote.kind == store::VoteKind::kSkip && !vote.claim.is_zero()) {
+    return Error(reason::kVoteMalformed, "a skip vote names no claim");
+  }
+  if (vote.epoch != authority.epoch.value) {
+    return Error(reason::kVoteWrongEpoch, "epoch " + std::to_string(vote.epoch) + ", the gateway is at " +
+                                              std::to_string(authority.epoch.value));
+  }
+  const auto digest = vote_digest(authority.domain, vote);
+  auto signer = core::recover_address(digest, core::ByteView(vote.signature.data(), vote.signature.size()),
+                                      core::VByte::k27or28);
+  if (!signer) {
+    const bool high_s = signer.error().reason() == core::reason::secp256k1::kHighS;
+    return Error(high_s ? reason::kVoteHighS : reason::kVoteBadSignature, signer.error().message());
+  }
+  if (*signer != vote.signer) {
+    return Error(reason::kVoteWrongSigner, "signed by " + core::to_hex(*signer) + ", not " + core::to_hex(vote.signer));
+  }
+  if (std::find(authority.attesters.begin(), authority.attesters.end(), *signer) == authority.attesters.end()) {
+    return Error(reason::kVoteNotAttester, core::to_hex(*signer) + " is not an attester of epoch " +
+                                               std::to_string(authority.epoch.value));
+  }
+  return core::ok();
+}
 
 // ---- TokenBucket, CircuitBreaker, retry_delay ----------------------------------------------------
 
@@ -169,6 +230,7 @@ struct InFlight {
   std::vector<core::MessageId> ids;
   Steady::time_point sent_at;
   bool ack = false;
+  bool skip = false;  // a skip transaction, confirmed like a deliver (it emits MessageExecuted)
 };
 
 struct Lane {
@@ -204,6 +266,8 @@ struct Chain {
   verify::ConsensusMode mode = verify::ConsensusMode::kConfirmations;
   core::Eip712Domain domain;
   core::Epoch epoch;
+  // The gateway's attesters, read with the epoch at start: who a peer's vote must come from.
+  std::vector<core::Address> attesters;
   bool started = false;        // source, sink and gateway reads work
   bool start_attempted = false;
   bool recovered = false;      // journaled transactions re-sent after a restart
@@ -354,9 +418,7 @@ struct Engine::Impl {
   // ---- start-up
 
   Result<void> build(const Steady::time_point now) {
-    nlohmann::json anchors_json = {{"version", verify::kTrustAnchorsVersion}, {"chains", nlohmann::json::array()}};
-    for (const auto& c : config.chains) anchors_json["chains"].push_back(c.anchor);
-    CW_TRY(anchors, verify::trust_anchors_from_json(anchors_json));
+    CW_TRY(anchors, config.trust_anchors());
     if (!keys.vote) return Error(reason::kBadConfig, "no vote key");
     vote_address = core::address_of(*keys.vote);
     // VoteSigner refuses a vote key that is also a gas key (THREATS 23).
@@ -376,6 +438,11 @@ struct Engine::Impl {
       }
       net::ClientOptions client_options;
       client_options.request_timeout = settings.request_timeout;
+      client_options.on_request = [this, name = settings.name](const net::RequestOutcome& o) {
+        const std::string endpoint(o.endpoint);
+        metrics.rpc_request_seconds(name, endpoint, std::string(o.method)).Observe(o.elapsed.count());
+        if (o.error) metrics.rpc_endpoint_errors(name, endpoint).Increment();
+      };
       CW_TRY(chain->client, net::Client::create(io.get_executor(), std::move(endpoints), client_options));
       chain->rpc = std::make_unique<evm::NetRpc>(*chain->client);
       chain->gateway = std::make_unique<evm::GatewayReader>(*chain->rpc, settings.gateway);
@@ -453,15 +520,15 @@ struct Engine::Impl {
     return s.anchor["consensus"].value("confirmations", std::uint64_t{0});
   }
 
-  // Journal tags: "deliver <lane>" and "acknowledge <lane> <message id>" (engine-private).
+  // Journal tags: "deliver <lane>", "skip <lane>" and "acknowledge <lane> <message id>" (engine-private).
   void adopt(const core::SignedTxRecord& record) {
     const auto space = record.tag.find(' ');
     if (space == std::string::npos) return;
     const std::string kind = record.tag.substr(0, space);
     std::string rest = record.tag.substr(space + 1);
     evm::SubmitHandle handle{record.tx_hash, record.nonce, 0, true};
-    if (kind == "deliver") {
-      if (Lane* lane = lane_named(rest)) lane->in_flight.push_back({handle, {}, Steady::now(), false});
+    if (kind == "deliver" || kind == "skip") {
+      if (Lane* lane = lane_named(rest)) lane->in_flight.push_back({handle, {}, Steady::now(), false, kind == "skip"});
     } else if (kind == "acknowledge") {
       const auto last = rest.rfind(' ');
       if (last == std::string::npos) return;
@@ -492,8 +559,8 @@ struct Engine::Impl {
       co_return Error(reason::kThresholdMismatch, "gateway of " + s.name + " needs " + std::to_string(threshold) +
                                                       " votes, the config says " + std::to_string(s.threshold));
     }
+    CW_CO_TRY(auto members, co_await chain.gateway->attesters());
     if (!chain.incoming.empty()) {
-      CW_CO_TRY(const auto members, co_await chain.gateway->attesters());
       if (std::find(members.begin(), members.end(), vote_address) == members.end()) {
         co_return Error(reason::kNotAttester, "the vote key " + core::to_hex(vote_address) +
                                                   " is not an attester of the gateway on " + s.name);
@@ -527,6 +594,7 @@ struct Engine::Impl {
     chain.source = std::move(source);
     chain.sink = std::move(sink);
     chain.epoch = core::Epoch{epoch};
+    chain.attesters = std::move(members);
     chain.started = true;
     chain.last_error.clear();
     metrics.chain_up(s.name).Set(1);
@@ -692,30 +760,82 @@ struct Engine::Impl {
       const auto& v = verdicts[i];
       const std::string json = verify::bundle_to_json(b).dump();
       if (v.outcome != verify::Outcome::kValid) {
-        CW_CO_CHECK(reject(chain, b, v, json));
+        CW_CO_TRY(const auto why, reject(chain, b, v, json));
+        (void)why;
         continue;
       }
       const core::MessageId id = *v.id;
       if (in_batch.contains(id)) continue;
-      CW_CO_TRY(auto existing, store.message(id));
-      if (existing) {
-        if (existing->state != MessageState::kOrphaned) {
-          if (existing->claim != b.claim) {
-            log(kWarn, "message " + core::to_hex(id) + " seen again under another claim; keeping the first");
-          }
-          continue;  // seen before (a rescan, or the reconciliation found it first)
-        }
-        // Re-included after a reorg: observed again under its new claim.
-        batch.bundles.push_back({b.claim, id, json, true});
-        batch.transitions.push_back(transition(id, MessageState::kObserved, {}, b.claim));
-      } else {
-        batch.bundles.push_back({b.claim, id, json, true});
-        batch.observed.push_back({b.message, b.claim});
-      }
-      batch.transitions.push_back(transition(id, MessageState::kVerified, bundle_hash(json), b.claim));
-      in_batch.insert(id);
+      CW_CO_TRY(const bool taken, take_verified(b, id, json, batch));
+      if (taken) in_batch.insert(id);
     }
     co_return core::ok();
+  }
+
+  // Adds a verified message bundle to `batch` unless its message is stored already (and not
+  // orphaned); returns whether it did.
+  Result<bool> take_verified(const verify::Bundle& b, const core::MessageId& id, const std::string& json,
+                             store::WriteBatch& batch) {
+    CW_TRY(auto existing, store.message(id));
+    if (existing) {
+      if (existing->state != MessageState::kOrphaned) {
+        if (existing->claim != b.claim) {
+          log(kWarn, "message " + core::to_hex(id) + " seen again under another claim; keeping the first");
+        }
+        return false;  // seen before (a rescan, the reconciliation, or a bundle pushed to the API)
+      }
+      // Re-included after a reorg: observed again under its new claim.
+      batch.bundles.push_back({b.claim, id, json, true});
+      batch.transitions.push_back(transition(id, MessageState::kObserved, {}, b.claim));
+    } else {
+      batch.bundles.push_back({b.claim, id, json, true});
+      batch.observed.push_back({b.message, b.claim});
+    }
+    batch.transitions.push_back(transition(id, MessageState::kVerified, bundle_hash(json), b.claim));
+    return true;
+  }
+
+  // POST /v1/bundles: the watcher's path for one bundle — canonical hashes, verification on the
+  // pool, reject() or take_verified() — so a pushed bundle is trusted exactly as much as a polled one.
+  awaitable<Result<BundleSubmission>> submit_bundle(std::string text) {
+    auto parsed = verify::parse_bundle(text);
+    if (!parsed) co_return Error(reason::kBadBundle, parsed.error().message());
+    verify::Bundle b = std::move(parsed).value();
+    if (b.kind != verify::BundleKind::kMessage) {
+      co_return Error(reason::kBadBundle, "only message bundles are taken; executions are proven by the relay");
+    }
+    Chain* chain = chain_by_identity(b.source.chain_identity);
+    Lane* lane = chain ? lane_between(chain, b.message.dst_chain) : nullptr;
+    if (!lane) {
+      co_return Error(reason::kUnknownLane, "no lane carries messages from this bundle's chain to its destination");
+    }
+    if (!chain->started) co_return Error(reason::kChainNotStarted, "chain " + chain->name);
+    std::set<std::uint64_t> heights{b.source.block_number};
+    const std::uint64_t head = chain->head + anchor_confirmations(*chain->settings);
+    CW_CO_TRY(auto canonical, co_await canonical_hashes(*chain, heights, head));
+    std::vector<verify::Bundle> one;
+    one.push_back(b);
+    auto verdicts = co_await verify_all(*chain, one, canonical);
+    const verify::Verdict& v = verdicts.front();
+    // Stored in the form the watcher stores, so a verified leaf's detail hashes the same bytes.
+    const std::string json = verify::bundle_to_json(b).dump();
+    BundleSubmission out;
+    out.claim = b.claim;
+    out.id = v.id.value_or(core::message_id(b.message));
+    if (v.outcome != verify::Outcome::kValid) {
+      CW_CO_TRY(out.reason, reject(*chain, b, v, json));
+      out.outcome = BundleSubmission::Outcome::kRejected;
+      co_return out;
+    }
+    store::WriteBatch batch;
+    CW_CO_TRY(const bool taken, take_verified(b, out.id, json, batch));
+    out.outcome = taken ? BundleSubmission::Outcome::kAdmitted : BundleSubmission::Outcome::kKnown;
+    if (!taken) co_return out;
+    CW_CO_CHECK(commit(batch));
+    metrics.observed(lane->name).Increment();
+    metrics.verified(lane->name).Increment();
+    log(kInfo, "message " + core::to_hex(out.id) + " admitted from a bundle pushed to the API");
+    co_return out;
   }
 
   awaitable<Result<void>> take_executions(Chain& chain, std::vector<evm::ObservedExecution> executions,
@@ -736,7 +856,8 @@ struct Engine::Impl {
       const auto& v = verdicts[i];
       const std::string json = verify::bundle_to_json(b).dump();
       if (v.outcome != verify::Outcome::kValid || !v.execution) {
-        CW_CO_CHECK(reject(chain, b, v, json));
+        CW_CO_TRY(const auto why, reject(chain, b, v, json));
+        (void)why;
         continue;
       }
       const auto& e = *of[i];
@@ -777,7 +898,9 @@ struct Engine::Impl {
     co_return verdicts;
   }
 
-  Result<void> reject(Chain& chain, const verify::Bundle& b, const verify::Verdict& v, const std::string& json) {
+  // Records a bundle that failed verification by its claim (never by the id it names); returns
+  // the reason code.
+  Result<std::string> reject(Chain& chain, const verify::Bundle& b, const verify::Verdict& v, const std::string& json) {
     const verify::Check* problem = v.first_problem();
     const std::string why = problem && !problem->reason.name.empty() ? std::string(problem->reason.name)
                                                                       : std::string(verify::outcome_name(v.outcome));
@@ -788,7 +911,7 @@ struct Engine::Impl {
     CW_CHECK(store.put_bundle({b.claim, claimed, json, false}));
     CW_TRY(const bool first, store.record_rejected({b.claim, claimed, why, 0}));
     (void)first;
-    return core::ok();
+    return why;
   }
 
   // ---- delivery
@@ -873,16 +996,20 @@ struct Engine::Impl {
   awaitable<void> submit(Lane& lane, std::vector<store::StoredMessage> batch) {
     if (batch.empty() || stopping) co_return;
     evm::SubmitRequest request;
+    store::WriteBatch write;
     for (const auto& m : batch) {
       core::DeliverVote vote{m.id, m.claim, lane.to->epoch};
-      auto signature = sign_vote(lane.to->domain, vote);
+      auto signature = signer->sign(lane.to->domain, vote);
       if (!signature) {
         log(kError, "lane " + lane.name + ": cannot sign a vote: " + signature.error().message());
         co_return;
       }
+      // Issue 10 aggregates here: peer Deliver votes of the book for (id, claim, epoch) join this
+      // one, signers ascending, so several relays reach a threshold above 1 in one transaction.
       request.messages.push_back(m.message);
       request.claims.push_back(m.claim);
-      request.signatures.push_back({*signature});
+      request.signatures.push_back({signature->rsv});
+      write.votes.push_back(own_vote(store::VoteKind::kDeliver, m.id, m.claim, 0, lane.to->epoch, *signature));
     }
     request.tag = "deliver " + lane.name;
     auto handle = co_await lane.to->sink->submit(std::move(request));
@@ -891,7 +1018,8 @@ struct Engine::Impl {
       lane.breaker.success();
       metrics.submissions(lane.name, "deliver", "sent").Increment();
       metrics.batch_size(lane.name).Observe(static_cast<double>(batch.size()));
-      store::WriteBatch write;
+      // The votes go into the book with the voted transitions they belong to (a redelivery's
+      // vote is the one already there).
       InFlight flight{*handle, {}, t, false};
       for (const auto& m : batch) {
         flight.ids.push_back(m.id);
@@ -952,11 +1080,6 @@ struct Engine::Impl {
     co_return;
   }
 
-  Result<std::array<std::uint8_t, 65>> sign_vote(const core::Eip712Domain& domain, const auto& vote) {
-    CW_TRY(auto signature, signer->sign(domain, vote));
-    return signature.rsv;
-  }
-
   std::vector<core::Address> gas_addresses() const {
     std::vector<core::Address> out;
     for (const auto& [name, key] : keys.gas) out.push_back(core::address_of(key));
@@ -989,12 +1112,13 @@ struct Engine::Impl {
         ++i;
         continue;
       }
+      const std::string kind = f.skip ? "skip" : "deliver";
       if (confirmation->state == evm::Confirmation::State::kReverted) {
-        metrics.submissions(lane.name, "deliver", "reverted").Increment();
-        log(kWarn, "lane " + lane.name + ": deliver " + core::to_hex(confirmation->tx_hash) + " reverted");
+        metrics.submissions(lane.name, kind, "reverted").Increment();
+        log(kWarn, "lane " + lane.name + ": " + kind + " " + core::to_hex(confirmation->tx_hash) + " reverted");
         for (const auto& id : f.ids) (void)store.record_attempt(id, now());
       } else {
-        metrics.submissions(lane.name, "deliver", "confirmed").Increment();
+        metrics.submissions(lane.name, kind, "confirmed").Increment();
         store::WriteBatch write;
         for (const auto& event : confirmation->executed) {
           auto m = store.message(event.id);
@@ -1014,7 +1138,7 @@ struct Engine::Impl {
     auto bumped = co_await chain.sink->bump(f.handle);
     f.sent_at = Steady::now();
     if (bumped) {
-      metrics.submissions(lane.name, f.ack ? "acknowledge" : "deliver", "bumped").Increment();
+      metrics.submissions(lane.name, f.ack ? "acknowledge" : f.skip ? "skip" : "deliver", "bumped").Increment();
       f.handle = *bumped;
     } else {
       log(kWarn, "lane " + lane.name + ": fee bump not possible: " + bumped.error().message());
@@ -1075,13 +1199,13 @@ struct Engine::Impl {
         continue;
       }
       core::AckVote vote{m.id, execution->status, execution->claim, lane.from->epoch};
-      auto signature = sign_vote(lane.from->domain, vote);
+      auto signature = signer->sign(lane.from->domain, vote);
       if (!signature) co_return std::move(signature).error();
       evm::AckRequest request;
       request.id = m.id;
       request.status = execution->status;
       request.claim = execution->claim;
-      request.signatures.push_back(*signature);
+      request.signatures.push_back(signature->rsv);
       request.tag = "acknowledge " + lane.name + " " + core::to_hex(m.id);
       auto handle = co_await lane.from->sink->acknowledge(std::move(request));
       if (!handle) {
@@ -1094,6 +1218,12 @@ struct Engine::Impl {
         co_return std::move(handle).error();
       }
       metrics.submissions(lane.name, "acknowledge", "sent").Increment();
+      // The ack's vote is booked when it is published: the acknowledged transition waits for a
+      // receipt, which after a restart (or another relay's acknowledge) is not this vote's.
+      store::WriteBatch booked;
+      booked.votes.push_back(own_vote(store::VoteKind::kAck, m.id, execution->claim,
+                                      static_cast<std::uint8_t>(execution->status), lane.from->epoch, *signature));
+      if (auto stored = commit(booked); !stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
       lane.acking.insert(m.id);
       lane.acks_in_flight.push_back({*handle, {m.id}, Steady::now(), true});
     }
@@ -1223,10 +1353,32 @@ struct Engine::Impl {
 
   // ---- housekeeping: state gauges, checkpoints
 
-  // The gas accounts' balances, for the low-balance alert.
+  // What a signed transaction offers per gas: max fee (EIP-1559) or gas price, in gwei.
+  static double max_fee_gwei(const core::Bytes& raw, std::uint64_t chain_id) {
+    evm::DecodeOptions options;
+    options.chain_id = chain_id;
+    auto signed_tx = evm::decode_signed(raw, options);
+    if (!signed_tx) return 0;
+    const evm::U256 fee = std::visit(
+        [](const auto& tx) {
+          if constexpr (requires { tx.max_fee_per_gas; }) return tx.max_fee_per_gas;
+          else return tx.gas_price;
+        },
+        signed_tx->tx);
+    double wei = 0;
+    for (const std::uint8_t byte : fee.bytes) wei = wei * 256 + byte;
+    return wei / 1e9;
+  }
+
+  // The gas accounts' balances (for the low-balance alert) and their submitters' state.
   awaitable<void> read_balances() {
     for (auto& c : chains) {
       if (!c->started || !c->sink) continue;
+      const auto& nonces = c->sink->nonces();
+      const auto live = nonces.live();
+      metrics.submitter_nonce(c->name).Set(static_cast<double>(nonces.next_nonce()));
+      metrics.submitter_pending(c->name).Set(static_cast<double>(live.size()));
+      if (!live.empty()) metrics.submitter_fee(c->name).Set(max_fee_gwei(live.back().raw, c->settings->chain_id));
       nlohmann::json params = nlohmann::json::array({core::to_hex(c->sink->gas_address()), "latest"});
       auto balance = co_await c->rpc->call("eth_getBalance", std::move(params));
       if (!balance) continue;
@@ -1313,6 +1465,75 @@ struct Engine::Impl {
     return apply_one(t);
   }
 
+  awaitable<Result<core::Hash32>> skip(core::MessageId id) {
+    CW_CO_TRY(auto m, store.message(id));
+    if (!m) co_return Error(store::reason::kNotFound, "message " + core::to_hex(id));
+    if (!m->message.ordered()) {
+      co_return Error(reason::kNotOrdered,
+                      "message " + core::to_hex(id) + " is on an unordered lane; retry it instead");
+    }
+    if (m->state != MessageState::kParked) {
+      co_return Error(reason::kNotParked, "only a parked message can be skipped; it is " +
+                                              std::string(store::to_string(m->state)));
+    }
+    // The gateway's execution (status 4) moves it to skipped, which only a verified message may
+    // reach: a skip never stands in for verification.
+    if (!awaits_execution(*m)) {
+      co_return Error(store::reason::kIllegalTransition,
+                      "message " + core::to_hex(id) + " was parked before it was verified");
+    }
+    Lane* lane = lane_of(m->message);
+    if (!lane) co_return Error(reason::kUnknownLane, "no lane carries message " + core::to_hex(id));
+    Chain& target = *lane->to;
+    if (!target.started) co_return Error(reason::kChainNotStarted, "chain " + target.name);
+    core::SkipVote vote{id, target.epoch};
+    CW_CO_TRY(auto signature, signer->sign(target.domain, vote));
+    evm::SkipRequest request;
+    request.message = m->message;
+    request.signatures.push_back(signature.rsv);
+    request.tag = "skip " + lane->name;
+    auto handle = co_await target.sink->skip(std::move(request));
+    if (!handle) {
+      metrics.submissions(lane->name, "skip", "failed").Increment();
+      co_return std::move(handle).error();
+    }
+    metrics.submissions(lane->name, "skip", "sent").Increment();
+    store::WriteBatch booked;
+    booked.votes.push_back(own_vote(store::VoteKind::kSkip, id, core::Claim{}, 0, target.epoch, signature));
+    CW_CO_CHECK(commit(booked));
+    log(kWarn, "lane " + lane->name + ": message " + core::to_hex(id) + " skipped by an operator, transaction " +
+                   core::to_hex(handle->tx_hash));
+    InFlight flight{*handle, {id}, Steady::now(), false, true};
+    lane->in_flight.push_back(std::move(flight));
+    co_return handle->tx_hash;
+  }
+
+  Result<bool> accept_vote(store::VoteRecord vote) {
+    vote.origin = store::VoteOrigin::kPeer;
+    std::string lane_name;
+    if (auto checked = check_peer_vote(vote, lane_name); !checked) {
+      metrics.votes_rejected(reason_label(checked.error())).Increment();
+      return std::move(checked).error();
+    }
+    CW_TRY(const bool fresh, store.put_vote(vote));
+    if (!fresh) metrics.votes_duplicate(lane_name, std::string(store::to_string(vote.kind))).Increment();
+    return fresh;
+  }
+
+  // Deliver and Skip votes are counted by the destination's gateway, Ack votes by the source's.
+  Result<void> check_peer_vote(const store::VoteRecord& vote, std::string& lane_name) {
+    CW_TRY(auto m, store.message(vote.id));
+    if (!m) return Error(reason::kVoteUnknownMessage, "message " + core::to_hex(vote.id));
+    Lane* lane = lane_of(m->message);
+    if (!lane) return Error(reason::kUnknownLane, "no lane carries message " + core::to_hex(vote.id));
+    lane_name = lane->name;
+    const Chain& chain = vote.kind == store::VoteKind::kAck ? *lane->from : *lane->to;
+    // The epoch and attesters are those read when the chain started: a rotation since then is
+    // seen at the next start, like the epoch the relay's own votes are signed for.
+    if (!chain.started) return Error(reason::kChainNotStarted, "chain " + chain.name);
+    return check_vote(VoteAuthority{chain.domain, chain.epoch, chain.attesters}, vote);
+  }
+
   EngineStatus status() const {
     EngineStatus s;
     bool attempted = true;
@@ -1380,6 +1601,11 @@ Result<void> Engine::pause_lane(const std::string& lane, const std::string& reas
 Result<void> Engine::resume_lane(const std::string& lane) { return impl_->resume_lane(lane); }
 Result<void> Engine::retry(const core::MessageId& id) { return impl_->retry(id); }
 Result<void> Engine::park(const core::MessageId& id, const std::string& reason) { return impl_->park(id, reason); }
+awaitable<Result<core::Hash32>> Engine::skip(core::MessageId id) { return impl_->skip(id); }
+Result<bool> Engine::accept_vote(store::VoteRecord vote) { return impl_->accept_vote(std::move(vote)); }
+awaitable<Result<BundleSubmission>> Engine::submit_bundle(std::string json) {
+  return impl_->submit_bundle(std::move(json));
+}
 
 EngineStatus Engine::status() const { return impl_->status(); }
 

@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "relay/core/eip712.hpp"
 #include "relay/core/result.hpp"
 #include "relay/core/secp256k1.hpp"
 #include "relay/engine/config.hpp"
@@ -34,7 +35,54 @@ inline constexpr core::Reason kThresholdMismatch{"engine.threshold_mismatch"};
 // The vote key is not an attester of a gateway the relay delivers to.
 inline constexpr core::Reason kNotAttester{"engine.not_attester"};
 inline constexpr core::Reason kUnknownLane{"engine.unknown_lane"};
+// The chain an operation needs (its gateway's epoch and attesters, its sink) has not started yet.
+inline constexpr core::Reason kChainNotStarted{"engine.chain_not_started"};
+// Skipping is for a parked message only; an unparked one is retried or delivered instead.
+inline constexpr core::Reason kNotParked{"engine.not_parked"};
+// Skipping releases an ordered lane; an unordered message never blocks the ones behind it.
+inline constexpr core::Reason kNotOrdered{"engine.not_ordered"};
+// POST /v1/bundles: the text is not a proof bundle (schemas/proof-bundle.schema.json).
+inline constexpr core::Reason kBadBundle{"engine.bad_bundle"};
+
+// Peer votes (POST /v1/votes), each refusal by name.
+inline constexpr core::Reason kVoteUnknownMessage{"vote.unknown_message"};
+// An ack status outside 1..4, a status on another kind, or a skip naming a claim.
+inline constexpr core::Reason kVoteMalformed{"vote.malformed"};
+// Not the gateway's current epoch: the gateway would not count it.
+inline constexpr core::Reason kVoteWrongEpoch{"vote.wrong_epoch"};
+inline constexpr core::Reason kVoteBadSignature{"vote.bad_signature"};
+// s above n/2: the gateway refuses the malleable twin of a signature.
+inline constexpr core::Reason kVoteHighS{"vote.high_s"};
+// The signature recovers to another address than the vote names.
+inline constexpr core::Reason kVoteWrongSigner{"vote.wrong_signer"};
+inline constexpr core::Reason kVoteNotAttester{"vote.not_attester"};
 }  // namespace reason
+
+// Who may vote on one gateway now: its EIP-712 domain, its current epoch and attester set.
+struct VoteAuthority {
+  core::Eip712Domain domain;
+  core::Epoch epoch;
+  std::vector<core::Address> attesters;
+};
+
+// The EIP-712 digest a vote of the book signs (Deliver, Ack or Skip under `domain`).
+core::Hash32 vote_digest(const core::Eip712Domain& domain, const store::VoteRecord& vote);
+// A vote the gateway of `authority` would count: well formed, of its current epoch, signed low-s
+// (v 27/28) by `vote.signer`, who is a current attester. The vote's origin is not looked at.
+core::Result<void> check_vote(const VoteAuthority& authority, const store::VoteRecord& vote);
+
+// What POST /v1/bundles did with a bundle.
+struct BundleSubmission {
+  enum class Outcome : std::uint8_t {
+    kAdmitted,  // verified, and its message was new: stored observed and verified
+    kKnown,     // verified, and its message is stored already: nothing changed
+    kRejected,  // failed verification: recorded as rejected by its claim, nothing else written
+  };
+  Outcome outcome = Outcome::kRejected;
+  core::Claim claim;
+  core::MessageId id;  // the id the bundle names
+  std::string reason;  // the rejection's reason code
+};
 
 // A durable state change of one message, as the API's stream and the log report it.
 struct TransitionEvent {
@@ -96,6 +144,19 @@ class Engine {
   // A parked message goes back to the stage it was parked at, due at once.
   core::Result<void> retry(const core::MessageId& id);
   core::Result<void> park(const core::MessageId& id, const std::string& reason);
+  // Skips a parked message of an ordered lane: signs Skip(id, epoch) and submits
+  // skip(msg, signatures) to the destination gateway; the message becomes skipped when the
+  // gateway's MessageExecuted (status 4) is seen, and is then acknowledged like any other.
+  // Returns the skip transaction's hash.
+  boost::asio::awaitable<core::Result<core::Hash32>> skip(core::MessageId id);
+  // A vote from a peer attester: checked (check_vote against the gateway that counts it) and put
+  // in the vote book. Returns false for a vote the book already holds. Refusals and duplicates
+  // are counted in the metrics.
+  core::Result<bool> accept_vote(store::VoteRecord vote);
+  // A proof bundle pushed out of band, through the verification path of the source adapter's.
+  // Errors: kBadBundle (not a bundle), kUnknownLane (no lane carries it), kChainNotStarted, or
+  // the source chain's RPC failing while reading canonical hashes.
+  boost::asio::awaitable<core::Result<BundleSubmission>> submit_bundle(std::string json);
 
  private:
   struct Impl;

@@ -42,8 +42,8 @@ Metrics::Metrics()
                            "Deliver batches split to isolate a message that reverts", *registry_, families_)),
       rate_limited_(family(prometheus::BuildCounter(), "causeway_rate_limited_total",
                            "Times a lane held messages back for its rate limit", *registry_, families_)),
-      duplicate_votes_(family(prometheus::BuildCounter(), "causeway_duplicate_votes_total",
-                              "Votes offered for a (message, claim, epoch) this signer had already voted for",
+      votes_duplicate_(family(prometheus::BuildCounter(), "causeway_votes_duplicate_total",
+                              "Peer votes offered for a (message, kind, claim, epoch, signer) the vote book holds",
                               *registry_, families_)),
       backlog_(family(prometheus::BuildGauge(), "causeway_lane_backlog",
                       "Verified messages of the lane not yet executed", *registry_, families_)),
@@ -58,6 +58,8 @@ Metrics::Metrics()
                                *registry_, families_)),
       rejected_(family(prometheus::BuildCounter(), "causeway_bundles_rejected_total",
                        "Bundles that failed verification, by reason", *registry_, families_)),
+      votes_rejected_(family(prometheus::BuildCounter(), "causeway_votes_rejected_total",
+                             "Peer votes refused, by reason", *registry_, families_)),
       rpc_errors_(family(prometheus::BuildCounter(), "causeway_rpc_errors_total",
                          "Failed chain reads and writes, by reason", *registry_, families_)),
       reorgs_(family(prometheus::BuildCounter(), "causeway_reorgs_total",
@@ -76,6 +78,18 @@ Metrics::Metrics()
                              "Time to verify one bundle", *registry_, families_)),
       gas_balance_(family(prometheus::BuildGauge(), "causeway_gas_balance_ether",
                           "Balance of the relay's gas account on the chain, in ether", *registry_, families_)),
+      rpc_request_seconds_(family(prometheus::BuildHistogram(), "causeway_rpc_request_seconds",
+                                  "Duration of one JSON-RPC request to one endpoint, by method", *registry_, families_)),
+      rpc_endpoint_errors_(family(prometheus::BuildCounter(), "causeway_rpc_endpoint_errors_total",
+                                  "Failed JSON-RPC requests to one endpoint, retried ones included", *registry_,
+                                  families_)),
+      submitter_nonce_(family(prometheus::BuildGauge(), "causeway_submitter_next_nonce",
+                              "The nonce the gas account's next transaction carries", *registry_, families_)),
+      submitter_pending_(family(prometheus::BuildGauge(), "causeway_submitter_pending",
+                                "The gas account's journaled transactions not yet mined", *registry_, families_)),
+      submitter_fee_(family(prometheus::BuildGauge(), "causeway_submitter_max_fee_gwei",
+                            "Max fee per gas (gas price for legacy) of the newest pending transaction, in gwei",
+                            *registry_, families_)),
       messages_(family(prometheus::BuildGauge(), "causeway_messages", "Stored messages by state", *registry_,
                        families_)),
       ready_(family(prometheus::BuildGauge(), "causeway_ready", "1 when /readyz says ready", *registry_, families_)),
@@ -100,6 +114,8 @@ Metrics::Metrics()
   // link the API, so they are named here; tests/deploy checks them against a running server.
   families_.push_back({"causeway_http_requests_total", "counter"});
   families_.push_back({"causeway_http_connections_rejected_total", "counter"});
+  families_.push_back({"causeway_http_tls_handshake_failures_total", "counter"});
+  families_.push_back({"causeway_api_plaintext", "gauge"});
 }
 
 prometheus::Histogram& Metrics::batch_size(const std::string& lane) {
@@ -109,6 +125,13 @@ prometheus::Histogram& Metrics::batch_size(const std::string& lane) {
 prometheus::Histogram& Metrics::delivery_latency(const std::string& lane) {
   return delivery_latency_.Add({{"lane", lane}},
                                prometheus::Histogram::BucketBoundaries{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300});
+}
+
+prometheus::Histogram& Metrics::rpc_request_seconds(const std::string& chain, const std::string& endpoint,
+                                                    const std::string& method) {
+  return rpc_request_seconds_.Add({{"chain", chain}, {"endpoint", endpoint}, {"method", method}},
+                                  prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1,
+                                                                          2.5, 5, 10});
 }
 
 prometheus::Histogram& Metrics::verify_seconds(const std::string& chain) {

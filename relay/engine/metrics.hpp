@@ -29,7 +29,7 @@ class Metrics {
     std::string_view type;  // the exposition format's TYPE: counter, gauge or histogram
   };
   // Every family on registry() in registration order, those without a sample too (prometheus-cpp
-  // leaves a family with no sample out of Collect() and /metrics), and the two that
+  // leaves a family with no sample out of Collect() and /metrics), and the ones that
   // api::HttpServer::set_metrics adds to the registry it is given.
   const std::vector<FamilyInfo>& families() const noexcept { return families_; }
 
@@ -48,7 +48,10 @@ class Metrics {
   }
   prometheus::Counter& batch_splits(const std::string& lane) { return batch_splits_.Add({{"lane", lane}}); }
   prometheus::Counter& rate_limited(const std::string& lane) { return rate_limited_.Add({{"lane", lane}}); }
-  prometheus::Counter& duplicate_votes(const std::string& lane) { return duplicate_votes_.Add({{"lane", lane}}); }
+  // Peer votes (POST /v1/votes) the vote book already held, by vote kind (deliver, ack, skip).
+  prometheus::Counter& votes_duplicate(const std::string& lane, const std::string& kind) {
+    return votes_duplicate_.Add({{"lane", lane}, {"kind", kind}});
+  }
   prometheus::Gauge& backlog(const std::string& lane) { return backlog_.Add({{"lane", lane}}); }
   prometheus::Gauge& breaker_open(const std::string& lane) { return breaker_open_.Add({{"lane", lane}}); }
   // 1 while the lane is halted and needs an operator (reorg beyond finality, endpoints disagreeing).
@@ -61,6 +64,8 @@ class Metrics {
   prometheus::Counter& rejected(const std::string& chain, const std::string& reason) {
     return rejected_.Add({{"chain", chain}, {"reason", reason}});
   }
+  // Peer votes refused, by reason code (vote.wrong_signer, vote.not_attester ...).
+  prometheus::Counter& votes_rejected(const std::string& reason) { return votes_rejected_.Add({{"reason", reason}}); }
   prometheus::Counter& rpc_errors(const std::string& chain, const std::string& reason) {
     return rpc_errors_.Add({{"chain", chain}, {"reason", reason}});
   }
@@ -74,6 +79,16 @@ class Metrics {
   prometheus::Histogram& verify_seconds(const std::string& chain);
   // The gas account's balance in ether (a float: Prometheus samples are doubles).
   prometheus::Gauge& gas_balance(const std::string& chain) { return gas_balance_.Add({{"chain", chain}}); }
+  // Per endpoint (its Url::label, never credentials or a query) and JSON-RPC method.
+  prometheus::Histogram& rpc_request_seconds(const std::string& chain, const std::string& endpoint,
+                                             const std::string& method);
+  prometheus::Counter& rpc_endpoint_errors(const std::string& chain, const std::string& endpoint) {
+    return rpc_endpoint_errors_.Add({{"chain", chain}, {"endpoint", endpoint}});
+  }
+  // The submitter (gas account) on the chain.
+  prometheus::Gauge& submitter_nonce(const std::string& chain) { return submitter_nonce_.Add({{"chain", chain}}); }
+  prometheus::Gauge& submitter_pending(const std::string& chain) { return submitter_pending_.Add({{"chain", chain}}); }
+  prometheus::Gauge& submitter_fee(const std::string& chain) { return submitter_fee_.Add({{"chain", chain}}); }
 
   // Per state, from the store.
   prometheus::Gauge& messages(const std::string& state) { return messages_.Add({{"state", state}}); }
@@ -103,13 +118,14 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& submissions_;
   prometheus::Family<prometheus::Counter>& batch_splits_;
   prometheus::Family<prometheus::Counter>& rate_limited_;
-  prometheus::Family<prometheus::Counter>& duplicate_votes_;
+  prometheus::Family<prometheus::Counter>& votes_duplicate_;
   prometheus::Family<prometheus::Gauge>& backlog_;
   prometheus::Family<prometheus::Gauge>& breaker_open_;
   prometheus::Family<prometheus::Gauge>& lane_halted_;
   prometheus::Family<prometheus::Histogram>& batch_size_;
   prometheus::Family<prometheus::Histogram>& delivery_latency_;
   prometheus::Family<prometheus::Counter>& rejected_;
+  prometheus::Family<prometheus::Counter>& votes_rejected_;
   prometheus::Family<prometheus::Counter>& rpc_errors_;
   prometheus::Family<prometheus::Counter>& reorgs_;
   prometheus::Family<prometheus::Counter>& finality_violations_;
@@ -119,6 +135,11 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& chain_up_;
   prometheus::Family<prometheus::Histogram>& verify_seconds_;
   prometheus::Family<prometheus::Gauge>& gas_balance_;
+  prometheus::Family<prometheus::Histogram>& rpc_request_seconds_;
+  prometheus::Family<prometheus::Counter>& rpc_endpoint_errors_;
+  prometheus::Family<prometheus::Gauge>& submitter_nonce_;
+  prometheus::Family<prometheus::Gauge>& submitter_pending_;
+  prometheus::Family<prometheus::Gauge>& submitter_fee_;
   prometheus::Family<prometheus::Gauge>& messages_;
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Family<prometheus::Gauge>& single_operator_;

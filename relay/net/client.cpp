@@ -120,13 +120,26 @@ struct Client::Impl {
                                             " attempts");
   }
 
+  // Tells options.on_request how one request to `endpoint` ended.
+  void report(std::size_t endpoint, std::string_view method, std::chrono::steady_clock::time_point started,
+              const Error* error) const {
+    if (!options.on_request) return;
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    options.on_request(RequestOutcome{endpoints[endpoint].label, method, elapsed, error});
+  }
+
   awaitable<Result<Json>> call_once(std::size_t endpoint, const std::string& request,
-                                    std::uint64_t id) {
+                                    std::uint64_t id, std::string_view method) {
+    const auto started = std::chrono::steady_clock::now();
     auto& transport = *endpoints[endpoint].transport;
     auto reply = co_await transport.exchange(request);
-    if (!reply) co_return std::move(reply).error();
+    if (!reply) {
+      report(endpoint, method, started, &reply.error());
+      co_return std::move(reply).error();
+    }
     auto result = interpret_http_reply(reply->status, reply->body, id, options.limits);
     if (!result && breaks_protocol(result.error())) transport.discard_idle();
+    report(endpoint, method, started, result ? nullptr : &result.error());
     co_return result;
   }
 
@@ -134,8 +147,8 @@ struct Client::Impl {
                                             const std::string& request, std::uint64_t id,
                                             std::string what) {
     co_return co_await with_retries<Json>(
-        [this, &request, id](std::size_t endpoint) { return call_once(endpoint, request, id); },
-        pinned, {}, std::move(what));
+        [this, &request, id, &what](std::size_t endpoint) { return call_once(endpoint, request, id, what); },
+        pinned, {}, what);
   }
 
   // One leg of a quorum read; writes into its own slot so legs share nothing.
@@ -218,11 +231,16 @@ awaitable<Result<std::vector<Result<Json>>>> Client::batch(std::vector<Call> cal
   co_return co_await impl.with_retries<std::vector<Result<Json>>>(
       [&impl, &request, first_id, count](std::size_t endpoint)
           -> awaitable<Result<std::vector<Result<Json>>>> {
+        const auto started = std::chrono::steady_clock::now();
         auto& transport = *impl.endpoints[endpoint].transport;
         auto reply = co_await transport.exchange(*request);
-        if (!reply) co_return std::move(reply).error();
+        if (!reply) {
+          impl.report(endpoint, "batch", started, &reply.error());
+          co_return std::move(reply).error();
+        }
         auto result = interpret_batch_reply(*reply, first_id, count, impl.options.limits);
         if (!result && breaks_protocol(result.error())) transport.discard_idle();
+        impl.report(endpoint, "batch", started, result ? nullptr : &result.error());
         co_return result;
       },
       std::nullopt, {}, "batch of " + std::to_string(count));

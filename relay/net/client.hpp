@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,14 @@ struct EndpointConfig {
   TlsOptions tls;
 };
 
+// One request to one endpoint, as it ended (ClientOptions::on_request).
+struct RequestOutcome {
+  std::string_view endpoint;  // the endpoint's label (Url::label: no credentials, no query)
+  std::string_view method;    // the JSON-RPC method, or "batch"
+  std::chrono::duration<double> elapsed;
+  const Error* error = nullptr;  // null when the endpoint answered a result
+};
+
 struct ClientOptions {
   Millis connect_timeout{5000};   // TCP connect + TLS handshake + WebSocket upgrade
   Millis request_timeout{10000};  // write plus read of one request
@@ -42,6 +51,9 @@ struct ClientOptions {
   Millis cool_down{10000};        // a failed endpoint is avoided this long
   Selection selection = Selection::kRoundRobin;
   std::size_t max_idle_connections = 4;  // kept-alive connections per endpoint
+  // Told of every request to one endpoint as it ends, retried and failed ones included: the
+  // relay's per-endpoint latency and error metrics. Runs on the calling coroutine; keep it cheap.
+  std::function<void(const RequestOutcome&)> on_request;
   // Injected for tests; defaults are steady_clock::now and a private PRNG in [0, 1).
   std::function<TimePoint()> clock;
   std::function<double()> random;

@@ -142,9 +142,54 @@ CREATE TABLE executions (
 ) STRICT;
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+// Version 3: the vote book, every vote the relay signed or received from a peer attester, so
+// /v1/votes can serve them and several relays can aggregate signatures (PROTOCOL.md section 5).
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE votes (
+  message_id  BLOB NOT NULL CHECK (length(message_id) = 32) REFERENCES messages (id),
+  kind        TEXT NOT NULL CHECK (kind IN ('deliver', 'ack', 'skip')),
+  claim       BLOB NOT NULL CHECK (length(claim) = 32),
+  epoch       INTEGER NOT NULL CHECK (epoch >= 0),
+  signer      BLOB NOT NULL CHECK (length(signer) = 20),
+  status      INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),
+  signature   BLOB NOT NULL CHECK (length(signature) = 65),
+  origin      TEXT NOT NULL CHECK (origin IN ('own', 'peer')),
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (message_id, kind, claim, epoch, signer)
+) STRICT;
+)sql";
+
+// Version 4: witness cosignatures of signed checkpoints (c2sp.org/tlog-cosignature), one line per
+// witness and tree size, served with the checkpoint. The checkpoint itself stays immutable.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE checkpoint_cosignatures (
+  tree_size  INTEGER NOT NULL REFERENCES checkpoints (tree_size),
+  witness    TEXT NOT NULL,
+  line       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tree_size, witness)
+) STRICT;
+)sql";
+
+// Version 5: the hash of every complete tile of kTileLeaves audit leaves, written in the commit
+// that completes the tile, so opening a store reads n / 256 tile hashes instead of every leaf
+// and the log in memory stays small (core::MerkleLog). Derived data: the integrity check
+// recomputes each tile from its leaves.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE audit_tiles (
+  tile_index INTEGER PRIMARY KEY CHECK (tile_index >= 0),
+  hash       BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+CREATE TRIGGER audit_tiles_no_update BEFORE UPDATE ON audit_tiles
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "initial schema", kSchemaV1},
     {2, "executions", kSchemaV2},
+    {3, "votes", kSchemaV3},
+    {4, "checkpoint cosignatures", kSchemaV4},
+    {5, "audit tiles", kSchemaV5},
 }};
 
 constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
@@ -189,6 +234,9 @@ Result<void> run_check(sql::Database& db, std::string_view pragma) {
 
 // An error from the database layer keeps its reason and gains the file's name.
 Error at_path(Error error, const std::string& path) { return std::move(error).with_context(path); }
+
+constexpr std::string_view kVoteKindNames[] = {"deliver", "ack", "skip"};
+constexpr std::string_view kVoteOriginNames[] = {"own", "peer"};
 
 constexpr std::string_view kStateNames[] = {"observed",  "verified", "voted",        "executed_ok", "executed_failed",
                                             "timed_out", "skipped",  "acknowledged", "parked",      "orphaned"};
@@ -261,6 +309,23 @@ std::optional<MessageState> message_state_from_string(std::string_view name) noe
     if (kStateNames[i] == name) return static_cast<MessageState>(i + 1);
   }
   return std::nullopt;
+}
+
+std::string_view to_string(VoteKind kind) noexcept {
+  const auto index = static_cast<std::size_t>(kind) - 1;
+  return index < std::size(kVoteKindNames) ? kVoteKindNames[index] : "unknown";
+}
+
+std::optional<VoteKind> vote_kind_from_string(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < std::size(kVoteKindNames); ++i) {
+    if (kVoteKindNames[i] == name) return static_cast<VoteKind>(i + 1);
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(VoteOrigin origin) noexcept {
+  const auto index = static_cast<std::size_t>(origin) - 1;
+  return index < std::size(kVoteOriginNames) ? kVoteOriginNames[index] : "unknown";
 }
 
 bool is_legal_transition(MessageState from, MessageState to, std::optional<MessageState> parked_from) noexcept {
@@ -523,6 +588,15 @@ Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& path, St
   return store;
 }
 
+Result<void> Store::quick_check(const std::string& path) {
+  auto db = sql::Database::open_read_only(path);
+  if (!db) return at_path(std::move(db).error(), path);
+  CW_CHECK(db->exec("PRAGMA busy_timeout = 5000"));
+  auto checked = run_check(*db, "PRAGMA quick_check");
+  if (!checked) return at_path(std::move(checked).error(), path);
+  return core::ok();
+}
+
 Result<void> Store::initialize_read_only() {
   CW_CHECK(db_.exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
   CW_TRY(const auto application_id, db_.query_int("PRAGMA application_id"));
@@ -576,7 +650,12 @@ Result<void> Store::initialize() {
     if (!marker.ok() && marker.error().reason() != reason::kSqlite) return std::move(marker).error();
   }
   report_.integrity_checked = options_.full_integrity_check || report_.unclean_shutdown;
-  CW_CHECK(run_check(db_, report_.integrity_checked ? "PRAGMA integrity_check" : "PRAGMA quick_check"));
+  report_.quick_check_deferred = !report_.integrity_checked && options_.defer_quick_check;
+  if (report_.integrity_checked) {
+    CW_CHECK(run_check(db_, "PRAGMA integrity_check"));
+  } else if (!report_.quick_check_deferred) {
+    CW_CHECK(run_check(db_, "PRAGMA quick_check"));
+  }
 
   CW_CHECK(migrate(db_, migrations()));
   report_.to_version = schema_version();
@@ -603,19 +682,84 @@ Result<void> Store::close() {
 }
 
 Result<void> Store::load_audit_log() {
-  core::MerkleLog log;
-  CW_TRY(auto q, db_.prepare("SELECT leaf_index, leaf_hash FROM audit_leaves ORDER BY leaf_index"));
-  for (;;) {
+  constexpr std::uint64_t kTile = core::MerkleLog::kTileLeaves;
+  std::uint64_t size = 0;
+  {
+    CW_TRY(auto q, db_.prepare("SELECT max(leaf_index) FROM audit_leaves"));
     CW_TRY(const bool row, q.step());
-    if (!row) break;
-    if (q.column_i64(0) != static_cast<std::int64_t>(log.size())) {
-      return Error(reason::kAuditMismatch, "audit log has a gap before leaf " + std::to_string(q.column_i64(0)));
-    }
-    CW_TRY(const auto hash, q.column_fixed<core::Hash32>(1));
-    log.append(hash);
+    if (row && !q.is_null(0)) size = static_cast<std::uint64_t>(q.column_i64(0)) + 1;
   }
-  log_ = std::move(log);
+  std::vector<core::Hash32> tiles;
+  {
+    CW_TRY(auto q, db_.prepare("SELECT tile_index, hash FROM audit_tiles ORDER BY tile_index"));
+    for (;;) {
+      CW_TRY(const bool row, q.step());
+      if (!row) break;
+      if (q.column_i64(0) != static_cast<std::int64_t>(tiles.size())) {
+        return Error(reason::kAuditMismatch, "audit tile " + std::to_string(tiles.size()) + " is missing");
+      }
+      CW_TRY(const auto hash, q.column_fixed<core::Hash32>(1));
+      tiles.push_back(hash);
+    }
+  }
+  if (tiles.size() > size / kTile) return Error(reason::kAuditMismatch, "more audit tiles than complete tiles of leaves");
+  // A store from before version 5: hash the missing tiles once from their leaves (a read-only
+  // reader does so in memory, below).
+  if (tiles.size() < size / kTile && !read_only_) {
+    CW_TRY(auto tx, sql::Transaction::begin(db_));
+    while (tiles.size() < size / kTile) {
+      CW_TRY(const auto leaves, read_tile(tiles.size()));
+      tiles.push_back(core::root_from_leaf_hashes(leaves));
+      CW_TRY(auto q, db_.cached("INSERT INTO audit_tiles (tile_index, hash) VALUES (?, ?)"));
+      q->bind_u64(1, tiles.size() - 1).bind_fixed(2, tiles.back());
+      CW_CHECK(q->run());
+    }
+    CW_CHECK(tx.commit());
+  }
+  std::vector<core::Hash32> tail;
+  std::uint64_t first = tiles.size() * kTile;
+  {
+    CW_TRY(auto q, db_.prepare("SELECT leaf_index, leaf_hash FROM audit_leaves WHERE leaf_index >= ? ORDER BY leaf_index"));
+    q.bind_u64(1, first);
+    for (;;) {
+      CW_TRY(const bool row, q.step());
+      if (!row) break;
+      if (q.column_i64(0) != static_cast<std::int64_t>(first + tail.size())) {
+        return Error(reason::kAuditMismatch, "audit log has a gap before leaf " + std::to_string(q.column_i64(0)));
+      }
+      CW_TRY(const auto hash, q.column_fixed<core::Hash32>(1));
+      tail.push_back(hash);
+      if (tail.size() == kTile) {
+        tiles.push_back(core::root_from_leaf_hashes(tail));
+        tail.clear();
+        first += kTile;
+      }
+    }
+  }
+  if (first + tail.size() != size) return Error(reason::kAuditMismatch, "audit log has a gap before its last leaf");
+  CW_TRY(log_, core::MerkleLog::from_tiles(tiles, std::move(tail),
+                                           [this](std::uint64_t tile) { return read_tile(tile); }));
   return core::ok();
+}
+
+Result<std::vector<core::Hash32>> Store::read_tile(std::uint64_t tile) {
+  constexpr std::uint64_t kTile = core::MerkleLog::kTileLeaves;
+  CW_TRY(auto q, db_.cached("SELECT leaf_index, leaf_hash FROM audit_leaves WHERE leaf_index >= ? AND leaf_index < ? "
+                            "ORDER BY leaf_index"));
+  q->bind_u64(1, tile * kTile).bind_u64(2, (tile + 1) * kTile);
+  std::vector<core::Hash32> leaves;
+  leaves.reserve(kTile);
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    CW_TRY(const auto hash, q->column_fixed<core::Hash32>(1));
+    leaves.push_back(hash);
+  }
+  if (leaves.size() != kTile) {
+    return Error(reason::kAuditMismatch, "audit tile " + std::to_string(tile) + " has " + std::to_string(leaves.size()) +
+                                             " leaves");
+  }
+  return leaves;
 }
 
 Result<void> Store::check_integrity() {
@@ -630,6 +774,10 @@ Result<void> Store::check_integrity() {
                      "SELECT leaf_index, kind, message_id, claim, detail, time, leaf, leaf_hash FROM audit_leaves "
                      "ORDER BY leaf_index"));
   std::uint64_t expected = 0;
+  // Keeps only tile hashes, so checking a large log does not hold every leaf in memory.
+  CW_TRY(auto rebuilt, core::MerkleLog::from_tiles({}, {}, [](std::uint64_t) -> Result<std::vector<core::Hash32>> {
+    return Error(reason::kAuditMismatch, "the integrity check reads no tile");
+  }));
   for (;;) {
     CW_TRY(const bool row, q.step());
     if (!row) break;
@@ -646,12 +794,13 @@ Result<void> Store::check_integrity() {
     if (leaf != core::encode_audit_leaf(kind, id, claim, detail, time)) {
       return Error(reason::kAuditMismatch, where + ": bytes differ from its fields");
     }
-    if (core::audit_leaf_hash(leaf) != hash || log_.leaf(index) != hash) {
-      return Error(reason::kAuditMismatch, where + ": hash differs from its bytes");
-    }
+    if (core::audit_leaf_hash(leaf) != hash) return Error(reason::kAuditMismatch, where + ": hash differs from its bytes");
+    rebuilt.append(hash);
     ++expected;
   }
   if (expected != log_.size()) return Error(reason::kAuditMismatch, "leaf count differs from the loaded log");
+  // The tiles the log was loaded from are derived data: each must be its leaves' hash.
+  if (rebuilt.root() != log_.root()) return Error(reason::kAuditMismatch, "the stored audit tiles do not match the leaves");
   return core::ok();
 }
 
@@ -676,6 +825,17 @@ Result<void> Store::append_leaf_in_tx(core::AuditKind kind, const core::MessageI
   q->bind_fixed(5, detail).bind_u64(6, time).bind_blob(7, leaf).bind_fixed(8, hash);
   CW_CHECK(q->run());
   pending.push_back(hash);
+  // The leaf that completes a tile writes the tile's hash in the same commit. The committed
+  // tail and the pending leaves together reach back to the tile's first leaf.
+  constexpr std::uint64_t kTile = core::MerkleLog::kTileLeaves;
+  if ((index + 1) % kTile == 0) {
+    std::vector<core::Hash32> tile(log_.tail().begin(), log_.tail().end());
+    tile.insert(tile.end(), pending.begin(), pending.end());
+    const auto tile_hash = core::root_from_leaf_hashes(std::span<const core::Hash32>(tile).last(kTile));
+    CW_TRY(auto t, db_.cached("INSERT INTO audit_tiles (tile_index, hash) VALUES (?, ?)"));
+    t->bind_u64(1, index / kTile).bind_fixed(2, tile_hash);
+    CW_CHECK(t->run());
+  }
   return core::ok();
 }
 
@@ -779,6 +939,10 @@ Result<void> Store::batch(const WriteBatch& batch) {
     auto put = put_execution_in_tx(batch.executions[i], time);
     if (!put) return std::move(put).error().with_context("executions[" + std::to_string(i) + "]");
   }
+  for (std::size_t i = 0; i < batch.votes.size(); ++i) {
+    auto put = put_vote_in_tx(batch.votes[i], time);
+    if (!put) return std::move(put).error().with_context("votes[" + std::to_string(i) + "]");
+  }
   for (std::size_t i = 0; i < batch.transitions.size(); ++i) {
     auto applied = apply_in_tx(batch.transitions[i], time, pending);
     if (!applied) return std::move(applied).error().with_context("transitions[" + std::to_string(i) + "]");
@@ -858,6 +1022,68 @@ Result<bool> Store::put_execution_in_tx(const ExecutionRecord& execution, std::u
   q->bind_fixed(4, execution.tx_hash).bind_u64(5, execution.block_number).bind_u64(6, time);
   CW_CHECK(q->run());
   return db_.changes() > 0;
+}
+
+Result<bool> Store::put_vote(const VoteRecord& vote) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(const bool inserted, put_vote_in_tx(vote, now()));
+  PendingLeaves none;
+  CW_CHECK(commit(tx, none));
+  return inserted;
+}
+
+Result<bool> Store::put_vote_in_tx(const VoteRecord& vote, std::uint64_t time) {
+  {
+    // Said by name rather than left to the foreign key, whose failure names no message.
+    CW_TRY(auto q, db_.cached("SELECT 1 FROM messages WHERE id = ?"));
+    q->bind_fixed(1, vote.id);
+    CW_TRY(const bool exists, q->step());
+    if (!exists) return Error(reason::kNotFound, "vote on message " + hex(vote.id.view()));
+  }
+  // The first vote of a key stands: a signer's second signature over one digest (another nonce,
+  // or the same vote re-signed) adds nothing the gateway would count.
+  CW_TRY(auto q, db_.cached(
+                     "INSERT INTO votes (message_id, kind, claim, epoch, signer, status, signature, origin, "
+                     "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (message_id, kind, claim, epoch, signer) DO NOTHING"));
+  q->bind_fixed(1, vote.id).bind_text(2, to_string(vote.kind)).bind_fixed(3, vote.claim).bind_u64(4, vote.epoch);
+  q->bind_fixed(5, vote.signer).bind_i64(6, vote.status);
+  q->bind_blob(7, core::ByteView(vote.signature.data(), vote.signature.size()));
+  q->bind_text(8, to_string(vote.origin)).bind_u64(9, time);
+  CW_CHECK(q->run());
+  return db_.changes() > 0;
+}
+
+Result<std::vector<VoteRecord>> Store::votes(const core::MessageId& id) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "SELECT kind, claim, epoch, signer, status, signature, origin, received_at FROM votes "
+                     "WHERE message_id = ? ORDER BY received_at, rowid"));
+  q->bind_fixed(1, id);
+  std::vector<VoteRecord> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    VoteRecord v;
+    v.id = id;
+    const auto kind = vote_kind_from_string(q->column_text(0));
+    if (!kind) return Error(reason::kCorrupt, "vote kind '" + q->column_text(0) + "'");
+    v.kind = *kind;
+    CW_TRY(v.claim, q->column_fixed<core::Claim>(1));
+    CW_TRY(v.epoch, q->column_u64(2));
+    CW_TRY(v.signer, q->column_fixed<core::Address>(3));
+    const auto status = q->column_i64(4);
+    if (status < 0 || status > 4) return Error(reason::kCorrupt, "vote status " + std::to_string(status));
+    v.status = static_cast<std::uint8_t>(status);
+    const auto signature = q->column_blob(5);
+    if (signature.size() != v.signature.size()) return Error(reason::kCorrupt, "vote signature length");
+    std::copy(signature.begin(), signature.end(), v.signature.begin());
+    v.origin = q->column_text(6) == to_string(VoteOrigin::kPeer) ? VoteOrigin::kPeer : VoteOrigin::kOwn;
+    CW_TRY(v.time, q->column_u64(7));
+    out.push_back(v);
+  }
+  return out;
 }
 
 Result<std::optional<ExecutionRecord>> Store::execution(const core::MessageId& id) {
@@ -1248,6 +1474,30 @@ Result<std::vector<Checkpoint>> Store::checkpoints() {
     CW_TRY(c.root, q->column_fixed<core::Hash32>(1));
     c.note = q->column_text(2);
     out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<void> Store::add_cosignature(std::uint64_t tree_size, std::string_view witness, std::string_view line) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "INSERT INTO checkpoint_cosignatures (tree_size, witness, line, created_at) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (tree_size, witness) DO UPDATE SET line = excluded.line, "
+                     "created_at = excluded.created_at"));
+  q->bind_u64(1, tree_size).bind_text(2, witness).bind_text(3, line);
+  q->bind_u64(4, now());
+  return q->run();
+}
+
+Result<std::vector<std::string>> Store::cosignatures(std::uint64_t tree_size) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached("SELECT line FROM checkpoint_cosignatures WHERE tree_size = ? ORDER BY witness"));
+  q->bind_u64(1, tree_size);
+  std::vector<std::string> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    out.push_back(q->column_text(0));
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // history and the RFC 6962 audit log whose leaves commit together with the transitions they record.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -146,12 +147,39 @@ struct BundleRecord {
   bool verified = false;
 };
 
-// Everything one group commit writes: bundles, inserts, executions, then transitions in order,
-// then cursors. All of it, with every audit leaf, commits together or not at all.
+// The vote kinds the vote book keeps (PROTOCOL.md section 5); rotation and configuration votes
+// concern no message and are not kept here.
+enum class VoteKind : std::uint8_t { kDeliver = 1, kAck = 2, kSkip = 3 };
+std::string_view to_string(VoteKind kind) noexcept;
+std::optional<VoteKind> vote_kind_from_string(std::string_view name) noexcept;
+
+// Whether this relay's vote key signed the vote or a peer attester sent it (POST /v1/votes).
+enum class VoteOrigin : std::uint8_t { kOwn = 1, kPeer = 2 };
+std::string_view to_string(VoteOrigin origin) noexcept;
+
+// One attester's vote on one message: Deliver(id, claim, epoch), Ack(id, status, claim, epoch) or
+// Skip(id, epoch). Keyed by (id, kind, claim, epoch, signer): a signer counts once per digest.
+struct VoteRecord {
+  core::MessageId id;
+  VoteKind kind = VoteKind::kDeliver;
+  core::Claim claim;       // zero for a skip, which rests on no event
+  std::uint8_t status = 0; // an ack's execution status 1..4; 0 for the other kinds
+  std::uint64_t epoch = 0;
+  core::Address signer;
+  std::array<std::uint8_t, 65> signature{};  // r ‖ s ‖ v as the gateway takes it
+  VoteOrigin origin = VoteOrigin::kOwn;
+  std::uint64_t time = 0;  // filled in by the store
+  friend bool operator==(const VoteRecord&, const VoteRecord&) = default;
+};
+
+// Everything one group commit writes: bundles, inserts, executions, votes, then transitions in
+// order, then cursors. All of it, with every audit leaf, commits together or not at all. A vote
+// already in the book is left as it is (a redelivery re-signs the same vote).
 struct WriteBatch {
   std::vector<BundleRecord> bundles;
   std::vector<NewMessage> observed;
   std::vector<ExecutionRecord> executions;
+  std::vector<VoteRecord> votes;
   std::vector<Transition> transitions;
   std::vector<Cursor> cursors;
 };
@@ -246,12 +274,17 @@ struct OpenReport {
   std::uint32_t to_version = 0;
   bool unclean_shutdown = false;   // the previous user did not close() it
   bool integrity_checked = false;  // a full integrity_check ran (otherwise quick_check)
+  bool quick_check_deferred = false;  // neither ran: the caller runs Store::quick_check (see StoreOptions)
 };
 
 struct StoreOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // Run the full integrity_check even after a clean shutdown.
   bool full_integrity_check = false;
+  // After a clean shutdown, leave quick_check to the caller, who runs Store::quick_check beside
+  // the open store: it reads every page (about 1 s per GiB on the CI machine), which a relay's
+  // readiness need not wait for. After an unclean shutdown open() still runs the full check.
+  bool defer_quick_check = false;
   // Unix seconds for timestamps and audit leaves; injectable so tests need no wall clock.
   std::function<std::uint64_t()> clock;
 };
@@ -267,6 +300,9 @@ class Store {
   // running relay keeps writing; no migration, no shutdown marker. The audit log is the one
   // committed when it opened. Every write fails with kReadOnly; close() only closes.
   static core::Result<std::unique_ptr<Store>> open_read_only(const std::string& path, StoreOptions options = {});
+  // PRAGMA quick_check of the store at `path` on a connection of its own: WAL lets it read while
+  // the relay writes. kCorrupt names the first problems found.
+  static core::Result<void> quick_check(const std::string& path);
   // A clean shutdown: records the clean-shutdown marker, checkpoints the WAL, closes, unlocks.
   // Destroying a Store without close() is treated as a crash at the next open (full check).
   core::Result<void> close();
@@ -325,6 +361,13 @@ class Store {
   core::Result<bool> record_rejected(const Rejection& rejection);
   core::Result<std::optional<Rejection>> rejection(const core::Claim& claim);
 
+  // ---- the vote book
+  // Stores one vote; false (nothing changed) if a vote with its key (id, kind, claim, epoch,
+  // signer) is stored. The message must be stored (kNotFound otherwise).
+  core::Result<bool> put_vote(const VoteRecord& vote);
+  // Every vote on a message, oldest first.
+  core::Result<std::vector<VoteRecord>> votes(const core::MessageId& id);
+
   // ---- verified headers and validator-set history
   // Idempotent for the same hash; another hash at a stored height is kHeaderConflict.
   core::Result<void> put_verified_header(const VerifiedHeader& header);
@@ -349,6 +392,12 @@ class Store {
   core::Result<std::optional<Checkpoint>> latest_checkpoint();
   // Every stored checkpoint, smallest tree size first.
   core::Result<std::vector<Checkpoint>> checkpoints();
+  // A witness's cosignature line ("— <name> <base64>\n") of the stored checkpoint of `tree_size`;
+  // the caller has verified it. A witness's newer line for one size replaces its older one.
+  core::Result<void> add_cosignature(std::uint64_t tree_size, std::string_view witness, std::string_view line);
+  // The cosignature lines of a checkpoint, ordered by witness: appended to its note they give
+  // the cosigned checkpoint.
+  core::Result<std::vector<std::string>> cosignatures(std::uint64_t tree_size);
   // The C2SP verifier key of the log key that signs checkpoints, so an export can name it. Only a
   // hint: an auditor checks against a key obtained independently.
   core::Result<void> set_log_vkey(std::string_view vkey);
@@ -366,6 +415,8 @@ class Store {
   core::Result<void> initialize();
   core::Result<void> initialize_read_only();
   core::Result<void> load_audit_log();
+  // The leaf hashes of complete audit tile `tile`, for the log's proofs and older roots.
+  core::Result<std::vector<core::Hash32>> read_tile(std::uint64_t tile);
   std::uint64_t now() const;
   core::Result<void> ensure_open() const;
 
@@ -374,6 +425,7 @@ class Store {
   core::Result<void> set_cursor_in_tx(const Cursor& cursor, std::uint64_t time);
   core::Result<void> put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time);
   core::Result<bool> put_execution_in_tx(const ExecutionRecord& execution, std::uint64_t time);
+  core::Result<bool> put_vote_in_tx(const VoteRecord& vote, std::uint64_t time);
   core::Result<void> append_leaf_in_tx(core::AuditKind kind, const core::MessageId& id, const core::Claim& claim,
                                        const core::Hash32& detail, std::uint64_t time, PendingLeaves& pending);
   core::Result<void> commit(sql::Transaction& tx, PendingLeaves& pending);

@@ -12,6 +12,9 @@
 //   reorg --manifest M --chain a --depth D             anvil_reorg, no replacement transactions
 //   mine --manifest M --chain a --blocks N             anvil_mine
 //   inspect-id --manifest M --chain b --id 0x..        execution on b, acknowledgement on the source
+//   inject --manifest M --probes FILE --from a --to b   a "rogue attester": the manifest's vote key
+//        signs a Deliver vote for a fabricated message a never sent and the dev account submits
+//        it to b's gateway; prints its id, claim and the delivering transaction
 //   latency --manifest M --from a --to b [--confirmations 1] [--range 500]
 //        every message a sent to b joined with its MessageExecuted on b and its Acknowledged on a
 //        by id: block-timestamp latencies (p50/p95/p99/max, whole seconds) and first/last times
@@ -51,6 +54,9 @@ const gatewayAbi = [
   "function executionStatus(bytes32 id) view returns (uint8)",
   "function senderOf(bytes32 id) view returns (address)",
   "function ackStatus(bytes32 id) view returns (uint8)",
+  "function epoch() view returns (uint64)",
+  "function deliverDigest(bytes32 id, bytes32 claim, uint64 epoch) view returns (bytes32)",
+  "function deliver((uint8 version, bytes32 srcChain, bytes32 srcGateway, bytes32 dstChain, bytes32 dstGateway, bytes32 receiver, uint64 sequence, bytes32 sender, uint64 timeout, uint64 gasLimit, uint8 flags, bytes payload)[] msgs, bytes32[] claims, bytes[][] signatures)",
 ];
 const probeAbi = [
   "function sendMany(bytes32 dstChain, bytes32 dstGateway, bytes32 receiver, bool ordered, uint32 count, uint64 gasLimit, uint32 payloadBytes) returns (uint64)",
@@ -615,7 +621,51 @@ async function latency(values) {
   });
 }
 
-const commands = { deploy, send, status, wait, reorg, mine, "inspect-id": inspectId, latency };
+// A delivery no source event justifies: the attester key alone decides it (single-operator mode),
+// which is exactly what `causeway audit scan` must catch. The claim names no real event.
+async function inject(values) {
+  const manifest = readManifest(values);
+  const probes = readProbes(values, manifest);
+  const from = chainNamed(manifest, required(values, "from"));
+  const to = chainNamed(manifest, required(values, "to"));
+  const keyFile = manifest.keys?.vote?.[0]?.file ?? fail("the manifest lists no vote key");
+  const signer = new ethers.SigningKey(fs.readFileSync(keyFile, "utf8").trim());
+  return withChains([to], async ([chain]) => {
+    const wallet = chain.wallet();
+    const message = {
+      version: 1,
+      srcChain: from.chainIdentity,
+      srcGateway: pad(from.gateway),
+      dstChain: to.chainIdentity,
+      dstGateway: pad(to.gateway),
+      receiver: pad(probes[to.name].probe),
+      // Far beyond any sequence the tests send, on the unordered lane, so nothing collides.
+      sequence: 1_000_000_000n + BigInt(Math.floor(Math.random() * 1e9)),
+      sender: pad(probes[from.name].probe),
+      timeout: 0n,
+      gasLimit: messageGasLimit,
+      flags: 0,
+      payload: ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "bool", "bytes"], [ethers.toBigInt(ethers.randomBytes(8)), false, "0x"]),
+    };
+    const id = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(
+      ["uint8", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "uint64", "bytes32", "uint64", "uint64", "uint8", "bytes32"],
+      [message.version, message.srcChain, message.srcGateway, message.dstChain, message.dstGateway, message.receiver,
+        message.sequence, message.sender, message.timeout, message.gasLimit, message.flags, ethers.keccak256(message.payload)]));
+    const claim = ethers.hexlify(ethers.randomBytes(32));
+    const epoch = await chain.gateway.epoch();
+    const digest = await chain.gateway.deliverDigest(id, claim, epoch);
+    const signature = signer.sign(digest).serialized;
+    const data = chain.gateway.interface.encodeFunctionData("deliver", [[message], [claim], [[signature]]]);
+    const gasLimit = ((await chain.provider.estimateGas({ from: wallet.address, to: to.gateway, data })) * 12n) / 10n;
+    const nonce = await chain.provider.getTransactionCount(wallet.address, "pending");
+    const hash = await chain.submit(wallet, { ...(await chain.fees()), nonce, to: to.gateway, data, gasLimit });
+    const [receipt] = await chain.receipts([hash], ["deliver of the injected message"]);
+    if (!(await chain.gateway.executed(id))) fail(`chain ${to.name}: the injected message ${id} was not executed`);
+    return { id, claim, tx: hash, block: receipt.blockNumber };
+  });
+}
+
+const commands = { deploy, send, status, wait, reorg, mine, "inspect-id": inspectId, latency, inject };
 
 function print(value) {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -13,6 +13,9 @@
 #                legacy (EIP-155) transactions                                          (chaos)
 #   conflict     two endpoints of one chain report different blocks at one height: the lane
 #                halts with the alert metric raised and delivers nothing (THREATS 1)     (chaos)
+#   breaker      the target's node stops answering: failed submissions open the lane's circuit
+#                breaker, which holds messages; once the node is back they all arrive (THREATS 27)
+#                                                                                        (chaos)
 #   reconcile    messages behind the relay's cursor are found by the reconciliation sweep  (e2e)
 #   reorg        a reorg below the confirmation depth: orphaned messages are not delivered,
 #                later ones are; a reorg beyond it halts the lane with an alert (THREATS 22) (chaos)
@@ -152,6 +155,29 @@ case_conflict() {
   pass "endpoints disagreeing on a block halt the lane with an alert; nothing delivered"
 }
 
+case_breaker() {
+  setup
+  make_config 'for (const ch of c.chains) ch.request_timeout_ms = 1500; c.lanes.find(l => l.from === "a").breaker = {failures: 2, cool_down_ms: 8000}'
+  start_relay
+  local pid_b i
+  pid_b="$(cat "$CAUSEWAY_DEVNET_STATE/anvil-b.pid")"
+  kill -STOP "$pid_b"
+  drive send --probes "$probes" --from a --to b --count 30 >/dev/null
+  for ((i = 0; i < 90; i++)); do
+    [[ "$(metric causeway_lane_breaker_open 'lane="a->b"')" == 1 ]] && break
+    sleep 1
+  done
+  [[ "$(metric causeway_lane_breaker_open 'lane="a->b"')" == 1 ]] || { kill -CONT "$pid_b"; fail "the breaker of lane a->b did not open"; }
+  (($(metric causeway_submissions_total 'lane="a->b"' 'outcome="failed"') >= 2)) || { kill -CONT "$pid_b"; fail "no failed submissions counted"; }
+  kill -CONT "$pid_b"
+  pass "failed submissions to a stopped node opened the lane's breaker"
+  wait_for '{"b":{"probe":{"received":30}},"a":{"probe":{"acks":30}}}' 180
+  check_exactly_once
+  [[ "$(metric causeway_lane_breaker_open 'lane="a->b"')" == 0 ]] || fail "the breaker stayed open after deliveries resumed"
+  stop_relay
+  pass "the breaker held the messages without loss; all 30 delivered and acknowledged once"
+}
+
 received_on() {  # received_on CHAIN: the probe's received counter on CHAIN
   drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[process.argv[1]].probe.received))' "$1"
 }
@@ -217,6 +243,6 @@ case_reconcile() {
 }
 
 case "${1:-}" in
-  both_ways | crash | outage | rate_limit | conflict | reorg | reconcile) "case_$1" ;;
-  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|reorg|reconcile" >&2; exit 2 ;;
+  both_ways | crash | outage | rate_limit | conflict | breaker | reorg | reconcile) "case_$1" ;;
+  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|breaker|reorg|reconcile" >&2; exit 2 ;;
 esac

@@ -26,6 +26,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include "relay/api/connection.hpp"
 #include "relay/api/http_server.hpp"
 #include "tests/unit/api/test_client.hpp"
 
@@ -576,8 +577,9 @@ TEST_CASE("api upgrade routes hand the socket over; other requests there answer 
   asio::io_context io;
   auto server = make_server(io, loopback());
   std::string seen_upgrade;
-  server->upgrade("/v1/raw", [&seen_upgrade](Request request, tcp::socket& socket) -> awaitable<unsigned> {
+  server->upgrade("/v1/raw", [&seen_upgrade](Request request, Connection& connection) -> awaitable<unsigned> {
     seen_upgrade = request.headers["upgrade"];
+    tcp::socket& socket = connection.tcp().socket();  // a plain server: no TLS layer above it
     const std::string answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n";
     co_await asio::async_write(socket, asio::buffer(answer), kTuple);
     // The connection is ours now: echo one line in the new protocol.
@@ -618,9 +620,9 @@ TEST_CASE("api upgrade routes hand the socket over; other requests there answer 
 TEST_CASE("api stop closes taken-over connections at once", "[api]") {
   asio::io_context io;
   auto server = make_server(io, loopback());
-  server->upgrade("/v1/hold", [](Request, tcp::socket& socket) -> awaitable<unsigned> {
+  server->upgrade("/v1/hold", [](Request, Connection& connection) -> awaitable<unsigned> {
     std::array<char, 16> sink{};
-    co_await socket.async_read_some(asio::buffer(sink), kTuple);  // until stop() closes it
+    co_await connection.tcp().socket().async_read_some(asio::buffer(sink), kTuple);  // until stop() closes it
     co_return 101;
   });
   server->start();

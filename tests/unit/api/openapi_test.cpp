@@ -247,6 +247,12 @@ TEST_CASE("openapi: every operation's answers match schemas/openapi.yaml", "[api
   REQUIRE(f.store->put_bundle({bundle_claim, executed, R"({"version":1,"kind":"evm"})", true}));
   const auto forged_claim = fixed_of<core::Claim>("forged", 1);
   REQUIRE(f.store->record_rejected({forged_claim, executed, "verify.bad_seal", 0}));
+  store::VoteRecord own_vote;
+  own_vote.id = executed;
+  own_vote.claim = fixed_of<core::Claim>("claim", 1);
+  own_vote.signer = fixed_of<core::Address>("signer", 2);
+  own_vote.signature[64] = 27;
+  REQUIRE(f.store->put_vote(own_vote));
   const std::string unknown_id = core::to_hex(core::message_id(f.lane_message(77)));
 
   // Servers on the same engine for the answers the main one cannot give.
@@ -294,6 +300,20 @@ TEST_CASE("openapi: every operation's answers match schemas/openapi.yaml", "[api
     co_await exchange(c, spec, V::get, "/v1/bundles/{claim}", "/v1/bundles/" + core::to_hex(forged_claim));
     co_await exchange(c, spec, V::get, "/v1/bundles/{claim}", "/v1/bundles/xyz");
     co_await exchange(c, spec, V::get, "/v1/bundles/{claim}", "/v1/bundles/" + unknown_id);
+    {
+      // A recorded anvil bundle: its chain is not the example config's, so the proof path is drawn
+      // in full under an identity check that fails.
+      const Json& recorded = bundle_fixtures::bundle_json("a_sent_tx1_log1");
+      const auto recorded_claim = verify::bundle_from_json(recorded).value().claim;
+      REQUIRE(f.store->put_bundle({recorded_claim, executed, recorded.dump(), true}));
+      const std::string verification = "/v1/bundles/{claim}/verification";
+      const Reply drawn =
+          co_await exchange(c, spec, V::get, verification, "/v1/bundles/" + core::to_hex(recorded_claim) + "/verification");
+      CHECK_FALSE(Json::parse(drawn.body()).at("proof").is_null());
+      co_await exchange(c, spec, V::get, verification, "/v1/bundles/" + core::to_hex(bundle_claim) + "/verification");
+      co_await exchange(c, spec, V::get, verification, "/v1/bundles/xyz/verification");
+      co_await exchange(c, spec, V::get, verification, "/v1/bundles/" + unknown_id + "/verification");
+    }
 
     co_await exchange(c, spec, V::get, "/v1/audit/checkpoint", "/v1/audit/checkpoint");
     const auto size = f.store->audit_size();
@@ -305,6 +325,8 @@ TEST_CASE("openapi: every operation's answers match schemas/openapi.yaml", "[api
     co_await exchange(c, spec, V::get, "/v1/audit/proof/consistency", "/v1/audit/proof/consistency?old=0");
     co_await exchange(c, spec, V::get, "/v1/audit/leaves", "/v1/audit/leaves?count=3");
     co_await exchange(c, spec, V::get, "/v1/audit/leaves", "/v1/audit/leaves?count=x");
+    // The example config names no witness: a cosignature is refused before it is read.
+    co_await exchange(c, spec, V::post, "/v1/audit/cosignatures", "/v1/audit/cosignatures", R"({"note":"x"})");
 
     const std::string parked_path = "/v1/messages/" + core::to_hex(parked);
     const std::string observed_path = "/v1/messages/" + core::to_hex(observed);
@@ -330,6 +352,27 @@ TEST_CASE("openapi: every operation's answers match schemas/openapi.yaml", "[api
     co_await exchange(again, spec, V::post, "/v1/lanes/{name}/resume", "/v1/lanes/a-to-b/resume", "[1]", token);
     co_await exchange(again, spec, V::post, "/v1/log-level", "/v1/log-level", R"({"level":"warn"})", token);
     co_await exchange(again, spec, V::post, "/v1/log-level", "/v1/log-level", R"({"level":"loud"})", token);
+
+    // The vote book, bundles pushed out of band and skips (the engine's chains never start here).
+    const std::string executed_votes = "/v1/votes/" + core::to_hex(executed);
+    co_await exchange(again, spec, V::get, "/v1/votes/{id}", executed_votes);
+    co_await exchange(again, spec, V::get, "/v1/votes/{id}", "/v1/votes/0x12");
+    co_await exchange(again, spec, V::get, "/v1/votes/{id}", "/v1/votes/" + unknown_id);
+    const std::string vote = Json{{"kind", "deliver"},
+                                  {"claim", core::to_hex(fixed_of<core::Claim>("claim", 1))},
+                                  {"epoch", "1"},
+                                  {"signer", core::to_hex(fixed_of<core::Address>("signer", 1))},
+                                  {"signature", "0x" + std::string(130, 'a')}}
+                                 .dump();
+    co_await exchange(again, spec, V::post, "/v1/votes/{id}", executed_votes, vote, token);
+    co_await exchange(again, spec, V::post, "/v1/votes/{id}", "/v1/votes/" + unknown_id, vote, token);
+    co_await exchange(again, spec, V::post, "/v1/votes/{id}", executed_votes, "{}", token);
+    co_await exchange(again, spec, V::post, "/v1/bundles", "/v1/bundles", "{}", token);
+    co_await exchange(again, spec, V::post, "/v1/bundles", "/v1/bundles",
+                      bundle_fixtures::bundle_json("a_sent_tx0_log0").dump(), token);
+    co_await exchange(again, spec, V::post, "/v1/messages/{id}/skip", parked_path + "/skip", "", token);
+    co_await exchange(again, spec, V::post, "/v1/messages/{id}/skip", "/v1/messages/" + unknown_id + "/skip", "",
+                      token);
     co_await exchange(again, spec, V::get, "/v1/stream", "/v1/stream");
     {
       ApiClient upgrade(executor, transcript);

@@ -49,9 +49,11 @@ inline api::V1Options admin_options() {
 }
 
 struct V1Fixture {
-  // `edit` changes the loaded config before the engine is built from it.
+  // `edit` changes the loaded config before the engine is built from it; `configure_server` the
+  // server's options (TLS, rate limits) before it is created.
   explicit V1Fixture(api::V1Options options = admin_options(), api::StreamOptions stream_options = {},
-                     const std::function<void(engine::Config&)>& edit = {}) {
+                     const std::function<void(engine::Config&)>& edit = {},
+                     const std::function<void(api::ServerOptions&)>& configure_server = {}) {
     auto loaded = app::config_from_json(
         Json::parse(bundle_fixtures::read_text(bundle_fixtures::source_path("schemas/examples/config.valid.json"))));
     REQUIRE(loaded);
@@ -82,6 +84,7 @@ struct V1Fixture {
     api::ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
     server_options.max_body_bytes = 64 * 1024;
+    if (configure_server) configure_server(server_options);
     auto made = api::HttpServer::create(io.get_executor(), server_options);
     REQUIRE(made);
     server = std::move(made).value();

@@ -139,6 +139,33 @@ TEST_CASE("operator messages list, show, park and retry against a running API", 
   check_no_secrets(everything);
 }
 
+TEST_CASE("operator messages skip prints the relay's refusal by its reason", "[api]") {
+  V1Fixture f;
+  const auto verified = f.put(f.lane_message(1, true), S::kVerified);
+  const auto parked = f.put(f.lane_message(2, true), S::kParked);
+  TempDir dir;
+  const std::string token_file = dir.file("token");
+  std::ofstream(token_file) << kAdminToken << "\n";
+  std::string everything;
+  {
+    Serving serving(f);
+    auto skip = command(OperatorAction::kSkipMessage, serving);
+    skip.token_file = token_file;
+    skip.id = core::to_hex(verified);
+    const Ran not_parked = run_operator(skip);
+    CHECK(not_parked.code == 1);
+    CHECK(not_parked.err.find("409 engine.not_parked") != std::string::npos);
+    // The fixture's engine never starts its chains: a skip that would be sent waits for them.
+    skip.id = core::to_hex(parked);
+    const Ran waiting = run_operator(skip);
+    CHECK(waiting.code == 1);
+    CHECK(waiting.err.find("503 engine.chain_not_started") != std::string::npos);
+    everything = not_parked.out + not_parked.err + waiting.out + waiting.err;
+  }
+  CHECK(f.store->message(parked).value()->state == S::kParked);
+  check_no_secrets(everything);
+}
+
 TEST_CASE("operator lanes pause and resume, lane names percent-encoded", "[api]") {
   V1Fixture f;
   TempDir dir;
@@ -168,10 +195,20 @@ TEST_CASE("operator lanes pause and resume, lane names percent-encoded", "[api]"
 TEST_CASE("operator commands: unusable input exits 2, an unreachable relay 3", "[api]") {
   OperatorOptions options;
   options.action = OperatorAction::kListMessages;
-  options.api = "https://127.0.0.1:9464";
+  // TLS files mean nothing to a plain-HTTP relay.
+  options.api = "http://127.0.0.1:9464";
+  options.ca_file = "/etc/causeway/tls/ca.pem";
   const Ran tls = run_operator(options);
   CHECK(tls.code == 2);
   CHECK(tls.err.find("api_client.bad_url") != std::string::npos);
+  options.ca_file.clear();
+  // An unreadable CA file is unusable input too, found before anything is sent.
+  options.api = "https://127.0.0.1:9464";
+  options.ca_file = "/nonexistent/ca.pem";
+  const Ran ca = run_operator(options);
+  CHECK(ca.code == 2);
+  CHECK(ca.err.find("api_client.tls_config") != std::string::npos);
+  options.ca_file.clear();
   options.api = "http://user:secret@127.0.0.1:9464";
   const Ran credentials = run_operator(options);
   CHECK(credentials.code == 2);

@@ -161,3 +161,25 @@ TEST_CASE("gateway reader: a node error keeps its reason, with the view named", 
   CHECK(epoch.error().reason() == net::reason::kRpcError);
   CHECK(epoch.error().message().find("epoch()") != std::string::npos);
 }
+
+TEST_CASE("gateway reader: guardian and chain identity, a dirty address word is evm_gateway.bad_reply", "[unit]") {
+  boost::asio::io_context io;
+  ViewRpc rpc;
+  evm::GatewayReader reader(rpc, kGateway);
+  const core::Address guardian = core::fixed_literal<core::Address>("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+  const core::ChainIdentity chain{core::keccak256(core::as_bytes("chain b")).bytes};
+  rpc.answer("guardian()", core::to_hex(core::abi::encode({core::abi::address(guardian)})));
+  rpc.answer("chainIdentity()", core::to_hex(chain));
+  CHECK(*run(io, reader.guardian()) == guardian);
+  CHECK(*run(io, reader.chain_identity()) == chain);
+  // ethers.id("guardian()").slice(0, 10)
+  CHECK(core::to_hex(evm::function_selector("guardian()")) == "0x452a9320");
+  rpc.answer("guardian()", "0x01" + core::to_hex(core::abi::encode({core::abi::address(guardian)})).substr(4));
+  const auto dirty = run(io, reader.guardian());
+  REQUIRE_FALSE(dirty.ok());
+  CHECK(dirty.error().reason() == evm::reason::gateway::kBadReply);
+  rpc.answer("chainIdentity()", core::to_hex(chain).substr(0, 64));
+  const auto short_identity = run(io, reader.chain_identity());
+  REQUIRE_FALSE(short_identity.ok());
+  CHECK(short_identity.error().reason() == evm::reason::gateway::kBadReply);
+}

@@ -452,6 +452,32 @@ TEST_CASE("net client fails over to the next endpoint and cools the failed one",
   }
 }
 
+TEST_CASE("net client reports every request to one endpoint, failed ones with their error", "[integration]") {
+  FakeServer good([](const Json& request, std::size_t) { return rpc_result(request, "0x1"); });
+  const std::string dead = "http://127.0.0.1:" + std::to_string(free_loopback_port()) + "/";
+  struct Seen {
+    std::string endpoint;
+    std::string method;
+    bool failed;
+    double seconds;
+  };
+  std::vector<Seen> seen;
+  auto options = fast(3);
+  options.on_request = [&seen](const RequestOutcome& o) {
+    seen.push_back({std::string(o.endpoint), std::string(o.method), o.error != nullptr, o.elapsed.count()});
+  };
+  auto client = client_for({EndpointConfig{dead}, EndpointConfig{good.url()}}, options);
+  REQUIRE(client->call("eth_blockNumber").ok());
+  // The dead endpoint failed once, then the call went to the good one.
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].method == "eth_blockNumber");
+  CHECK(seen[0].failed);
+  CHECK(seen[0].endpoint.find("127.0.0.1") != std::string::npos);
+  CHECK_FALSE(seen[1].failed);
+  CHECK(seen[1].endpoint != seen[0].endpoint);
+  CHECK(seen[1].seconds >= 0.0);
+}
+
 TEST_CASE("ronin: quorum reads catch a lying endpoint among n", "[integration]") {
   auto anvil = Anvil::start();
   const std::string forged_hash = "0x" + std::string(64, 'b');

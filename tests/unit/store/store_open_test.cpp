@@ -158,6 +158,35 @@ TEST_CASE("store refuses a database with a corrupted page", "[unit]") {
   CHECK_THAT(opened.error().message(), Catch::Contains(path) && Catch::Contains("quick_check"));
 }
 
+TEST_CASE("a deferred quick_check runs beside the open store and finds a corrupted page", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  make_store(path);
+  const auto page_size = static_cast<std::uint64_t>(pragma_of(path, "page_size"));
+  std::int64_t root = 0;
+  {
+    auto db = store::sql::Database::open(path);
+    REQUIRE(db.ok());
+    root = db->query_int("SELECT rootpage FROM sqlite_schema WHERE name = 'bundles'").value();
+  }
+  REQUIRE(store::Store::quick_check(path).ok());
+  // A page open() never reads: only the check finds it.
+  overwrite(path, (static_cast<std::uint64_t>(root) - 1) * page_size, 64, '\xff');
+  auto options = test_options();
+  options.defer_quick_check = true;
+  auto opened = store::Store::open(path, options);
+  REQUIRE(opened.ok());
+  CHECK((*opened)->open_report().quick_check_deferred);
+  CHECK_FALSE((*opened)->open_report().integrity_checked);
+  const auto checked = store::Store::quick_check(path);
+  REQUIRE_FALSE(checked.ok());
+  CHECK(checked.error().reason() == store::reason::kCorrupt);
+  CHECK_THAT(checked.error().message(), Catch::Contains(path) && Catch::Contains("quick_check"));
+  REQUIRE((*opened)->close().ok());
+  // Without deferring, open() itself refuses it.
+  CHECK(store::Store::open(path, test_options()).error().reason() == store::reason::kCorrupt);
+}
+
 TEST_CASE("store refuses a truncated database", "[unit]") {
   TempDir dir;
   const auto path = dir.file("relay.db");

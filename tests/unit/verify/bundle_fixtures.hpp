@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <span>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -42,26 +41,6 @@ inline std::string read_text(const std::filesystem::path& path) {
 inline void require_path(const core::Error& error, const std::string& path) {
   INFO(error.message());
   CHECK(error.detail().rfind(path, 0) == 0);
-}
-
-// Each `<prefix>.invalid-*.json` under schemas/examples changes one field of the valid example:
-// `parse` must refuse it naming that field (the table's JSON path), and the table must cover
-// every such file on disk.
-template <typename Parse>
-void check_invalid_examples(const std::string& prefix,
-                            std::span<const std::pair<const char*, const char*>> expected, Parse parse) {
-  const auto dir = source_path("schemas/examples");
-  for (const auto& [file, path] : expected) {
-    INFO(file);
-    auto r = parse(read_text(dir / file));
-    REQUIRE_FALSE(r.ok());
-    require_path(r.error(), path);
-  }
-  std::size_t on_disk = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().filename().string().rfind(prefix + ".invalid", 0) == 0) ++on_disk;
-  }
-  CHECK(on_disk == expected.size());
 }
 
 inline nlohmann::json read_json(const std::string& relative) {
