@@ -1390,9 +1390,32 @@ struct Engine::Impl {
     }
   }
 
+  // Per lane: messages on their way and the age of the oldest. Every 10 s, not every pass: it
+  // reads each pending message once.
+  void set_backlogs() {
+    auto backlogs = store.lane_backlogs();
+    if (!backlogs) {
+      log(kWarn, "lane backlogs: " + backlogs.error().message());
+      return;
+    }
+    const std::uint64_t t = now();
+    for (const auto& lane : lanes) {
+      std::uint64_t pending = 0;
+      std::uint64_t oldest = t;
+      for (const auto& b : *backlogs) {
+        if (std::find(lane->store_lanes.begin(), lane->store_lanes.end(), b.lane) == lane->store_lanes.end()) continue;
+        pending += b.pending;
+        oldest = std::min(oldest, b.oldest_created_at);
+      }
+      metrics.backlog(lane->name).Set(static_cast<double>(pending));
+      metrics.oldest_pending(lane->name).Set(static_cast<double>(t - oldest));
+    }
+  }
+
   awaitable<void> housekeeping_loop() {
     auto last_checkpoint = Steady::now();
     auto last_balances = Steady::time_point{};
+    auto last_backlog = Steady::time_point{};
     metrics.checkpoint_witnesses().Set(0);
     while (!stopping) {
       if (Steady::now() - last_balances >= std::chrono::seconds(30)) {
@@ -1410,6 +1433,10 @@ struct Engine::Impl {
           }
         }
         pending_ = pending;
+      }
+      if (Steady::now() - last_backlog >= std::chrono::seconds(10)) {
+        last_backlog = Steady::now();
+        set_backlogs();
       }
       metrics.audit_log_size().Set(static_cast<double>(store.audit_size()));
       if (options.checkpoint && Steady::now() - last_checkpoint >= config.relay.checkpoint_every) {

@@ -53,6 +53,8 @@ class Metrics {
     return votes_duplicate_.Add({{"lane", lane}, {"kind", kind}});
   }
   prometheus::Gauge& backlog(const std::string& lane) { return backlog_.Add({{"lane", lane}}); }
+  // Age of the lane's oldest message still on its way (0 when none is).
+  prometheus::Gauge& oldest_pending(const std::string& lane) { return oldest_pending_.Add({{"lane", lane}}); }
   prometheus::Gauge& breaker_open(const std::string& lane) { return breaker_open_.Add({{"lane", lane}}); }
   // 1 while the lane is halted and needs an operator (reorg beyond finality, endpoints disagreeing).
   prometheus::Gauge& lane_halted(const std::string& lane) { return lane_halted_.Add({{"lane", lane}}); }
@@ -120,6 +122,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Family<prometheus::Counter>& votes_duplicate_;
   prometheus::Family<prometheus::Gauge>& backlog_;
+  prometheus::Family<prometheus::Gauge>& oldest_pending_;
   prometheus::Family<prometheus::Gauge>& breaker_open_;
   prometheus::Family<prometheus::Gauge>& lane_halted_;
   prometheus::Family<prometheus::Histogram>& batch_size_;

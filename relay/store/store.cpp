@@ -1316,6 +1316,24 @@ Result<std::vector<LaneStateCount>> Store::lane_state_counts() {
   return out;
 }
 
+Result<std::vector<LaneBacklog>> Store::lane_backlogs() {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "SELECT lane, count(*), min(created_at) FROM messages "
+                     "WHERE state IN ('observed', 'verified', 'voted') GROUP BY lane"));
+  std::vector<LaneBacklog> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    LaneBacklog entry;
+    CW_TRY(entry.lane, q->column_fixed<core::Hash32>(0));
+    CW_TRY(entry.pending, q->column_u64(1));
+    CW_TRY(entry.oldest_created_at, q->column_u64(2));
+    out.push_back(entry);
+  }
+  return out;
+}
+
 Result<MessagePage> Store::list_messages(const MessageFilter& filter, const std::optional<MessagePosition>& after,
                                          std::size_t limit) {
   CW_CHECK(ensure_open());

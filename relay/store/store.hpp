@@ -223,6 +223,14 @@ struct LaneStateCount {
   std::uint64_t count = 0;
 };
 
+// Messages of one lane still on their way (observed, verified or voted): how many, and when the
+// oldest of them was first stored.
+struct LaneBacklog {
+  core::Hash32 lane;
+  std::uint64_t pending = 0;
+  std::uint64_t oldest_created_at = 0;  // unix seconds
+};
+
 // A bundle that failed verification, keyed by its claim — never by the id it names, so a forged
 // bundle cannot block the genuine message (THREATS "no poisoning").
 struct Rejection {
@@ -340,6 +348,8 @@ class Store {
   core::Result<std::vector<std::pair<MessageState, std::uint64_t>>> state_counts();
   // The same per lane (lane_key); lanes and states with no message are left out.
   core::Result<std::vector<LaneStateCount>> lane_state_counts();
+  // Per lane key with anything pending; reads only the pending messages (the state index).
+  core::Result<std::vector<LaneBacklog>> lane_backlogs();
   // Up to `limit` messages matching `filter`, newest first (by creation time, then insertion
   // order), starting after `after`. Stable under inserts: a new message never shifts a page.
   core::Result<MessagePage> list_messages(const MessageFilter& filter, const std::optional<MessagePosition>& after,

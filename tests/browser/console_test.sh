@@ -16,6 +16,7 @@ rm -f "$artifacts"/console-*.png
 
 # The admin token pauses and resumes a lane from the test; the console itself never sends one.
 export CAUSEWAY_E2E_ADMIN_TOKEN="console-admin-$RANDOM$RANDOM"
+secrets+=("$CAUSEWAY_E2E_ADMIN_TOKEN")
 
 setup
 make_config 'c.relay.api = Object.assign(c.relay.api || {}, {admin_token_env: "CAUSEWAY_E2E_ADMIN_TOKEN"})'

@@ -89,7 +89,34 @@ start_relay() {
   fail "the relay was not ready within 20 s"
 }
 
+# Secrets a case adds (an admin token) besides the devnet's key files, which check_no_secrets
+# always looks for.
+secrets=()
+
+# No secret in the relay's log or in what its API answers (issue 6): the raw keys the devnet wrote
+# and every entry of $secrets, with or without 0x, in any case.
+check_no_secrets() {
+  local answers="$work/api-answers.txt" path file secret
+  : >"$answers"
+  for path in /metrics /readyz /v1/chains /v1/lanes "/v1/messages?limit=100" /v1/audit/checkpoint; do
+    node -e 'fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write(t + "\n")).catch(() => {})' \
+      "$api$path" >>"$answers"
+  done
+  local all=("${secrets[@]}")
+  for file in "$CAUSEWAY_DEVNET_STATE"/keys/*.key; do
+    [[ -f "$file" ]] && all+=("$(head -n 1 "$file" | tr -d '\r\n')")
+  done
+  for secret in "${all[@]}"; do
+    secret="${secret#0x}"
+    ((${#secret} >= 8)) || continue
+    if grep -qiF -- "$secret" "$relay_log" "$answers"; then
+      fail "a secret (${secret:0:4}…) appears in the relay's log or its API answers"
+    fi
+  done
+}
+
 stop_relay() {  # SIGTERM: a clean stop, exit status 0
+  check_no_secrets
   kill -TERM "$relay_pid"
   local status=0
   wait "$relay_pid" || status=$?

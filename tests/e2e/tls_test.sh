@@ -27,6 +27,7 @@ make_pki() {
   done
   chmod 600 "$tls"/*.key
   printf 'e2e-tls-token-4f1c\n' >"$tls/token"
+  secrets+=("e2e-tls-token-4f1c")
   chmod 600 "$tls/token"
 }
 

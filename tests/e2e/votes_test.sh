@@ -18,6 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tools="${CAUSEWAY_NODE_TOOLS:-$root/deploy/devnet}"
 token="e2e-admin-$RANDOM$RANDOM"
 export CAUSEWAY_E2E_ADMIN_TOKEN="$token"
+secrets+=("$token")
 printf '%s\n' "$token" >"$work/token"
 chmod 600 "$work/token"
 

@@ -97,6 +97,39 @@ TEST_CASE("state_counts and lane_sequences report what is stored", "[unit]") {
   CHECK(other->empty());
 }
 
+TEST_CASE("lane_backlogs counts the pending messages of each lane and the oldest one's time", "[unit]") {
+  TempDir dir;
+  auto options = test::test_options();
+  std::uint64_t clock = 1000;
+  options.clock = [&clock] { return clock; };
+  auto opened = store::Store::open(dir.file("relay.db"), options);
+  REQUIRE(opened);
+  auto& s = **opened;
+  store::WriteBatch first;
+  for (const std::uint64_t seq : {1, 2, 3}) first.observed.push_back(new_on(seq, false));
+  REQUIRE(s.batch(first));
+  clock = 1500;
+  store::WriteBatch second;
+  second.observed.push_back(new_on(1, true));
+  second.observed.push_back(new_on(4, false));
+  REQUIRE(s.batch(second));
+  // Executed messages are no longer on their way.
+  const auto done = core::message_id(message_on(1, false));
+  for (const auto to : {S::kVerified, S::kVoted, S::kExecutedOk}) REQUIRE(s.apply(test::to_state(done, to)));
+
+  auto backlogs = s.lane_backlogs();
+  REQUIRE(backlogs);
+  std::map<core::Hash32, store::LaneBacklog> by_lane;
+  for (const auto& b : *backlogs) by_lane[b.lane] = b;
+  REQUIRE(by_lane.size() == 2);
+  const auto& unordered = by_lane.at(store::lane_key(message_on(1, false)));
+  CHECK(unordered.pending == 3);
+  CHECK(unordered.oldest_created_at == 1000);
+  const auto& ordered = by_lane.at(store::lane_key(message_on(1, true)));
+  CHECK(ordered.pending == 1);
+  CHECK(ordered.oldest_created_at == 1500);
+}
+
 TEST_CASE("executions: the first record stands and commits with its transition", "[unit]") {
   TempDir dir;
   auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
