@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <map>
 #include <set>
 #include <unordered_set>
 #include <variant>
@@ -1412,10 +1413,32 @@ struct Engine::Impl {
     }
   }
 
+  // Per lane and state, as /v1/lanes counts them. Every 30 s: it reads every stored message.
+  void set_lane_states() {
+    auto counts = store.lane_state_counts();
+    if (!counts) {
+      log(kWarn, "lane state counts: " + counts.error().message());
+      return;
+    }
+    for (const auto& lane : lanes) {
+      std::map<MessageState, std::uint64_t> by_state;
+      for (const auto state : store::kAllMessageStates) by_state[state] = 0;
+      for (const auto& c : *counts) {
+        if (std::find(lane->store_lanes.begin(), lane->store_lanes.end(), c.lane) != lane->store_lanes.end()) {
+          by_state[c.state] += c.count;
+        }
+      }
+      for (const auto& [state, count] : by_state) {
+        metrics.lane_messages(lane->name, std::string(store::to_string(state))).Set(static_cast<double>(count));
+      }
+    }
+  }
+
   awaitable<void> housekeeping_loop() {
     auto last_checkpoint = Steady::now();
     auto last_balances = Steady::time_point{};
     auto last_backlog = Steady::time_point{};
+    auto last_lane_states = Steady::time_point{};
     metrics.checkpoint_witnesses().Set(0);
     while (!stopping) {
       if (Steady::now() - last_balances >= std::chrono::seconds(30)) {
@@ -1437,6 +1460,10 @@ struct Engine::Impl {
       if (Steady::now() - last_backlog >= std::chrono::seconds(10)) {
         last_backlog = Steady::now();
         set_backlogs();
+      }
+      if (Steady::now() - last_lane_states >= std::chrono::seconds(30)) {
+        last_lane_states = Steady::now();
+        set_lane_states();
       }
       metrics.audit_log_size().Set(static_cast<double>(store.audit_size()));
       if (options.checkpoint && Steady::now() - last_checkpoint >= config.relay.checkpoint_every) {

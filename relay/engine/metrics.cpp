@@ -49,6 +49,8 @@ Metrics::Metrics()
                       "Messages of the lane observed, verified or voted, not yet executed", *registry_, families_)),
       oldest_pending_(family(prometheus::BuildGauge(), "causeway_lane_oldest_pending_seconds",
                              "Age of the lane's oldest message not yet executed", *registry_, families_)),
+      lane_messages_(family(prometheus::BuildGauge(), "causeway_lane_messages",
+                            "Stored messages of the lane by state (refreshed every 30 s)", *registry_, families_)),
       breaker_open_(family(prometheus::BuildGauge(), "causeway_lane_breaker_open",
                            "1 while the lane's circuit breaker holds submissions back", *registry_, families_)),
       lane_halted_(family(prometheus::BuildGauge(), "causeway_lane_halted",

@@ -53,6 +53,9 @@ class Metrics {
     return votes_duplicate_.Add({{"lane", lane}, {"kind", kind}});
   }
   prometheus::Gauge& backlog(const std::string& lane) { return backlog_.Add({{"lane", lane}}); }
+  prometheus::Gauge& lane_messages(const std::string& lane, const std::string& state) {
+    return lane_messages_.Add({{"lane", lane}, {"state", state}});
+  }
   // Age of the lane's oldest message still on its way (0 when none is).
   prometheus::Gauge& oldest_pending(const std::string& lane) { return oldest_pending_.Add({{"lane", lane}}); }
   prometheus::Gauge& breaker_open(const std::string& lane) { return breaker_open_.Add({{"lane", lane}}); }
@@ -123,6 +126,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& votes_duplicate_;
   prometheus::Family<prometheus::Gauge>& backlog_;
   prometheus::Family<prometheus::Gauge>& oldest_pending_;
+  prometheus::Family<prometheus::Gauge>& lane_messages_;
   prometheus::Family<prometheus::Gauge>& breaker_open_;
   prometheus::Family<prometheus::Gauge>& lane_halted_;
   prometheus::Family<prometheus::Histogram>& batch_size_;

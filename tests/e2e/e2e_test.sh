@@ -169,11 +169,23 @@ case_breaker() {
   done
   [[ "$(metric causeway_lane_breaker_open 'lane="a->b"')" == 1 ]] || { kill -CONT "$pid_b"; fail "the breaker of lane a->b did not open"; }
   (($(metric causeway_submissions_total 'lane="a->b"' 'outcome="failed"') >= 2)) || { kill -CONT "$pid_b"; fail "no failed submissions counted"; }
+  for ((i = 0; i < 15; i++)); do
+    (($(metric causeway_lane_backlog 'lane="a->b"') > 0)) && break
+    sleep 1
+  done
+  (($(metric causeway_lane_backlog 'lane="a->b"') > 0)) || { kill -CONT "$pid_b"; fail "the held messages are not in causeway_lane_backlog"; }
+  (($(metric causeway_lane_oldest_pending_seconds 'lane="a->b"') > 0)) || { kill -CONT "$pid_b"; fail "no age of the oldest pending message"; }
   kill -CONT "$pid_b"
-  pass "failed submissions to a stopped node opened the lane's breaker"
+  pass "failed submissions to a stopped node opened the lane's breaker; the backlog and its age show it"
   wait_for '{"b":{"probe":{"received":30}},"a":{"probe":{"acks":30}}}' 180
   check_exactly_once
   [[ "$(metric causeway_lane_breaker_open 'lane="a->b"')" == 0 ]] || fail "the breaker stayed open after deliveries resumed"
+  # Per-lane state counts are refreshed every 30 s.
+  for ((i = 0; i < 40; i++)); do
+    [[ "$(metric causeway_lane_messages 'lane="a->b"' 'state="acknowledged"')" == 30 ]] && break
+    sleep 1
+  done
+  [[ "$(metric causeway_lane_messages 'lane="a->b"' 'state="acknowledged"')" == 30 ]] || fail "causeway_lane_messages does not count the 30 acknowledged"
   stop_relay
   pass "the breaker held the messages without loss; all 30 delivered and acknowledged once"
 }
