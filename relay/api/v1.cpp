@@ -26,6 +26,7 @@
 #include "relay/core/message_json.hpp"
 #include "relay/core/protocol.hpp"
 #include "relay/net/url.hpp"
+#include "relay/store/checkpoint_signer.hpp"
 #include "relay/verify/json_read.hpp"
 
 namespace causeway::api {
@@ -483,20 +484,45 @@ struct V1 {
     return json_response(200, bundle_verification_json(**bundle, *rejection, *anchors, lane_names()));
   }
 
-  Response audit_checkpoint(const Request& request) const {
-    if (auto refused = only_params(request, {})) return *refused;
-    auto checkpoint = store.latest_checkpoint();
-    if (!checkpoint) return failure(checkpoint.error());
-    if (!*checkpoint) return not_found("no checkpoint signed yet");
-    auto cosignatures = store.cosignatures((*checkpoint)->tree_size);
+  // A stored checkpoint as GET and POST /v1/audit/checkpoint serve it: the signed note with the
+  // witnesses' cosignature lines.
+  Response checkpoint_note(const store::Checkpoint& checkpoint) const {
+    auto cosignatures = store.cosignatures(checkpoint.tree_size);
     if (!cosignatures) return failure(cosignatures.error());
     Response response;
     response.content_type = std::string(kTextPlain);
     // Signature lines may follow each other in any order (signed-note), so the witnesses' lines
     // simply follow the log's.
-    response.body = (*checkpoint)->note;
+    response.body = checkpoint.note;
     for (const auto& line : *cosignatures) response.body += line;
     return response;
+  }
+
+  Response audit_checkpoint(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    auto checkpoint = store.latest_checkpoint();
+    if (!checkpoint) return failure(checkpoint.error());
+    if (!*checkpoint) return not_found("no checkpoint signed yet");
+    return checkpoint_note(**checkpoint);
+  }
+
+  // Signs a checkpoint now, so an auditor need not wait for relay.checkpoint_every. Signing an
+  // unchanged log returns the latest checkpoint: calling this in a loop never piles them up.
+  Response sign_checkpoint(const Request& request) const {
+    if (auto refused = only_params(request, {})) return *refused;
+    json body;
+    if (auto refused = read_body(request, {}, body)) return *refused;
+    if (!options.sign_checkpoint) {
+      return error_response(503, "no_log_key", "this relay has no relay.log_key: it signs no checkpoint");
+    }
+    auto signed_checkpoint = options.sign_checkpoint();
+    if (!signed_checkpoint) {
+      if (signed_checkpoint.error().reason() == store::reason::kAuditLogEmpty) {
+        return error_response(409, "conflict", "the audit log is empty: nothing to sign yet");
+      }
+      return failure(signed_checkpoint.error());
+    }
+    return checkpoint_note(*signed_checkpoint);
   }
 
   // A witness's cosigned checkpoint, {"note": "<signed note>"}. No token: a cosignature
@@ -593,8 +619,22 @@ struct V1 {
   }
 
   Response leaves(const Request& request) const {
-    if (auto refused = only_params(request, {"from", "count"})) return *refused;
+    if (auto refused = only_params(request, {"from", "count", "claim"})) return *refused;
     const std::uint64_t size = store.audit_size();
+    if (const auto* text = param(request, "claim")) {
+      // A claim's leaves are few and served whole; paging them as well would only make a
+      // caller that misses a page believe a leaf is absent.
+      if (param(request, "from") != nullptr || param(request, "count") != nullptr) {
+        return bad_request("claim: not together with from or count");
+      }
+      const auto claim = parse_word<core::Claim>(*text);
+      if (!claim) return bad_request("claim: expected 0x and 64 lower-case hex digits");
+      auto entries = store.audit_entries_by_claim(*claim);
+      if (!entries) return failure(entries.error());
+      json out = json::array();
+      for (const auto& entry : *entries) out.push_back(leaf_json(entry));
+      return json_response(200, {{"size", size}, {"leaves", std::move(out)}});
+    }
     std::uint64_t from = 0;
     if (const auto* text = param(request, "from")) {
       const auto parsed = parse_count(*text, size);
@@ -830,6 +870,7 @@ void install_v1_routes(HttpServer& server, engine::Engine& engine, store::Store&
   server.route("GET", "/v1/audit/proof/consistency", read_handler(v1, &V1::consistency));
   server.route("GET", "/v1/audit/leaves", read_handler(v1, &V1::leaves));
   server.route("POST", "/v1/audit/cosignatures", read_handler(v1, &V1::add_cosignatures));
+  server.route("POST", "/v1/audit/checkpoint", admin_handler(v1, &V1::sign_checkpoint));
   server.route("POST", "/v1/messages/{id}/retry", admin_handler(v1, &V1::retry));
   server.route("POST", "/v1/messages/{id}/park", admin_handler(v1, &V1::park));
   server.route("POST", "/v1/messages/{id}/skip", admin_async_handler(v1, &V1::skip));

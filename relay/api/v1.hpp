@@ -32,6 +32,10 @@ struct V1Options {
   // Sets the log level by name (trace, debug, info, warn, error); false if it was not set.
   // Unset: POST /v1/log-level answers 501.
   std::function<bool(std::string)> set_log_level;
+  // Signs and stores a checkpoint of the audit log now — the function relay.checkpoint_every
+  // calls — and returns it, or the latest one when the log has not grown since. Unset (the relay
+  // has no relay.log_key): POST /v1/audit/checkpoint answers 503.
+  std::function<core::Result<store::Checkpoint>()> sign_checkpoint;
   // The transitions /v1/stream serves (the caller feeds it from EngineOptions::on_transition).
   // Unset: no /v1/stream.
   std::shared_ptr<TransitionStream> stream;

@@ -6,8 +6,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -127,6 +129,7 @@ awaitable<core::Result<ApiResponse>> converse(Stream& stream, Exchange e) {
   ApiResponse response;
   response.status = parser.get().result_int();
   response.content_type = std::string(parser.get()[http::field::content_type]);
+  response.retry_after = std::string(parser.get()[http::field::retry_after]);
   response.body = std::move(parser.get().body());
   co_return response;
 }
@@ -210,13 +213,22 @@ core::Result<ApiResponse> api_request(const ApiClientOptions& options, std::stri
     return core::Error(rac::kBadUrl, "unknown HTTP method " + e.method);
   }
 
-  asio::io_context io;
-  auto result = std::make_shared<std::optional<core::Result<ApiResponse>>>();
-  asio::co_spawn(io, exchange_into(std::move(e), std::move(tls), result), [](std::exception_ptr failure) {
-    if (failure) std::rethrow_exception(failure);
-  });
-  io.run();
-  return std::move(**result);
+  for (int attempt = 0;; ++attempt) {
+    asio::io_context io;
+    auto result = std::make_shared<std::optional<core::Result<ApiResponse>>>();
+    asio::co_spawn(io, exchange_into(e, tls, result), [](std::exception_ptr failure) {
+      if (failure) std::rethrow_exception(failure);
+    });
+    io.run();
+    if (!**result || (**result)->status != 429 || attempt >= options.rate_limited_retries) return std::move(**result);
+    // Retry-After in seconds (the relay never sends the HTTP-date form); anything else waits 1 s.
+    int seconds = 1;
+    const std::string& after = (**result)->retry_after;
+    if (!after.empty() && after.size() <= 2 && std::all_of(after.begin(), after.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      seconds = std::clamp(std::stoi(after), 1, 30);
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  }
 }
 
 std::string encode_path_segment(std::string_view text) {

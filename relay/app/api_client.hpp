@@ -36,16 +36,20 @@ struct ApiClientOptions {
   // neither.
   std::string cert_file;
   std::string key_file;
+  // A relay over its per-client rate limit answers 429 with Retry-After: the request is sent again
+  // after that many seconds (at least 1, at most 30), this many times before the 429 is returned.
+  int rate_limited_retries = 10;
 };
 
 struct ApiResponse {
   unsigned status = 0;
   std::string content_type;
   std::string body;
+  std::string retry_after;  // the Retry-After header, as sent (empty when absent)
 };
 
-// Sends one request and reads its answer, whatever its status. `target` is a path and query
-// under the API's URL. Errors never contain the token.
+// Sends one request and reads its answer, whatever its status (a 429 only once the retries above
+// are spent). `target` is a path and query under the API's URL. Errors never contain the token.
 core::Result<ApiResponse> api_request(const ApiClientOptions& options, std::string_view method,
                                       std::string_view target, std::string_view body = {});
 

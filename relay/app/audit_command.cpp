@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -280,6 +281,7 @@ struct LeafLine {
   std::uint64_t index = 0;
   core::AuditKind kind = core::AuditKind::kVerified;
   std::string kind_name;
+  core::Claim claim;
   core::Bytes leaf;    // encode_audit_leaf of the line's fields
   core::Bytes stated;  // the line's "leaf"
 };
@@ -294,11 +296,11 @@ core::Result<LeafLine> parse_leaf_line(std::string_view line) {
   out.kind = static_cast<core::AuditKind>(kind);
   CW_TRY(out.kind_name, jr::read_string(j["kind_name"], "kind_name", 32));
   CW_TRY(const auto id, jr::read_fixed<core::MessageId>(j["id"], "id"));
-  CW_TRY(const auto claim, jr::read_fixed<core::Claim>(j["claim"], "claim"));
+  CW_TRY(out.claim, jr::read_fixed<core::Claim>(j["claim"], "claim"));
   CW_TRY(const auto detail, jr::read_fixed<core::Hash32>(j["detail"], "detail"));
   CW_TRY(const std::uint64_t time, jr::read_decimal(j["time"], "time"));
   CW_TRY(out.stated, jr::read_hex(j["leaf"], "leaf", 1024));
-  out.leaf = core::encode_audit_leaf(out.kind, id, claim, detail, time);
+  out.leaf = core::encode_audit_leaf(out.kind, id, out.claim, detail, time);
   return out;
 }
 
@@ -752,6 +754,167 @@ int run_checkpoint(const AuditOptions& options, RelayApi& relay, std::ostream& o
   return report.finish();
 }
 
+// ---- a claim's leaves on a live relay
+
+// A claim's leaves in a /v1/audit/leaves answer: a handful per claim (one per transition), so
+// these bounds only stop a runaway answer.
+constexpr std::size_t kMaxClaimLeaves = 1024;
+constexpr std::size_t kMaxClaimLeavesBytes = 1024 * 1024;
+
+// GET /v1/audit/leaves?claim=: the relay's leaves of one claim, each with its fields recomputed
+// into leaf bytes by parse_leaf_line.
+core::Result<std::vector<LeafLine>> fetch_claim_leaves(RelayApi& relay, const core::Claim& claim) {
+  const std::string target = "/v1/audit/leaves?claim=" + core::to_hex(claim);
+  CW_TRY(const auto answer, relay.request("GET", target, {}));
+  if (answer.status != 200) return core::Error(reason::kAuditRelayAnswer, target + ": HTTP " + std::to_string(answer.status));
+  CW_TRY(const nlohmann::json root, jr::parse_bounded(answer.body, kMaxClaimLeavesBytes, 4));
+  CW_CHECK(jr::check_object(root, "", {"size", "leaves"}));
+  CW_CHECK(jr::check_array(root["leaves"], "leaves", kMaxClaimLeaves));
+  std::vector<LeafLine> out;
+  for (std::size_t i = 0; i < root["leaves"].size(); ++i) {
+    auto leaf = parse_leaf_line(root["leaves"][i].dump());
+    if (!leaf) return std::move(leaf).error().with_context(jr::index_path("leaves", i));
+    out.push_back(std::move(leaf).value());
+  }
+  return out;
+}
+
+// GET /v1/audit/proof/inclusion for one leaf at the checkpoint's size; a proof of another leaf or
+// size is the relay's fault, not the auditor's.
+core::Result<std::vector<core::Hash32>> fetch_inclusion(RelayApi& relay, std::uint64_t index, std::uint64_t size) {
+  const std::string target = "/v1/audit/proof/inclusion?index=" + std::to_string(index) + "&size=" + std::to_string(size);
+  CW_TRY(const auto answer, relay.request("GET", target, {}));
+  if (answer.status != 200) return core::Error(reason::kAuditRelayAnswer, target + ": HTTP " + std::to_string(answer.status));
+  CW_TRY(auto proof, parse_proof(answer.body, "index"));
+  if (proof.first != index || proof.size != size) {
+    return core::Error(reason::kAuditProofMismatch, target + ": a proof of leaf " + std::to_string(proof.first) +
+                                                        " of " + std::to_string(proof.size));
+  }
+  return std::move(proof.hashes);
+}
+
+// One leaf's verdict in `audit inclusion CLAIM`.
+struct LeafVerdict {
+  std::uint64_t index = 0;
+  std::string kind_name;
+  std::optional<core::Error> error;  // unset: included
+  bool unusable = false;
+};
+
+// Checks one leaf of the claim: its bytes are its fields' encoding, its kind name its kind's, it
+// is within the signed tree, and the relay's proof takes its recomputed hash to the signed root.
+LeafVerdict check_claim_leaf(RelayApi& relay, const LeafLine& leaf, const core::Claim& claim,
+                             const core::CheckpointBody& body) {
+  LeafVerdict verdict{leaf.index, std::string(core::audit_kind_name(leaf.kind)), std::nullopt, false};
+  if (leaf.claim != claim) {
+    verdict.error = core::Error(reason::kAuditLeafMismatch, "the relay answered a leaf of claim " + core::to_hex(leaf.claim));
+    return verdict;
+  }
+  if (leaf.stated != leaf.leaf || leaf.kind_name != verdict.kind_name) {
+    verdict.error = core::Error(reason::kAuditLeafMismatch, "the leaf's bytes or kind name are not its fields'");
+    return verdict;
+  }
+  if (leaf.index >= body.size) {
+    // Logged after the checkpoint was signed: nothing signed covers it yet.
+    verdict.error = core::Error(reason::kAuditLeafAfterCheckpoint,
+                                "not in the checkpoint of " + std::to_string(body.size) +
+                                    " leaves; ask for a newer one (POST /v1/audit/checkpoint) and run again");
+    verdict.unusable = true;
+    return verdict;
+  }
+  const auto proof = fetch_inclusion(relay, leaf.index, body.size);
+  if (!proof) {
+    verdict.error = proof.error();
+    verdict.unusable = proof.error().reason() != reason::kAuditProofMismatch;
+    return verdict;
+  }
+  const auto included = core::verify_inclusion(core::audit_leaf_hash(leaf.leaf), leaf.index, body.size, *proof, body.root);
+  if (!included) verdict.error = included.error();
+  return verdict;
+}
+
+int print_claim_json(const std::string& claim, const std::optional<core::SignedCheckpoint>& checkpoint,
+                     const std::vector<LeafVerdict>& verdicts, const std::string& lines, int code, std::ostream& out) {
+  nlohmann::ordered_json report;
+  report["claim"] = claim;
+  if (checkpoint) {
+    report["checkpoint"] = {{"origin", checkpoint->body.origin},
+                            {"size", checkpoint->body.size},
+                            {"root", core::to_hex(checkpoint->body.root)}};
+  }
+  report["leaves"] = nlohmann::ordered_json::array();
+  for (const auto& verdict : verdicts) {
+    nlohmann::ordered_json leaf;
+    leaf["index"] = verdict.index;
+    leaf["kind_name"] = verdict.kind_name;
+    leaf["verdict"] = !verdict.error ? "included" : verdict.unusable ? "unverifiable" : "not_included";
+    if (verdict.error) {
+      leaf["reason"] = verdict.error->reason().name;
+      leaf["message"] = verdict.error->message();
+    }
+    report["leaves"].push_back(std::move(leaf));
+  }
+  // The checks before the leaves (key, checkpoint, witnesses), as the text form prints them.
+  report["checks"] = lines;
+  report["exit"] = code;
+  out << report.dump(2) << '\n';
+  return code;
+}
+
+// `audit inclusion CLAIM --relay URL`: every leaf the relay logged for CLAIM, proved against the
+// relay's current checkpoint after that checkpoint's signatures verified.
+int run_claim_inclusion(const AuditOptions& options, RelayApi& relay, std::ostream& out) {
+  std::ostringstream text;
+  Report report(options.json ? static_cast<std::ostream&>(text) : out);
+  std::optional<core::SignedCheckpoint> current;
+  std::vector<LeafVerdict> verdicts;
+  auto finish = [&] {
+    const int code = report.finish();
+    return options.json ? print_claim_json(options.claim, current, verdicts, text.str(), code, out) : code;
+  };
+
+  auto claim = jr::read_fixed<core::Claim>(nlohmann::json(options.claim), "CLAIM");
+  if (!claim) report.unusable("CLAIM", claim.error());
+  auto log_key = load_log_key(options.log_key);
+  if (!log_key) report.unusable("--log-key", log_key.error());
+  const auto witnesses = load_witness_keys(options.witnesses, report);
+  if (report.failed()) return finish();
+
+  std::string note;
+  current = fetch_verified(relay, *log_key, note, report);
+  if (!current) return finish();
+  for (const auto& witness : witnesses) {
+    const std::string what = "witness " + describe(witness);
+    auto timestamp = core::verify_cosignature(*current, witness);
+    if (timestamp) report.ok(what, "cosigned at " + std::to_string(*timestamp)); else report.invalid(what, timestamp.error());
+  }
+  if (report.failed()) return finish();
+
+  auto leaves = fetch_claim_leaves(relay, *claim);
+  if (!leaves) {
+    report.unusable("leaves", leaves.error());
+    return finish();
+  }
+  if (leaves->empty()) {
+    report.invalid("claim " + options.claim,
+                   core::Error(reason::kAuditClaimNotLogged, "the relay's audit log holds no leaf of this claim"));
+    return finish();
+  }
+  for (const auto& leaf : *leaves) {
+    verdicts.push_back(check_claim_leaf(relay, leaf, *claim, current->body));
+    const auto& verdict = verdicts.back();
+    const std::string what = "leaf " + std::to_string(verdict.index) + " " + verdict.kind_name;
+    if (!verdict.error) {
+      report.ok(what, "included in the signed tree of " + std::to_string(current->body.size));
+    } else if (verdict.unusable) {
+      report.unusable(what, *verdict.error);
+    } else {
+      report.invalid(what, *verdict.error);
+    }
+  }
+  return finish();
+}
+
 // Replaces `path` with `text` so that a crash leaves either the old file or the new one: a
 // witness that lost its state could be talked into signing a rewritten history.
 core::Result<void> write_atomically(const fs::path& path, std::string_view text) {
@@ -872,6 +1035,25 @@ int run_keygen(const AuditOptions& options, std::ostream& out, std::ostream& err
   return kExitValid;
 }
 
+// `audit inclusion` has two forms: CLAIM with --relay asks a live relay; --leaf, --checkpoint and
+// --proof (with --index) check files offline. Half of one, or parts of both, would check nothing
+// the caller meant, so either is refused.
+enum class InclusionForm : std::uint8_t { kRemote, kOffline, kMixed };
+
+constexpr std::string_view kInclusionForms =
+    "causeway audit inclusion: either CLAIM --relay URL --log-key K [--witness-key K]... [--json], or --leaf HEX "
+    "--checkpoint NOTE --proof FILE --log-key K [--index N]; not a mix\n";
+
+InclusionForm inclusion_form(const AuditOptions& options) {
+  const bool remote = !options.claim.empty() || !options.relay.empty() || !options.witnesses.empty() || options.json;
+  const bool offline = !options.leaf.empty() || options.index || !options.checkpoint.empty() || !options.proof.empty();
+  if (remote && !offline && !options.claim.empty() && !options.relay.empty()) return InclusionForm::kRemote;
+  if (offline && !remote && !options.leaf.empty() && !options.checkpoint.empty() && !options.proof.empty()) {
+    return InclusionForm::kOffline;
+  }
+  return InclusionForm::kMixed;
+}
+
 }  // namespace
 
 void add_audit_options(CLI::App& audit, AuditOptions& options) {
@@ -898,11 +1080,18 @@ void add_audit_options(CLI::App& audit, AuditOptions& options) {
       ->type_name("N");
   verify->callback([&options] { options.action = AuditAction::kVerify; });
 
-  auto* inclusion = audit.add_subcommand("inclusion", "Check one inclusion proof against a signed checkpoint");
-  inclusion->add_option("--leaf", options.leaf, "The leaf bytes (an export's \"leaf\")")->required()->type_name("HEX");
-  inclusion->add_option("--index", options.index, "The leaf's index (default: the proof's)")->type_name("N");
-  inclusion->add_option("--checkpoint", options.checkpoint, "The signed checkpoint")->required()->type_name("NOTE");
-  inclusion->add_option("--proof", options.proof, "{\"index\",\"size\",\"hashes\"}")->required()->type_name("FILE");
+  auto* inclusion = audit.add_subcommand(
+      "inclusion", "Check a claim's leaves on a relay (CLAIM --relay), or one proof file offline, against a signed checkpoint");
+  inclusion->add_option("claim", options.claim, "The claim (0x and 64 hex digits): every leaf the relay logged for it")
+      ->type_name("CLAIM");
+  inclusion->add_option("--relay", options.relay, "The relay's API, http://host:port (with CLAIM)")->type_name("URL");
+  inclusion->add_option("--witness-key", options.witnesses, "With CLAIM: a witness whose cosignature must be on it")
+      ->type_name("VKEY");
+  inclusion->add_flag("--json", options.json, "With CLAIM: one JSON report");
+  inclusion->add_option("--leaf", options.leaf, "Offline: the leaf bytes (an export's \"leaf\")")->type_name("HEX");
+  inclusion->add_option("--index", options.index, "Offline: the leaf's index (default: the proof's)")->type_name("N");
+  inclusion->add_option("--checkpoint", options.checkpoint, "Offline: the signed checkpoint")->type_name("NOTE");
+  inclusion->add_option("--proof", options.proof, "Offline: {\"index\",\"size\",\"hashes\"}")->type_name("FILE");
   inclusion->add_option("--log-key", options.log_key, "The log's verifier key, or a file holding it")
       ->required()
       ->type_name("VKEY");
@@ -1000,6 +1189,13 @@ int run_audit(const AuditOptions& options, RelayApi& relay, const std::function<
   switch (options.action) {
     case AuditAction::kCheckpoint: return run_checkpoint(options, relay, out);
     case AuditAction::kWitness: return run_witness(options, relay, clock, out);
+    case AuditAction::kInclusion: {
+      const auto form = inclusion_form(options);
+      if (form == InclusionForm::kRemote) return run_claim_inclusion(options, relay, out);
+      if (form == InclusionForm::kOffline) return run_inclusion(options, out);
+      err << kInclusionForms;
+      return kExitUnusable;
+    }
     case AuditAction::kScan: return run_scan(options.scan, options.scan.relay.empty() ? nullptr : &relay, out, err);
     default: return run_audit(options, out, err);
   }
@@ -1015,7 +1211,16 @@ int run_audit(const AuditOptions& options, std::ostream& out, std::ostream& err)
     }
     case AuditAction::kExport: return run_export(options, out, err);
     case AuditAction::kVerify: return run_verify_export(options, out);
-    case AuditAction::kInclusion: return run_inclusion(options, out);
+    case AuditAction::kInclusion: {
+      const auto form = inclusion_form(options);
+      if (form == InclusionForm::kRemote) {
+        HttpRelayApi relay(options.relay);
+        return run_audit(options, relay, system_seconds, out, err);
+      }
+      if (form == InclusionForm::kOffline) return run_inclusion(options, out);
+      err << kInclusionForms;
+      return kExitUnusable;
+    }
     case AuditAction::kConsistency: return run_consistency(options, out);
     case AuditAction::kKeygen: return run_keygen(options, out, err);
     case AuditAction::kNone: break;

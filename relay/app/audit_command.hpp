@@ -1,5 +1,6 @@
 // `causeway audit`: export a store's audit log and signed checkpoints, verify such an export
-// offline, check one inclusion or consistency proof against a signed checkpoint, generate a log
+// offline, check one inclusion or consistency proof against a signed checkpoint (or every leaf of a
+// claim against a live relay's checkpoint), generate a log
 // or witness key, fetch and check a relay's checkpoint, witness (co-sign) it, and scan a target
 // chain's deliveries against their bundles (DESIGN.md section 5, PROTOCOL.md section 7).
 //
@@ -58,6 +59,11 @@ inline constexpr core::Reason kAuditWriteFailed{"audit.write_failed"};
 inline constexpr core::Reason kAuditRollback{"audit.rollback"};
 // The relay answered a request with an unexpected status or body.
 inline constexpr core::Reason kAuditRelayAnswer{"audit.relay_answer"};
+// `audit inclusion CLAIM`: the relay's log holds no leaf of the claim.
+inline constexpr core::Reason kAuditClaimNotLogged{"audit.claim_not_logged"};
+// `audit inclusion CLAIM`: a leaf logged after the relay's current checkpoint, which no signed
+// root covers yet.
+inline constexpr core::Reason kAuditLeafAfterCheckpoint{"audit.leaf_after_checkpoint"};
 // A witness state directory whose checkpoint cannot be read or is not signed by the log key.
 inline constexpr core::Reason kAuditWitnessState{"audit.witness_state"};
 }  // namespace reason
@@ -81,7 +87,7 @@ struct AuditOptions {
   std::string out{};                   // export: the directory; keygen: the key file; checkpoint: the note
   std::string dir{};                   // verify: an export directory
   std::string log_key{};               // a vkey, or a file holding one
-  std::vector<std::string> witnesses{};  // verify, checkpoint: witness vkeys (cosignature/v1), or files
+  std::vector<std::string> witnesses{};  // verify, checkpoint, inclusion CLAIM: witness vkeys (cosignature/v1), or files
   std::size_t min_witnesses = 0;       // verify: valid cosignatures each checkpoint needs
   std::string leaf{};                  // inclusion: the leaf bytes in hex
   std::optional<std::uint64_t> index{};  // inclusion: the leaf's index (else the proof's)
@@ -91,7 +97,9 @@ struct AuditOptions {
   std::string proof{};                 // inclusion, consistency: the proof file
   std::string name{};                  // keygen, witness: the key name (and a log's checkpoint origin)
   bool witness_key = false;            // keygen: print a cosignature/v1 (0x04) vkey
-  std::string relay{};                 // checkpoint, witness: the relay's API URL
+  std::string relay{};                 // checkpoint, witness, inclusion CLAIM: the relay's API URL
+  std::string claim{};                 // inclusion: the claim whose leaves the relay is asked for
+  bool json = false;                   // inclusion CLAIM: one JSON report
   std::string previous{};              // checkpoint: an older signed checkpoint of the same log
   std::string key{};                   // witness: the witness's Ed25519 key file
   std::string state{};                 // witness: the state directory
@@ -105,6 +113,8 @@ void add_audit_options(CLI::App& audit, AuditOptions& options);
 // Runs the chosen action, the report on `out` and failures of the command itself on `err`.
 // verify, inclusion and consistency exit 0 valid, 1 invalid (a named reason says why), 2 unusable
 // input; 1 wins over 2. export and keygen exit 0 or 2.
+// inclusion CLAIM --relay exits 0 when every leaf of the claim is in the relay's signed tree, 1 when
+// any is not (or the claim has no leaf, or a signature fails), 2 unusable input or answer.
 // checkpoint and witness exit 0 valid (witness: cosigned and delivered), 1 invalid (a bad
 // signature, an inconsistent, rolled-back or equivocating log: a witness then refuses), 2 unusable;
 // scan as run_scan says.

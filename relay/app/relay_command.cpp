@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -192,6 +193,9 @@ int run_relay(const RelayOptions& options) {
   auto stream = std::make_shared<api::TransitionStream>();  // /v1/stream's feed
   engine_options.on_transition = [stream](const engine::TransitionEvent& event) { stream->publish(event); };
   store::CheckpointSigner signer{log_origin, log_origin, log_key ? &*log_key : nullptr, {}};
+  // POST /v1/audit/checkpoint signs with the same signer and store as the interval, and counts
+  // in the same metrics; the interval's counting is the engine's.
+  std::function<core::Result<store::Checkpoint>()> sign_checkpoint_now;
   if (log_key) {
     store::Store& opened = **store;
     engine_options.checkpoint = [&opened, &signer]() -> core::Result<void> {
@@ -199,6 +203,14 @@ int run_relay(const RelayOptions& options) {
       auto signed_checkpoint = store::sign_and_store_checkpoint(opened, signer);
       if (!signed_checkpoint) return std::move(signed_checkpoint).error();
       return core::ok();
+    };
+    sign_checkpoint_now = [&opened, &signer, &metrics]() -> core::Result<store::Checkpoint> {
+      auto signed_checkpoint = store::sign_and_store_checkpoint(opened, signer);
+      if (signed_checkpoint) {
+        metrics.checkpoints_signed().Increment();
+        metrics.last_checkpoint_time().Set(static_cast<double>(std::time(nullptr)));
+      }
+      return signed_checkpoint;
     };
   } else {
     log.write(spdlog::level::warn, "WARNING: no relay.log_key: audit checkpoints are not signed");
@@ -255,6 +267,7 @@ int run_relay(const RelayOptions& options) {
   v1.public_reads = config->relay.api.public_reads;
   v1.admin_client_certs = config->relay.api.admin_client_certs;
   v1.stream = stream;
+  v1.sign_checkpoint = std::move(sign_checkpoint_now);
   v1.set_log_level = [&log](std::string level) { return log.set_level(level); };
   v1.on_error = [&log](std::string_view text) { log.write(spdlog::level::err, text); };
   api::install_v1_routes(**server, running, **store, std::move(v1));

@@ -184,12 +184,19 @@ CREATE TRIGGER audit_tiles_no_update BEFORE UPDATE ON audit_tiles
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// Version 6: the leaves of one claim, for `GET /v1/audit/leaves?claim=` and `causeway audit
+// inclusion CLAIM`, without scanning the whole log.
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE INDEX audit_leaves_claim ON audit_leaves (claim);
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "initial schema", kSchemaV1},
     {2, "executions", kSchemaV2},
     {3, "votes", kSchemaV3},
     {4, "checkpoint cosignatures", kSchemaV4},
     {5, "audit tiles", kSchemaV5},
+    {6, "audit leaves by claim", kSchemaV6},
 }};
 
 constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
@@ -1478,6 +1485,30 @@ Result<std::optional<AuditEntry>> Store::audit_entry(std::uint64_t index) {
   e.leaf = q->column_blob(5);
   CW_TRY(e.leaf_hash, q->column_fixed<core::Hash32>(6));
   return std::optional<AuditEntry>(std::move(e));
+}
+
+Result<std::vector<AuditEntry>> Store::audit_entries_by_claim(const core::Claim& claim) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "SELECT leaf_index, kind, message_id, detail, time, leaf, leaf_hash FROM audit_leaves "
+                     "WHERE claim = ? ORDER BY leaf_index"));
+  q->bind_fixed(1, claim);
+  std::vector<AuditEntry> out;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    AuditEntry e;
+    CW_TRY(e.index, q->column_u64(0));
+    e.kind = static_cast<core::AuditKind>(q->column_i64(1));
+    CW_TRY(e.id, q->column_fixed<core::MessageId>(2));
+    e.claim = claim;
+    CW_TRY(e.detail, q->column_fixed<core::Hash32>(3));
+    CW_TRY(e.time, q->column_u64(4));
+    e.leaf = q->column_blob(5);
+    CW_TRY(e.leaf_hash, q->column_fixed<core::Hash32>(6));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 Result<std::vector<Checkpoint>> Store::checkpoints() {

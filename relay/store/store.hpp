@@ -397,6 +397,8 @@ class Store {
     return log_.consistency_proof(old_size, new_size);
   }
   core::Result<std::optional<AuditEntry>> audit_entry(std::uint64_t index);
+  // Every leaf that names `claim`, in index order (the audit_leaves_claim index); none: empty.
+  core::Result<std::vector<AuditEntry>> audit_entries_by_claim(const core::Claim& claim);
   // Stores a signed checkpoint after checking its root is this log's root at its size.
   core::Result<void> add_checkpoint(const Checkpoint& checkpoint);
   core::Result<std::optional<Checkpoint>> latest_checkpoint();

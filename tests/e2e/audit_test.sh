@@ -141,6 +141,15 @@ case_scan() {
     { cat "$work/checkpoint.out" >&2; fail "audit checkpoint does not find the witness's cosignature"; }
   pass "two witness rounds cosigned consistent checkpoints; the relay serves the cosignature"
 
+  # `audit inclusion CLAIM` on the first logged claim (a delivery finished long before the latest
+  # checkpoint): each of its leaves is proved against the relay's signed root.
+  local first_claim
+  first_claim="$(node -e 'fetch(process.argv[1]).then(r => r.json()).then(j => console.log(j.leaves[0].claim))' "$api/v1/audit/leaves?count=1")"
+  "$bin" audit inclusion "$first_claim" --relay "$api" --log-key "$log_vkey" >"$work/inclusion.out" 2>&1 ||
+    { cat "$work/inclusion.out" >&2; fail "audit inclusion $first_claim failed over an honest relay"; }
+  grep -q "included in the signed tree" "$work/inclusion.out" || fail "audit inclusion proved no leaf"
+  pass "audit inclusion: every leaf of claim $first_claim is in the signed tree"
+
   # Rewrite the last leaf the witness cosigned while the relay is down, and drop the stored hashes
   # of its tile and later ones (derived data the store recomputes from the leaves at open).
   stop_relay

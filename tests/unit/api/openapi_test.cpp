@@ -16,6 +16,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "relay/app/config_loader.hpp"
+#include "relay/store/checkpoint_signer.hpp"
 #include "tests/unit/api/v1_fixture.hpp"
 
 using namespace causeway;
@@ -268,6 +269,13 @@ TEST_CASE("openapi: every operation's answers match schemas/openapi.yaml", "[api
   api::V1Options private_options = admin_options();
   private_options.public_reads = false;
   auto private_reads = extra(std::move(private_options));
+  // A relay with a log key: POST /v1/audit/checkpoint signs.
+  api::V1Options signing_options = admin_options();
+  const auto signing_key = core::Ed25519PrivateKey::from_seed(core::Bytes(32, 0x11)).value();
+  signing_options.sign_checkpoint = [&f, &signing_key] {
+    return store::sign_and_store_checkpoint(*f.store, {"causeway/test", "causeway/test", &signing_key, {}});
+  };
+  auto signing = extra(std::move(signing_options));
 
   std::string transcript;
   run(f.io, [&]() -> awaitable<void> {
@@ -325,6 +333,12 @@ TEST_CASE("openapi: every operation's answers match schemas/openapi.yaml", "[api
     co_await exchange(c, spec, V::get, "/v1/audit/proof/consistency", "/v1/audit/proof/consistency?old=0");
     co_await exchange(c, spec, V::get, "/v1/audit/leaves", "/v1/audit/leaves?count=3");
     co_await exchange(c, spec, V::get, "/v1/audit/leaves", "/v1/audit/leaves?count=x");
+    co_await exchange(c, spec, V::get, "/v1/audit/leaves",
+                      "/v1/audit/leaves?claim=" + core::to_hex(fixed_of<core::Claim>("claim", 1)));
+    co_await exchange(c, spec, V::get, "/v1/audit/leaves", "/v1/audit/leaves?claim=0x12");
+    // The main server's relay has no log key.
+    co_await exchange(c, spec, V::post, "/v1/audit/checkpoint", "/v1/audit/checkpoint", "", token);
+    co_await exchange(c, spec, V::post, "/v1/audit/checkpoint", "/v1/audit/checkpoint", "");
     // The example config names no witness: a cosignature is refused before it is read.
     co_await exchange(c, spec, V::post, "/v1/audit/cosignatures", "/v1/audit/cosignatures", R"({"note":"x"})");
 
@@ -396,6 +410,9 @@ TEST_CASE("openapi: every operation's answers match schemas/openapi.yaml", "[api
     co_await closed.connect(private_reads->port());
     co_await exchange(closed, spec, V::get, "/v1/lanes", "/v1/lanes");
     co_await exchange(closed, spec, V::get, "/v1/lanes", "/v1/lanes", {}, token);
+    ApiClient signer(executor, transcript);
+    co_await signer.connect(signing->port());
+    co_await exchange(signer, spec, V::post, "/v1/audit/checkpoint", "/v1/audit/checkpoint", "", token);
 
     // The stream's frames are TransitionFrames.
     websocket::stream<beast::tcp_stream> ws(executor);
@@ -414,6 +431,7 @@ TEST_CASE("openapi: every operation's answers match schemas/openapi.yaml", "[api
 
     co_await no_token->stop();
     co_await private_reads->stop();
+    co_await signing->stop();
     co_await f.server->stop();
   }());
   const auto missed = spec.uncovered();

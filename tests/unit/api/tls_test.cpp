@@ -369,6 +369,38 @@ TEST_CASE("api rate limit answers 429 with Retry-After once a client's burst is 
   }());
 }
 
+TEST_CASE("api_client waits out a 429 for Retry-After seconds, then gives up after its retries", "[api]") {
+  asio::io_context io;
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.requests_per_second = 1;  // Retry-After 1 once the burst is spent
+  options.burst = 1;
+  auto server = make_server(io, options);
+  server->start();
+  auto guard = asio::make_work_guard(io);
+  std::thread serving([&io] { io.run(); });
+
+  app::ApiClientOptions client;
+  client.api = "http://127.0.0.1:" + std::to_string(server->port());
+  client.rate_limited_retries = 0;
+  REQUIRE(app::api_request(client, "GET", "/healthz")->status == 200);
+  const auto refused = app::api_request(client, "GET", "/healthz");
+  REQUIRE(refused);
+  CHECK(refused->status == 429);
+  CHECK(refused->retry_after == "1");
+  // With retries the same request waits for the bucket and goes through.
+  client.rate_limited_retries = 3;
+  const auto started = std::chrono::steady_clock::now();
+  const auto waited = app::api_request(client, "GET", "/healthz");
+  REQUIRE(waited);
+  CHECK(waited->status == 200);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(900));
+
+  guard.reset();
+  asio::co_spawn(io, server->stop(), [&io](std::exception_ptr) { io.stop(); });
+  serving.join();
+}
+
 TEST_CASE("api handler headers are sent; a handler setting a framing header answers 500", "[api]") {
   asio::io_context io;
   ServerOptions options;

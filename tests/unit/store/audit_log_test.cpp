@@ -272,3 +272,46 @@ TEST_CASE("a log of several audit tiles reopens from its tile hashes and finds a
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().reason() == store::reason::kAuditMismatch);
 }
+
+TEST_CASE("audit_entries_by_claim returns a claim's leaves in index order through the claim index", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  auto s = open_store(path);
+  REQUIRE(write_history(*s, 3) == 12);
+  const auto claim = test::fixed_of<core::Claim>("claim", 2);
+  auto entries = s->audit_entries_by_claim(claim);
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 4);
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const auto& entry = (*entries)[i];
+    // Message 2's leaves are the second four: 4, 5, 6, 7.
+    CHECK(entry.index == 4 + i);
+    CHECK(entry.claim == claim);
+    auto same = s->audit_entry(entry.index);
+    REQUIRE(same.ok());
+    REQUIRE(same->has_value());
+    CHECK((**same).leaf == entry.leaf);
+    CHECK((**same).leaf_hash == entry.leaf_hash);
+    CHECK((**same).kind == entry.kind);
+    CHECK((**same).detail == entry.detail);
+    CHECK(entry.leaf_hash == core::audit_leaf_hash(core::ByteView(entry.leaf)));
+  }
+  auto none = s->audit_entries_by_claim(test::fixed_of<core::Claim>("claim", 99));
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  REQUIRE(s->close().ok());
+
+  // The query is served by migration 6's index, not a scan of the whole log.
+  auto db = store::sql::Database::open_read_only(path);
+  REQUIRE(db.ok());
+  auto plan = db->prepare("EXPLAIN QUERY PLAN SELECT leaf_index FROM audit_leaves WHERE claim = x'00'");
+  REQUIRE(plan.ok());
+  std::string detail;
+  for (;;) {
+    auto row = plan->step();
+    REQUIRE(row.ok());
+    if (!*row) break;
+    detail += plan->column_text(3);
+  }
+  CHECK(detail.find("audit_leaves_claim") != std::string::npos);
+}
