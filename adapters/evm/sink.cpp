@@ -193,7 +193,7 @@ awaitable<Result<std::unique_ptr<EvmSink>>> EvmSink::create(Rpc& rpc, SinkConfig
     eip1559 = base_fee != block->end() && !base_fee->is_null();
   }
 
-  const core::NonceKey key{.chain_id = config.chain_id, .account = core::address_of(*config.gas_key)};
+  const core::NonceKey key{.chain_id = config.chain_id, .account = config.gas_key->address()};
   auto chain = co_await chain_nonces(rpc, key.account);
   if (!chain) co_return std::move(chain).error();
   auto nonces = NonceManager::open(*config.journal, key, *chain);
@@ -275,9 +275,10 @@ awaitable<Result<UnsignedTx>> EvmSink::priced_tx(std::uint64_t gas_limit, core::
 }
 
 Result<SignedTx> EvmSink::signed_fresh(UnsignedTx tx) {
-  // Signing is deterministic (RFC 6979): the same batch at the same nonce and fees after a refused
-  // broadcast gives the same hash, which the journal already holds (dropped). Such a repeat gets
-  // one more unit of gas, which makes it a new transaction with the same effect.
+  // Signing with a local key is deterministic (RFC 6979): the same batch at the same nonce and fees
+  // after a refused broadcast gives the same hash, which the journal already holds (dropped). Such a
+  // repeat gets one more unit of gas, which makes it a new transaction with the same effect. (An
+  // HSM's nonces differ each time, so its repeats never collide.)
   for (int attempt = 0; attempt < 16; ++attempt) {
     auto signed_tx = sign(tx, *config_.gas_key);
     if (!signed_tx) return std::move(signed_tx).error();

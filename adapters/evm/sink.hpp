@@ -23,6 +23,7 @@
 #include "relay/core/journal.hpp"
 #include "relay/core/message.hpp"
 #include "relay/core/secp256k1.hpp"
+#include "relay/core/secp256k1_signer.hpp"
 
 namespace causeway::evm {
 
@@ -59,7 +60,7 @@ enum class FeeMode : std::uint8_t {
 struct SinkConfig {
   std::uint64_t chain_id = 0;
   core::Address gateway;
-  std::optional<core::PrivateKey> gas_key;  // required; the one writer for (chain_id, its address)
+  core::SignerPtr gas_key;  // required; the one writer for (chain_id, its address)
   core::SubmissionJournal* journal = nullptr;  // required; outlives the sink
   GasPolicy gas;    // gas cap and estimate headroom
   FeePolicy fees;   // fee caps (max_fee_cap also caps a legacy gas price)

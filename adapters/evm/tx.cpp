@@ -382,14 +382,14 @@ Result<Bytes> encode_signed(const UnsignedTx& tx, const core::RecoverableSignatu
   return typed_signed(kDynamicFeeType, std::get<Eip1559Tx>(tx), signature);
 }
 
-Result<SignedTx> sign(const UnsignedTx& tx, const core::PrivateKey& key) {
+Result<SignedTx> sign(const UnsignedTx& tx, const core::Secp256k1Signer& key) {
   if (const auto* legacy = std::get_if<LegacyTx>(&tx); legacy != nullptr && !legacy->chain_id) {
     return Error(reason::tx::kUnprotected, "refusing to sign a legacy transaction without a chain id");
   }
-  CW_TRY(const core::RecoverableSignature sig, core::sign_recoverable(signing_hash(tx), key));
+  CW_TRY(const core::RecoverableSignature sig, key.sign(signing_hash(tx)));
   CW_TRY(Bytes raw, encode_signed(tx, sig));
   const Hash32 hash = core::keccak256(raw);
-  SignedTx out{tx, sig, core::address_of(key), std::move(raw), hash};
+  SignedTx out{tx, sig, key.address(), std::move(raw), hash};
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "relay/core/bytes.hpp"
 #include "relay/core/result.hpp"
 #include "relay/core/secp256k1.hpp"
+#include "relay/core/secp256k1_signer.hpp"
 
 namespace causeway::evm {
 
@@ -127,8 +128,9 @@ struct SignedTx {
   Hash32 hash;   // keccak256(raw)
 };
 
-// Signs with RFC 6979 nonces and low-s (THREATS 4). Legacy transactions are always EIP-155.
-Result<SignedTx> sign(const UnsignedTx& tx, const core::PrivateKey& key);
+// Signs with low-s (THREATS 4): RFC 6979 nonces for a local key, the token's own for an HSM. Legacy
+// transactions are always EIP-155.
+Result<SignedTx> sign(const UnsignedTx& tx, const core::Secp256k1Signer& key);
 
 struct DecodeOptions {
   std::uint64_t chain_id = 1;  // the only chain id accepted (legacy v and typed chainId)

@@ -5,21 +5,22 @@
 
 namespace causeway::evm {
 
-core::Result<VoteSigner> VoteSigner::create(core::PrivateKey vote_key, std::span<const core::Address> gas_addresses) {
-  const core::Address address = core::address_of(vote_key);
+core::Result<VoteSigner> VoteSigner::create(core::SignerPtr vote_key, std::span<const core::Address> gas_addresses) {
+  // By address, so one key reached through two routes (a keystore copy of an HSM key) is caught too.
+  const core::Address address = vote_key->address();
   if (std::find(gas_addresses.begin(), gas_addresses.end(), address) != gas_addresses.end()) {
     return core::Error(reason::vote::kVoteKeyIsGasKey, core::to_checksum_hex(address) + " is configured as a gas key");
   }
-  return VoteSigner(std::move(vote_key), address);
+  return VoteSigner(std::move(vote_key));
 }
 
-core::Result<VoteSigner> VoteSigner::create(core::PrivateKey vote_key, const core::Address& gas_address) {
+core::Result<VoteSigner> VoteSigner::create(core::SignerPtr vote_key, const core::Address& gas_address) {
   return create(std::move(vote_key), std::span<const core::Address>(&gas_address, 1));
 }
 
 core::Result<VoteSignature> VoteSigner::sign_digest(const core::Hash32& digest) const {
-  CW_TRY(const core::RecoverableSignature sig, core::sign_recoverable(digest, key_));
-  return VoteSignature{digest, sig.to_rsv(core::VByte::k27or28), address_};
+  CW_TRY(const core::RecoverableSignature sig, key_->sign(digest));
+  return VoteSignature{digest, sig.to_rsv(core::VByte::k27or28), key_->address()};
 }
 
 core::Result<VoteSignature> VoteSigner::sign(const core::Eip712Domain& domain, const core::DeliverVote& vote) const {

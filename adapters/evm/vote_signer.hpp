@@ -1,5 +1,6 @@
 // The attester's vote signer: EIP-712 votes of PROTOCOL.md section 5 signed with a vote key that
-// must never be a gas-paying key (THREATS 23), as 65-byte r ‖ s ‖ v with v = 27/28.
+// must never be a gas-paying key (THREATS 23), as 65-byte r ‖ s ‖ v with v = 27/28. The key is
+// local or on an HSM (core::Secp256k1Signer).
 #pragma once
 
 #include <array>
@@ -11,6 +12,7 @@
 #include "relay/core/eip712.hpp"
 #include "relay/core/result.hpp"
 #include "relay/core/secp256k1.hpp"
+#include "relay/core/secp256k1_signer.hpp"
 
 namespace causeway::evm {
 
@@ -28,10 +30,10 @@ struct VoteSignature {
 class VoteSigner {
  public:
   // Refuses a vote key whose address is any of the relay's gas-paying addresses.
-  static core::Result<VoteSigner> create(core::PrivateKey vote_key, std::span<const core::Address> gas_addresses);
-  static core::Result<VoteSigner> create(core::PrivateKey vote_key, const core::Address& gas_address);
+  static core::Result<VoteSigner> create(core::SignerPtr vote_key, std::span<const core::Address> gas_addresses);
+  static core::Result<VoteSigner> create(core::SignerPtr vote_key, const core::Address& gas_address);
 
-  const core::Address& address() const noexcept { return address_; }
+  const core::Address& address() const noexcept { return key_->address(); }
 
   core::Result<VoteSignature> sign(const core::Eip712Domain& domain, const core::DeliverVote& vote) const;
   core::Result<VoteSignature> sign(const core::Eip712Domain& domain, const core::AckVote& vote) const;
@@ -40,11 +42,10 @@ class VoteSigner {
   core::Result<VoteSignature> sign(const core::Eip712Domain& domain, const core::ConfigureVote& vote) const;
 
  private:
-  VoteSigner(core::PrivateKey key, const core::Address& address) : key_(std::move(key)), address_(address) {}
+  explicit VoteSigner(core::SignerPtr key) : key_(std::move(key)) {}
   core::Result<VoteSignature> sign_digest(const core::Hash32& digest) const;
 
-  core::PrivateKey key_;
-  core::Address address_;
+  core::SignerPtr key_;  // never null
 };
 
 }  // namespace causeway::evm

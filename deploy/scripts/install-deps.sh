@@ -18,6 +18,8 @@ apt_packages=(
   python3-yaml prometheus docker-compose systemd groff-base
   # tests/browser: the web console in headless Chromium (driven by npm playwright-core)
   chromium
+  # tests/hsm: PKCS#11 remote signing against a software token (softhsm2), the p11-kit PKCS#11 header
+  softhsm2 libp11-kit-dev
 )
 if [[ "${CAUSEWAY_WITH_CONTRACTS:-ON}" != "OFF" ]] && ! command -v node >/dev/null 2>&1; then
   apt_packages+=(nodejs npm)

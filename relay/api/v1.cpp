@@ -63,6 +63,9 @@ Response error_response(unsigned status, std::string_view code, std::string_view
 
 Response bad_request(std::string_view message) { return error_response(400, "bad_request", message); }
 Response not_found(std::string_view message) { return error_response(404, "not_found", message); }
+// A bundle the store had and retention deleted (relay.retention.bundles_days): gone for good, which
+// 410 says where 404 would send an auditor looking for a bundle that never existed.
+Response pruned(std::string_view message) { return error_response(410, "bundle.pruned", message); }
 
 // Ids and claims: 0x and 64 lower-case hex digits, the form every Causeway JSON uses.
 template <typename Fixed>
@@ -433,6 +436,14 @@ struct V1 {
     return json_response(200, out);
   }
 
+  // No bundle under `claim`: 410 when retention pruned it, 404 when there never was one.
+  Response missing_bundle(const core::Claim& claim) const {
+    auto was_pruned = store.bundle_pruned(claim);
+    if (!was_pruned) return failure(was_pruned.error());
+    if (*was_pruned) return pruned("the bundle of this claim was pruned by retention; its audit leaves remain");
+    return not_found("no bundle or rejection with this claim");
+  }
+
   Response show_bundle(const Request& request) const {
     if (auto refused = only_params(request, {})) return *refused;
     const auto claim = parse_word<core::Claim>(request.params.at("claim"));
@@ -441,7 +452,7 @@ struct V1 {
     if (!bundle) return failure(bundle.error());
     auto rejection = store.rejection(*claim);
     if (!rejection) return failure(rejection.error());
-    if (!*bundle && !*rejection) return not_found("no bundle or rejection with this claim");
+    if (!*bundle && !*rejection) return missing_bundle(*claim);
     json head = {{"claim", core::to_hex(*claim)},
                  {"message_id", core::to_hex(*bundle ? (*bundle)->id : (*rejection)->claimed_id)},
                  {"verified", *bundle && (*bundle)->verified},
@@ -476,7 +487,7 @@ struct V1 {
     if (!claim) return bad_request("claim: expected 0x and 64 lower-case hex digits");
     auto bundle = store.bundle(*claim);
     if (!bundle) return failure(bundle.error());
-    if (!*bundle) return not_found("no bundle with this claim");
+    if (!*bundle) return missing_bundle(*claim);
     auto rejection = store.rejection(*claim);
     if (!rejection) return failure(rejection.error());
     auto anchors = engine.config().trust_anchors();

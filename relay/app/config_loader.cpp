@@ -330,6 +330,47 @@ core::Result<std::uint64_t> read_quantity(const json& value, const std::string& 
   return n;
 }
 
+// Native-token amounts in wei, any uint256 (private chains mint far beyond 2^64 wei): a JSON
+// integer up to 2^53, a canonical decimal string below 2^256, or 0x and 1 to 64 lower-case hex
+// digits. Big-endian, as the node's eth_getBalance answer is compared with it.
+core::Result<core::Word32> read_amount(const json& value, const std::string& path) {
+  core::Word32 out;
+  if (value.is_number_integer()) {
+    CW_TRY(const std::uint64_t n, read_quantity(value, path));
+    for (std::size_t i = 0; i < 8; ++i) out.bytes[31 - i] = static_cast<std::uint8_t>(n >> (8 * i));
+    return out;
+  }
+  if (!value.is_string()) return bad(path, "expected an integer, a decimal string or a 0x hex string");
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.starts_with("0x")) {
+    const std::string_view digits = std::string_view(text).substr(2);
+    if (digits.empty() || digits.size() > 64 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); })) {
+      return bad(path, "expected 0x and 1 to 64 lower-case hex digits");
+    }
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+      const char c = digits[digits.size() - 1 - i];
+      const int nibble = is_digit(c) ? c - '0' : c - 'a' + 10;
+      out.bytes[31 - i / 2] |= static_cast<std::uint8_t>(nibble << (4 * (i % 2)));
+    }
+    return out;
+  }
+  if (text.empty() || text.size() > 78 || (text.size() > 1 && text[0] == '0') ||
+      !std::all_of(text.begin(), text.end(), is_digit)) {
+    return bad(path, "expected a canonical decimal string (no sign, no leading zero) or 0x hex");
+  }
+  for (const char c : text) {
+    unsigned carry = static_cast<unsigned>(c - '0');
+    for (std::size_t i = 32; i-- > 0;) {
+      const unsigned v = out.bytes[i] * 10u + carry;
+      out.bytes[i] = static_cast<std::uint8_t>(v & 0xff);
+      carry = v >> 8;
+    }
+    if (carry != 0) return bad(path, text + " is not below 2^256");
+  }
+  return out;
+}
+
 core::Result<double> read_rate(const json& value, const std::string& path) {
   if (!value.is_number()) return bad(path, "expected a number");
   const double n = value.get<double>();
@@ -401,14 +442,34 @@ core::Result<std::string> read_env_name(const json& value, const std::string& pa
   return name;
 }
 
+// {module, token, key, pin_file | pin_env}: a key on a PKCS#11 token.
+core::Result<engine::Pkcs11KeyRef> read_pkcs11_key(const json& j, const std::string& path) {
+  CW_CHECK(json_read::check_object(j, path, {"module", "token", "key"}, {"pin_file", "pin_env"}));
+  engine::Pkcs11KeyRef key;
+  CW_TRY(key.module, read_path(j["module"], field_path(path, "module")));
+  // PKCS#11 labels are at most 32 bytes (CK_TOKEN_INFO.label); CKA_LABEL has no bound, 256 is ample.
+  CW_TRY(key.token, json_read::read_string(j["token"], field_path(path, "token"), 32));
+  CW_TRY(key.key, json_read::read_string(j["key"], field_path(path, "key"), 256));
+  CW_CHECK(optional_field(j, path, "pin_file", key.pin_file, read_path));
+  CW_CHECK(optional_field(j, path, "pin_env", key.pin_env, read_env_name));
+  if (key.module.empty() || key.token.empty() || key.key.empty()) return bad(path, "module, token and key must not be empty");
+  if (key.pin_file.empty() == key.pin_env.empty()) return bad(path, "needs exactly one of pin_file or pin_env");
+  return key;
+}
+
 core::Result<engine::KeyRef> read_key(const json& j, const std::string& path) {
-  CW_CHECK(json_read::check_object(j, path, {}, {"keystore", "password_file", "password_env", "raw_file"}));
+  CW_CHECK(json_read::check_object(j, path, {}, {"keystore", "password_file", "password_env", "raw_file", "pkcs11"}));
   engine::KeyRef key;
   CW_CHECK(optional_field(j, path, "keystore", key.keystore, read_path));
   CW_CHECK(optional_field(j, path, "password_file", key.password_file, read_path));
   CW_CHECK(optional_field(j, path, "raw_file", key.raw_file, read_path));
   CW_CHECK(optional_field(j, path, "password_env", key.password_env, read_env_name));
-  if (key.keystore.empty() == key.raw_file.empty()) return bad(path, "needs exactly one of keystore or raw_file");
+  CW_CHECK(optional_field(j, path, "pkcs11", key.pkcs11, read_pkcs11_key));
+  const int sources = int{!key.keystore.empty()} + int{!key.raw_file.empty()} + int{key.pkcs11.has_value()};
+  if (sources != 1) return bad(path, "needs exactly one of keystore, raw_file or pkcs11");
+  if (key.pkcs11 && (!key.password_file.empty() || !key.password_env.empty())) {
+    return bad(path, "a pkcs11 key has no password (its PIN is pin_file or pin_env)");
+  }
   const bool has_password = !key.password_file.empty() || !key.password_env.empty();
   if (!key.raw_file.empty() && has_password) {
     return bad(path, "a raw_file has no password (password_file and password_env go with keystore)");
@@ -419,8 +480,11 @@ core::Result<engine::KeyRef> read_key(const json& j, const std::string& path) {
   return key;
 }
 
-// The file a key is read from, to tell two key references apart.
-const std::string& key_file(const engine::KeyRef& key) { return key.raw_file.empty() ? key.keystore : key.raw_file; }
+// The file or token object a key is read from, to tell two key references apart.
+std::string key_file(const engine::KeyRef& key) {
+  if (key.pkcs11) return "pkcs11:" + key.pkcs11->module + ":" + key.pkcs11->token + ":" + key.pkcs11->key;
+  return key.raw_file.empty() ? key.keystore : key.raw_file;
+}
 
 bool is_tls_url(std::string_view url) { return url.starts_with("https://") || url.starts_with("wss://"); }
 
@@ -581,7 +645,7 @@ core::Result<engine::RelaySettings> read_relay(const json& j) {
   const std::string path = "relay";
   CW_CHECK(json_read::check_object(j, path, {"store", "vote_key"},
                                    {"listen", "log_key", "reconcile_every_ms", "checkpoint_every_ms", "verify_threads",
-                                    "max_pending", "allow_insecure_tls", "log", "api", "witnesses"}));
+                                    "max_pending", "allow_insecure_tls", "log", "api", "witnesses", "retention"}));
   engine::RelaySettings relay;
   CW_TRY(relay.store, read_path(j["store"], "relay.store"));
   CW_TRY(relay.vote_key, read_key(j["vote_key"], "relay.vote_key"));
@@ -605,6 +669,12 @@ core::Result<engine::RelaySettings> read_relay(const json& j) {
   }
   CW_CHECK(optional_field(j, path, "api", relay.api, read_api));
   CW_CHECK(optional_field(j, path, "witnesses", relay.witnesses, read_witnesses));
+  if (j.contains("retention")) {
+    const std::string retention_path = "relay.retention";
+    CW_CHECK(json_read::check_object(j["retention"], retention_path, {}, {"bundles_days"}));
+    CW_CHECK(optional_field(j["retention"], retention_path, "bundles_days", relay.retention.bundles_days,
+                            integer<std::uint32_t>(0, 36'500)));
+  }
   return relay;
 }
 
@@ -655,7 +725,7 @@ core::Result<engine::ChainSettings> read_chain(const json& j, const std::string&
       j, path,
       {"name", "family", "chain_id", "genesis_hash", "chain_identity", "gateway", "endpoints", "consensus", "gas_key"},
       {"start_height", "quorum", "limits", "insecure", "poll_interval_ms", "request_timeout_ms", "max_range",
-       "reorg_window", "gas_cap", "fees", "threshold"}));
+       "reorg_window", "gas_cap", "fees", "threshold", "gas_balance_warn"}));
   engine::ChainSettings chain;
   auto at = [&](std::string_view field) { return field_path(path, field); };
   CW_TRY(chain.name, read_name(j["name"], at("name")));
@@ -687,6 +757,7 @@ core::Result<engine::ChainSettings> read_chain(const json& j, const std::string&
   CW_CHECK(optional_field(j, path, "max_range", chain.max_range, integer<std::uint64_t>(1, 100'000)));
   CW_CHECK(optional_field(j, path, "reorg_window", chain.reorg_window, integer<std::uint64_t>(0, 1'000'000)));
   CW_CHECK(optional_field(j, path, "gas_cap", chain.gas_cap, read_quantity));
+  CW_CHECK(optional_field(j, path, "gas_balance_warn", chain.gas_balance_warn, read_amount));
   if (chain.gas_cap < 21'000) return bad(at("gas_cap"), "below the 21000 gas any transaction costs");
   CW_CHECK(optional_field(j, path, "fees", chain.fees, read_fees));
   CW_TRY(chain.gas_key, read_key(j["gas_key"], at("gas_key")));

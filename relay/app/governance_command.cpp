@@ -27,7 +27,7 @@
 #include "adapters/evm/sink.hpp"
 #include "adapters/evm/vote_signer.hpp"
 #include "relay/app/config_loader.hpp"
-#include "relay/app/relay_command.hpp"  // load_key
+#include "relay/app/relay_command.hpp"  // load_signer
 #include "relay/app/verify_command.hpp"  // read_bounded_file
 #include "relay/core/abi.hpp"
 #include "relay/core/journal.hpp"
@@ -378,7 +378,7 @@ Result<RotationProposal> read_proposal(const std::string& path) {
   return proposal;
 }
 
-Result<core::PrivateKey> load_key_file(const GovernanceOptions& options) {
+Result<core::SignerPtr> load_key_file(const GovernanceOptions& options) {
   CW_TRY(const std::string text, read_bounded_file(options.key_file, kMaxKeyFileBytes));
   engine::KeyRef ref;
   // A keystore is a JSON object; anything else is a (development) raw key file.
@@ -389,7 +389,7 @@ Result<core::PrivateKey> load_key_file(const GovernanceOptions& options) {
   } else {
     ref.raw_file = options.key_file;
   }
-  return load_key(ref, "--key");
+  return load_signer(ref, "--key");
 }
 
 // The chain of a relay config: by name, or (for a proposal) by identity.
@@ -505,7 +505,7 @@ awaitable<Result<evm::Confirmation>> send_and_wait(Target* target, evm::SinkConf
   }
 }
 
-evm::SinkConfig sink_config(std::uint64_t chain_id, const core::Address& gateway, core::PrivateKey gas_key,
+evm::SinkConfig sink_config(std::uint64_t chain_id, const core::Address& gateway, core::SignerPtr gas_key,
                             const engine::ChainSettings* chain) {
   evm::SinkConfig c;
   c.chain_id = chain_id;
@@ -582,13 +582,13 @@ awaitable<int> run_status(GovernanceOptions options, Io io) {
 // The relay's vote signer (refusing a vote key that is also this chain's gas key) and gas key.
 struct RelayKeys {
   evm::VoteSigner signer;
-  core::PrivateKey gas;
+  core::SignerPtr gas;
 };
 
 Result<RelayKeys> relay_keys(const engine::Config& config, const engine::ChainSettings& chain) {
-  CW_TRY(auto vote, load_key(config.relay.vote_key, "relay.vote_key"));
-  CW_TRY(auto gas, load_key(chain.gas_key, "chain " + chain.name + " gas_key"));
-  CW_TRY(auto signer, evm::VoteSigner::create(std::move(vote), core::address_of(gas)));
+  CW_TRY(auto vote, load_signer(config.relay.vote_key, "relay.vote_key"));
+  CW_TRY(auto gas, load_signer(chain.gas_key, "chain " + chain.name + " gas_key"));
+  CW_TRY(auto signer, evm::VoteSigner::create(std::move(vote), gas->address()));
   return RelayKeys{std::move(signer), std::move(gas)};
 }
 
@@ -606,7 +606,7 @@ void print_tally(const Io& io, const RotationProposal& proposal, const GatewaySt
 
 // Sends rotate(...) once the proposal qualifies; prints the gateway's new epoch.
 awaitable<int> submit_proposal(Io io, Target* target, RotationProposal proposal, GatewayState state,
-                               core::PrivateKey gas, std::chrono::seconds timeout) {
+                               core::SignerPtr gas, std::chrono::seconds timeout) {
   if (auto ready = check_submittable(proposal, state); !ready) co_return io.fail(kExitRefused, ready.error());
   auto config = sink_config(proposal.chain_id, proposal.gateway, std::move(gas), target->chain);
   const std::string tag = "rotate:" + std::to_string(proposal.rotation.new_epoch.value);
@@ -722,7 +722,7 @@ awaitable<int> run_submit(GovernanceOptions options, Io io) {
   if (!target) {
     co_return io.fail(target.error().reason() == rp::kWrongChain ? kExitRefused : kExitUnusable, target.error());
   }
-  auto gas = load_key(target->chain->gas_key, "chain " + target->chain->name + " gas_key");
+  auto gas = load_signer(target->chain->gas_key, "chain " + target->chain->name + " gas_key");
   if (!gas) co_return io.fail(kExitUnusable, gas.error());
   auto state = co_await read_state(&*target);
   if (!state) co_return read_failure(io, state.error());
@@ -745,7 +745,7 @@ awaitable<int> run_guardian(GovernanceOptions options, Io io) {
   evm::GatewayReader reader(*target->rpc, target->gateway);
   auto guardian = co_await reader.guardian();
   if (!guardian) co_return io.fail(kExitUnreachable, guardian.error());
-  const core::Address sender = core::address_of(*key);
+  const core::Address sender = (*key)->address();
   if (sender != *guardian) {
     co_return io.fail(kExitRefused, Error(reason::guardian::kNotGuardian, core::to_checksum_hex(sender) +
                                                                               " is not the guardian " +

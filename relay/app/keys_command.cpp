@@ -37,7 +37,50 @@ core::Result<std::optional<evm::Password>> password_of(const KeysOptions& option
   return std::optional<evm::Password>();
 }
 
+// --pkcs11-module with its token, key label and exactly one PIN source, and no file options.
+core::Result<void> check_pkcs11(const KeysOptions& options) {
+  const auto& spec = options.pkcs11;
+  if (!options.file.empty() || !options.out.empty() || !options.password_file.empty() ||
+      !options.password_env.empty()) {
+    return core::Error(reason::kUsage, "a token key has no file or password (give --pin-file or --pin-env)");
+  }
+  if (spec.token.empty() || spec.key.empty()) {
+    return core::Error(reason::kUsage, "--pkcs11-module needs --token and --key-label");
+  }
+  if (spec.pin_file.empty() == spec.pin_env.empty()) {
+    return core::Error(evm::reason::pkcs11::kNoPin, "give exactly one of --pin-file or --pin-env");
+  }
+  return core::ok();
+}
+
+// new and show on a token: the address of the generated or found key pair.
+int run_pkcs11(const KeysOptions& options, std::ostream& out, std::ostream& err) {
+  const char* command = options.action == KeysAction::kNew ? "causeway keys new: " : "causeway keys show: ";
+  if (auto usable = check_pkcs11(options); !usable) {
+    err << command << usable.error().message() << '\n';
+    return kExitUnusable;
+  }
+  core::Result<core::Address> address = core::Error(evm::reason::pkcs11::kKeyNotFound, "");
+  if (options.action == KeysAction::kNew) {
+    address = evm::generate_pkcs11_key(options.pkcs11);
+  } else if (auto signer = evm::Pkcs11Signer::open(options.pkcs11)) {
+    address = (*signer)->address();
+  } else {
+    address = std::move(signer).error();
+  }
+  if (!address) {
+    err << command << address.error().message() << '\n';
+    return kExitFailed;
+  }
+  out << core::to_checksum_hex(*address) << '\n';
+  return kExitDone;
+}
+
 int run_new(const KeysOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.out.empty()) {
+    err << "causeway keys new: --out FILE (or --pkcs11-module) is needed\n";
+    return kExitUnusable;
+  }
   auto password = password_of(options);
   if (!password || !*password) {
     err << "causeway keys new: "
@@ -74,6 +117,10 @@ core::Result<core::Address> stated_address(const nlohmann::json& keystore) {
 }
 
 int run_show(const KeysOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.file.empty()) {
+    err << "causeway keys show: a key FILE (or --pkcs11-module) is needed\n";
+    return kExitUnusable;
+  }
   auto password = password_of(options);
   if (!password) {
     err << "causeway keys show: " << password.error().message() << '\n';
@@ -120,6 +167,18 @@ void add_password_options(CLI::App& command, KeysOptions& options) {
       ->type_name("VAR");
 }
 
+void add_pkcs11_options(CLI::App& command, KeysOptions& options) {
+  command.add_option("--pkcs11-module", options.pkcs11.module, "A PKCS#11 module (.so): the key is on its token")
+      ->type_name("PATH");
+  command.add_option("--token", options.pkcs11.token, "With --pkcs11-module: the token's label")->type_name("LABEL");
+  command.add_option("--key-label", options.pkcs11.key, "With --pkcs11-module: the key pair's CKA_LABEL")
+      ->type_name("LABEL");
+  command.add_option("--pin-file", options.pkcs11.pin_file, "A file whose first line is the token's user PIN")
+      ->type_name("FILE");
+  command.add_option("--pin-env", options.pkcs11.pin_env, "An environment variable holding the user PIN")
+      ->type_name("VAR");
+}
+
 }  // namespace
 
 void add_keys_command(CLI::App& app, KeysOptions& options) {
@@ -129,21 +188,23 @@ void add_keys_command(CLI::App& app, KeysOptions& options) {
 
   auto* make = keys->add_subcommand("new", "Write a fresh key as a V3 keystore (0600) and print its address");
   make->add_option("--out", options.out, "The keystore file to write; an existing file is never replaced")
-      ->required()
       ->type_name("FILE");
   add_password_options(*make, options);
+  add_pkcs11_options(*make, options);
+  make->footer("With --pkcs11-module: generates a secp256k1 key pair on the token (sensitive, not extractable).");
   make->callback([&options] { options.action = KeysAction::kNew; });
 
   auto* show = keys->add_subcommand("show", "Print the address of a keystore or raw key file");
-  show->add_option("file", options.file, "A V3 keystore, or a 0600 raw key file (development)")
-      ->required()
-      ->type_name("FILE");
+  show->add_option("file", options.file, "A V3 keystore, or a 0600 raw key file (development)")->type_name("FILE");
   add_password_options(*show, options);
-  show->footer("Without a password a keystore's address is the one it states; with one it is derived from the key.");
+  add_pkcs11_options(*show, options);
+  show->footer("Without a password a keystore's address is the one it states; with one it is derived from the key. "
+               "With --pkcs11-module: the address of the key pair on the token.");
   show->callback([&options] { options.action = KeysAction::kShow; });
 }
 
 int run_keys_command(const KeysOptions& options, std::ostream& out, std::ostream& err) {
+  if (!options.pkcs11.module.empty() && options.action != KeysAction::kNone) return run_pkcs11(options, out, err);
   switch (options.action) {
     case KeysAction::kNew: return run_new(options, out, err);
     case KeysAction::kShow: return run_show(options, out, err);

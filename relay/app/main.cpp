@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "relay/app/anchors_command.hpp"
 #include "relay/app/audit_command.hpp"
 #include "relay/app/config_command.hpp"
 #include "relay/app/governance_command.hpp"
@@ -12,6 +13,7 @@
 #include "relay/app/metrics_command.hpp"
 #include "relay/app/operator_command.hpp"
 #include "relay/app/relay_command.hpp"
+#include "relay/app/store_command.hpp"
 #include "relay/app/verify_command.hpp"
 #include "relay/app/version.hpp"
 
@@ -57,6 +59,12 @@ int main(int argc, char** argv) {
   causeway::app::GovernanceOptions governance_options;
   causeway::app::add_governance_commands(app, governance_options);
 
+  causeway::app::StoreCommandOptions store_options;
+  causeway::app::add_store_commands(app, store_options);
+
+  causeway::app::AnchorsOptions anchors_options;
+  causeway::app::add_anchors_commands(app, anchors_options);
+
   causeway::app::AuditOptions audit_options;
   auto* audit = app.add_subcommand("audit", "Export and verify the signed audit log; check, witness and scan a live relay's history");
   causeway::app::add_audit_options(*audit, audit_options);
@@ -88,6 +96,10 @@ int main(int argc, char** argv) {
   if (governance_options.action != causeway::app::GovernanceAction::kNone) {
     return causeway::app::run_governance_command(governance_options, std::cout, std::cerr);
   }
+  if (store_options.action != causeway::app::StoreAction::kNone) {
+    return causeway::app::run_store_command(store_options, std::cout, std::cerr);
+  }
+  if (anchors_options.bootstrap) return causeway::app::run_anchors_command(anchors_options, std::cin, std::cout, std::cerr);
   if (*metrics) return causeway::app::run_metrics_command(std::cout);
   if (*relay) return causeway::app::run_relay(relay_options);
   if (app.get_subcommands().empty()) {

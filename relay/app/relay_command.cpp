@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/evm/keystore.hpp"
+#include "adapters/evm/pkcs11_signer.hpp"
 #include "relay/api/console.hpp"
 #include "relay/api/http_server.hpp"
 #include "relay/api/v1.hpp"
@@ -108,8 +109,6 @@ spdlog::level::level_enum level_of(int engine_level) {
   }
 }
 
-}  // namespace
-
 core::Result<core::PrivateKey> load_key(const engine::KeyRef& ref, const std::string& what) {
   if (!ref.raw_file.empty()) {
     auto key = evm::load_raw_key_file(ref.raw_file);
@@ -122,6 +121,20 @@ core::Result<core::PrivateKey> load_key(const engine::KeyRef& ref, const std::st
   auto key = evm::unlock_keystore_file(ref.keystore, *password);
   if (!key) return std::move(key).error().with_context(what);
   return std::move(key->key);
+}
+
+}  // namespace
+
+core::Result<core::SignerPtr> load_signer(const engine::KeyRef& ref, const std::string& what) {
+  if (ref.pkcs11) {
+    const evm::Pkcs11KeySpec spec{ref.pkcs11->module, ref.pkcs11->token, ref.pkcs11->key, ref.pkcs11->pin_file,
+                                  ref.pkcs11->pin_env};
+    auto signer = evm::Pkcs11Signer::open(spec);
+    if (!signer) return std::move(signer).error().with_context(what);
+    return core::SignerPtr(std::move(signer).value());
+  }
+  CW_TRY(auto key, load_key(ref, what));
+  return core::LocalSigner::make(std::move(key));
 }
 
 void add_relay_options(CLI::App& command, RelayOptions& options) {
@@ -144,14 +157,14 @@ int run_relay(const RelayOptions& options) {
   std::optional<core::Ed25519PrivateKey> log_key;
   std::string log_origin;
   {
-    auto vote = load_key(config->relay.vote_key, "relay.vote_key");
+    auto vote = load_signer(config->relay.vote_key, "relay.vote_key");
     if (!vote) {
       log.write(spdlog::level::err, vote.error().message());
       return 2;
     }
     keys.vote = std::move(vote).value();
     // The log's origin names this relay by its attester address, which auditors already know.
-    log_origin = "causeway/" + core::to_hex(core::address_of(*keys.vote));
+    log_origin = "causeway/" + core::to_hex(keys.vote->address());
     if (config->relay.log_key) {
       // The loader made sure it is a key file (Ed25519, PEM or hex).
       auto loaded = core::load_ed25519_key_file(config->relay.log_key->raw_file);
@@ -163,7 +176,7 @@ int run_relay(const RelayOptions& options) {
     }
     for (std::size_t i = 0; i < config->chains.size(); ++i) {
       const auto& chain = config->chains[i];
-      auto gas = load_key(chain.gas_key, "chains[" + std::to_string(i) + "].gas_key");
+      auto gas = load_signer(chain.gas_key, "chains[" + std::to_string(i) + "].gas_key");
       if (!gas) {
         log.write(spdlog::level::err, gas.error().message());
         return 2;

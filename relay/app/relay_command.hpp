@@ -7,7 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "relay/core/result.hpp"
-#include "relay/core/secp256k1.hpp"
+#include "relay/core/secp256k1_signer.hpp"
 #include "relay/engine/config.hpp"
 
 namespace causeway::app {
@@ -20,8 +20,9 @@ void add_relay_options(CLI::App& command, RelayOptions& options);
 // Runs until SIGTERM or SIGINT. 0 after a clean shutdown; 2 for an unusable config; 1 otherwise.
 int run_relay(const RelayOptions& options);
 
-// Unlocks the key a config key reference names: a V3 keystore with its password from a file or
-// the environment, or (development) a 0600 raw key file. Errors never contain key material.
-core::Result<core::PrivateKey> load_key(const engine::KeyRef& ref, const std::string& what);
+// The signer a config key reference names: a V3 keystore unlocked with its password from a file or
+// the environment, (development) a 0600 raw key file, or a session with the PKCS#11 token holding
+// the key (which then never enters this process). Errors never contain key material or PINs.
+core::Result<core::SignerPtr> load_signer(const engine::KeyRef& ref, const std::string& what);
 
 }  // namespace causeway::app

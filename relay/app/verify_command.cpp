@@ -243,7 +243,11 @@ std::vector<WantedBlock> wanted_blocks(const std::vector<Item>& items, const ver
     auto bundle = verify::parse_bundle(*text, limits);
     if (!bundle) continue;
     const auto* anchor = anchors.find(bundle->source.chain_identity);
-    if (anchor == nullptr || verify::is_signed_mode(anchor->consensus.mode)) continue;
+    // FISCO blocks are final by their sealers' signatures, like the signed EVM modes.
+    if (anchor == nullptr || anchor->family != core::ChainFamily::kEvm ||
+        verify::is_signed_mode(anchor->consensus.mode)) {
+      continue;
+    }
     wanted.push_back({bundle->source.chain_identity, bundle->source.block_number});
   }
   return wanted;

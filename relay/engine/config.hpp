@@ -19,13 +19,23 @@ namespace causeway::engine {
 
 inline constexpr std::uint32_t kConfigVersion = 1;
 
+// A secp256k1 key on a PKCS#11 token (an HSM): it never leaves the token, which signs for us.
+struct Pkcs11KeyRef {
+  std::string module;             // path of the PKCS#11 module (.so)
+  std::string token;              // the token's label
+  std::string key;                // CKA_LABEL of the key pair
+  std::string pin_file;           // first line is the user PIN
+  std::string pin_env;            // or the environment variable holding it
+};
+
 // Where a secret key comes from. Exactly one of keystore (with a password file or environment
-// variable) or raw_file (development: a 0600 file holding a hex key).
+// variable), raw_file (development: a 0600 file holding a hex key) or pkcs11.
 struct KeyRef {
   std::string keystore;           // path of an Ethereum V3 keystore file
   std::string password_file;      // first line is the password
   std::string password_env;       // name of the environment variable holding the password
   std::string raw_file;           // development only
+  std::optional<Pkcs11KeyRef> pkcs11;
 };
 
 struct EndpointSettings {
@@ -69,6 +79,10 @@ struct ChainSettings {
   // The attester threshold this chain's gateway is expected to have; start-up compares it with
   // the gateway's. 1 is single-operator mode.
   std::uint32_t threshold = 1;
+  // Below this many wei (a uint256, big-endian) in the gas account, causeway_gas_balance_low{chain}
+  // is 1 and a warning is logged; unset: the alert rules' own threshold applies
+  // (deploy/prometheus/causeway-alerts.yml).
+  std::optional<core::Word32> gas_balance_warn;
 };
 
 struct BatchSettings {
@@ -132,6 +146,13 @@ struct ApiSettings {
   double burst = 100;
 };
 
+// How long the store keeps what it no longer needs (relay.retention).
+struct RetentionSettings {
+  // Bundles of acknowledged messages are deleted this many days after the acknowledgement; their
+  // audit leaves, messages and executions stay. 0 keeps them forever.
+  std::uint32_t bundles_days = 0;
+};
+
 struct RelaySettings {
   std::string store = "causeway.db";  // SQLite file; a lock file sits beside it
   std::string listen = "127.0.0.1:9464";  // /healthz, /readyz, /metrics
@@ -148,6 +169,7 @@ struct RelaySettings {
   std::string log_format = "text";    // text | json
   std::string log_level = "info";
   ApiSettings api;
+  RetentionSettings retention;
 };
 
 struct Config {

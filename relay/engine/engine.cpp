@@ -10,6 +10,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -52,6 +53,19 @@ constexpr std::uint64_t kRedeliverAfterSeconds = 20;
 constexpr std::uint64_t kAckRecheckSeconds = 2;
 constexpr std::size_t kAckBatch = 64;
 constexpr auto kConfirmEvery = std::chrono::milliseconds(500);
+// Retention prunes this many bundles per transaction, so the store's single writer is never held
+// for long; and runs at start, then hourly.
+constexpr std::size_t kPruneBatch = 500;
+constexpr auto kPruneEvery = std::chrono::hours(1);
+constexpr std::uint64_t kSecondsPerDay = 86'400;
+
+// Whether an amount of wei (eth_getBalance's quantity as quantity_bytes decodes it: big-endian, at
+// most 32 bytes) is below `threshold`.
+bool below_wei(core::ByteView wei, const core::Word32& threshold) {
+  core::Word32 amount;
+  std::copy(wei.begin(), wei.end(), amount.bytes.begin() + static_cast<std::ptrdiff_t>(32 - wei.size()));
+  return amount.bytes < threshold.bytes;
+}
 
 std::uint64_t system_seconds() {
   return static_cast<std::uint64_t>(
@@ -173,6 +187,21 @@ Result<void> check_vote(const VoteAuthority& authority, const store::VoteRecord&
   return core::ok();
 }
 
+std::vector<store::VoteRecord> aggregate_votes(const store::VoteRecord& own, const std::vector<store::VoteRecord>& book,
+                                               const std::vector<core::Address>& attesters, std::size_t threshold) {
+  std::vector<store::VoteRecord> out{own};
+  for (const auto& vote : book) {
+    if (out.size() >= threshold) break;
+    const bool same = vote.id == own.id && vote.kind == own.kind && vote.claim == own.claim &&
+                      vote.status == own.status && vote.epoch == own.epoch;
+    if (!same || std::find(attesters.begin(), attesters.end(), vote.signer) == attesters.end()) continue;
+    const bool counted = std::any_of(out.begin(), out.end(), [&](const auto& v) { return v.signer == vote.signer; });
+    if (!counted) out.push_back(vote);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.signer < y.signer; });
+  return out;
+}
+
 // ---- TokenBucket, CircuitBreaker, retry_delay ----------------------------------------------------
 
 TokenBucket::TokenBucket(double rate, double burst, Clock::time_point now)
@@ -267,13 +296,16 @@ struct Chain {
   verify::ConsensusMode mode = verify::ConsensusMode::kConfirmations;
   core::Eip712Domain domain;
   core::Epoch epoch;
-  // The gateway's attesters, read with the epoch at start: who a peer's vote must come from.
+  // The gateway's attesters and threshold, read with the epoch at start and again by
+  // refresh_authority after a rotation: who a peer's vote must come from, how many votes count.
   std::vector<core::Address> attesters;
+  std::size_t threshold = 1;
   bool started = false;        // source, sink and gateway reads work
   bool start_attempted = false;
   bool recovered = false;      // journaled transactions re-sent after a restart
   std::string last_error;
   std::uint64_t head = 0;
+  bool gas_low = false;  // below gas_balance_warn at the last read: warn once per drop, not every read
   std::vector<Lane*> outgoing;  // lanes whose messages this chain sends
   std::vector<Lane*> incoming;  // lanes delivering to this chain
 };
@@ -421,10 +453,9 @@ struct Engine::Impl {
   Result<void> build(const Steady::time_point now) {
     CW_TRY(anchors, config.trust_anchors());
     if (!keys.vote) return Error(reason::kBadConfig, "no vote key");
-    vote_address = core::address_of(*keys.vote);
+    vote_address = keys.vote->address();
     // VoteSigner refuses a vote key that is also a gas key (THREATS 23).
-    CW_TRY(signer, evm::VoteSigner::create(std::move(*keys.vote), gas_addresses()));
-    keys.vote.reset();
+    CW_TRY(signer, evm::VoteSigner::create(std::move(keys.vote), gas_addresses()));
     for (const auto& settings : config.chains) {
       auto chain = std::make_unique<Chain>();
       chain->settings = &settings;
@@ -572,7 +603,7 @@ struct Engine::Impl {
     evm::SinkConfig sink_config;
     sink_config.chain_id = s.chain_id;
     sink_config.gateway = s.gateway;
-    sink_config.gas_key = keys.gas.at(s.name).clone();
+    sink_config.gas_key = keys.gas.at(s.name);
     sink_config.journal = &store.journal();
     sink_config.gas.cap = s.gas_cap;
     sink_config.fees.max_fee_cap = s.fees.max_fee_cap;
@@ -596,11 +627,56 @@ struct Engine::Impl {
     chain.sink = std::move(sink);
     chain.epoch = core::Epoch{epoch};
     chain.attesters = std::move(members);
+    chain.threshold = threshold;
+    metrics.attester_epoch(s.name).Set(static_cast<double>(epoch));
     chain.started = true;
     chain.last_error.clear();
     metrics.chain_up(s.name).Set(1);
     log(kInfo, "chain " + s.name + " started at height " + std::to_string(chain.source->cursor().number));
     co_return core::ok();
+  }
+
+  // A rotation (PROTOCOL.md section 5) starts a new epoch on the gateway: votes of the old one
+  // stop counting there, and a submission carrying one reverts (its digest names the old epoch, so
+  // it recovers to a non-member). Re-reads the epoch and, when it moved, the attesters and the
+  // threshold; returns whether it moved. Run by every reconciliation sweep and whenever a
+  // submission reverts at estimate, so the relay follows a rotation while traffic flows.
+  awaitable<Result<bool>> refresh_authority(Chain& chain) {
+    CW_CO_TRY(const auto epoch, co_await chain.gateway->epoch());
+    if (epoch == chain.epoch.value) co_return false;
+    CW_CO_TRY(auto members, co_await chain.gateway->attesters());
+    CW_CO_TRY(const auto threshold, co_await chain.gateway->threshold());
+    // Another rotation between these reads would pair one epoch with another's set: try later.
+    CW_CO_TRY(const auto again, co_await chain.gateway->epoch());
+    if (again != epoch) co_return false;
+    if (epoch == chain.epoch.value) co_return true;  // a concurrent refresh applied it meanwhile
+    log(kWarn, "chain " + chain.name + ": the gateway rotated its attesters, epoch " +
+                   std::to_string(chain.epoch.value) + " -> " + std::to_string(epoch) + ", threshold " +
+                   std::to_string(threshold) + " of " + std::to_string(members.size()));
+    if (!chain.incoming.empty() && std::find(members.begin(), members.end(), vote_address) == members.end()) {
+      log(kError, "chain " + chain.name + ": the vote key " + core::to_hex(vote_address) +
+                      " is no longer an attester; the gateway will refuse its votes");
+    }
+    if (threshold != chain.settings->threshold) {
+      log(kWarn, "chain " + chain.name + ": the gateway now needs " + std::to_string(threshold) +
+                     " votes, the config says " + std::to_string(chain.settings->threshold) +
+                     " (the next start refuses the config)");
+    }
+    chain.epoch = core::Epoch{epoch};
+    chain.attesters = std::move(members);
+    chain.threshold = threshold;
+    metrics.attester_epoch(chain.name).Set(static_cast<double>(epoch));
+    metrics.epoch_changes(chain.name).Increment();
+    co_return true;
+  }
+
+  // refresh_authority for a caller that only needs to know whether to sign again: a failed read
+  // is logged and counts as no change.
+  awaitable<bool> epoch_moved(Chain& chain) {
+    auto moved = co_await refresh_authority(chain);
+    if (moved) co_return *moved;
+    log(kWarn, "chain " + chain.name + ": cannot read the gateway's epoch: " + moved.error().message());
+    co_return false;
   }
 
   // ---- the watcher: observe, verify, persist
@@ -937,6 +1013,57 @@ struct Engine::Impl {
     }
   }
 
+  // Executions the destination's watcher passed before their message was stored (a relay that
+  // was down catches up both chains at once, and may read the destination first): the gateway's
+  // MessageExecuted logs of `ids` up to the watcher's cursor, proven and verified like the
+  // watcher's own. Later ones are the watcher's to find. Returns the ids that moved to an
+  // execution outcome.
+  awaitable<Result<std::set<core::MessageId>>> recover_executions(Chain& chain, std::vector<core::MessageId> ids) {
+    std::set<core::MessageId> moved;
+    const std::uint64_t cursor = chain.source->cursor().number;
+    if (cursor < chain.settings->start_height) co_return moved;
+    nlohmann::json wanted = nlohmann::json::array();
+    for (const auto& id : ids) wanted.push_back(core::to_hex(id));
+    nlohmann::json filter = {{"address", core::to_hex(chain.settings->gateway)},
+                             {"fromBlock", evm::to_quantity(chain.settings->start_height)},
+                             {"toBlock", evm::to_quantity(cursor)},
+                             {"topics", nlohmann::json::array({core::to_hex(core::kMessageExecutedTopic), wanted})}};
+    nlohmann::json params = nlohmann::json::array({filter});
+    CW_CO_TRY(auto logs, co_await chain.rpc->call("eth_getLogs", std::move(params)));
+    if (!logs.is_array()) co_return Error(evm::reason::sink::kBadReply, "eth_getLogs: not an array");
+    std::set<std::uint64_t> heights;
+    for (const auto& entry : logs) {
+      if (!entry.is_object() || !entry.contains("blockNumber")) continue;
+      CW_CO_TRY(const auto height, evm::quantity_u64(entry["blockNumber"], "blockNumber"));
+      heights.insert(height);
+    }
+    const std::set<core::MessageId> of(ids.begin(), ids.end());
+    for (const std::uint64_t height : heights) {
+      CW_CO_TRY(auto events, co_await chain.source->scan({height, height}));
+      std::erase_if(events, [&](const evm::LocatedEvent& e) {
+        return e.kind != evm::EventKind::kMessageExecuted || !of.contains(e.id);
+      });
+      if (events.empty()) continue;
+      evm::ProveRequest request;
+      request.block = events.front().block;
+      request.events = std::move(events);
+      CW_CO_TRY(auto proven, co_await chain.source->prove(std::move(request)));
+      std::set<std::uint64_t> one{height};
+      CW_CO_TRY(auto canonical,
+                co_await canonical_hashes(chain, one, chain.head + anchor_confirmations(*chain.settings)));
+      store::WriteBatch batch;
+      CW_CO_CHECK(co_await take_executions(chain, std::move(proven.executions), canonical, batch));
+      CW_CO_CHECK(commit(batch));
+      for (const auto& t : batch.transitions) moved.insert(t.id);
+      if (!batch.transitions.empty()) {
+        log(kInfo, "chain " + chain.name + ": recovered " + std::to_string(batch.transitions.size()) +
+                       " executions of block " + std::to_string(height) +
+                       " the watcher had passed before their messages were stored");
+      }
+    }
+    co_return moved;
+  }
+
   // Returns whether a full batch (max_messages) went out.
   awaitable<Result<bool>> deliver_step(Lane& lane) {
     const auto& limits = lane.settings->batch;
@@ -945,12 +1072,15 @@ struct Engine::Impl {
     if (due.empty()) co_return false;
 
     // A message delivered before (voted, or retried) may have executed meanwhile — by us, or by
-    // another relay — and its execution then arrives through the watcher; skip it. A first
-    // attempt is not looked up: the gateway skips an executed id anyway, and the lookup would
-    // cost two calls per message on the hot path.
+    // another relay — and its execution then arrives through the watcher; skip it. With a single
+    // operator a first attempt is not looked up: the gateway skips an executed id anyway, and the
+    // lookup would cost two calls per message on the hot path. Where other attesters deliver too
+    // (threshold above 1) they often were first, always so for a relay catching up after being
+    // down: every id is looked up rather than paying for votes the gateway no longer needs.
+    const bool shared = lane.to->threshold > 1;
     evm::InboxRequest inbox;
     for (const auto& m : due) {
-      if (m.state != MessageState::kVerified || m.attempts > 0) inbox.ids.push_back(m.id);
+      if (shared || m.state != MessageState::kVerified || m.attempts > 0) inbox.ids.push_back(m.id);
     }
     std::set<core::MessageId> executed;
     if (!inbox.ids.empty()) {
@@ -959,8 +1089,19 @@ struct Engine::Impl {
         if (entry.executed) executed.insert(entry.id);
       }
     }
+    std::set<core::MessageId> recovered;
+    if (!executed.empty()) {
+      std::vector<core::MessageId> ids(executed.begin(), executed.end());
+      auto found = co_await recover_executions(*lane.to, std::move(ids));
+      if (found) {
+        recovered = std::move(found).value();
+      } else {
+        log(kWarn, "lane " + lane.name + ": executions not recovered: " + found.error().message());
+      }
+    }
     std::vector<store::StoredMessage> todo;
     for (auto& m : due) {
+      if (recovered.contains(m.id)) continue;  // executed now, due for its acknowledgement
       if (executed.contains(m.id)) {
         CW_CO_CHECK(store.record_attempt(m.id, now() + kRedeliverAfterSeconds));
         continue;
@@ -993,11 +1134,24 @@ struct Engine::Impl {
     co_return full;
   }
 
+  // `own` and the book's matching votes of other attesters (aggregate_votes). With threshold 1
+  // one vote is enough and the book is not read.
+  std::vector<store::VoteRecord> with_peer_votes(const Chain& chain, const store::VoteRecord& own) {
+    if (chain.threshold <= 1) return {own};
+    auto book = store.votes(own.id);
+    if (!book) {
+      log(kWarn, "votes of " + core::to_hex(own.id) + ": " + book.error().message());
+      return {own};
+    }
+    return aggregate_votes(own, *book, chain.attesters, chain.threshold);
+  }
+
   // Submits one batch; on a revert at estimate, splits it to isolate the message that reverts.
   awaitable<void> submit(Lane& lane, std::vector<store::StoredMessage> batch) {
     if (batch.empty() || stopping) co_return;
     evm::SubmitRequest request;
     store::WriteBatch write;
+    std::size_t aggregated = 0;
     for (const auto& m : batch) {
       core::DeliverVote vote{m.id, m.claim, lane.to->epoch};
       auto signature = signer->sign(lane.to->domain, vote);
@@ -1005,12 +1159,14 @@ struct Engine::Impl {
         log(kError, "lane " + lane.name + ": cannot sign a vote: " + signature.error().message());
         co_return;
       }
-      // Issue 10 aggregates here: peer Deliver votes of the book for (id, claim, epoch) join this
-      // one, signers ascending, so several relays reach a threshold above 1 in one transaction.
+      const auto own = own_vote(store::VoteKind::kDeliver, m.id, m.claim, 0, lane.to->epoch, *signature);
+      auto votes = with_peer_votes(*lane.to, own);
+      aggregated += votes.size() - 1;
       request.messages.push_back(m.message);
       request.claims.push_back(m.claim);
-      request.signatures.push_back({signature->rsv});
-      write.votes.push_back(own_vote(store::VoteKind::kDeliver, m.id, m.claim, 0, lane.to->epoch, *signature));
+      request.signatures.emplace_back();
+      for (const auto& v : votes) request.signatures.back().push_back(v.signature);
+      write.votes.push_back(own);
     }
     request.tag = "deliver " + lane.name;
     auto handle = co_await lane.to->sink->submit(std::move(request));
@@ -1018,6 +1174,7 @@ struct Engine::Impl {
     if (handle) {
       lane.breaker.success();
       metrics.submissions(lane.name, "deliver", "sent").Increment();
+      if (aggregated > 0) metrics.votes_aggregated(lane.name, "deliver").Increment(static_cast<double>(aggregated));
       metrics.batch_size(lane.name).Observe(static_cast<double>(batch.size()));
       // The votes go into the book with the voted transitions they belong to (a redelivery's
       // vote is the one already there).
@@ -1041,6 +1198,11 @@ struct Engine::Impl {
     const Error& e = handle.error();
     if (e.reason() == evm::reason::sink::kEstimateReverted) {
       metrics.submissions(lane.name, "deliver", "reverted_estimate").Increment();
+      if (co_await epoch_moved(*lane.to)) {
+        // Signed for an epoch the gateway left: the same batch again, signed for the new one.
+        co_await submit(lane, std::move(batch));
+        co_return;
+      }
       if (batch.size() == 1) {
         co_await failed_attempt(lane, batch.front(), e);
         co_return;
@@ -1083,7 +1245,7 @@ struct Engine::Impl {
 
   std::vector<core::Address> gas_addresses() const {
     std::vector<core::Address> out;
-    for (const auto& [name, key] : keys.gas) out.push_back(core::address_of(key));
+    for (const auto& [name, key] : keys.gas) out.push_back(key->address());
     return out;
   }
 
@@ -1169,9 +1331,11 @@ struct Engine::Impl {
 
     // Whether someone acknowledged already is asked only on a retry: a first acknowledge of an
     // acknowledged id is a no-op on the gateway, and its confirmation completes the message.
+    // Where other attesters acknowledge too (threshold above 1) it is asked every time, as in
+    // deliver_step: they often were first.
     std::vector<core::MessageId> retried;
     for (const auto& m : due) {
-      if (m.attempts > 0) retried.push_back(m.id);
+      if (m.attempts > 0 || lane.from->threshold > 1) retried.push_back(m.id);
     }
     std::set<core::MessageId> acked;
     if (!retried.empty()) {
@@ -1202,16 +1366,24 @@ struct Engine::Impl {
       core::AckVote vote{m.id, execution->status, execution->claim, lane.from->epoch};
       auto signature = signer->sign(lane.from->domain, vote);
       if (!signature) co_return std::move(signature).error();
+      const auto own = own_vote(store::VoteKind::kAck, m.id, execution->claim,
+                                static_cast<std::uint8_t>(execution->status), lane.from->epoch, *signature);
+      const auto votes = with_peer_votes(*lane.from, own);
       evm::AckRequest request;
       request.id = m.id;
       request.status = execution->status;
       request.claim = execution->claim;
-      request.signatures.push_back(signature->rsv);
+      for (const auto& v : votes) request.signatures.push_back(v.signature);
       request.tag = "acknowledge " + lane.name + " " + core::to_hex(m.id);
       auto handle = co_await lane.from->sink->acknowledge(std::move(request));
       if (!handle) {
         if (handle.error().reason() == evm::reason::sink::kEstimateReverted) {
           metrics.submissions(lane.name, "acknowledge", "reverted_estimate").Increment();
+          if (co_await epoch_moved(*lane.from)) {
+            // Signed for an epoch the gateway left: signed again for the new one at the next step.
+            CW_CO_CHECK(store.record_attempt(m.id, now()));
+            continue;
+          }
           co_await failed_ack(lane, m, handle.error());
           continue;
         }
@@ -1219,11 +1391,13 @@ struct Engine::Impl {
         co_return std::move(handle).error();
       }
       metrics.submissions(lane.name, "acknowledge", "sent").Increment();
+      if (votes.size() > 1) {
+        metrics.votes_aggregated(lane.name, "ack").Increment(static_cast<double>(votes.size() - 1));
+      }
       // The ack's vote is booked when it is published: the acknowledged transition waits for a
       // receipt, which after a restart (or another relay's acknowledge) is not this vote's.
       store::WriteBatch booked;
-      booked.votes.push_back(own_vote(store::VoteKind::kAck, m.id, execution->claim,
-                                      static_cast<std::uint8_t>(execution->status), lane.from->epoch, *signature));
+      booked.votes.push_back(own);
       if (auto stored = commit(booked); !stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
       lane.acking.insert(m.id);
       lane.acks_in_flight.push_back({*handle, {m.id}, Steady::now(), true});
@@ -1258,6 +1432,13 @@ struct Engine::Impl {
     co_return std::optional<core::Hash32>{};
   }
 
+  // Whether the gateway holds an acknowledgement for `id`; an unreadable answer counts as no.
+  awaitable<bool> ack_complete(Chain& chain, core::MessageId id) {
+    std::vector<core::MessageId> one{id};
+    auto statuses = co_await chain.gateway->ack_status(std::move(one));
+    co_return statuses && !statuses->empty() && statuses->front() != 0;
+  }
+
   awaitable<void> confirm_acks(Lane& lane) {
     for (std::size_t i = 0; i < lane.acks_in_flight.size();) {
       InFlight& f = lane.acks_in_flight[i];
@@ -1271,7 +1452,14 @@ struct Engine::Impl {
       if (confirmation->state == evm::Confirmation::State::kDelivered) {
         metrics.submissions(lane.name, "acknowledge", "confirmed").Increment();
         auto execution = store.execution(id);
-        if (execution && *execution) {
+        bool complete = true;
+        if (lane.from->threshold > 1) complete = co_await ack_complete(*lane.from, id);
+        if (!complete) {
+          // Our vote is tallied, the threshold not yet reached: another attester's acknowledge
+          // completes it, or ours is sent again after the redelivery delay (a retry first asks
+          // the gateway whether someone acknowledged meanwhile).
+          (void)store.record_attempt(id, now() + kRedeliverAfterSeconds);
+        } else if (execution && *execution) {
           auto applied =
               apply_one(transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
           if (applied) {
@@ -1298,6 +1486,10 @@ struct Engine::Impl {
         co_await pause(std::chrono::seconds(1));
         continue;
       }
+      // Each sweep also follows a rotation of either gateway while nothing reverts, so peer
+      // votes of the old epoch are refused and the relay's own are signed for the new one.
+      if (lane.to->started) co_await epoch_moved(*lane.to);
+      co_await epoch_moved(*lane.from);
       auto swept = co_await reconcile(lane);
       if (!swept) log(kWarn, "lane " + lane.name + " reconciliation: " + swept.error().message());
       co_await pause(config.relay.reconcile_every);
@@ -1388,6 +1580,16 @@ struct Engine::Impl {
       double ether = 0;
       for (const std::uint8_t byte : *wei) ether = ether * 256 + byte;
       metrics.gas_balance(c->name).Set(ether / 1e18);
+      if (const auto warn = c->settings->gas_balance_warn) {
+        const bool low = below_wei(*wei, *warn);
+        metrics.gas_balance_low(c->name).Set(low ? 1 : 0);
+        if (low && !c->gas_low) {
+          log(kWarn, "chain " + c->name + ": gas account " + core::to_checksum_hex(c->sink->gas_address()) +
+                         " holds " + std::to_string(ether / 1e18) +
+                         " ether, below gas_balance_warn; top it up before deliveries stop");
+        }
+        c->gas_low = low;
+      }
     }
   }
 
@@ -1434,7 +1636,33 @@ struct Engine::Impl {
     }
   }
 
+  // relay.retention: bundles of messages acknowledged more than bundles_days ago, in batches of
+  // their own transactions with the engine's other work in between.
+  awaitable<void> prune_bundles() {
+    const std::uint64_t age = static_cast<std::uint64_t>(config.relay.retention.bundles_days) * kSecondsPerDay;
+    const std::uint64_t t = now();
+    if (age == 0 || t < age) co_return;
+    std::uint64_t total = 0;
+    while (!stopping) {
+      auto pruned = store.prune_bundles(t - age, kPruneBatch);
+      if (!pruned) {
+        log(kWarn, "retention: " + pruned.error().message());
+        break;
+      }
+      total += *pruned;
+      metrics.bundles_pruned().Increment(static_cast<double>(*pruned));
+      if (*pruned < kPruneBatch) break;
+      auto executor = co_await asio::this_coro::executor;
+      co_await asio::post(executor, asio::use_awaitable);
+    }
+    if (total > 0) {
+      log(kInfo, "retention: pruned " + std::to_string(total) + " bundles of messages acknowledged over " +
+                     std::to_string(config.relay.retention.bundles_days) + " days ago");
+    }
+  }
+
   awaitable<void> housekeeping_loop() {
+    std::optional<Steady::time_point> last_prune;
     auto last_checkpoint = Steady::now();
     auto last_balances = Steady::time_point{};
     auto last_backlog = Steady::time_point{};
@@ -1444,6 +1672,10 @@ struct Engine::Impl {
       if (Steady::now() - last_balances >= std::chrono::seconds(30)) {
         last_balances = Steady::now();
         co_await read_balances();
+      }
+      if (!last_prune || Steady::now() - *last_prune >= kPruneEvery) {
+        last_prune = Steady::now();
+        co_await prune_bundles();
       }
       auto counts = store.state_counts();
       if (counts) {
@@ -1582,8 +1814,8 @@ struct Engine::Impl {
     if (!lane) return Error(reason::kUnknownLane, "no lane carries message " + core::to_hex(vote.id));
     lane_name = lane->name;
     const Chain& chain = vote.kind == store::VoteKind::kAck ? *lane->from : *lane->to;
-    // The epoch and attesters are those read when the chain started: a rotation since then is
-    // seen at the next start, like the epoch the relay's own votes are signed for.
+    // The epoch and attesters the relay's own votes are signed for: read at start and followed
+    // by refresh_authority, so a vote of an epoch the gateway left is refused.
     if (!chain.started) return Error(reason::kChainNotStarted, "chain " + chain.name);
     return check_vote(VoteAuthority{chain.domain, chain.epoch, chain.attesters}, vote);
   }

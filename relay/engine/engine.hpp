@@ -22,6 +22,7 @@
 #include "relay/core/eip712.hpp"
 #include "relay/core/result.hpp"
 #include "relay/core/secp256k1.hpp"
+#include "relay/core/secp256k1_signer.hpp"
 #include "relay/engine/config.hpp"
 #include "relay/engine/metrics.hpp"
 #include "relay/store/store.hpp"
@@ -70,6 +71,14 @@ core::Hash32 vote_digest(const core::Eip712Domain& domain, const store::VoteReco
 // A vote the gateway of `authority` would count: well formed, of its current epoch, signed low-s
 // (v 27/28) by `vote.signer`, who is a current attester. The vote's origin is not looked at.
 core::Result<void> check_vote(const VoteAuthority& authority, const store::VoteRecord& vote);
+// The votes one deliver or acknowledge entry carries: `own`, then the book's votes for the same
+// (id, kind, claim, status, epoch) from other current attesters, one per signer, up to
+// `threshold` in all, sorted by signer ascending (the gateway wants signers strictly increasing).
+// Votes of another epoch are left out: the gateway would refuse the whole batch for them. Several
+// relays that each submit their own vote reach the threshold across transactions anyway (the
+// gateway tallies votes per digest and epoch); a peer's vote in the book saves that round.
+std::vector<store::VoteRecord> aggregate_votes(const store::VoteRecord& own, const std::vector<store::VoteRecord>& book,
+                                               const std::vector<core::Address>& attesters, std::size_t threshold);
 
 // What POST /v1/bundles did with a bundle.
 struct BundleSubmission {
@@ -93,10 +102,11 @@ struct TransitionEvent {
   std::string reason;  // parking reason
 };
 
-// The secrets the engine signs with, unlocked by the caller (relay/app) from the config's key refs.
+// The keys the engine signs with, opened by the caller (relay/app) from the config's key refs:
+// unlocked in this process or on a PKCS#11 token.
 struct EngineKeys {
-  std::optional<core::PrivateKey> vote;              // the attester key
-  std::map<std::string, core::PrivateKey> gas;       // per chain name
+  core::SignerPtr vote;                              // the attester key
+  std::map<std::string, core::SignerPtr> gas;        // per chain name
 };
 
 struct EngineOptions {

@@ -52,6 +52,10 @@ class Metrics {
   prometheus::Counter& votes_duplicate(const std::string& lane, const std::string& kind) {
     return votes_duplicate_.Add({{"lane", lane}, {"kind", kind}});
   }
+  // Peer votes of the book that joined this relay's own in a deliver or acknowledge entry.
+  prometheus::Counter& votes_aggregated(const std::string& lane, const std::string& kind) {
+    return votes_aggregated_.Add({{"lane", lane}, {"kind", kind}});
+  }
   prometheus::Gauge& backlog(const std::string& lane) { return backlog_.Add({{"lane", lane}}); }
   prometheus::Gauge& lane_messages(const std::string& lane, const std::string& state) {
     return lane_messages_.Add({{"lane", lane}, {"state", state}});
@@ -81,9 +85,14 @@ class Metrics {
   prometheus::Gauge& head(const std::string& chain) { return head_.Add({{"chain", chain}}); }
   prometheus::Gauge& cursor(const std::string& chain) { return cursor_.Add({{"chain", chain}}); }
   prometheus::Gauge& chain_up(const std::string& chain) { return chain_up_.Add({{"chain", chain}}); }
+  // The gateway's attester epoch the relay signs for, and the rotations it has followed since start.
+  prometheus::Gauge& attester_epoch(const std::string& chain) { return attester_epoch_.Add({{"chain", chain}}); }
+  prometheus::Counter& epoch_changes(const std::string& chain) { return epoch_changes_.Add({{"chain", chain}}); }
   prometheus::Histogram& verify_seconds(const std::string& chain);
   // The gas account's balance in ether (a float: Prometheus samples are doubles).
   prometheus::Gauge& gas_balance(const std::string& chain) { return gas_balance_.Add({{"chain", chain}}); }
+  // 1 while the balance is below the chain's gas_balance_warn; only chains that configure one.
+  prometheus::Gauge& gas_balance_low(const std::string& chain) { return gas_balance_low_.Add({{"chain", chain}}); }
   // Per endpoint (its Url::label, never credentials or a query) and JSON-RPC method.
   prometheus::Histogram& rpc_request_seconds(const std::string& chain, const std::string& endpoint,
                                              const std::string& method);
@@ -105,6 +114,8 @@ class Metrics {
   prometheus::Gauge& insecure_tls_endpoints() { return insecure_tls_.Add({}); }
   prometheus::Gauge& audit_log_size() { return audit_size_.Add({}); }
   prometheus::Counter& checkpoints_signed() { return checkpoints_.Add({}); }
+  // Bundles deleted by retention (relay.retention.bundles_days).
+  prometheus::Counter& bundles_pruned() { return bundles_pruned_.Add({}); }
   prometheus::Gauge& last_checkpoint_time() { return last_checkpoint_.Add({}); }
   // Witness cosignatures on the latest checkpoint (0 until witnesses co-sign).
   prometheus::Gauge& checkpoint_witnesses() { return checkpoint_witnesses_.Add({}); }
@@ -124,6 +135,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& batch_splits_;
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Family<prometheus::Counter>& votes_duplicate_;
+  prometheus::Family<prometheus::Counter>& votes_aggregated_;
   prometheus::Family<prometheus::Gauge>& backlog_;
   prometheus::Family<prometheus::Gauge>& oldest_pending_;
   prometheus::Family<prometheus::Gauge>& lane_messages_;
@@ -140,8 +152,11 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& head_;
   prometheus::Family<prometheus::Gauge>& cursor_;
   prometheus::Family<prometheus::Gauge>& chain_up_;
+  prometheus::Family<prometheus::Gauge>& attester_epoch_;
+  prometheus::Family<prometheus::Counter>& epoch_changes_;
   prometheus::Family<prometheus::Histogram>& verify_seconds_;
   prometheus::Family<prometheus::Gauge>& gas_balance_;
+  prometheus::Family<prometheus::Gauge>& gas_balance_low_;
   prometheus::Family<prometheus::Histogram>& rpc_request_seconds_;
   prometheus::Family<prometheus::Counter>& rpc_endpoint_errors_;
   prometheus::Family<prometheus::Gauge>& submitter_nonce_;
@@ -154,6 +169,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& insecure_tls_;
   prometheus::Family<prometheus::Gauge>& audit_size_;
   prometheus::Family<prometheus::Counter>& checkpoints_;
+  prometheus::Family<prometheus::Counter>& bundles_pruned_;
   prometheus::Family<prometheus::Gauge>& last_checkpoint_;
   prometheus::Family<prometheus::Gauge>& checkpoint_witnesses_;
   prometheus::Family<prometheus::Gauge>& build_info_;

@@ -1418,6 +1418,32 @@ Result<std::optional<BundleRecord>> Store::bundle(const core::Claim& claim) {
   return std::optional<BundleRecord>(std::move(b));
 }
 
+Result<std::size_t> Store::prune_bundles(std::uint64_t before, std::size_t limit) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  // CROSS JOIN keeps bundles the outer loop: messages are found by their primary key, while a
+  // bundle has no index by message id. Oldest bundles come first in rowid order, so a batch stops
+  // early once the prunable ones are gone.
+  CW_TRY(auto q, db_.cached(
+                     "DELETE FROM bundles WHERE rowid IN (SELECT b.rowid FROM bundles b CROSS JOIN messages m "
+                     "ON m.id = b.message_id WHERE m.state = 'acknowledged' AND m.updated_at < ? LIMIT ?)"));
+  q->bind_u64(1, before).bind_u64(2, limit);
+  CW_CHECK(q->run());
+  const auto pruned = static_cast<std::size_t>(db_.changes());
+  CW_CHECK(tx.commit());
+  return pruned;
+}
+
+Result<bool> Store::bundle_pruned(const core::Claim& claim) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_.cached(
+                     "SELECT NOT EXISTS (SELECT 1 FROM bundles WHERE claim = ?1) AND "
+                     "EXISTS (SELECT 1 FROM audit_leaves WHERE claim = ?1)"));
+  q->bind_fixed(1, claim);
+  CW_TRY(const bool row, q->step());
+  return row && q->column_i64(0) == 1;
+}
+
 Result<std::optional<Rejection>> Store::rejection(const core::Claim& claim) {
   CW_CHECK(ensure_open());
   CW_TRY(auto q, db_.cached("SELECT message_id, reason, rejected_at FROM rejected WHERE claim = ?"));

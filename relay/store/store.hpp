@@ -370,6 +370,15 @@ class Store {
   // second leaf, so replaying one forgery cannot grow the log).
   core::Result<bool> record_rejected(const Rejection& rejection);
   core::Result<std::optional<Rejection>> rejection(const core::Claim& claim);
+  // Retention (relay.retention.bundles_days): deletes up to `limit` bundles of acknowledged
+  // messages (the one terminal state) last changed before `before` (unix seconds), in one
+  // transaction, and returns how many. Messages, executions, votes, rejections and audit leaves
+  // stay: a leaf keeps the bundle's hash as its detail.
+  core::Result<std::size_t> prune_bundles(std::uint64_t before, std::size_t limit);
+  // Whether the bundle of `claim` was pruned: none is stored, yet an audit leaf names the claim.
+  // Every leaf's claim had its bundle stored in the leaf's commit (a rejection's has its
+  // rejection instead), and nothing but prune_bundles deletes a bundle.
+  core::Result<bool> bundle_pruned(const core::Claim& claim);
 
   // ---- the vote book
   // Stores one vote; false (nothing changed) if a vote with its key (id, kind, claim, epoch,

@@ -1,7 +1,8 @@
 // Proof bundles (schemas/proof-bundle.schema.json, PROTOCOL.md section 4): the event, its receipt
-// proof and the header it hangs from, as the EVM adapter emits them and `causeway verify` reads
-// them. A bundle carries evidence only, never trust: no validator set, root or identity in it is
-// believed (THREATS 5); the verifier compares what it recomputes with what the bundle says.
+// proof and the header it hangs from, as the EVM adapter emits them (family evm) or a FISCO BCOS
+// 2.x source would (family fisco), and `causeway verify` reads them. A bundle carries evidence
+// only, never trust: no validator set, root or identity in it is believed (THREATS 5); the
+// verifier compares what it recomputes with what the bundle says.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +17,7 @@
 #include "relay/core/protocol.hpp"
 #include "relay/core/result.hpp"
 #include "relay/verify/evm_header.hpp"
+#include "relay/verify/fisco_merkle.hpp"
 
 namespace causeway::verify {
 
@@ -29,6 +31,13 @@ inline constexpr std::uint32_t kBundleVersion = 1;
 // proven back to the source for an acknowledgement (PROTOCOL.md section 6).
 enum class BundleKind : std::uint8_t { kMessage, kExecution };
 
+// One entry of a FISCO 2.x block's signatureList: a sealer's PBFT commit signature over the block
+// hash, `sealer_index` pointing into the header's sealerList.
+struct BundleSeal {
+  std::uint64_t sealer_index = 0;
+  core::Bytes signature;
+};
+
 struct BundleSource {
   core::ChainIdentity chain_identity;  // the chain the event happened on
   std::uint64_t block_number = 0;
@@ -36,7 +45,8 @@ struct BundleSource {
   core::Bytes header;       // the target header's RLP, seals included
   // The other headers needed to reach the pinned checkpoint: checkpoint+1 ... block_number-1, then
   // (Clique, and optionally BFT) descendants block_number+1 ...; `header` itself is not repeated.
-  std::vector<core::Bytes> segment;
+  std::vector<core::Bytes> segment;  // EVM only
+  std::vector<BundleSeal> signatures;  // FISCO only: the block's signatureList (2.x keeps it beside the header)
 };
 
 struct EvmReceiptInclusion {
@@ -46,12 +56,23 @@ struct EvmReceiptInclusion {
   std::vector<core::Bytes> proof;
 };
 
+// FISCO 2.x: the receipt RLP and its 16-ary Merkle proof under the header's receiptsRoot.
+struct FiscoReceiptInclusion {
+  std::uint32_t receipt_index = 0;  // the transaction's index in the block: the leaf is rlp(index) ‖ H(receipt)
+  std::uint32_t log_index = 0;      // within the receipt
+  core::Bytes receipt;
+  std::vector<Fisco2ProofUnit> proof;  // RPC receiptProof units, the last one empty
+};
+
 struct Bundle {
+  // Which header, seal and inclusion rules apply; evm when a bundle does not say otherwise.
+  core::ChainFamily family = core::ChainFamily::kEvm;
   BundleKind kind = BundleKind::kMessage;
   core::Claim claim;
   core::Message message;
   BundleSource source;
-  EvmReceiptInclusion inclusion;
+  EvmReceiptInclusion inclusion;        // family evm
+  FiscoReceiptInclusion fisco_inclusion;  // family fisco
 };
 
 // Bounds checked before anything is allocated for the value they bound (THREATS 24).
@@ -63,6 +84,8 @@ struct BundleLimits {
   std::size_t max_proof_nodes = 64;
   std::size_t max_proof_node_bytes = 1u << 20;
   std::size_t max_receipt_bytes = 1u << 20;
+  std::size_t max_signatures = 1024;  // FISCO signatureList entries
+  std::size_t max_signature_bytes = 256;
   // The per-chain bound from the trust anchors applies again during verification.
   std::size_t max_payload = 1u << 20;
 };

@@ -19,7 +19,13 @@ core::Error malformed(std::string where, const core::Error& cause) {
   return core::Error(reason::kReceiptMalformed, std::move(where) + ": " + cause.message());
 }
 
-core::Result<ReceiptLog> decode_log(const rlp::Item& item, std::size_t index) {
+bool equal_bytes(core::ByteView a, core::ByteView b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+}  // namespace
+
+core::Result<ReceiptLog> decode_receipt_log(const rlp::Item& item, std::size_t index) {
   const std::string where = "log " + std::to_string(index);
   if (!item.is_list) return malformed(where + " is not a list");
   std::array<rlp::Item, 3> fields;
@@ -44,12 +50,6 @@ core::Result<ReceiptLog> decode_log(const rlp::Item& item, std::size_t index) {
   log.data = *data;
   return log;
 }
-
-bool equal_bytes(core::ByteView a, core::ByteView b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
-}
-
-}  // namespace
 
 core::Result<Receipt> decode_receipt(core::ByteView encoding) noexcept {
   if (encoding.empty()) return core::Error(reason::kReceiptBadType, "empty receipt");
@@ -93,7 +93,7 @@ core::Result<Receipt> decode_receipt(core::ByteView encoding) noexcept {
     if (receipt.logs.size() == kMaxReceiptLogs) return malformed("more than " + std::to_string(kMaxReceiptLogs) + " logs");
     auto item = logs.next();
     if (!item) return malformed("logs", item.error());
-    CW_TRY(ReceiptLog log, decode_log(*item, receipt.logs.size()));
+    CW_TRY(ReceiptLog log, decode_receipt_log(*item, receipt.logs.size()));
     receipt.logs.push_back(std::move(log));
   }
   return receipt;

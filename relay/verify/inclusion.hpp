@@ -10,6 +10,7 @@
 #include "relay/core/bytes.hpp"
 #include "relay/core/message.hpp"
 #include "relay/core/mpt.hpp"
+#include "relay/core/rlp.hpp"
 #include "relay/core/protocol.hpp"
 #include "relay/core/result.hpp"
 #include "relay/verify/consensus.hpp"
@@ -64,6 +65,10 @@ struct Receipt {
   core::ByteView logs_bloom;
   std::vector<ReceiptLog> logs;
 };
+
+// One log item [address(20), [topic(32)...], data] of a receipt's log list, strictly; `index` names it
+// in errors (kReceiptMalformed). Shared by every receipt layout that nests Ethereum-shaped logs.
+core::Result<ReceiptLog> decode_receipt_log(const core::rlp::Item& item, std::size_t index);
 
 // Strict: canonical RLP, exactly four fields of the right kinds and sizes, no trailing bytes.
 // Does not judge the status; see require_success.

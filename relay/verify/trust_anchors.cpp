@@ -129,14 +129,95 @@ core::Result<void> read_consensus(const json& j, const std::string& path, const 
   return core::ok();
 }
 
+// FISCO's chainId and groupId: non-empty, of a charset that keeps "<chainId>/<groupId>" unambiguous.
+core::Result<std::string> read_fisco_name(const json& j, const std::string& path) {
+  CW_TRY(std::string name, json_read::read_string(j, path, 64));
+  if (name.empty()) return bad(path, "empty");
+  for (const char c : name) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                         c == '.' || c == '-';
+    if (!allowed) return bad(path, "only letters, digits, '_', '.' and '-'");
+  }
+  return name;
+}
+
+core::Result<void> read_fisco_consensus(const json& j, const std::string& path, const TrustAnchorLimits& limits,
+                                        FiscoAnchor& fisco) {
+  CW_CHECK(json_read::check_object(j, path, {"mode", "version", "crypto", "checkpoint", "sealers"}));
+  // Raft groups carry no signatures and rPBFT counts another quorum: only PBFT is verified.
+  CW_TRY(const std::string mode, json_read::read_string(j["mode"], field_path(path, "mode"), 32));
+  if (mode != "pbft") return bad(field_path(path, "mode"), "unknown FISCO mode \"" + mode + "\" (only pbft)");
+  CW_TRY(const std::uint64_t version, json_read::read_uint(j["version"], field_path(path, "version"), 0xff));
+  if (version != 2) {
+    return core::Error(reason::kAnchorUnsupportedFiscoVersion,
+                       field_path(path, "version") + ": " + std::to_string(version) + " (only 2.x headers are read)");
+  }
+  fisco.version = static_cast<std::uint32_t>(version);
+  CW_TRY(const std::string crypto, json_read::read_string(j["crypto"], field_path(path, "crypto"), 32));
+  if (crypto == "ecdsa") {
+    fisco.crypto = FiscoCrypto::kEcdsa;
+  } else if (crypto == "sm") {
+    fisco.crypto = FiscoCrypto::kSm;
+  } else {
+    return bad(field_path(path, "crypto"), "expected \"ecdsa\" or \"sm\"");
+  }
+  CW_TRY(fisco.checkpoint, read_checkpoint(j["checkpoint"], field_path(path, "checkpoint")));
+  const std::string sealers_path = field_path(path, "sealers");
+  CW_CHECK(json_read::check_array(j["sealers"], sealers_path, limits.max_members));
+  if (j["sealers"].empty()) return core::Error(reason::kBadTrustAnchor, sealers_path + ": no sealer");
+  for (std::size_t i = 0; i < j["sealers"].size(); ++i) {
+    const std::string where = index_path(sealers_path, i);
+    CW_TRY(core::Bytes id, json_read::read_hex(j["sealers"][i], where, kFiscoNodeIdSize));
+    if (id.size() != kFiscoNodeIdSize) return bad(where, "expected a 64-byte node id");
+    // One key listed twice would count twice towards the quorum.
+    for (const auto& other : fisco.sealers) {
+      if (other == id) return core::Error(reason::kBadTrustAnchor, where + ": duplicate sealer");
+    }
+    fisco.sealers.push_back(std::move(id));
+  }
+  return core::ok();
+}
+
+core::Result<ChainAnchor> read_fisco_chain(const json& j, const std::string& path, const TrustAnchorLimits& limits) {
+  CW_CHECK(json_read::check_object(j, path, {"name", "family", "chain_id", "group_id", "genesis_hash",
+                                             "chain_identity", "gateway", "consensus", "limits"}));
+  ChainAnchor chain;
+  chain.family = core::ChainFamily::kFiscoBcos;
+  CW_TRY(chain.name, json_read::read_string(j["name"], field_path(path, "name"), 128));
+  CW_TRY(chain.fisco.chain_id, read_fisco_name(j["chain_id"], field_path(path, "chain_id")));
+  CW_TRY(chain.fisco.group_id, read_fisco_name(j["group_id"], field_path(path, "group_id")));
+  CW_TRY(chain.genesis_hash, json_read::read_fixed<core::Hash32>(j["genesis_hash"], field_path(path, "genesis_hash")));
+  CW_TRY(chain.chain_identity,
+         json_read::read_fixed<core::ChainIdentity>(j["chain_identity"], field_path(path, "chain_identity")));
+  CW_TRY(chain.gateway, json_read::read_fixed<core::Address>(j["gateway"], field_path(path, "gateway")));
+  if (chain.gateway.is_zero()) return bad(field_path(path, "gateway"), "zero address");
+  CW_CHECK(read_fisco_consensus(j["consensus"], field_path(path, "consensus"), limits, chain.fisco));
+  const std::string limits_path = field_path(path, "limits");
+  CW_CHECK(json_read::check_object(j["limits"], limits_path, {"max_payload"}));
+  CW_TRY(chain.limits.max_payload,
+         json_read::read_uint(j["limits"]["max_payload"], field_path(limits_path, "max_payload"), limits.max_payload));
+  const core::ChainIdentity expected = core::chain_identity(
+      core::ChainFamily::kFiscoBcos, core::fisco_chain_key(chain.fisco.chain_id, chain.fisco.group_id),
+      chain.genesis_hash);
+  if (expected != chain.chain_identity) {
+    return core::Error(reason::kAnchorIdentityMismatch,
+                       field_path(path, "chain_identity") +
+                           ": keccak256(abi.encode(2, keccak256(\"<chain_id>/<group_id>\"), genesis_hash)) is " +
+                           core::to_hex(expected));
+  }
+  return chain;
+}
+
 core::Result<ChainAnchor> read_chain(const json& j, const std::string& path, const TrustAnchorLimits& limits) {
+  // The family decides which fields the entry has, so it is looked at before the strict reading.
+  if (j.is_object() && j.contains("family") && j["family"] == "fisco") return read_fisco_chain(j, path, limits);
   CW_CHECK(json_read::check_object(
       j, path, {"name", "family", "chain_id", "genesis_hash", "chain_identity", "gateway", "consensus", "limits"},
       {"insecure"}));
   ChainAnchor chain;
   CW_TRY(chain.name, json_read::read_string(j["name"], field_path(path, "name"), 128));
   CW_TRY(const std::string family, json_read::read_string(j["family"], field_path(path, "family"), 32));
-  if (family != "evm") return bad(field_path(path, "family"), "unsupported family \"" + family + "\" (only evm)");
+  if (family != "evm") return bad(field_path(path, "family"), "unsupported family \"" + family + "\" (evm or fisco)");
   chain.family = core::ChainFamily::kEvm;
   CW_TRY(chain.chain_id, json_read::read_decimal(j["chain_id"], field_path(path, "chain_id")));
   CW_TRY(chain.genesis_hash, json_read::read_fixed<core::Hash32>(j["genesis_hash"], field_path(path, "genesis_hash")));
@@ -168,6 +249,8 @@ core::Result<ChainAnchor> read_chain(const json& j, const std::string& path, con
 }
 
 }  // namespace
+
+std::string_view crypto_name(FiscoCrypto crypto) noexcept { return crypto == FiscoCrypto::kSm ? "sm" : "ecdsa"; }
 
 std::string_view mode_name(ConsensusMode mode) noexcept {
   for (const auto& m : kModes) {
@@ -209,9 +292,35 @@ core::Result<TrustAnchors> parse_trust_anchors(std::string_view text, const Trus
   return trust_anchors_from_json(parsed, limits);
 }
 
+namespace {
+json fisco_chain_to_json(const ChainAnchor& c) {
+  json sealers = json::array();
+  for (const auto& id : c.fisco.sealers) sealers.push_back(core::to_hex(id));
+  return json{{"name", c.name},
+              {"family", "fisco"},
+              {"chain_id", c.fisco.chain_id},
+              {"group_id", c.fisco.group_id},
+              {"genesis_hash", core::to_hex(c.genesis_hash)},
+              {"chain_identity", core::to_hex(c.chain_identity)},
+              {"gateway", core::to_hex(c.gateway)},
+              {"consensus",
+               {{"mode", "pbft"},
+                {"version", c.fisco.version},
+                {"crypto", crypto_name(c.fisco.crypto)},
+                {"checkpoint",
+                 {{"number", std::to_string(c.fisco.checkpoint.number)}, {"hash", core::to_hex(c.fisco.checkpoint.hash)}}},
+                {"sealers", std::move(sealers)}}},
+              {"limits", {{"max_payload", c.limits.max_payload}}}};
+}
+}  // namespace
+
 json trust_anchors_to_json(const TrustAnchors& anchors) {
   json chains = json::array();
   for (const auto& c : anchors.chains) {
+    if (c.family == core::ChainFamily::kFiscoBcos) {
+      chains.push_back(fisco_chain_to_json(c));
+      continue;
+    }
     json consensus{{"mode", mode_name(c.consensus.mode)}};
     if (c.checkpoint_pinned) {
       consensus["checkpoint"] = {{"number", std::to_string(c.consensus.checkpoint.number)},

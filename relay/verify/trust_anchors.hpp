@@ -16,6 +16,7 @@
 #include "relay/core/protocol.hpp"
 #include "relay/core/result.hpp"
 #include "relay/verify/consensus.hpp"
+#include "relay/verify/fisco_header.hpp"
 
 namespace causeway::verify {
 
@@ -27,18 +28,33 @@ inline constexpr core::Reason kAnchorInsecureRequired{"anchors.insecure_required
 // Two entries with one name or one chain identity.
 inline constexpr core::Reason kAnchorDuplicateChain{"anchors.duplicate_chain"};
 inline constexpr core::Reason kAnchorUnsupportedVersion{"anchors.unsupported_version"};
+// A FISCO BCOS entry for a node major version this verifier does not read (only 2.x headers).
+inline constexpr core::Reason kAnchorUnsupportedFiscoVersion{"anchors.unsupported_fisco_version"};
 }  // namespace reason
 
 inline constexpr std::uint32_t kTrustAnchorsVersion = 1;
 
+// FISCO BCOS (family 2): the group's PBFT sealer set as read at a pinned block. Sealer-set changes
+// are not followed from the chain yet: a header listing another set is refused until the operator
+// re-anchors.
+struct FiscoAnchor {
+  std::string chain_id;  // FISCO's chainId and groupId: the chain key is "<chainId>/<groupId>"
+  std::string group_id;
+  std::uint32_t version = 2;  // the node's major version; 2 is the one read
+  FiscoCrypto crypto = FiscoCrypto::kEcdsa;
+  Checkpoint checkpoint;  // the block the sealer set was read at; the set vouches for it and later blocks
+  std::vector<core::Bytes> sealers;  // 64-byte node ids, distinct, in the headers' sealerList order
+};
+
 struct ChainAnchor {
   std::string name;
   core::ChainFamily family = core::ChainFamily::kEvm;
-  std::uint64_t chain_id = 0;
+  std::uint64_t chain_id = 0;  // EVM only
   core::Hash32 genesis_hash;
   core::ChainIdentity chain_identity;  // checked against the three fields above at load
   core::Address gateway;
-  EvmConsensusParams consensus;
+  EvmConsensusParams consensus;  // EVM only
+  FiscoAnchor fisco;             // FISCO BCOS only
   // confirmations / trusted may omit the checkpoint: the canonical hash vouches for each header.
   bool checkpoint_pinned = false;
   core::MessageLimits limits;
@@ -70,5 +86,7 @@ core::Result<TrustAnchors> parse_trust_anchors(std::string_view text, const Trus
 nlohmann::json trust_anchors_to_json(const TrustAnchors& anchors);
 
 std::string_view mode_name(ConsensusMode mode) noexcept;
+// "ecdsa" or "sm", as the anchors spell the FISCO crypto modes.
+std::string_view crypto_name(FiscoCrypto crypto) noexcept;
 
 }  // namespace causeway::verify

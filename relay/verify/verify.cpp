@@ -7,6 +7,8 @@
 
 #include "relay/verify/bft.hpp"
 #include "relay/verify/evm_finality.hpp"
+#include "relay/verify/fisco_receipt.hpp"
+#include "relay/verify/fisco_seal.hpp"
 
 namespace causeway::verify {
 namespace {
@@ -71,6 +73,128 @@ core::Result<std::size_t> check_ancestry(ConsensusMode mode, const Checkpoint& c
     ++expected;
   }
   return headers.size();
+}
+
+// What a FISCO source yields for the event checks: the log read from the proven receipt, placed
+// as read_message_sent expects it, and the sealed header it hangs from.
+struct FiscoSource {
+  ProvenLog proven;
+  FinalizedHeader header;
+};
+
+// FISCO 2.x header, seals, anchored block and receipt inclusion (PROOF_FORMATS.md B.2): appends the
+// header, finality, ancestry and inclusion checks and returns the proven log, or nullopt once one
+// of them failed.
+std::optional<FiscoSource> check_fisco_source(const Bundle& b, const ChainAnchor& chain, std::vector<Check>& checks) {
+  const FiscoAnchor& anchor = chain.fisco;
+  const std::string hash_name = anchor.crypto == FiscoCrypto::kSm ? "sm3" : "keccak256";
+
+  // ---- header: decodes as 2.x and hashes, by the anchored crypto mode, to what the bundle says.
+  auto decoded = decode_fisco2_header(b.source.header);
+  if (!decoded) {
+    checks.push_back(failed_check(check::kHeader, decoded.error()));
+    return std::nullopt;
+  }
+  const Fisco2Header& header = *decoded;
+  const core::Hash32 hash = fisco2_header_hash(header, anchor.crypto);
+  if (hash != b.source.block_hash) {
+    checks.push_back(failed_check(check::kHeader, core::Error(reason::kBlockHashMismatch,
+                                                              hash_name + " of the header is " + core::to_hex(hash) +
+                                                                  ", bundle says " + core::to_hex(b.source.block_hash))));
+    return std::nullopt;
+  }
+  if (header.number != b.source.block_number) {
+    checks.push_back(failed_check(
+        check::kHeader, core::Error(reason::kBlockNumberMismatch, "header number " + std::to_string(header.number) +
+                                                                      ", bundle says " +
+                                                                      std::to_string(b.source.block_number))));
+    return std::nullopt;
+  }
+  checks.push_back(ok_check(check::kHeader, "block " + std::to_string(header.number) + " " + core::to_hex(hash) + " (" +
+                                                hash_name + ")"));
+
+  // ---- finality: PBFT commit signatures of N − (N−1)/3 distinct sealers of the anchored set.
+  {
+    Check finality{std::string(check::kFinality), CheckStatus::kOk, core::Reason{""}, "", {}};
+    std::vector<FiscoSignature> signatures;
+    signatures.reserve(b.source.signatures.size());
+    for (const auto& seal : b.source.signatures) signatures.push_back(FiscoSignature{seal.sealer_index, seal.signature});
+    auto sealed = verify_fisco2_seals(header, anchor.crypto, anchor.sealers, signatures);
+    const core::Reason failed = sealed ? core::Reason{""} : sealed.error().reason();
+    const std::string set_detail = std::to_string(header.sealer_list.size()) + " sealers in the header, " +
+                                   std::to_string(anchor.sealers.size()) + " anchored at block " +
+                                   std::to_string(anchor.checkpoint.number);
+    if (failed == reason::fisco::kSealerSetMismatch) {
+      finality.children.push_back(failed_check("sealer_set", core::Error(failed, set_detail + "; sets differ (set "
+                                                                                             "changes are not followed)")));
+      finality.children.push_back(skipped_check("signatures", "not run: sealer_set did not pass"));
+      finality.children.push_back(skipped_check("quorum", "not run: sealer_set did not pass"));
+    } else {
+      finality.children.push_back(ok_check("sealer_set", set_detail + ", equal"));
+      if (sealed || failed == reason::fisco::kQuorumNotMet) {
+        finality.children.push_back(ok_check("signatures", std::to_string(signatures.size()) +
+                                                               " valid signatures of distinct sealers"));
+      } else {
+        finality.children.push_back(failed_check("signatures", sealed.error()));
+        finality.children.push_back(skipped_check("quorum", "not run: signatures did not pass"));
+      }
+      if (sealed) {
+        finality.children.push_back(ok_check("quorum", std::to_string(sealed->signed_power) + " of " +
+                                                           std::to_string(anchor.sealers.size()) + " signed, " +
+                                                           std::to_string(sealed->quorum) + " needed"));
+      } else if (failed == reason::fisco::kQuorumNotMet) {
+        finality.children.push_back(failed_check("quorum", sealed.error()));
+      }
+    }
+    if (!sealed) {
+      finality.status = CheckStatus::kFailed;
+      finality.reason = sealed.error().reason();
+      finality.detail = sealed.error().detail();
+      checks.push_back(std::move(finality));
+      return std::nullopt;
+    }
+    finality.detail = "pbft: " + std::to_string(sealed->signed_power) + " of " + std::to_string(anchor.sealers.size()) +
+                      " sealers signed (" + std::string(anchor.crypto == FiscoCrypto::kSm ? "sm2" : "secp256k1") + ")";
+    checks.push_back(std::move(finality));
+  }
+
+  // ---- ancestry: no segment (each PBFT block is final alone), but the anchors vouch for their
+  // sealer set from the pinned block on only.
+  if (header.number < anchor.checkpoint.number) {
+    checks.push_back(failed_check(check::kAncestry, core::Error(reason::fisco::kBlockBeforeAnchor,
+                                                                "block " + std::to_string(header.number) +
+                                                                    " is before the anchored block " +
+                                                                    std::to_string(anchor.checkpoint.number))));
+    return std::nullopt;
+  }
+  if (header.number == anchor.checkpoint.number && hash != anchor.checkpoint.hash) {
+    checks.push_back(failed_check(check::kAncestry, core::Error(reason::kCheckpointMismatch,
+                                                                "the anchored block " +
+                                                                    std::to_string(anchor.checkpoint.number) + " is " +
+                                                                    core::to_hex(anchor.checkpoint.hash))));
+    return std::nullopt;
+  }
+  checks.push_back(ok_check(check::kAncestry, "at or after the anchored block " +
+                                                  std::to_string(anchor.checkpoint.number) +
+                                                  "; each PBFT block is final by its own seals"));
+
+  // ---- inclusion: the receipt hashes into rlp(index) ‖ H(receipt) under the sealed receiptsRoot.
+  const FiscoReceiptProofInput input{b.fisco_inclusion.receipt_index, b.fisco_inclusion.log_index,
+                                     b.fisco_inclusion.receipt, b.fisco_inclusion.proof};
+  auto proven = prove_fisco2_log(anchor.crypto, header.receipts_root, input);
+  if (!proven) {
+    checks.push_back(failed_check(check::kInclusion, proven.error()));
+    return std::nullopt;
+  }
+  checks.push_back(ok_check(check::kInclusion,
+                            "receipt " + std::to_string(input.receipt_index) + " (" +
+                                std::to_string(proven->receipt.remain_gas ? 8 : 7) + " fields, " +
+                                std::to_string(proven->receipt.logs.size()) + " logs), log " +
+                                std::to_string(input.log_index) + " in the receipt, under receiptsRoot"));
+  // read_message_sent reads the log and its position only; the EVM receipt fields stay empty.
+  FiscoSource out{ProvenLog{Receipt{}, std::move(proven->log), input.receipt_index, input.log_index},
+                  FinalizedHeader{hash, header.number, header.state_root, header.receipts_root, {}, {}}};
+  return out;
 }
 
 bool any_status(const Verdict& v, CheckStatus status) {
@@ -155,6 +279,14 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
     skip_rest(check::kIdentity);
     return finish();
   }
+  if (chain->family != b.family) {
+    checks.push_back(failed_check(check::kIdentity, core::Error(reason::kFamilyMismatch,
+                                                                "the anchors give chain \"" + chain->name +
+                                                                    "\" another family than the bundle names")));
+    skip_rest(check::kIdentity);
+    return finish();
+  }
+  const bool fisco = chain->family == core::ChainFamily::kFiscoBcos;
   const core::Word32 gateway_word = core::address_word(chain->gateway);
   {
     const bool is_message = b.kind == BundleKind::kMessage;
@@ -176,9 +308,64 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
       skip_rest(check::kIdentity);
       return finish();
     }
-    std::string detail = "chain \"" + chain->name + "\", mode " + std::string(mode_name(chain->consensus.mode));
+    std::string detail = "chain \"" + chain->name + "\", mode " +
+                         (fisco ? "pbft (fisco " + std::to_string(chain->fisco.version) + ".x, crypto " +
+                                      std::string(crypto_name(chain->fisco.crypto)) + ")"
+                                : std::string(mode_name(chain->consensus.mode)));
     if (chain->insecure) detail += " (INSECURE anchor)";
     checks.push_back(ok_check(check::kIdentity, std::move(detail)));
+  }
+  // ---- event semantics, message id, claim of a proven MessageSent (every family).
+  auto check_message_sent = [&](const ProvenLog& proven, const FinalizedHeader& fh) -> Verdict {
+    auto sent = read_message_sent(proven, fh, chain->gateway, chain->limits);
+    if (!sent && sent.error().reason() == reason::kMessageIdMismatch) {
+      checks.push_back(ok_check(check::kEvent, "MessageSent from the gateway"));
+      checks.push_back(failed_check(check::kMessageId, sent.error()));
+      skip_rest(check::kMessageId);
+      return finish();
+    }
+    if (!sent) {
+      checks.push_back(failed_check(check::kEvent, sent.error()));
+      skip_rest(check::kEvent);
+      return finish();
+    }
+    // A genuine gateway always names itself and its chain; anything else is not its event.
+    if (sent->message.src_chain != identity || sent->message.src_gateway != gateway_word) {
+      checks.push_back(failed_check(check::kEvent, core::Error(reason::kChainMismatch,
+                                                               "the event's message names another source")));
+      skip_rest(check::kEvent);
+      return finish();
+    }
+    if (!(sent->message == b.message)) {
+      checks.push_back(failed_check(check::kEvent, core::Error(reason::kBundleMessageMismatch,
+                                                               "the bundle's message differs from the event's")));
+      skip_rest(check::kEvent);
+      return finish();
+    }
+    checks.push_back(ok_check(check::kEvent, "MessageSent from the gateway, sequence " +
+                                                 std::to_string(sent->message.sequence.value)));
+    checks.push_back(ok_check(check::kMessageId, core::to_hex(sent->id)));
+    v.id = sent->id;
+    if (sent->claim != b.claim) {
+      checks.push_back(failed_check(check::kClaim, core::Error(reason::kClaimMismatch, "recomputed " +
+                                                                                            core::to_hex(sent->claim) +
+                                                                                            ", bundle says " +
+                                                                                            core::to_hex(b.claim))));
+      return finish();
+    }
+    v.claim = sent->claim;
+    checks.push_back(ok_check(check::kClaim, core::to_hex(sent->claim)));
+    return finish();
+  };
+
+  if (fisco) {
+    auto source = check_fisco_source(b, *chain, checks);
+    if (!source) {
+      const std::string failed = checks.back().name;  // skip_rest appends to checks
+      skip_rest(failed);
+      return finish();
+    }
+    return check_message_sent(source->proven, source->header);
   }
   const ConsensusMode mode = chain->consensus.mode;
 
@@ -303,47 +490,7 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
                                                    std::to_string(b.inclusion.log_index) + " in the receipt"));
 
   // ---- event semantics, message id, claim.
-  if (b.kind == BundleKind::kMessage) {
-    auto sent = read_message_sent(*proven, fh, chain->gateway, chain->limits);
-    if (!sent && sent.error().reason() == reason::kMessageIdMismatch) {
-      checks.push_back(ok_check(check::kEvent, "MessageSent from the gateway"));
-      checks.push_back(failed_check(check::kMessageId, sent.error()));
-      skip_rest(check::kMessageId);
-      return finish();
-    }
-    if (!sent) {
-      checks.push_back(failed_check(check::kEvent, sent.error()));
-      skip_rest(check::kEvent);
-      return finish();
-    }
-    // A genuine gateway always names itself and its chain; anything else is not its event.
-    if (sent->message.src_chain != identity || sent->message.src_gateway != gateway_word) {
-      checks.push_back(failed_check(check::kEvent, core::Error(reason::kChainMismatch,
-                                                               "the event's message names another source")));
-      skip_rest(check::kEvent);
-      return finish();
-    }
-    if (!(sent->message == b.message)) {
-      checks.push_back(failed_check(check::kEvent, core::Error(reason::kBundleMessageMismatch,
-                                                               "the bundle's message differs from the event's")));
-      skip_rest(check::kEvent);
-      return finish();
-    }
-    checks.push_back(ok_check(check::kEvent, "MessageSent from the gateway, sequence " +
-                                                 std::to_string(sent->message.sequence.value)));
-    checks.push_back(ok_check(check::kMessageId, core::to_hex(sent->id)));
-    v.id = sent->id;
-    if (sent->claim != b.claim) {
-      checks.push_back(failed_check(check::kClaim, core::Error(reason::kClaimMismatch, "recomputed " +
-                                                                                            core::to_hex(sent->claim) +
-                                                                                            ", bundle says " +
-                                                                                            core::to_hex(b.claim))));
-      return finish();
-    }
-    v.claim = sent->claim;
-    checks.push_back(ok_check(check::kClaim, core::to_hex(sent->claim)));
-    return finish();
-  }
+  if (b.kind == BundleKind::kMessage) return check_message_sent(*proven, fh);
 
   auto executed = read_message_executed(*proven, fh, chain->gateway);
   if (!executed) {

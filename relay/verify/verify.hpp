@@ -35,7 +35,15 @@ inline constexpr core::Reason kUnexpectedSegment{"verify.unexpected_segment"};
 // The message in the bundle is not the one the proven event carries.
 inline constexpr core::Reason kBundleMessageMismatch{"verify.bundle_message_mismatch"};
 inline constexpr core::Reason kClaimMismatch{"verify.claim_mismatch"};
+// The bundle names another family than the trust anchors give its chain.
+inline constexpr core::Reason kFamilyMismatch{"verify.family_mismatch"};
 }  // namespace reason
+
+namespace reason::fisco {
+// The block is older than the one the anchored sealer set was read at: the anchors vouch for that
+// set from the pinned block on only.
+inline constexpr core::Reason kBlockBeforeAnchor{"fisco.block_before_anchor"};
+}  // namespace reason::fisco
 
 // Where the canonical hash of an unsigned (confirmations / trusted) chain's block comes from: the
 // relay's own k-of-n quorum reads, an auditor's node or list. Never the bundle.
@@ -74,7 +82,9 @@ class CanonicalHashMap final : public CanonicalHashSource {
 
 enum class CheckStatus : std::uint8_t { kOk, kFailed, kSkipped, kUnverifiable };
 
-// One named check. `reason` is empty when ok; `detail` says what was found either way.
+// One named check. `reason` is empty when ok; `detail` says what was found either way. `children`
+// break a check into its parts where a family has several (FISCO finality: sealer set,
+// signatures, quorum).
 struct Check {
   std::string name;
   CheckStatus status = CheckStatus::kSkipped;

@@ -13,6 +13,8 @@ Grafana (ctest label deploy; tests/deploy/CMakeLists.txt runs one check per test
   compose        docker-compose config; bind-mounted files exist; every image pinned by tag
   healthcheck    the image's health check passes on HTTP 200 and fails on 404 and on no listener
   manpage        the man page renders without warnings and names every subcommand
+  runbooks       every `causeway ...` command line in deploy/runbooks names an existing subcommand
+                 path (its --help exits 0) and only options that path's --help lists
 
 Each check prints what it checked and ends with a line `N passed, 0 failed`; it exits 1 on the
 first failure and 77 (ctest SKIP_RETURN_CODE) when its tool is missing and cannot be installed.
@@ -513,10 +515,82 @@ def check_manpage(check):
     check.ok(result.returncode == 0 and result.stderr == "", "groff renders it without a warning", result.stderr)
 
 
+# --- runbooks ---------------------------------------------------------------------------------
+
+RUNBOOKS = ("key-rotation", "failover", "incident-pause", "backup-restore", "gateway-upgrade")
+
+
+def runbook_commands(text):
+    """Every `causeway ...` command of a runbook: lines of fenced blocks and inline code spans,
+    backslash continuations joined, shell substitutions and trailing comments left out."""
+    commands = []
+    in_block = False
+    pending = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_block = not in_block
+            continue
+        if in_block:
+            pending += stripped.rstrip("\\") + " "
+            if stripped.endswith("\\"):
+                continue
+            candidate, pending = pending.strip(), ""
+            for part in re.split(r"\s*(?:&&|\|\||;)\s*", candidate):
+                part = re.sub(r"^sudo(?: -u \S+)? ", "", part)
+                if part.startswith("causeway "):
+                    commands.append(part)
+        else:
+            commands += [c for c in re.findall(r"`(causeway [^`]+)`", line)]
+    commands = [re.sub(r"\$\([^)]*\)", "X", c) for c in commands]
+    return [re.sub(r"\s+#.*$", "", c).replace("...", "").strip() for c in commands]
+
+
+def subcommands_of(help_text):
+    if "Subcommands:" not in help_text:
+        return set()
+    return set(re.findall(r"^  ([a-z][a-z-]*) {2,}", help_text.split("Subcommands:", 1)[1], re.M))
+
+
+def command_path(words):
+    """The longest prefix of `words` that is a subcommand path, and the help text of it."""
+    path = []
+    help_text = run([CAUSEWAY, "--help"]).stdout
+    for word in words:
+        if word not in subcommands_of(help_text):
+            break
+        path.append(word)
+        result = run([CAUSEWAY, *path, "--help"])
+        if result.returncode != 0:
+            return path, None
+        help_text = result.stdout
+    return path, help_text
+
+
+def check_runbooks(check):
+    seen = 0
+    for name in RUNBOOKS:
+        book = DEPLOY / "runbooks" / f"{name}.md"
+        check.ok(book.is_file(), f"runbook {name}.md exists")
+        for command in runbook_commands(book.read_text()):
+            words = command.split()[1:]
+            path, help_text = command_path(words)
+            check.ok(path and help_text is not None, f"{name}: `causeway {' '.join(path)} --help` exits 0 ({command})")
+            options = {w.split("=", 1)[0] for w in words if w.startswith("-")}
+            unknown = sorted(o for o in options if not re.search(rf"(^|[\s,]){re.escape(o)}\b", help_text, re.M))
+            check.ok(not unknown, f"{name}: every option of `{command}` is in its --help", str(unknown))
+            seen += 1
+    check.ok(seen >= 20, f"{seen} command lines checked")
+    # The check itself must catch a command or option that does not exist.
+    check.ok(command_path(["store", "frobnicate"])[0] == ["store"], "an unknown subcommand stops the path")
+    _, help_text = command_path(["store", "backup"])
+    check.ok(not re.search(r"(^|[\s,])--no-such-option\b", help_text, re.M), "an unknown option is not in a --help")
+
+
 CHECKS = {
     "install": check_install, "parse": check_parse, "helm": check_helm, "alerts": check_alerts,
     "systemd": check_systemd, "metrics": check_metrics, "image": check_image, "compose": check_compose,
-    "healthcheck": check_healthcheck, "manpage": check_manpage,
+    "healthcheck": check_healthcheck, "manpage": check_manpage, "runbooks": check_runbooks,
 }
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@
 #                    message row unchanged; after resuming the genuine one is delivered once (e2e)
 #   skip             an ordered message parked on a paused lane holds the ones behind it; skipped
 #                    with `causeway messages skip`, the gateway executes it with status 4, the
-#                    others follow and the sender sees an acknowledgement with status 4    (e2e)
+#                    others follow and the sender sees an acknowledgement with status 4;
+#                    `causeway audit scan` with the auditor's own anchors and nodes reports it
+#                    skipped (justified by its Skip vote and skip leaf), the rest justified  (e2e)
 # Needs: CAUSEWAY_BIN (the causeway binary), CAUSEWAY_CONTRACTS_BUILD (compiled contracts).
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
@@ -190,6 +192,30 @@ case_skip() {
   [[ "$(expect_status 200 "$(req GET "/v1/votes/$first")" | jq '[.votes[] | select(.kind == "skip")] | length')" == 1 ]] ||
     fail "the skip vote is not in the vote book"
   pass "skipped with status 4, the lane moved on, the sender got its acknowledgement with status 4"
+
+  # The auditor: anchors taken from the deployment (as audit_test.sh does), the chains' own nodes,
+  # the relay only for bundles and skip leaves. One block time for the last ack's confirmation.
+  node -e '
+    const fs = require("fs");
+    const c = JSON.parse(fs.readFileSync(process.argv[1]));
+    const chains = c.chains.map(ch => ({
+      name: ch.name, family: ch.family, chain_id: String(ch.chain_id), genesis_hash: ch.genesis_hash.toLowerCase(),
+      chain_identity: ch.chain_identity.toLowerCase(), gateway: ch.gateway.toLowerCase(), consensus: ch.consensus,
+      ...(ch.limits ? {limits: ch.limits} : {})}));
+    fs.writeFileSync(process.argv[2], JSON.stringify({version: 1, chains}, null, 2));' "$config" "$work/anchors.json"
+  local rpc_a rpc_b code=0 verdict
+  rpc_a="$(jq -r '.chains[] | select(.name == "a") | .rpc.http' "$manifest")"
+  rpc_b="$(jq -r '.chains[] | select(.name == "b") | .rpc.http' "$manifest")"
+  sleep 2
+  "$bin" audit scan --target b --trust "$work/anchors.json" --rpc "a=$rpc_a" --rpc "b=$rpc_b" --relay "$api" --json \
+    >"$work/scan.json" 2>"$work/scan.err" || code=$?
+  [[ "$code" == 0 ]] || fail "audit scan exited $code: $(cat "$work/scan.err") $(head -c 3000 "$work/scan.json")"
+  verdict="$(jq -r --arg id "${first,,}" '.deliveries[] | select(.id == $id) | "\(.justification) \(.reason) \(.detail)"' "$work/scan.json")"
+  [[ "$verdict" == "skipped null skipped (status 4) on Skip votes of 1 attesters of epoch 1"*"holds its skip leaf" ]] ||
+    fail "audit scan on the skipped message: $verdict"
+  [[ "$(jq '.summary.deliveries.justified' "$work/scan.json") $(jq '.summary.acknowledgements.justified' "$work/scan.json")" == "2 3" ]] ||
+    fail "audit scan summary: $(jq -c .summary "$work/scan.json")"
+  pass "audit scan: the skip justified by its Skip vote and skip leaf ($verdict), the rest justified"
   stop_relay
 }
 

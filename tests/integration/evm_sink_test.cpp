@@ -139,7 +139,7 @@ TEST_CASE("evm sink on a real devnet: one batched deliver of three messages", "[
   REQUIRE(manifest["keys"]["vote"].size() == 1);
   auto vote_key = evm::load_raw_key_file(manifest["keys"]["vote"][0]["file"].get<std::string>());
   REQUIRE(vote_key.ok());
-  auto voter = evm::VoteSigner::create(std::move(vote_key->key), gas_address);
+  auto voter = evm::VoteSigner::create(core::LocalSigner::make(std::move(vote_key->key)), gas_address);
   REQUIRE(voter.ok());
 
   // The real SQLite journal.
@@ -151,7 +151,7 @@ TEST_CASE("evm sink on a real devnet: one batched deliver of three messages", "[
   evm::SinkConfig config;
   config.chain_id = chain_id;
   config.gateway = gateway;
-  config.gas_key.emplace(std::move(gas->key));
+  config.gas_key = core::LocalSigner::make(std::move(gas->key));
   config.journal = &(*store)->journal();
   auto created = test::run(io, evm::EvmSink::create(rpc, std::move(config)));
   REQUIRE(created.ok());
@@ -288,7 +288,7 @@ TEST_CASE("evm sink and source on a real devnet: an execution proven back and ac
   auto vote_key = evm::load_raw_key_file(manifest["keys"]["vote"][0]["file"].get<std::string>());
   REQUIRE(vote_key.ok());
   const std::vector<core::Address> gas_addresses{gas_a->address, gas_b->address};
-  auto voter = evm::VoteSigner::create(std::move(vote_key->key), gas_addresses);
+  auto voter = evm::VoteSigner::create(core::LocalSigner::make(std::move(vote_key->key)), gas_addresses);
   REQUIRE(voter.ok());
 
   // The gateway's own view of its attester set, as the manifest says it deployed it.
@@ -361,7 +361,7 @@ TEST_CASE("evm sink and source on a real devnet: an execution proven back and ac
     evm::SinkConfig config;
     config.chain_id = chain_id;
     config.gateway = gateway;
-    config.gas_key.emplace(std::move(key));
+    config.gas_key = core::LocalSigner::make(std::move(key));
     config.journal = &(*store)->journal();
     return test::run(io, evm::EvmSink::create(chain_id == chain_id_a ? static_cast<evm::Rpc&>(rpc_a) : rpc_b,
                                               std::move(config)));

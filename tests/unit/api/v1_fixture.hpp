@@ -68,9 +68,9 @@ struct V1Fixture {
     store = std::move(opened).value();
 
     engine::EngineKeys keys;
-    keys.vote = core::PrivateKey::from_hex(kVoteKeyHex).value();
-    keys.gas.emplace("a", core::PrivateKey::from_hex(kGasKeyAHex).value());
-    keys.gas.emplace("b", core::PrivateKey::from_hex(kGasKeyBHex).value());
+    keys.vote = core::LocalSigner::make(core::PrivateKey::from_hex(kVoteKeyHex).value());
+    keys.gas.emplace("a", core::LocalSigner::make(core::PrivateKey::from_hex(kGasKeyAHex).value()));
+    keys.gas.emplace("b", core::LocalSigner::make(core::PrivateKey::from_hex(kGasKeyBHex).value()));
     stream_options.clock = [] { return kTestTime; };
     stream = std::make_shared<api::TransitionStream>(stream_options);
     engine::EngineOptions engine_options;

@@ -18,10 +18,12 @@
 #include "relay/app/config_loader.hpp"
 #include "relay/app/verify_command.hpp"
 #include "tests/unit/verify/bundle_fixtures.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using causeway::test::TempDir;
 namespace rc = causeway::app::reason::config;
 using causeway::app::config_from_json;
 using causeway::app::yaml_to_json;
@@ -30,32 +32,6 @@ using causeway::test::bundle_fixtures::read_text;
 using causeway::test::bundle_fixtures::require_path;
 using causeway::test::bundle_fixtures::source_path;
 using nlohmann::json;
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "causeway-config-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path file = path_ / name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 json valid_example() { return json::parse(read_text(source_path("schemas/examples/config.valid.json"))); }
 
@@ -328,6 +304,56 @@ TEST_CASE("config: key references name exactly one source", "[unit]") {
   r = vote({{"keystore", "/k.json"}, {"password_env", "_PASS_1"}});
   REQUIRE(r.ok());
   CHECK(r->relay.vote_key.password_env == "_PASS_1");
+}
+
+TEST_CASE("config: a pkcs11 key names module, token, key and exactly one PIN source", "[unit]") {
+  const json token = {{"module", "/usr/lib/softhsm/libsofthsm2.so"}, {"token", "hsm"}, {"key", "vote"},
+                      {"pin_file", "/run/secrets/pin"}};
+  auto vote = [](json key) { return load_edited([&](json& j) { j["relay"]["vote_key"] = key; }); };
+  auto r = vote({{"pkcs11", token}});
+  REQUIRE(r.ok());
+  REQUIRE(r->relay.vote_key.pkcs11.has_value());
+  CHECK(r->relay.vote_key.pkcs11->key == "vote");
+  CHECK(r->relay.vote_key.pkcs11->pin_file == "/run/secrets/pin");
+  for (const auto& warning : causeway::app::config_warnings(*r)) CHECK(warning.find("relay.vote_key") == std::string::npos);
+
+  require_refused(vote({{"pkcs11", token}, {"raw_file", "/k"}}), rc::kBadField, "relay.vote_key");
+  require_refused(vote({{"pkcs11", token}, {"password_env", "P"}}), rc::kBadField, "relay.vote_key");
+  json two_pins = token;
+  two_pins["pin_env"] = "PIN";
+  require_refused(vote({{"pkcs11", two_pins}}), rc::kBadField, "relay.vote_key.pkcs11");
+  json no_pin = token;
+  no_pin.erase("pin_file");
+  require_refused(vote({{"pkcs11", no_pin}}), rc::kBadField, "relay.vote_key.pkcs11");
+  json no_module = token;
+  no_module.erase("module");
+  require_refused(vote({{"pkcs11", no_module}}), rc::kMissingField, "relay.vote_key.pkcs11.module");
+  json empty_key = token;
+  empty_key["key"] = "";
+  require_refused(vote({{"pkcs11", empty_key}}), rc::kBadField, "relay.vote_key.pkcs11");
+  json long_token = token;
+  long_token["token"] = std::string(33, 't');
+  require_refused(vote({{"pkcs11", long_token}}), rc::kBadField, "relay.vote_key.pkcs11.token");
+  json slot = token;
+  slot["slot"] = 0;
+  require_refused(vote({{"pkcs11", slot}}), rc::kUnknownField, "relay.vote_key.pkcs11.slot");
+
+  // The same token key as vote and gas key is refused like the same file; another label is not.
+  r = load_edited([&](json& j) {
+    j["relay"]["vote_key"] = {{"pkcs11", token}};
+    j["chains"][1]["gas_key"] = {{"pkcs11", token}};
+  });
+  require_refused(r, rc::kUnsafe, "chains[1].gas_key");
+  json gas = token;
+  gas["key"] = "gas-b";
+  r = load_edited([&](json& j) {
+    j["relay"]["vote_key"] = {{"pkcs11", token}};
+    j["chains"][1]["gas_key"] = {{"pkcs11", gas}};
+  });
+  CHECK(r.ok());
+  // Audit checkpoints are Ed25519, which the token path does not sign.
+  require_refused(load_edited([&](json& j) { j["relay"]["log_key"] = {{"pkcs11", token}}; }), rc::kBadField,
+                  "relay.log_key");
 }
 
 TEST_CASE("config: chain fields, identity and consensus are read strictly", "[unit]") {

@@ -15,41 +15,16 @@
 
 #include "relay/app/verify_command.hpp"
 #include "tests/unit/verify/bundle_fixtures.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using causeway::test::TempDir;
 using causeway::app::Console;
 using causeway::app::run_verify;
 using causeway::app::VerifyOptions;
 namespace fixtures = causeway::test::bundle_fixtures;
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "causeway-verify-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  std::string write(const std::string& relative, const std::string& text) const {
-    const fs::path file = path_ / relative;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
-
- private:
-  fs::path path_;
-};
 
 // Every fixture bundle a verifier should accept: all but the twin chain's, which is there to fail.
 std::vector<std::string> good_bundle_names() {

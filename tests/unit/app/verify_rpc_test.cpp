@@ -16,10 +16,12 @@
 
 #include "relay/app/verify_command.hpp"
 #include "tests/unit/verify/bundle_fixtures.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using causeway::test::TempDir;
 using causeway::app::CanonicalFetch;
 using causeway::app::Console;
 using causeway::app::VerifyOptions;
@@ -27,28 +29,6 @@ using causeway::app::WantedBlock;
 namespace fixtures = causeway::test::bundle_fixtures;
 namespace core = causeway::core;
 namespace verify = causeway::verify;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "causeway-verify-rpc-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name, std::ios::binary) << text;
-    return (path_ / name).string();
-  }
-
- private:
-  fs::path path_;
-};
 
 // One recorded anvil bundle of an unsigned (confirmations) chain and the anchors.
 struct Inputs {

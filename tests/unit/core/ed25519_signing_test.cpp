@@ -16,6 +16,7 @@
 
 #include "relay/core/signature.hpp"
 #include "tests/support/vectors.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace causeway::core;
 using causeway::test::hex;
@@ -23,31 +24,7 @@ using causeway::test::hex;
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "causeway-ed25519-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name, const std::string& text, fs::perms mode) const {
-    const auto path = path_ / name;
-    std::ofstream(path, std::ios::binary) << text;
-    fs::permissions(path, mode);
-    return path.string();
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using causeway::test::TempDir;
 
 constexpr fs::perms kOwnerOnly = fs::perms::owner_read | fs::perms::owner_write;
 
@@ -133,32 +110,32 @@ TEST_CASE("ed25519 keys read OpenSSL's PKCS#8 PEM and refuse other key types", "
 
 TEST_CASE("ed25519 key files load from PEM or hex only when owner-only", "[audit]") {
   TempDir dir;
-  const auto from_pem = load_ed25519_key_file(dir.file("pem.key", std::string(kTest1Pem), kOwnerOnly));
+  const auto from_pem = load_ed25519_key_file(dir.write("pem.key", std::string(kTest1Pem), kOwnerOnly));
   REQUIRE(from_pem.ok());
   CHECK(bytes_of(from_pem->public_key()) == hex(kRfc8032[0].public_key));
   const auto from_hex = load_ed25519_key_file(
-      dir.file("hex.key", "0x" + std::string(kRfc8032[1].secret) + "\n", fs::perms::owner_read));
+      dir.write("hex.key", "0x" + std::string(kRfc8032[1].secret) + "\n", fs::perms::owner_read));
   REQUIRE(from_hex.ok());
   CHECK(bytes_of(from_hex->public_key()) == hex(kRfc8032[1].public_key));
 
-  const auto readable = dir.file("open.key", std::string(kTest1Pem), kOwnerOnly | fs::perms::group_read);
+  const auto readable = dir.write("open.key", std::string(kTest1Pem), kOwnerOnly | fs::perms::group_read);
   CHECK(load_ed25519_key_file(readable).error().reason() == reason::key_file::kInsecurePermissions);
-  const auto world = dir.file("world.key", std::string(kRfc8032[1].secret), kOwnerOnly | fs::perms::others_read);
+  const auto world = dir.write("world.key", std::string(kRfc8032[1].secret), kOwnerOnly | fs::perms::others_read);
   CHECK(load_ed25519_key_file(world).error().reason() == reason::key_file::kInsecurePermissions);
-  CHECK(load_ed25519_key_file(dir.path("missing.key")).error().reason() == reason::key_file::kUnreadable);
-  CHECK(load_ed25519_key_file(dir.file("short.key", std::string(kRfc8032[1].secret.substr(2)), kOwnerOnly))
+  CHECK(load_ed25519_key_file(dir.file("missing.key")).error().reason() == reason::key_file::kUnreadable);
+  CHECK(load_ed25519_key_file(dir.write("short.key", std::string(kRfc8032[1].secret.substr(2)), kOwnerOnly))
             .error()
             .reason() == reason::key_file::kMalformed);
-  CHECK(load_ed25519_key_file(dir.file("ec.key", p256_pem(), kOwnerOnly)).error().reason() ==
+  CHECK(load_ed25519_key_file(dir.write("ec.key", p256_pem(), kOwnerOnly)).error().reason() ==
         reason::key_file::kMalformed);
-  CHECK(load_ed25519_key_file(dir.file("big.key", std::string(5000, 'a'), kOwnerOnly)).error().reason() ==
+  CHECK(load_ed25519_key_file(dir.write("big.key", std::string(5000, 'a'), kOwnerOnly)).error().reason() ==
         reason::key_file::kMalformed);
 }
 
 TEST_CASE("ed25519 key files are written 0600, never over an existing file, and load back", "[audit]") {
   TempDir dir;
   const auto key = Ed25519PrivateKey::generate();
-  const auto path = dir.path("log.key");
+  const auto path = dir.file("log.key");
   REQUIRE(write_ed25519_key_file(path, key).ok());
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -167,5 +144,5 @@ TEST_CASE("ed25519 key files are written 0600, never over an existing file, and 
   REQUIRE(loaded.ok());
   CHECK(loaded->public_key() == key.public_key());
   CHECK(write_ed25519_key_file(path, key).error().reason() == reason::key_file::kExists);
-  CHECK(write_ed25519_key_file(dir.path("no/such/dir.key"), key).error().reason() == reason::key_file::kWriteFailed);
+  CHECK(write_ed25519_key_file(dir.file("no/such/dir.key"), key).error().reason() == reason::key_file::kWriteFailed);
 }

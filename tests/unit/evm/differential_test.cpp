@@ -88,7 +88,7 @@ TEST_CASE("transactions: signing, encoding, hash and decoding agree with ethers"
     if (to_hex(evm::signing_hash(tx)) != c.at("signing_hash").get<std::string>()) disagree(where + "signing hash");
     auto key = PrivateKey::from_hex(c.at("private_key").get<std::string>());
     REQUIRE(key.ok());
-    auto ours = evm::sign(tx, *key);
+    auto ours = evm::sign(tx, core::LocalSigner(std::move(*key)));
     if (!ours) {
       disagree(where + "sign failed: " + ours.error().message());
       continue;
@@ -126,8 +126,8 @@ TEST_CASE("votes: EIP-712 digests and signatures agree with ethers signTypedData
     const auto& d = c.at("domain");
     const Eip712Domain domain = causeway_domain(u64_dec(d.at("chain_id")), fixed<Address>(d.at("verifying_contract")),
                                                 fixed<ChainIdentity>(d.at("salt")));
-    auto signer = evm::VoteSigner::create(PrivateKey::from_hex(c.at("private_key").get<std::string>()).value(),
-                                          unrelated_gas_key);
+    auto signer = evm::VoteSigner::create(
+        core::LocalSigner::make(PrivateKey::from_hex(c.at("private_key").get<std::string>()).value()), unrelated_gas_key);
     REQUIRE(signer.ok());
     const auto& v = c.at("value");
     const std::string kind = c.at("kind").get<std::string>();

@@ -15,12 +15,14 @@
 
 #include "adapters/evm/keystore.hpp"
 #include "tests/support/vectors.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace causeway::test {
 namespace {
 
 namespace rk = evm::reason::keystore;
 namespace fs = std::filesystem;
+using causeway::test::TempDir;
 using nlohmann::json;
 
 fs::path data_dir() {
@@ -42,26 +44,6 @@ struct Fixture {
   std::string pbkdf2_json = read_text(data_dir() / "keystore_pbkdf2.json");
   evm::Password password() const { return evm::Password::copy_of(meta.at("password").get<std::string>()); }
   Address address() const { return fixed_from_hex<Address>(meta.at("address").get<std::string>()).value(); }
-};
-
-// A fresh private directory under the build's temp area, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "causeway-evm-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const noexcept { return path_; }
-
- private:
-  fs::path path_;
 };
 
 void write_file(const fs::path& path, const std::string& text, fs::perms perms) {

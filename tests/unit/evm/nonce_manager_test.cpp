@@ -46,7 +46,7 @@ struct Signer {
     tx.gas_limit = 100'000;
     tx.to = nonce_key.account;
     tx.data = be_minimal(++counter);  // every transaction distinct
-    return evm::sign(tx, key).value();
+    return evm::sign(tx, core::LocalSigner(key.clone())).value();
   }
 };
 

@@ -255,7 +255,7 @@ std::unique_ptr<evm::EvmSink> make_sink(boost::asio::io_context& io, ScriptedRpc
   config.fees = fees;
   config.chain_id = 31337;
   config.gateway = *core::fixed_from_hex<core::Address>("0x" + std::string(40, '4'));
-  config.gas_key.emplace(*core::PrivateKey::from_hex("0x" + std::string(63, '0') + "7"));
+  config.gas_key = core::LocalSigner::make(*core::PrivateKey::from_hex("0x" + std::string(63, '0') + "7"));
   config.journal = &journal;
   auto sink = test::run_task(io, evm::EvmSink::create(rpc, std::move(config)));
   REQUIRE(sink.ok());

@@ -62,7 +62,7 @@ TEST_CASE("eip-155 worked example: signing hash, signature, encoding and sender"
   CHECK(to_hex(evm::signing_hash(tx)) == j.at("signing_hash").get<std::string>());
   auto key = PrivateKey::from_hex(j.at("private_key").get<std::string>());
   REQUIRE(key.ok());
-  auto signed_tx = evm::sign(tx, *key);
+  auto signed_tx = evm::sign(tx, core::LocalSigner(std::move(*key)));
   REQUIRE(signed_tx.ok());
   CHECK(to_hex(signed_tx->raw) == j.at("signed_tx_rlp").get<std::string>());
   CHECK(to_hex(signed_tx->hash) == j.at("tx_hash").get<std::string>());
@@ -121,7 +121,7 @@ TEST_CASE("signed transactions of each type decode back to the same fields and s
   const DecodeOptions options{1337, false};
 
   const auto dynamic = sample_1559();
-  auto s2 = evm::sign(dynamic, key);
+  auto s2 = evm::sign(dynamic, core::LocalSigner(key.clone()));
   REQUIRE(s2.ok());
   CHECK(s2->raw.front() == 0x02);
   auto d2 = evm::decode_signed(s2->raw, options);
@@ -136,7 +136,7 @@ TEST_CASE("signed transactions of each type decode back to the same fields and s
   t1.gas_price = evm::u256(1);
   t1.gas_limit = 50'000;
   t1.data = hex("0x6000");  // contract creation: to is empty
-  auto s1 = evm::sign(t1, key);
+  auto s1 = evm::sign(t1, core::LocalSigner(key.clone()));
   REQUIRE(s1.ok());
   auto d1 = evm::decode_signed(s1->raw, options);
   REQUIRE(d1.ok());
@@ -149,7 +149,7 @@ TEST_CASE("signed transactions of each type decode back to the same fields and s
   t0.gas_price = evm::u256(1'000'000'000);
   t0.gas_limit = 21'000;
   t0.to = me;
-  auto s0 = evm::sign(t0, key);
+  auto s0 = evm::sign(t0, core::LocalSigner(key.clone()));
   REQUIRE(s0.ok());
   auto d0 = evm::decode_signed(s0->raw, options);
   REQUIRE(d0.ok());
@@ -160,13 +160,13 @@ TEST_CASE("signed transactions of each type decode back to the same fields and s
 TEST_CASE("sign refuses a legacy transaction without replay protection", "[unit]") {
   evm::LegacyTx tx;
   tx.gas_limit = 21'000;
-  auto signed_tx = evm::sign(tx, test_key());
+  auto signed_tx = evm::sign(tx, core::LocalSigner(test_key()));
   REQUIRE_FALSE(signed_tx.ok());
   CHECK(signed_tx.error().reason() == evm::reason::tx::kUnprotected);
 }
 
 TEST_CASE("decoder rejects a transaction for another chain", "[unit]") {
-  auto s = evm::sign(sample_1559(), test_key());
+  auto s = evm::sign(sample_1559(), core::LocalSigner(test_key()));
   REQUIRE(s.ok());
   auto d = evm::decode_signed(s->raw, DecodeOptions{1, false});
   REQUIRE_FALSE(d.ok());
@@ -202,7 +202,7 @@ Bytes mutate_1559(const Bytes& raw, std::size_t field, const Bytes& replacement)
 }
 
 TEST_CASE("decoder names the one mutated field of a valid type-2 transaction", "[unit]") {
-  auto s = evm::sign(sample_1559(), test_key());
+  auto s = evm::sign(sample_1559(), core::LocalSigner(test_key()));
   REQUIRE(s.ok());
   const DecodeOptions options{1337, false};
   REQUIRE(evm::decode_signed(s->raw, options).ok());

@@ -23,20 +23,20 @@ Eip712Domain domain() {
 
 TEST_CASE("leaked relay key: a vote signer refuses the gas key as its vote key", "[unit]") {
   const Address gas = address_of(key(0x11));
-  auto same = evm::VoteSigner::create(key(0x11), gas);
+  auto same = evm::VoteSigner::create(core::LocalSigner::make(key(0x11)), gas);
   REQUIRE_FALSE(same.ok());
   CHECK(same.error().reason() == evm::reason::vote::kVoteKeyIsGasKey);
 
   const std::vector<Address> gas_keys{address_of(key(0x21)), address_of(key(0x22))};
-  auto among = evm::VoteSigner::create(key(0x22), gas_keys);
+  auto among = evm::VoteSigner::create(core::LocalSigner::make(key(0x22)), gas_keys);
   REQUIRE_FALSE(among.ok());
   CHECK(among.error().reason() == evm::reason::vote::kVoteKeyIsGasKey);
 
-  CHECK(evm::VoteSigner::create(key(0x12), gas).ok());
+  CHECK(evm::VoteSigner::create(core::LocalSigner::make(key(0x12)), gas).ok());
 }
 
 TEST_CASE("every vote kind is signed over its EIP-712 digest and recovers to the vote key", "[unit]") {
-  auto signer = evm::VoteSigner::create(key(0x33), address_of(key(0x44)));
+  auto signer = evm::VoteSigner::create(core::LocalSigner::make(key(0x33)), address_of(key(0x44)));
   REQUIRE(signer.ok());
   const auto d = domain();
   const Hash32 separator = domain_separator(d);

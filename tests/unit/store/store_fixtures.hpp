@@ -11,27 +11,9 @@
 #include "relay/core/hash.hpp"
 #include "relay/core/message.hpp"
 #include "relay/store/store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace causeway::test {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "causeway-store-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline constexpr std::uint64_t kTestTime = 1'700'000'000;
 

@@ -1,6 +1,7 @@
 // Derives the FISCO BCOS vectors the real fixtures lack (PROOF_FORMATS.md B.2, B.3): GM-mode (SM3 +
 // SM2) 2.x headers, 2.x signature lists in both modes, a >= 3.0.0 header signed by weighted sealers,
-// and 3.x binary-tree proofs. An implementation independent of the C++ one: ethers for RLP,
+// 3.x binary-tree proofs, and in both modes a 2.x block whose receipt carries a gateway MessageSent,
+// as a proof bundle with the trust anchors it verifies against (PROTOCOL.md sections 1-4). An implementation independent of the C++ one: ethers for RLP,
 // Keccak-256 and secp256k1, npm sm-crypto 0.5.8 for SM3 and SM2.
 //   node tests/unit/verify/data/fisco_derive.mjs [--out <file>]   (default: data/fisco_derived.json)
 // SM2 nonces are derived from the key and the hash (test-only, like RFC 6979 in spirit) so that the
@@ -133,6 +134,121 @@ function bcos3Tree(crypto, count) {
   return { crypto, leaves: leaves.map((l) => '0x' + l), root, proofs };
 }
 
+// ---- A FISCO 2.x block with a gateway event, as a bundle and its anchors ------------------------
+const abi = ethers.AbiCoder.defaultAbiCoder();
+const MESSAGE_TUPLE =
+  'tuple(uint8 version,bytes32 srcChain,bytes32 srcGateway,bytes32 dstChain,bytes32 dstGateway,' +
+  'bytes32 receiver,uint64 sequence,bytes32 sender,uint64 timeout,uint64 gasLimit,uint8 flags,bytes payload)';
+const ID_TYPES = ['uint8', 'bytes32', 'bytes32', 'bytes32', 'bytes32', 'bytes32', 'uint64', 'bytes32', 'uint64', 'uint64',
+  'uint8', 'bytes32'];
+const GATEWAY = '0x' + '00'.repeat(18) + 'f15c';
+const BUNDLE_BLOCK = 1300;
+const RECEIPTS = 20;     // two levels of the 16-ary tree
+const TARGET = 17;       // in the second group, with siblings on both sides
+const BLOOM = '0x' + '00'.repeat(256);
+
+// 7 fields before node 2.9.0, 8 with remainGas after (B.2); the two modes use one layout each.
+function fiscoReceipt(layout8, gasUsed, logs) {
+  const fields = [H('ecdsa', be(gasUsed, 8)), rlpUint(gasUsed), '0x' + '00'.repeat(20), BLOOM, rlpUint(0), '0x'];
+  if (layout8) fields.push(rlpUint(300000000 - gasUsed));
+  fields.push(logs.map((l) => [l.address, l.topics, l.data]));
+  return ethers.encodeRlp(fields);
+}
+
+// The 16-ary root over receipt hashes, and the proof units of entry `index` (as in bcos2Tree).
+function receiptTree(crypto, hashes, index) {
+  let level = hashes.map((h, i) => strip(ethers.encodeRlp(rlpUint(i))) + strip(h));
+  const units = [];
+  let pos = index;
+  while (level.length > 1) {
+    const start = pos - (pos % 16);
+    const group = level.slice(start, start + 16).map((x) => '0x' + x);
+    units.push({ left: group.slice(0, pos - start), right: group.slice(pos - start + 1) });
+    const next = [];
+    for (let k = 0; k < level.length; k += 16) next.push(strip(H(crypto, level.slice(k, k + 16).join(''))));
+    level = next;
+    pos = Math.floor(pos / 16);
+  }
+  units.push({ left: [], right: [] });
+  return { root: H(crypto, level[0]), units };
+}
+
+function fiscoBundle(crypto) {
+  const layout8 = crypto === 'sm';
+  const genesis = H(crypto, ethers.hexlify(ethers.toUtf8Bytes(`causeway fisco ${crypto} genesis`)));
+  const chainKey = ethers.keccak256(ethers.toUtf8Bytes('1/1'));
+  const srcChain = ethers.keccak256(abi.encode(['uint8', 'bytes32', 'bytes32'], [2, chainKey, genesis]));
+  const gatewayWord = ethers.zeroPadValue(GATEWAY, 32);
+  const dstChain = ethers.keccak256(abi.encode(['uint8', 'bytes32', 'bytes32'], [1, ethers.toBeHex(31337n, 32),
+    H('ecdsa', '0d57')]));
+  const dstGateway = ethers.zeroPadValue('0x' + '00'.repeat(19) + 'd5', 32);
+  const fields = [1, srcChain, gatewayWord, dstChain, dstGateway, ethers.zeroPadValue('0x' + 'ee'.repeat(20), 32), 7n,
+    ethers.zeroPadValue('0x' + '5e'.repeat(20), 32), 0n, 250000n, 0];
+  const payload = ethers.hexlify(ethers.toUtf8Bytes(`hello from fisco ${crypto}`));
+  const messageId = ethers.keccak256(abi.encode(ID_TYPES, [...fields, ethers.keccak256(payload)]));
+  // Log 0 is another contract's; the gateway's MessageSent is log 1 of the receipt.
+  const other = { address: '0x' + '0b'.repeat(20), topics: [ethers.id('Other(uint256)')], data: ethers.toBeHex(5n, 32) };
+  const sent = {
+    address: GATEWAY,
+    topics: [ethers.id('MessageSent(bytes32,bytes32,uint64,bytes)'), messageId, dstChain, ethers.toBeHex(7n, 32)],
+    data: abi.encode(['bytes'], [abi.encode([MESSAGE_TUPLE], [[...fields, payload]])]),
+  };
+  const receipts = Array.from({ length: RECEIPTS }, (_, i) =>
+    fiscoReceipt(layout8, 21000 + i, i === TARGET ? [other, sent] : []));
+  const tree = receiptTree(crypto, receipts.map((r) => H(crypto, r)), TARGET);
+
+  const sealers = [0, 1, 2, 3].map((i) => sealer(crypto, i));
+  const header = ethers.encodeRlp([
+    H(crypto, be(BUNDLE_BLOCK - 1, 8)), H(crypto, '22'), H(crypto, '33'), tree.root, H(crypto, '55'), BLOOM,
+    rlpUint(BUNDLE_BLOCK), rlpUint(300000000), rlpUint(21000 * RECEIPTS), rlpUint(1700000100000),
+    ['0x' + Buffer.from('causeway').toString('hex')], rlpUint(1), sealers.map((s) => '0x' + s.id),
+  ]);
+  const blockHash = H(crypto, header);
+  // Three of four sealers (the quorum 4 - (4-1)/3), not in index order.
+  const signatures = [3, 0, 2].map((i) => ({ index: i, signature: sign(crypto, sealers[i], blockHash, true) }));
+  const claim = ethers.keccak256(abi.encode(['bytes32', 'bytes32', 'uint64', 'uint32', 'uint32'],
+    [messageId, blockHash, BUNDLE_BLOCK, TARGET, 1]));
+  const dec = (n) => BigInt(n).toString();
+  const message = {
+    version: 1, srcChain, srcGateway: gatewayWord, dstChain, dstGateway, receiver: fields[5], sequence: dec(fields[6]),
+    sender: fields[7], timeout: dec(fields[8]), gasLimit: dec(fields[9]), flags: 0, payload,
+  };
+  const bundle = {
+    version: 1, family: 'fisco', kind: 'message', claim, message,
+    source: { chain_identity: srcChain, block_number: dec(BUNDLE_BLOCK), block_hash: blockHash, header, signatures },
+    inclusion: { kind: 'fisco2_receipt_merkle', receipt_index: TARGET, log_index: 1, receipt: receipts[TARGET],
+      proof: tree.units },
+  };
+  const anchors = {
+    version: 1,
+    chains: [{
+      name: `fisco-${crypto}`, family: 'fisco', chain_id: '1', group_id: '1', genesis_hash: genesis,
+      chain_identity: srcChain, gateway: GATEWAY,
+      consensus: { mode: 'pbft', version: 2, crypto, checkpoint: { number: dec(BUNDLE_BLOCK - 100),
+        hash: H(crypto, be(BUNDLE_BLOCK - 100, 8)) }, sealers: sealers.map((s) => '0x' + s.id) },
+      limits: { max_payload: 32768 },
+    }],
+  };
+  return { name: `bcos2 ${crypto} bundle`, crypto, receipt_fields: layout8 ? 8 : 7, message_id: messageId, bundle,
+    anchors };
+}
+
+// 3.x receipt hash (B.3): fields concatenated without length prefixes, then H. Version 1 adds
+// effectiveGasPrice; a status is a signed 32-bit integer.
+function bcos3Receipt(crypto, version, status) {
+  const r = {
+    version, gasUsed: '24363', contractAddress: '', status, output: '0x' + be(1, 32), effectiveGasPrice: '1000',
+    logs: [{ address: '6849f21d1e455e9f0712b1e99fa4fcd23758e8f1', topics: [H(crypto, '61'), H(crypto, '62')],
+      data: '0x' + be(42, 32) }],
+    blockNumber: 100,
+  };
+  const text = (t) => Buffer.from(t).toString('hex');
+  const preimage = be(r.version, 4) + text(r.gasUsed) + text(r.contractAddress) + be(BigInt.asUintN(32, BigInt(status)), 4) +
+    strip(r.output) + (version >= 1 ? text(r.effectiveGasPrice) : '') +
+    r.logs.map((l) => text(l.address) + l.topics.map(strip).join('') + strip(l.data)).join('') + be(r.blockNumber, 8);
+  return { crypto, receipt: r, preimage: '0x' + preimage, hash: H(crypto, preimage) };
+}
+
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const out = outIndex >= 0 ? args[outIndex + 1] : fileURLToPath(new URL('./fisco_derived.json', import.meta.url));
@@ -142,4 +258,6 @@ writeFileSync(out, JSON.stringify({
   bcos3_headers: [bcos3Header('sm'), bcos3Header('ecdsa')],
   bcos2_trees: [bcos2Tree('sm', 20), bcos2Tree('ecdsa', 1)],
   bcos3_trees: [1, 2, 5, 7].flatMap((n) => [bcos3Tree('ecdsa', n), bcos3Tree('sm', n)]),
+  bundles: [fiscoBundle('ecdsa'), fiscoBundle('sm')],
+  bcos3_receipts: [bcos3Receipt('ecdsa', 0, 0), bcos3Receipt('sm', 1, -1)],
 }, null, 1) + '\n');

@@ -1,0 +1,92 @@
+// run_verify (relay/app/verify_command.cpp) on the derived FISCO bundles (data/fisco_derived.json)
+// written to a temp dir, as `causeway verify BUNDLE --trust ANCHORS` sees them: exit codes, the
+// FISCO nodes of the printed check tree, and a mutated bundle's reason.
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "relay/app/verify_command.hpp"
+#include "tests/unit/verify/bundle_fixtures.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using causeway::test::TempDir;
+using causeway::app::Console;
+using causeway::app::run_verify;
+using causeway::app::VerifyOptions;
+using json = nlohmann::json;
+
+const json& bundle_case(const std::string& crypto) {
+  static const json data = causeway::test::bundle_fixtures::read_json("tests/unit/verify/data/fisco_derived.json");
+  for (const auto& c : data["bundles"]) {
+    if (c["crypto"] == crypto) return c;
+  }
+  FAIL("no derived fisco bundle for " + crypto);
+  return data;
+}
+
+struct Run {
+  int code = -1;
+  std::string out;
+};
+Run run(const VerifyOptions& options) {
+  std::ostringstream out;
+  std::ostringstream err;
+  Run r;
+  r.code = run_verify(options, Console{true, false}, out, err);
+  r.out = out.str() + err.str();
+  return r;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("causeway verify accepts the derived fisco bundles and prints the sealer checks", "[fisco]") {
+  const TempDir dir;
+  for (const std::string crypto : {"ecdsa", "sm"}) {
+    INFO(crypto);
+    const json& c = bundle_case(crypto);
+    const std::string bundle = dir.write("bundle-" + crypto + ".json", c["bundle"].dump(1));
+    const std::string anchors = dir.write("anchors-" + crypto + ".json", c["anchors"].dump(1));
+    const Run r = run({.inputs = {bundle}, .trust = anchors});
+    INFO(r.out);
+    CHECK(r.code == 0);
+    CHECK(contains(r.out, ": valid [message]"));
+    CHECK(contains(r.out, "mode pbft (fisco 2.x, crypto " + crypto + ")"));
+    CHECK(contains(r.out, "\u2713 finality"));
+    CHECK(contains(r.out, "    \u2713 sealer_set"));
+    CHECK(contains(r.out, "    \u2713 quorum     3 of 4 signed, 3 needed"));
+    CHECK(contains(r.out, "\u2713 claim      " + c["bundle"]["claim"].get<std::string>()));
+  }
+}
+
+TEST_CASE("causeway verify refuses a fisco bundle with a changed seal, naming the reason", "[fisco]") {
+  const TempDir dir;
+  const json& c = bundle_case("sm");
+  json mutated = c["bundle"];
+  std::string signature = mutated["source"]["signatures"][1]["signature"];
+  signature[10] = signature[10] == '0' ? '1' : '0';
+  mutated["source"]["signatures"][1]["signature"] = signature;
+  const std::string anchors = dir.write("anchors.json", c["anchors"].dump(1));
+  const Run r = run({.inputs = {dir.write("mutated.json", mutated.dump(1))}, .trust = anchors});
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK(contains(r.out, "\u2717 finality   fisco.bad_signature"));
+  CHECK(contains(r.out, "    \u2717 signatures fisco.bad_signature"));
+
+  // The ECDSA bundle against the SM anchors: a chain the file does not know, unusable input.
+  const Run other = run({.inputs = {dir.write("ecdsa.json", bundle_case("ecdsa")["bundle"].dump(1))}, .trust = anchors});
+  INFO(other.out);
+  CHECK(other.code == 2);
+  CHECK(contains(other.out, "verify.unknown_chain"));
+}
