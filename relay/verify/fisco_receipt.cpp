@@ -110,7 +110,13 @@ core::Result<FiscoProvenLog> prove_fisco2_log(FiscoCrypto crypto, const core::Ha
 }
 
 core::Bytes fisco3_receipt_preimage(const Fisco3Receipt& r) {
+  // Sized up front: besides saving reallocations, g++ 12 at -O3 otherwise reports a false
+  // stringop-overflow on the first append to the empty vector.
+  std::size_t size = 4 + r.gas_used.size() + r.contract_address.size() + 4 + r.output.size() +
+                     r.effective_gas_price.size() + 8;
+  for (const auto& log : r.logs) size += log.address.size() + 32 * log.topics.size() + log.data.size();
   core::Bytes out;
+  out.reserve(size);
   append_be(out, r.version, 4);
   append_text(out, r.gas_used);
   append_text(out, r.contract_address);
