@@ -9,8 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -345,10 +347,16 @@ awaitable<core::Result<Json>> AdapterProcess::exchange(std::uint64_t id, std::st
 awaitable<void> AdapterProcess::supervise(std::function<void(const core::Result<Json>&)> on_health,
                                           std::function<bool()> stop) {
   asio::steady_timer pause(executor_);
+  // Slept in slices, so stop() is seen within a quarter second: a SIGTERM to the relay should not
+  // wait out a whole health interval.
+  constexpr std::chrono::steady_clock::duration kSlice = std::chrono::milliseconds(250);
   for (;;) {
-    pause.expires_after(config_.health_interval);
-    auto [ec] = co_await pause.async_wait(kTuple);
-    if (ec || stop()) co_return;
+    const auto due = std::chrono::steady_clock::now() + config_.health_interval;
+    for (auto now = std::chrono::steady_clock::now(); now < due; now = std::chrono::steady_clock::now()) {
+      pause.expires_after(std::min(kSlice, due - now));
+      auto [ec] = co_await pause.async_wait(kTuple);
+      if (ec || stop()) co_return;
+    }
     auto health = co_await call("adapter.health", Json::object());
     if (on_health) on_health(health);
   }

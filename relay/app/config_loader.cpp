@@ -39,6 +39,8 @@ inline constexpr std::size_t kMaxPathLength = 4096;
 inline constexpr std::size_t kMaxChains = 256;
 inline constexpr std::size_t kMaxLanes = 1024;
 inline constexpr std::size_t kMaxEndpoints = 16;
+inline constexpr std::size_t kMaxAdapterArgs = 64;
+inline constexpr std::size_t kMaxAdapterEnv = 64;
 inline constexpr std::size_t kMaxAdminCertificates = 64;
 inline constexpr std::uint64_t kMaxMilliseconds = 86'400'000;  // a day
 // What a gateway caps payloads at, so the default bound refuses nothing a gateway accepts.
@@ -719,13 +721,44 @@ core::Result<core::Address> read_gateway(const json& value, const std::string& p
   return *address;
 }
 
+// {"external": {command, env?, call_timeout_ms?, health_interval_ms?}}: the chain's source served
+// by an adapter process. An object with one member so other kinds of source can join it later.
+core::Result<engine::ExternalSourceSettings> read_source(const json& j, const std::string& path) {
+  CW_CHECK(json_read::check_object(j, path, {"external"}, {}));
+  const std::string external = field_path(path, "external");
+  const json& e = j["external"];
+  CW_CHECK(json_read::check_object(e, external, {"command"}, {"env", "call_timeout_ms", "health_interval_ms"}));
+  engine::ExternalSourceSettings source;
+  const std::string command = field_path(external, "command");
+  CW_CHECK(json_read::check_array(e["command"], command, kMaxAdapterArgs));
+  if (e["command"].empty()) return bad(command, "no program");
+  for (std::size_t i = 0; i < e["command"].size(); ++i) {
+    CW_TRY(std::string arg, json_read::read_string(e["command"][i], index_path(command, i), kMaxPathLength));
+    if (arg.empty()) return bad(index_path(command, i), "empty");
+    source.command.push_back(std::move(arg));
+  }
+  if (e.contains("env")) {
+    const std::string env = field_path(external, "env");
+    if (!e["env"].is_object()) return bad(env, "expected an object");
+    if (e["env"].size() > kMaxAdapterEnv) return bad(env, "more than " + std::to_string(kMaxAdapterEnv) + " variables");
+    for (const auto& [name, value] : e["env"].items()) {
+      const std::string at = field_path(env, name);
+      CW_TRY(std::string checked, read_env_name(json(name), at));
+      CW_TRY(source.env[checked], json_read::read_string(value, at, kMaxPathLength));
+    }
+  }
+  CW_CHECK(optional_field(e, external, "call_timeout_ms", source.call_timeout, milliseconds(1)));
+  CW_CHECK(optional_field(e, external, "health_interval_ms", source.health_interval, milliseconds(1)));
+  return source;
+}
+
 core::Result<engine::ChainSettings> read_chain(const json& j, const std::string& path,
                                                const engine::RelaySettings& relay) {
   CW_CHECK(json_read::check_object(
       j, path,
       {"name", "family", "chain_id", "genesis_hash", "chain_identity", "gateway", "endpoints", "consensus", "gas_key"},
       {"start_height", "quorum", "limits", "insecure", "poll_interval_ms", "request_timeout_ms", "max_range",
-       "reorg_window", "gas_cap", "fees", "threshold", "gas_balance_warn"}));
+       "reorg_window", "gas_cap", "fees", "threshold", "gas_balance_warn", "source"}));
   engine::ChainSettings chain;
   auto at = [&](std::string_view field) { return field_path(path, field); };
   CW_TRY(chain.name, read_name(j["name"], at("name")));
@@ -765,6 +798,7 @@ core::Result<engine::ChainSettings> read_chain(const json& j, const std::string&
     return core::Error(rc::kUnsafe, at("gas_key") + ": the same file as relay.vote_key; a vote key never pays gas");
   }
   CW_CHECK(optional_field(j, path, "threshold", chain.threshold, integer<std::uint32_t>(1, 65535)));
+  CW_CHECK(optional_field(j, path, "source", chain.external_source, read_source));
   chain.anchor = anchor_of(chain, j, insecure);
   return chain;
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,16 @@ struct FeeSettings {
   std::chrono::milliseconds bump_after{30'000};  // a submission unmined this long is re-priced
 };
 
+// A source chain whose events are read by an out-of-process adapter (adapters/external) instead of
+// the built-in EVM source; the chain's sink, gateway reads and endpoints stay the relay's own.
+struct ExternalSourceSettings {
+  std::vector<std::string> command;  // argv; argv[0] is looked up in the PATH of `env`
+  // The adapter's whole environment: the relay's own (tokens, key passwords) is never passed on.
+  std::map<std::string, std::string> env;
+  std::chrono::milliseconds call_timeout{30'000};
+  std::chrono::milliseconds health_interval{10'000};
+};
+
 struct ChainSettings {
   std::string name;                  // unique; lanes refer to chains by it
   std::string family = "evm";
@@ -83,6 +94,8 @@ struct ChainSettings {
   // is 1 and a warning is logged; unset: the alert rules' own threshold applies
   // (deploy/prometheus/causeway-alerts.yml).
   std::optional<core::Word32> gas_balance_warn;
+  // Set: the watcher and reconciliation read this chain's messages from this adapter.
+  std::optional<ExternalSourceSettings> external_source;
 };
 
 struct BatchSettings {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -22,6 +23,8 @@
 #include "adapters/evm/vote_signer.hpp"
 #include "adapters/evm/sink.hpp"
 #include "adapters/evm/source.hpp"
+#include "adapters/external/process.hpp"
+#include "adapters/external/source.hpp"
 #include "relay/core/eip712.hpp"
 #include "relay/core/hash.hpp"
 #include "relay/net/client.hpp"
@@ -285,12 +288,81 @@ struct Lane {
         breaker(s.breaker.failures, s.breaker.cool_down) {}
 };
 
+// What the watcher and reconciliation read a source chain's messages through: the built-in EVM
+// source or an external adapter (DESIGN.md section 3). Either way its bundles are candidates only:
+// the engine verifies each against its own trust anchors, so an adapter can withhold but not forge.
+class SourceAdapter {
+ public:
+  virtual ~SourceAdapter() = default;
+  // A cursor persisted by the store; before start().
+  virtual void restore_cursor(const evm::BlockRef& cursor) = 0;
+  virtual awaitable<Result<void>> start() = 0;
+  virtual const evm::BlockRef& cursor() const noexcept = 0;
+  virtual awaitable<Result<evm::PollResult>> poll() = 0;
+  // The bundles of `request`'s sequences sent in its range, proven; the cursor does not move.
+  virtual awaitable<Result<evm::ProveResult>> find_and_prove(evm::FindSentRequest request) = 0;
+};
+
+// The built-in source, owned by the chain (recover_executions reads the chain through it too).
+class EvmSourceAdapter final : public SourceAdapter {
+ public:
+  explicit EvmSourceAdapter(evm::EvmSource& source) : source_(source) {}
+  void restore_cursor(const evm::BlockRef& cursor) override { source_.restore_cursor(cursor); }
+  awaitable<Result<void>> start() override { return source_.start(); }
+  const evm::BlockRef& cursor() const noexcept override { return source_.cursor(); }
+  awaitable<Result<evm::PollResult>> poll() override { return source_.poll(); }
+  awaitable<Result<evm::ProveResult>> find_and_prove(evm::FindSentRequest request) override {
+    CW_CO_TRY(auto events, co_await source_.find_sent(std::move(request)));
+    // One proof request per block: a bundle proves its events against that block's header.
+    std::map<std::uint64_t, evm::ProveRequest> by_block;
+    for (auto& e : events) {
+      auto& block = by_block[e.block.number];
+      block.block = e.block;
+      block.events.push_back(std::move(e));
+    }
+    evm::ProveResult all;
+    for (auto& [height, block] : by_block) {
+      CW_CO_TRY(auto proven, co_await source_.prove(std::move(block)));
+      std::move(proven.bundles.begin(), proven.bundles.end(), std::back_inserter(all.bundles));
+      std::move(proven.tx_hashes.begin(), proven.tx_hashes.end(), std::back_inserter(all.tx_hashes));
+    }
+    co_return all;
+  }
+
+ private:
+  evm::EvmSource& source_;
+};
+
+// An adapter process's source side; the process itself belongs to the chain and outlives restarts
+// of the source.
+class ExternalSourceAdapter final : public SourceAdapter {
+ public:
+  explicit ExternalSourceAdapter(std::unique_ptr<external::ExternalSource> source) : source_(std::move(source)) {}
+  void restore_cursor(const evm::BlockRef& cursor) override { source_->restore_cursor(cursor); }
+  awaitable<Result<void>> start() override { return source_->start(); }
+  const evm::BlockRef& cursor() const noexcept override { return source_->cursor(); }
+  awaitable<Result<evm::PollResult>> poll() override { return source_->poll(); }
+  awaitable<Result<evm::ProveResult>> find_and_prove(evm::FindSentRequest request) override {
+    return source_->find_sent(std::move(request));
+  }
+
+ private:
+  std::unique_ptr<external::ExternalSource> source_;
+};
+
 struct Chain {
   const ChainSettings* settings = nullptr;
   std::string name;
   std::unique_ptr<net::Client> client;
   std::unique_ptr<evm::NetRpc> rpc;
-  std::unique_ptr<evm::EvmSource> source;
+  // Reads the chain's gateway logs over RPC: the watcher's source unless an external adapter
+  // serves it, and on every chain how recover_executions finds executions the watcher passed.
+  std::unique_ptr<evm::EvmSource> evm_source;
+  std::unique_ptr<SourceAdapter> source;  // what the watcher and reconciliation read
+  // The process serving the source when the config names an external adapter; supervised for as
+  // long as the engine runs.
+  std::unique_ptr<external::AdapterProcess> adapter;
+  std::uint64_t adapter_restarts = 0;  // already counted in causeway_adapter_restarts_total
   std::unique_ptr<evm::EvmSink> sink;
   std::unique_ptr<evm::GatewayReader> gateway;
   verify::ConsensusMode mode = verify::ConsensusMode::kConfirmations;
@@ -479,6 +551,9 @@ struct Engine::Impl {
       chain->rpc = std::make_unique<evm::NetRpc>(*chain->client);
       chain->gateway = std::make_unique<evm::GatewayReader>(*chain->rpc, settings.gateway);
       if (!keys.gas.contains(settings.name)) return Error(reason::kBadConfig, "no gas key for chain " + settings.name);
+      if (settings.external_source) {
+        CW_TRY(chain->adapter, create_adapter(settings));
+      }
       chains.push_back(std::move(chain));
     }
     std::size_t insecure_tls = 0;
@@ -512,6 +587,35 @@ struct Engine::Impl {
       lanes.push_back(std::move(lane));
     }
     return core::ok();
+  }
+
+  // The process of an external source: argv and environment from the config, its stderr in the
+  // engine's log under the chain's name. Spawned by the source's first start.
+  Result<std::unique_ptr<external::AdapterProcess>> create_adapter(const ChainSettings& settings) {
+    const ExternalSourceSettings& source = *settings.external_source;
+    external::ProcessConfig process;
+    process.name = settings.name;
+    process.argv = source.command;
+    for (const auto& [name, value] : source.env) process.env.push_back(name + "=" + value);
+    process.family = external::Family::kEvm;
+    process.chain_identity = settings.chain_identity;
+    process.call_timeout = source.call_timeout;
+    process.health_interval = source.health_interval;
+    process.on_stderr = [this](std::string_view adapter, std::string_view line) {
+      log(kInfo, "chain " + std::string(adapter) + " adapter: " + std::string(line));
+    };
+    return external::AdapterProcess::create(io.get_executor(), std::move(process));
+  }
+
+  // Adds the adapter's restarts since the last look to causeway_adapter_restarts_total.
+  void count_restarts(Chain& chain) {
+    if (!chain.adapter) return;
+    const std::uint64_t restarts = chain.adapter->restarts();
+    if (restarts == chain.adapter_restarts) return;
+    metrics.adapter_restarts(chain.name).Increment(static_cast<double>(restarts - chain.adapter_restarts));
+    log(kWarn, "chain " + chain.name + ": the source adapter was restarted (" + std::to_string(restarts) +
+                   " restarts so far)");
+    chain.adapter_restarts = restarts;
   }
 
   evm::SourceConfig source_config(const Chain& chain, const std::optional<store::Cursor>& cursor) const {
@@ -582,9 +686,25 @@ struct Engine::Impl {
       (void)hashes;
     }
     CW_CO_TRY(auto cursor, store.cursor(s.chain_identity));
-    CW_CO_TRY(auto source, evm::EvmSource::create(*chain.rpc, source_config(chain, cursor)));
+    CW_CO_TRY(auto evm_source, evm::EvmSource::create(*chain.rpc, source_config(chain, cursor)));
+    std::unique_ptr<SourceAdapter> source;
+    if (chain.adapter) {
+      external::ExternalSourceConfig external_config;
+      external_config.chain_identity = s.chain_identity;
+      CW_CO_TRY(auto external, external::ExternalSource::create(*chain.adapter, std::move(external_config)));
+      source = std::make_unique<ExternalSourceAdapter>(std::move(external));
+    } else {
+      source = std::make_unique<EvmSourceAdapter>(*evm_source);
+    }
     if (cursor) source->restore_cursor({cursor->height, cursor->hash});
     CW_CO_CHECK(co_await source->start());
+    count_restarts(chain);
+    if (chain.adapter) {
+      // The adapter serves the messages; this chain's own gateway logs (executions of messages
+      // delivered to it) are still read over RPC by recover_executions.
+      if (cursor) evm_source->restore_cursor({cursor->height, cursor->hash});
+      CW_CO_CHECK(co_await evm_source->start());
+    }
 
     CW_CO_TRY(const auto threshold, co_await chain.gateway->threshold());
     if (threshold != s.threshold) {
@@ -624,6 +744,7 @@ struct Engine::Impl {
       chain.recovered = true;
     }
     chain.source = std::move(source);
+    chain.evm_source = std::move(evm_source);
     chain.sink = std::move(sink);
     chain.epoch = core::Epoch{epoch};
     chain.attesters = std::move(members);
@@ -703,6 +824,7 @@ struct Engine::Impl {
         continue;
       }
       auto polled = co_await chain.source->poll();
+      count_restarts(chain);
       if (!polled) {
         const Error& e = polled.error();
         metrics.rpc_errors(chain.name, reason_label(e)).Increment();
@@ -739,6 +861,17 @@ struct Engine::Impl {
       metrics.cursor(chain.name).Set(static_cast<double>(chain.source->cursor().number));
       if (!*handled) co_await pause(chain.settings->poll_interval);
     }
+  }
+
+  // The adapter's health checks (AdapterProcess::supervise) until stop(): a process that died or
+  // stalls is restarted by the next call after its backoff. supervise checks its stop condition
+  // once per health_interval only, so the engine's shutdown waits for at most one more check.
+  awaitable<void> supervise(Chain& chain) {
+    auto on_health = [this, &chain](const Result<external::Json>& health) {
+      if (!health) log(kWarn, "chain " + chain.name + ": source adapter unhealthy: " + health.error().message());
+      count_restarts(chain);
+    };
+    co_await chain.adapter->supervise(std::move(on_health), [this] { return stopping.load(); });
   }
 
   bool pending_full() {
@@ -1039,7 +1172,7 @@ struct Engine::Impl {
     }
     const std::set<core::MessageId> of(ids.begin(), ids.end());
     for (const std::uint64_t height : heights) {
-      CW_CO_TRY(auto events, co_await chain.source->scan({height, height}));
+      CW_CO_TRY(auto events, co_await chain.evm_source->scan({height, height}));
       std::erase_if(events, [&](const evm::LocatedEvent& e) {
         return e.kind != evm::EventKind::kMessageExecuted || !of.contains(e.id);
       });
@@ -1047,7 +1180,7 @@ struct Engine::Impl {
       evm::ProveRequest request;
       request.block = events.front().block;
       request.events = std::move(events);
-      CW_CO_TRY(auto proven, co_await chain.source->prove(std::move(request)));
+      CW_CO_TRY(auto proven, co_await chain.evm_source->prove(std::move(request)));
       std::set<std::uint64_t> one{height};
       CW_CO_TRY(auto canonical,
                 co_await canonical_hashes(chain, one, chain.head + anchor_confirmations(*chain.settings)));
@@ -1522,24 +1655,16 @@ struct Engine::Impl {
       find.sequences = missing;
       find.from = from.settings->start_height;
       find.to = cursor;
-      CW_CO_TRY(auto events, co_await from.source->find_sent(std::move(find)));
-      if (events.empty()) continue;  // sent after the cursor: the watcher will get there
-      log(kInfo, "lane " + lane.name + ": reconciliation found " + std::to_string(events.size()) +
+      CW_CO_TRY(auto proven, co_await from.source->find_and_prove(std::move(find)));
+      if (proven.bundles.empty()) continue;  // sent after the cursor: the watcher will get there
+      log(kInfo, "lane " + lane.name + ": reconciliation found " + std::to_string(proven.bundles.size()) +
                      " messages the relay had not recorded");
-      std::map<std::uint64_t, evm::ProveRequest> by_block;
-      for (auto& e : events) {
-        auto& request = by_block[e.block.number];
-        request.block = e.block;
-        request.events.push_back(std::move(e));
-      }
-      for (auto& [height, request] : by_block) {
-        CW_CO_TRY(auto proven, co_await from.source->prove(std::move(request)));
-        std::set<std::uint64_t> heights{height};
-        CW_CO_TRY(auto canonical, co_await canonical_hashes(from, heights, from.head + anchor_confirmations(*from.settings)));
-        store::WriteBatch batch;
-        CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), proven.tx_hashes, canonical, batch));
-        CW_CO_CHECK(commit(batch));
-      }
+      std::set<std::uint64_t> heights;
+      for (const auto& b : proven.bundles) heights.insert(b.source.block_number);
+      CW_CO_TRY(auto canonical, co_await canonical_hashes(from, heights, from.head + anchor_confirmations(*from.settings)));
+      store::WriteBatch batch;
+      CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), proven.tx_hashes, canonical, batch));
+      CW_CO_CHECK(commit(batch));
     }
     co_return core::ok();
   }
@@ -1864,7 +1989,10 @@ awaitable<void> Engine::run() {
     ++running;
     asio::co_spawn(executor, std::move(task), [&running](std::exception_ptr) { --running; });
   };
-  for (auto& chain : m.chains) spawn(m.watch(*chain));
+  for (auto& chain : m.chains) {
+    spawn(m.watch(*chain));
+    if (chain->adapter) spawn(m.supervise(*chain));
+  }
   for (auto& lane : m.lanes) {
     spawn(m.deliver_loop(*lane));
     spawn(m.confirm_loop(*lane));
@@ -1876,6 +2004,10 @@ awaitable<void> Engine::run() {
   while (running > 0) {
     timer.expires_after(std::chrono::milliseconds(50));
     co_await timer.async_wait(asio::use_awaitable);
+  }
+  // Only now: a pipeline finishing its last step may still have been talking to the adapter.
+  for (auto& chain : m.chains) {
+    if (chain->adapter) chain->adapter->stop();
   }
 }
 

@@ -76,6 +76,8 @@ Metrics::Metrics()
       endpoint_conflicts_(family(prometheus::BuildCounter(), "causeway_endpoint_conflicts_total",
                                  "Endpoints of one chain reporting different blocks at one height (ALERT)",
                                  *registry_, families_)),
+      adapter_restarts_(family(prometheus::BuildCounter(), "causeway_adapter_restarts_total",
+                               "Restarts of the chain's external source adapter process", *registry_, families_)),
       head_(family(prometheus::BuildGauge(), "causeway_chain_head", "Latest final height seen", *registry_, families_)),
       cursor_(family(prometheus::BuildGauge(), "causeway_chain_cursor", "Last height fully processed", *registry_,
                      families_)),

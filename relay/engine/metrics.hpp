@@ -82,6 +82,8 @@ class Metrics {
   // Alerts: a reorg of blocks the relay had taken as final, and endpoints disagreeing on a block.
   prometheus::Counter& finality_violations(const std::string& chain) { return finality_violations_.Add({{"chain", chain}}); }
   prometheus::Counter& endpoint_conflicts(const std::string& chain) { return endpoint_conflicts_.Add({{"chain", chain}}); }
+  // Restarts of a chain's external source adapter (its process died, stalled or talked nonsense).
+  prometheus::Counter& adapter_restarts(const std::string& chain) { return adapter_restarts_.Add({{"chain", chain}}); }
   prometheus::Gauge& head(const std::string& chain) { return head_.Add({{"chain", chain}}); }
   prometheus::Gauge& cursor(const std::string& chain) { return cursor_.Add({{"chain", chain}}); }
   prometheus::Gauge& chain_up(const std::string& chain) { return chain_up_.Add({{"chain", chain}}); }
@@ -149,6 +151,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& reorgs_;
   prometheus::Family<prometheus::Counter>& finality_violations_;
   prometheus::Family<prometheus::Counter>& endpoint_conflicts_;
+  prometheus::Family<prometheus::Counter>& adapter_restarts_;
   prometheus::Family<prometheus::Gauge>& head_;
   prometheus::Family<prometheus::Gauge>& cursor_;
   prometheus::Family<prometheus::Gauge>& chain_up_;

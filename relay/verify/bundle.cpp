@@ -26,14 +26,41 @@ core::Result<std::vector<core::Bytes>> read_hex_list(const json& j, const std::s
   return out;
 }
 
-core::Result<BundleSource> read_source(const json& j, const BundleLimits& limits) {
-  CW_CHECK(json_read::check_object(j, "source", {"chain_identity", "block_number", "block_hash", "header"}, {"segment"}));
+// The block every family's source names: its chain, number, hash and (non-empty) header. The
+// caller has checked the object's keys, which differ by family.
+core::Result<BundleSource> read_source_block(const json& j, const BundleLimits& limits) {
   BundleSource s;
   CW_TRY(s.chain_identity, json_read::read_fixed<core::ChainIdentity>(j["chain_identity"], "source.chain_identity"));
   CW_TRY(s.block_number, json_read::read_decimal(j["block_number"], "source.block_number"));
   CW_TRY(s.block_hash, json_read::read_fixed<core::Hash32>(j["block_hash"], "source.block_hash"));
   CW_TRY(s.header, json_read::read_hex(j["header"], "source.header", limits.max_header_bytes));
   if (s.header.empty()) return json_read::bad("source.header", "empty");
+  return s;
+}
+
+// Every inclusion kind starts alike: its kind, which must be `expected_kind`, the transaction's
+// index in the block (a field the family names, read into `index`), the log's index within the
+// receipt and the non-empty receipt. The caller has checked the object's keys and reads the proof.
+template <typename Inclusion>
+core::Result<Inclusion> read_inclusion_receipt(const json& j, std::string_view expected_kind,
+                                               const std::string& index_field, std::uint32_t Inclusion::*index,
+                                               const BundleLimits& limits) {
+  CW_TRY(const std::string kind, json_read::read_string(j["kind"], "inclusion.kind", 64));
+  if (kind != expected_kind) return json_read::bad("inclusion.kind", "unsupported \"" + kind + "\"");
+  CW_TRY(const std::uint64_t tx,
+         json_read::read_uint(j[index_field], field_path("inclusion", index_field), 0xffffffffu));
+  CW_TRY(const std::uint64_t log, json_read::read_uint(j["log_index"], "inclusion.log_index", 0xffffffffu));
+  Inclusion in;
+  in.*index = static_cast<std::uint32_t>(tx);
+  in.log_index = static_cast<std::uint32_t>(log);
+  CW_TRY(in.receipt, json_read::read_hex(j["receipt"], "inclusion.receipt", limits.max_receipt_bytes));
+  if (in.receipt.empty()) return json_read::bad("inclusion.receipt", "empty");
+  return in;
+}
+
+core::Result<BundleSource> read_source(const json& j, const BundleLimits& limits) {
+  CW_CHECK(json_read::check_object(j, "source", {"chain_identity", "block_number", "block_hash", "header"}, {"segment"}));
+  CW_TRY(BundleSource s, read_source_block(j, limits));
   if (j.contains("segment")) {
     CW_TRY(s.segment, read_hex_list(j["segment"], "source.segment", limits.max_segment_headers, limits.max_header_bytes));
   }
@@ -42,15 +69,8 @@ core::Result<BundleSource> read_source(const json& j, const BundleLimits& limits
 
 core::Result<EvmReceiptInclusion> read_inclusion(const json& j, const BundleLimits& limits) {
   CW_CHECK(json_read::check_object(j, "inclusion", {"kind", "tx_index", "log_index", "receipt", "proof"}));
-  CW_TRY(const std::string kind, json_read::read_string(j["kind"], "inclusion.kind", 64));
-  if (kind != "evm_receipt_mpt") return json_read::bad("inclusion.kind", "unsupported \"" + kind + "\"");
-  EvmReceiptInclusion in;
-  CW_TRY(const std::uint64_t tx, json_read::read_uint(j["tx_index"], "inclusion.tx_index", 0xffffffffu));
-  CW_TRY(const std::uint64_t log, json_read::read_uint(j["log_index"], "inclusion.log_index", 0xffffffffu));
-  in.tx_index = static_cast<std::uint32_t>(tx);
-  in.log_index = static_cast<std::uint32_t>(log);
-  CW_TRY(in.receipt, json_read::read_hex(j["receipt"], "inclusion.receipt", limits.max_receipt_bytes));
-  if (in.receipt.empty()) return json_read::bad("inclusion.receipt", "empty");
+  CW_TRY(EvmReceiptInclusion in,
+         read_inclusion_receipt(j, "evm_receipt_mpt", "tx_index", &EvmReceiptInclusion::tx_index, limits));
   CW_TRY(in.proof, read_hex_list(j["proof"], "inclusion.proof", limits.max_proof_nodes, limits.max_proof_node_bytes));
   if (in.proof.empty()) return json_read::bad("inclusion.proof", "empty");
   return in;
@@ -60,12 +80,7 @@ core::Result<EvmReceiptInclusion> read_inclusion(const json& j, const BundleLimi
 // signature list.
 core::Result<BundleSource> read_fisco_source(const json& j, const BundleLimits& limits) {
   CW_CHECK(json_read::check_object(j, "source", {"chain_identity", "block_number", "block_hash", "header", "signatures"}));
-  BundleSource s;
-  CW_TRY(s.chain_identity, json_read::read_fixed<core::ChainIdentity>(j["chain_identity"], "source.chain_identity"));
-  CW_TRY(s.block_number, json_read::read_decimal(j["block_number"], "source.block_number"));
-  CW_TRY(s.block_hash, json_read::read_fixed<core::Hash32>(j["block_hash"], "source.block_hash"));
-  CW_TRY(s.header, json_read::read_hex(j["header"], "source.header", limits.max_header_bytes));
-  if (s.header.empty()) return json_read::bad("source.header", "empty");
+  CW_TRY(BundleSource s, read_source_block(j, limits));
   const json& list = j["signatures"];
   CW_CHECK(json_read::check_array(list, "source.signatures", limits.max_signatures));
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -83,15 +98,8 @@ core::Result<BundleSource> read_fisco_source(const json& j, const BundleLimits& 
 
 core::Result<FiscoReceiptInclusion> read_fisco_inclusion(const json& j, const BundleLimits& limits) {
   CW_CHECK(json_read::check_object(j, "inclusion", {"kind", "receipt_index", "log_index", "receipt", "proof"}));
-  CW_TRY(const std::string kind, json_read::read_string(j["kind"], "inclusion.kind", 64));
-  if (kind != "fisco2_receipt_merkle") return json_read::bad("inclusion.kind", "unsupported \"" + kind + "\"");
-  FiscoReceiptInclusion in;
-  CW_TRY(const std::uint64_t index, json_read::read_uint(j["receipt_index"], "inclusion.receipt_index", 0xffffffffu));
-  CW_TRY(const std::uint64_t log, json_read::read_uint(j["log_index"], "inclusion.log_index", 0xffffffffu));
-  in.receipt_index = static_cast<std::uint32_t>(index);
-  in.log_index = static_cast<std::uint32_t>(log);
-  CW_TRY(in.receipt, json_read::read_hex(j["receipt"], "inclusion.receipt", limits.max_receipt_bytes));
-  if (in.receipt.empty()) return json_read::bad("inclusion.receipt", "empty");
+  CW_TRY(FiscoReceiptInclusion in, read_inclusion_receipt(j, "fisco2_receipt_merkle", "receipt_index",
+                                                           &FiscoReceiptInclusion::receipt_index, limits));
   const json& units = j["proof"];
   CW_CHECK(json_read::check_array(units, "inclusion.proof", kMaxFisco2ProofUnits));
   if (units.empty()) return json_read::bad("inclusion.proof", "empty");
@@ -107,6 +115,25 @@ core::Result<FiscoReceiptInclusion> read_fisco_inclusion(const json& j, const Bu
   return in;
 }
 
+// read_source_block's fields, to which each family adds its own.
+json source_block_to_json(const BundleSource& s) {
+  return json{{"chain_identity", core::to_hex(s.chain_identity)},
+              {"block_number", std::to_string(s.block_number)},
+              {"block_hash", core::to_hex(s.block_hash)},
+              {"header", core::to_hex(s.header)}};
+}
+
+// The fields every family's bundle has around its source and inclusion.
+json envelope_to_json(const Bundle& b, std::string_view family, json source, json inclusion) {
+  return json{{"version", kBundleVersion},
+              {"family", family},
+              {"kind", kind_name(b.kind)},
+              {"claim", core::to_hex(b.claim)},
+              {"message", core::message_to_json(b.message)},
+              {"source", std::move(source)},
+              {"inclusion", std::move(inclusion)}};
+}
+
 json fisco_bundle_to_json(const Bundle& b) {
   json signatures = json::array();
   for (const auto& seal : b.source.signatures) {
@@ -120,23 +147,14 @@ json fisco_bundle_to_json(const Bundle& b) {
     for (const auto& node : unit.right) right.push_back(core::to_hex(node));
     proof.push_back({{"left", std::move(left)}, {"right", std::move(right)}});
   }
-  return json{{"version", kBundleVersion},
-              {"family", "fisco"},
-              {"kind", kind_name(b.kind)},
-              {"claim", core::to_hex(b.claim)},
-              {"message", core::message_to_json(b.message)},
-              {"source",
-               {{"chain_identity", core::to_hex(b.source.chain_identity)},
-                {"block_number", std::to_string(b.source.block_number)},
-                {"block_hash", core::to_hex(b.source.block_hash)},
-                {"header", core::to_hex(b.source.header)},
-                {"signatures", std::move(signatures)}}},
-              {"inclusion",
-               {{"kind", "fisco2_receipt_merkle"},
-                {"receipt_index", b.fisco_inclusion.receipt_index},
-                {"log_index", b.fisco_inclusion.log_index},
-                {"receipt", core::to_hex(b.fisco_inclusion.receipt)},
-                {"proof", std::move(proof)}}}};
+  json source = source_block_to_json(b.source);
+  source["signatures"] = std::move(signatures);
+  json inclusion{{"kind", "fisco2_receipt_merkle"},
+                 {"receipt_index", b.fisco_inclusion.receipt_index},
+                 {"log_index", b.fisco_inclusion.log_index},
+                 {"receipt", core::to_hex(b.fisco_inclusion.receipt)},
+                 {"proof", std::move(proof)}};
+  return envelope_to_json(b, "fisco", std::move(source), std::move(inclusion));
 }
 
 }  // namespace
@@ -189,10 +207,7 @@ core::Result<Bundle> parse_bundle(std::string_view text, const BundleLimits& lim
 
 json bundle_to_json(const Bundle& b) {
   if (b.family == core::ChainFamily::kFiscoBcos) return fisco_bundle_to_json(b);
-  json source{{"chain_identity", core::to_hex(b.source.chain_identity)},
-              {"block_number", std::to_string(b.source.block_number)},
-              {"block_hash", core::to_hex(b.source.block_hash)},
-              {"header", core::to_hex(b.source.header)}};
+  json source = source_block_to_json(b.source);
   if (!b.source.segment.empty()) {
     json segment = json::array();
     for (const auto& h : b.source.segment) segment.push_back(core::to_hex(h));
@@ -200,18 +215,12 @@ json bundle_to_json(const Bundle& b) {
   }
   json proof = json::array();
   for (const auto& node : b.inclusion.proof) proof.push_back(core::to_hex(node));
-  return json{{"version", kBundleVersion},
-              {"family", "evm"},
-              {"kind", kind_name(b.kind)},
-              {"claim", core::to_hex(b.claim)},
-              {"message", core::message_to_json(b.message)},
-              {"source", std::move(source)},
-              {"inclusion",
-               {{"kind", "evm_receipt_mpt"},
-                {"tx_index", b.inclusion.tx_index},
-                {"log_index", b.inclusion.log_index},
-                {"receipt", core::to_hex(b.inclusion.receipt)},
-                {"proof", std::move(proof)}}}};
+  json inclusion{{"kind", "evm_receipt_mpt"},
+                 {"tx_index", b.inclusion.tx_index},
+                 {"log_index", b.inclusion.log_index},
+                 {"receipt", core::to_hex(b.inclusion.receipt)},
+                 {"proof", std::move(proof)}};
+  return envelope_to_json(b, "evm", std::move(source), std::move(inclusion));
 }
 
 }  // namespace causeway::verify

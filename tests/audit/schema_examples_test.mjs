@@ -103,6 +103,10 @@ const invalid = {
     schema: "/chains/0/consensus/clique_epoch false schema",
     loader: "config.bad_field chains[0].consensus.clique_epoch",
   },
+  "config.invalid-external-source-no-command.json": {
+    schema: "/chains/0/source/external/command minItems",
+    loader: "config.bad_field chains[0].source.external.command",
+  },
   "config.invalid-identity-mismatch.json": {
     schema: beyondSchema("chain_identity is keccak256 of chain_id and genesis_hash"),
     loader: "config.identity_mismatch chains[1].chain_identity",

@@ -21,6 +21,7 @@
 #include "relay/verify/evm_finality.hpp"
 #include "relay/verify/inclusion.hpp"
 #include "relay/verify/json_read.hpp"
+#include "tests/support/fixed_values.hpp"
 #include "tests/unit/verify/bundle_fixtures.hpp"
 
 using namespace causeway;
@@ -28,6 +29,8 @@ using app::Justification;
 using test::bundle_fixtures::anchors;
 using test::bundle_fixtures::bundle;
 using test::bundle_fixtures::canonical;
+using test::filled;
+using test::key_of;
 
 namespace {
 
@@ -62,15 +65,6 @@ constexpr std::string_view kKeyB = "22222222222222222222222222222222222222222222
 constexpr std::string_view kKeyC = "3333333333333333333333333333333333333333333333333333333333333333";
 constexpr std::string_view kOutsiderKey = "4444444444444444444444444444444444444444444444444444444444444444";
 constexpr std::uint64_t kSkipBlock = 40;
-
-core::PrivateKey key_of(std::string_view hex) { return core::PrivateKey::from_hex(hex).value(); }
-
-template <typename Fixed>
-Fixed filled(std::uint8_t byte) {
-  Fixed out;
-  out.bytes.fill(byte);
-  return out;
-}
 
 const core::Address kGateway = filled<core::Address>(0x77);
 

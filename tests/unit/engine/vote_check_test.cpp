@@ -10,22 +10,16 @@
 #include "relay/core/hash.hpp"
 #include "relay/core/secp256k1.hpp"
 #include "relay/engine/engine.hpp"
+#include "tests/support/fixed_values.hpp"
 
 using namespace causeway;
+using test::filled;
+using test::key_of;
 
 namespace {
 
 constexpr std::string_view kPeerKeyHex = "4646464646464646464646464646464646464646464646464646464646464646";
 constexpr std::string_view kOtherKeyHex = "0101010101010101010101010101010101010101010101010101010101010101";
-
-core::PrivateKey key_of(std::string_view hex) { return core::PrivateKey::from_hex(hex).value(); }
-
-template <typename Fixed>
-Fixed filled(std::uint8_t byte) {
-  Fixed out;
-  out.bytes.fill(byte);
-  return out;
-}
 
 engine::VoteAuthority authority() {
   engine::VoteAuthority a;

@@ -21,14 +21,6 @@ using causeway::test::test_options;
 
 namespace {
 
-void exec_raw(const std::string& path, const std::string& sql) {
-  auto db = store::sql::Database::open(path);
-  REQUIRE(db.ok());
-  auto done = db->exec(sql);
-  INFO((done.ok() ? std::string() : done.error().message()));
-  REQUIRE(done.ok());
-}
-
 // A closed store holding messages 1..count, each verified (one audit leaf apiece).
 void make_store(const std::string& path, std::uint64_t count) {
   auto opened = store::Store::open(path, test_options());
@@ -50,27 +42,6 @@ std::vector<std::uint64_t> stored_sequences(const std::string& path) {
   REQUIRE(sequences.ok());
   REQUIRE((*opened)->close().ok());
   return *sequences;
-}
-
-void overwrite_page_of(const std::string& path, const std::string& table) {
-  std::int64_t root = 0;
-  std::int64_t page_size = 0;
-  {
-    auto db = store::sql::Database::open(path);
-    REQUIRE(db.ok());
-    auto value = db->query_int("SELECT rootpage FROM sqlite_schema WHERE name = '" + table + "'");
-    REQUIRE(value.ok());
-    root = *value;
-    auto size = db->query_int("PRAGMA page_size");
-    REQUIRE(size.ok());
-    page_size = *size;
-  }
-  REQUIRE(root > 1);
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  file.seekp((root - 1) * page_size);
-  const std::string junk(64, '\xff');
-  file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  REQUIRE(file.good());
 }
 
 }  // namespace
@@ -140,7 +111,7 @@ TEST_CASE("store backup refuses an existing target and a foreign source", "[unit
   CHECK(refused.error().reason() == store::reason::kTargetExists);
 
   const auto foreign = dir.file("other.db");
-  exec_raw(foreign, "CREATE TABLE t (x INTEGER)");
+  test::exec_raw(foreign, "CREATE TABLE t (x INTEGER)");
   auto from_foreign = store::backup_store(foreign, dir.file("backup2.db"));
   REQUIRE_FALSE(from_foreign.ok());
   CHECK(from_foreign.error().reason() == store::reason::kForeign);
@@ -165,7 +136,7 @@ TEST_CASE("store check reads a running relay's store in one snapshot and a stopp
   CHECK(running->messages == 5);
   REQUIRE((*opened)->close().ok());
 
-  overwrite_page_of(path, "messages");
+  test::overwrite_page_of(path, "messages");
   auto damaged = store::check_store_file(path);
   REQUIRE_FALSE(damaged.ok());
   CHECK(damaged.error().reason() == store::reason::kCorrupt);
@@ -228,25 +199,25 @@ TEST_CASE("store restore refuses a held lock, foreign, too new and damaged files
     CHECK(refused.error().reason() == store::reason::kForeign);
   }
   SECTION("another application's database") {
-    exec_raw(copy, "PRAGMA application_id = 7");
+    test::exec_raw(copy, "PRAGMA application_id = 7");
     auto refused = store::restore_store(copy, path);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().reason() == store::reason::kForeign);
   }
   SECTION("a schema newer than this build") {
-    exec_raw(copy, "PRAGMA user_version = " + std::to_string(store::schema_version() + 1));
+    test::exec_raw(copy, "PRAGMA user_version = " + std::to_string(store::schema_version() + 1));
     auto refused = store::restore_store(copy, path);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().reason() == store::reason::kTooNew);
   }
   SECTION("a damaged page") {
-    overwrite_page_of(copy, "messages");
+    test::overwrite_page_of(copy, "messages");
     auto refused = store::restore_store(copy, path);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().reason() == store::reason::kCorrupt);
   }
   SECTION("an audit leaf that does not hash to its bytes") {
-    exec_raw(copy, "DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET time = time + 1 WHERE leaf_index = 2");
+    test::exec_raw(copy, "DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET time = time + 1 WHERE leaf_index = 2");
     auto refused = store::restore_store(copy, path);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().reason() == store::reason::kAuditMismatch);

@@ -1,15 +1,19 @@
 // Shared fixtures for the store tests: a temporary directory that cleans up, a fixed clock,
-// messages and hashes built from small integers.
+// messages and hashes built from small integers, raw SQL and byte surgery on a store's file.
 #pragma once
+
+#include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "relay/core/bytes.hpp"
 #include "relay/core/hash.hpp"
 #include "relay/core/message.hpp"
+#include "relay/store/sqlite.hpp"
 #include "relay/store/store.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -57,6 +61,39 @@ inline store::Transition to_state(const core::MessageId& id, store::MessageState
   t.evidence = fixed_of("evidence", n);
   t.reason = "test.reason";
   return t;
+}
+
+// Runs `sql` on the database at `path` over a connection of its own, past the Store's checks.
+inline void exec_raw(const std::string& path, const std::string& sql) {
+  auto db = store::sql::Database::open(path);
+  REQUIRE(db.ok());
+  auto done = db->exec(sql);
+  INFO((done.ok() ? std::string() : done.error().message()));
+  REQUIRE(done.ok());
+}
+
+// Writes 64 0xff bytes over the header of `table`'s root b-tree page, in place: a corruption that
+// quick_check finds and that a query of that table may trip over.
+inline void overwrite_page_of(const std::string& path, const std::string& table) {
+  std::int64_t root = 0;
+  std::int64_t page_size = 0;
+  {
+    auto db = store::sql::Database::open(path);
+    REQUIRE(db.ok());
+    auto value = db->query_int("SELECT rootpage FROM sqlite_schema WHERE name = '" + table + "'");
+    REQUIRE(value.ok());
+    root = *value;
+    auto size = db->query_int("PRAGMA page_size");
+    REQUIRE(size.ok());
+    page_size = *size;
+  }
+  REQUIRE(root > 1);
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(file.good());
+  file.seekp((root - 1) * page_size);
+  const std::string junk(64, '\xff');
+  file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  REQUIRE(file.good());
 }
 
 }  // namespace causeway::test

@@ -26,14 +26,6 @@ std::int64_t pragma_of(const std::string& path, const std::string& pragma) {
   return *value;
 }
 
-void exec_raw(const std::string& path, const std::string& sql) {
-  auto db = store::sql::Database::open(path);
-  REQUIRE(db.ok());
-  auto done = db->exec(sql);
-  INFO((done.ok() ? std::string() : done.error().message()));
-  REQUIRE(done.ok());
-}
-
 // Creates a store with a little data in it and closes it cleanly.
 void make_store(const std::string& path) {
   auto opened = store::Store::open(path, test_options());
@@ -41,15 +33,6 @@ void make_store(const std::string& path) {
   auto& s = **opened;
   for (std::uint64_t i = 1; i <= 20; ++i) REQUIRE(s.insert_observed(test::new_message(i)).ok());
   REQUIRE(s.close().ok());
-}
-
-void overwrite(const std::string& path, std::uint64_t offset, std::size_t count, char byte) {
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(file.good());
-  file.seekp(static_cast<std::streamoff>(offset));
-  const std::string junk(count, byte);
-  file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  REQUIRE(file.good());
 }
 
 }  // namespace
@@ -96,7 +79,7 @@ TEST_CASE("store refuses a database written by a newer schema version", "[unit]"
   TempDir dir;
   const auto path = dir.file("relay.db");
   make_store(path);
-  exec_raw(path, "PRAGMA user_version = " + std::to_string(store::schema_version() + 1));
+  test::exec_raw(path, "PRAGMA user_version = " + std::to_string(store::schema_version() + 1));
   auto opened = store::Store::open(path, test_options());
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().reason() == store::reason::kTooNew);
@@ -108,7 +91,7 @@ TEST_CASE("store refuses a database written by a newer schema version", "[unit]"
 TEST_CASE("store refuses a SQLite database of another application", "[unit]") {
   TempDir dir;
   const auto path = dir.file("other.db");
-  exec_raw(path, "PRAGMA application_id = 1234; CREATE TABLE wallet (k TEXT);");
+  test::exec_raw(path, "PRAGMA application_id = 1234; CREATE TABLE wallet (k TEXT);");
   auto opened = store::Store::open(path, test_options());
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().reason() == store::reason::kForeign);
@@ -116,7 +99,7 @@ TEST_CASE("store refuses a SQLite database of another application", "[unit]") {
 
   SECTION("also without an application id, if it holds someone's tables") {
     const auto plain = dir.file("plain.db");
-    exec_raw(plain, "CREATE TABLE notes (k TEXT);");
+    test::exec_raw(plain, "CREATE TABLE notes (k TEXT);");
     auto refused = store::Store::open(plain, test_options());
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().reason() == store::reason::kForeign);
@@ -141,17 +124,7 @@ TEST_CASE("store refuses a database with a corrupted page", "[unit]") {
   TempDir dir;
   const auto path = dir.file("relay.db");
   make_store(path);
-  const auto page_size = static_cast<std::uint64_t>(pragma_of(path, "page_size"));
-  std::int64_t root = 0;
-  {
-    auto db = store::sql::Database::open(path);
-    REQUIRE(db.ok());
-    auto value = db->query_int("SELECT rootpage FROM sqlite_schema WHERE name = 'messages'");
-    REQUIRE(value.ok());
-    root = *value;
-  }
-  REQUIRE(root > 1);
-  overwrite(path, (static_cast<std::uint64_t>(root) - 1) * page_size, 64, '\xff');  // a b-tree page header
+  test::overwrite_page_of(path, "messages");
   auto opened = store::Store::open(path, test_options());
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().reason() == store::reason::kCorrupt);
@@ -162,16 +135,9 @@ TEST_CASE("a deferred quick_check runs beside the open store and finds a corrupt
   TempDir dir;
   const auto path = dir.file("relay.db");
   make_store(path);
-  const auto page_size = static_cast<std::uint64_t>(pragma_of(path, "page_size"));
-  std::int64_t root = 0;
-  {
-    auto db = store::sql::Database::open(path);
-    REQUIRE(db.ok());
-    root = db->query_int("SELECT rootpage FROM sqlite_schema WHERE name = 'bundles'").value();
-  }
   REQUIRE(store::Store::quick_check(path).ok());
   // A page open() never reads: only the check finds it.
-  overwrite(path, (static_cast<std::uint64_t>(root) - 1) * page_size, 64, '\xff');
+  test::overwrite_page_of(path, "bundles");
   auto options = test_options();
   options.defer_quick_check = true;
   auto opened = store::Store::open(path, options);

@@ -29,21 +29,6 @@ namespace fr = causeway::verify::reason::fisco;
 
 namespace {
 
-const json& derived() {
-  static const json data = [] {
-    std::filesystem::path path;
-    if (const char* source = std::getenv("CAUSEWAY_SOURCE_DIR"); source != nullptr && *source != '\0') {
-      path = std::filesystem::path(source) / "tests/unit/verify/data/fisco_derived.json";
-    } else {
-      path = std::filesystem::path(__FILE__).parent_path() / "data/fisco_derived.json";
-    }
-    std::ifstream in(path);
-    if (!in.good()) FAIL("cannot open " + path.string());
-    return json::parse(in);
-  }();
-  return data;
-}
-
 std::string reason_name(const core::Error& error) { return std::string(error.reason().name); }
 
 template <typename T>
@@ -104,11 +89,11 @@ core::Bytes with_item(core::ByteView receipt, std::size_t index, const core::Byt
 // ---- the derived bundles -----------------------------------------------------------------------
 
 const json& bundle_case(const std::string& crypto) {
-  for (const auto& c : derived()["bundles"]) {
+  for (const auto& c : fisco_derived()["bundles"]) {
     if (c["crypto"] == crypto) return c;
   }
   FAIL("no derived bundle for " + crypto);
-  return derived();
+  return fisco_derived();
 }
 
 Bundle bundle_of(const std::string& crypto) {
@@ -277,7 +262,7 @@ TEST_CASE("fisco 2.x derived receipts in both layouts carry the gateway log", "[
 
 TEST_CASE("fisco 3.x derived receipts hash as the independent derivation does", "[fisco][derived]") {
   std::size_t executed = 0;
-  for (const auto& c : derived()["bcos3_receipts"]) {
+  for (const auto& c : fisco_derived()["bcos3_receipts"]) {
     const json& r = c["receipt"];
     Fisco3Receipt receipt;
     receipt.version = r["version"].get<std::uint32_t>();

@@ -31,21 +31,6 @@ struct StringMaker<core::Reason> {
 
 namespace {
 
-const json& derived() {
-  static const json data = [] {
-    std::filesystem::path path;
-    if (const char* source = std::getenv("CAUSEWAY_SOURCE_DIR"); source != nullptr && *source != '\0') {
-      path = std::filesystem::path(source) / "tests/unit/verify/data/fisco_derived.json";
-    } else {
-      path = std::filesystem::path(__FILE__).parent_path() / "data/fisco_derived.json";
-    }
-    std::ifstream in(path);
-    if (!in.good()) FAIL("cannot open " + path.string());
-    return json::parse(in);
-  }();
-  return data;
-}
-
 FiscoCrypto crypto_of(const json& j) { return j.get<std::string>() == "sm" ? FiscoCrypto::kSm : FiscoCrypto::kEcdsa; }
 
 std::uint64_t number(const json& j) {
@@ -366,7 +351,7 @@ TEST_CASE("fisco 3.0-rc real header hashes and its sealer signatures meet the we
 
 TEST_CASE("fisco 2.x derived headers in both modes verify their signature lists", "[fisco][derived]") {
   std::size_t executed = 0;
-  for (const auto& block : derived()["bcos2_headers"]) {
+  for (const auto& block : fisco_derived()["bcos2_headers"]) {
     INFO(block["name"].get<std::string>());
     const auto crypto = crypto_of(block["crypto"]);
     const auto rlp = hex(block["header_rlp"].get<std::string>());
@@ -439,7 +424,7 @@ TEST_CASE("fisco 2.x derived headers in both modes verify their signature lists"
 
 TEST_CASE("fisco 3.x derived headers hash in the 3.0 layout and meet the quorum by weight", "[fisco][derived]") {
   std::size_t executed = 0;
-  for (const auto& block : derived()["bcos3_headers"]) {
+  for (const auto& block : fisco_derived()["bcos3_headers"]) {
     INFO(block["name"].get<std::string>());
     const auto crypto = crypto_of(block["crypto"]);
     const auto header = bcos3_from_json(block["header"]);
@@ -482,7 +467,7 @@ TEST_CASE("fisco 3.x derived headers hash in the 3.0 layout and meet the quorum 
 
 TEST_CASE("fisco 2.x derived trees: roots and multi-level proofs", "[fisco][derived]") {
   std::size_t executed = 0;
-  for (const auto& tree : derived()["bcos2_trees"]) {
+  for (const auto& tree : fisco_derived()["bcos2_trees"]) {
     const auto crypto = crypto_of(tree["crypto"]);
     const auto hashes = hashes_of(tree["hashes"]);
     const auto root = hash32(tree["root"].get<std::string>());
@@ -523,7 +508,7 @@ TEST_CASE("fisco 2.x derived trees: roots and multi-level proofs", "[fisco][deri
 
 TEST_CASE("fisco 3.x derived binary trees: roots and proofs, mutations refused by name", "[fisco][derived]") {
   std::size_t executed = 0;
-  for (const auto& tree : derived()["bcos3_trees"]) {
+  for (const auto& tree : fisco_derived()["bcos3_trees"]) {
     const auto crypto = crypto_of(tree["crypto"]);
     const auto leaves = hashes_of(tree["leaves"]);
     const auto root = hash32(tree["root"].get<std::string>());

@@ -7,16 +7,20 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 
 import {
-  artifacts, attesterKeys, deploy, deployGateway, ethers, nodeTools, pad, startChain,
+  artifacts, attesterKeys, deploy, deployGateway, ethers, pad, startChain,
 } from "../../../adapters/evm/contracts/test/harness.mjs";
 import { compileSources } from "../../../adapters/evm/contracts/compile.mjs";
+// The header, receipt, trie-proof and bundle code the reference adapter serves bundles with.
+import {
+  EXECUTED_TOPIC, SENT_TOPIC, blockReceipts, chainIdentity, claimOf, evmBundle, headerRlp, receiptProof, sentMessage,
+  uint,
+} from "../../../adapters/external/examples/evm-node/evm.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { Trie } = await import(pathToFileURL(path.join(nodeTools, "node_modules/@ethereumjs/trie/dist/esm/index.js")).href);
-const { keccak256, encodeRlp, getBytes, hexlify, toBeHex, concat, AbiCoder, SigningKey, toUtf8Bytes } = ethers;
+const { keccak256, encodeRlp, hexlify, toBeHex, concat, AbiCoder, SigningKey, toUtf8Bytes } = ethers;
 const coder = AbiCoder.defaultAbiCoder();
 const outFile = process.argv.includes("--out")
   ? process.argv[process.argv.indexOf("--out") + 1]
@@ -42,50 +46,9 @@ contract MultiSend {
 }
 `;
 
-const uint = (n) => (BigInt(n) === 0n ? "0x" : toBeHex(BigInt(n)));
-const HEADER_FIELDS = [
-  ["parentHash", "h"], ["sha3Uncles", "h"], ["miner", "h"], ["stateRoot", "h"], ["transactionsRoot", "h"],
-  ["receiptsRoot", "h"], ["logsBloom", "h"], ["difficulty", "u"], ["number", "u"], ["gasLimit", "u"],
-  ["gasUsed", "u"], ["timestamp", "u"], ["extraData", "h"], ["mixHash", "h"], ["nonce", "h"],
-  ["baseFeePerGas", "u"], ["withdrawalsRoot", "h"], ["blobGasUsed", "u"], ["excessBlobGas", "u"],
-  ["parentBeaconBlockRoot", "h"], ["requestsHash", "h"],
-];
-
-// PROOF_FORMATS A.2: fields 0..14, then each trailing optional field the JSON has, in order.
-function headerRlp(block) {
-  const items = [];
-  for (const [name, kind] of HEADER_FIELDS) {
-    if (block[name] === undefined) break;
-    items.push(kind === "u" ? uint(block[name]) : block[name]);
-  }
-  const rlp = encodeRlp(items);
-  if (keccak256(rlp) !== block.hash) throw new Error(`header ${block.number} does not rebuild to its hash`);
-  return rlp;
-}
-
-// PROOF_FORMATS A.4: [status, cumulativeGasUsed, bloom, logs], typed receipts prefixed by the type.
-function receiptBytes(r) {
-  if (r.status === undefined) throw new Error("pre-Byzantium receipt");
-  const payload = encodeRlp([
-    BigInt(r.status) === 1n ? "0x01" : "0x",
-    uint(r.cumulativeGasUsed),
-    r.logsBloom,
-    r.logs.map((l) => [l.address, l.topics, l.data]),
-  ]);
-  const type = Number(r.type);
-  return type === 0 ? payload : concat([toBeHex(type, 1), payload]);
-}
-
-const key = (i) => getBytes(encodeRlp(uint(i)));
-
 async function receiptsOf(chain, number) {
   const block = await chain.rpc("eth_getBlockByNumber", [toBeHex(number), false]);
-  const receipts = await chain.rpc("eth_getBlockReceipts", [toBeHex(number)]);
-  const values = receipts.map(receiptBytes);
-  const trie = new Trie();
-  for (let i = 0; i < values.length; i++) await trie.put(key(i), getBytes(values[i]));
-  if (hexlify(trie.root()) !== block.receiptsRoot) throw new Error(`receipts of block ${number} do not rebuild the root`);
-  return { block, receipts, values, trie };
+  return { block, ...(await blockReceipts(chain.rpc, block, number)) };
 }
 
 async function headersUpTo(chain, number) {
@@ -93,23 +56,6 @@ async function headersUpTo(chain, number) {
   for (let n = 1; n < number; n++) out.push(headerRlp(await chain.rpc("eth_getBlockByNumber", [toBeHex(n), false])));
   return out;
 }
-
-function messageJson(m) {
-  return {
-    version: Number(m.version), srcChain: m.srcChain, srcGateway: m.srcGateway, dstChain: m.dstChain,
-    dstGateway: m.dstGateway, receiver: m.receiver, sequence: m.sequence.toString(), sender: m.sender,
-    timeout: m.timeout.toString(), gasLimit: m.gasLimit.toString(), flags: Number(m.flags), payload: m.payload,
-  };
-}
-
-const MESSAGE_TUPLE =
-  "tuple(uint8 version,bytes32 srcChain,bytes32 srcGateway,bytes32 dstChain,bytes32 dstGateway,bytes32 receiver," +
-  "uint64 sequence,bytes32 sender,uint64 timeout,uint64 gasLimit,uint8 flags,bytes payload)";
-const SENT_TOPIC = ethers.id("MessageSent(bytes32,bytes32,uint64,bytes)");
-const EXECUTED_TOPIC = ethers.id("MessageExecuted(bytes32,bytes32,uint64,uint8,bytes32)");
-
-const claimOf = (id, hash, number, tx, log) =>
-  keccak256(coder.encode(["bytes32", "bytes32", "uint64", "uint32", "uint32"], [id, hash, number, tx, log]));
 
 // Every gateway log of `topic` in the block, with its index in the receipt.
 function gatewayLogs(receipts, gateway, topic) {
@@ -122,14 +68,8 @@ function gatewayLogs(receipts, gateway, topic) {
 }
 
 async function bundle({ kind, identity, blockHash, blockNumber, header, segment, trie, values, tx, inReceipt, message, claim }) {
-  const proof = (await trie.createProof(key(tx))).map(hexlify);
-  const source = { chain_identity: identity, block_number: String(blockNumber), block_hash: blockHash, header };
-  if (segment && segment.length > 0) source.segment = segment;
-  return {
-    version: 1, family: "evm", kind, claim, message,
-    source,
-    inclusion: { kind: "evm_receipt_mpt", tx_index: tx, log_index: inReceipt, receipt: values[tx], proof },
-  };
+  return evmBundle({ kind, claim, message, identity, number: blockNumber, blockHash, header, segment, tx, inReceipt,
+    receipt: values[tx], proof: await receiptProof(trie, tx) });
 }
 
 // ---- A synthetic QBFT chain that hosts chain A's real receipts root (PROOF_FORMATS A.6.5) ------
@@ -171,9 +111,6 @@ function qbftChain(label, receiptsRoot, genesisTimestamp) {
   return { validators, genesis, headers };
 }
 
-const evmIdentity = (chainId, genesisHash) =>
-  keccak256(coder.encode(["uint8", "bytes32", "bytes32"], [1, toBeHex(chainId, 32), genesisHash]));
-
 // ---- Main ---------------------------------------------------------------------------------------
 const QBFT_CHAIN_ID = 4242;
 const chainA = await startChain({ chainId: 31337 });
@@ -181,7 +118,7 @@ const chainB = await startChain({ chainId: 31338 });
 try {
   // The QBFT chain's genesis does not depend on the receipts, so its identity is known up front.
   const qbftGenesis = qbftChain("qbft", keccak256("0x80"), 1_700_000_000).genesis;
-  const qbftIdentity = evmIdentity(QBFT_CHAIN_ID, qbftGenesis.hash);
+  const qbftIdentity = chainIdentity(QBFT_CHAIN_ID, qbftGenesis.hash);
 
   const gwA = await deployGateway(chainA);
   const gwQ = await deployGateway(chainA, { identity: qbftIdentity });
@@ -221,14 +158,13 @@ try {
   const bundles = [];
   const sentA = gatewayLogs(a.receipts, gwA.address, SENT_TOPIC);
   for (const s of sentA) {
-    const m = coder.decode([MESSAGE_TUPLE], coder.decode(["bytes"], s.log.data)[0])[0];
     const claim = claimOf(s.log.topics[1], a.block.hash, numberA, s.tx, s.inReceipt);
     bundles.push({
       name: `a_sent_tx${s.tx}_log${s.inReceipt}`,
       global_log_index: Number(s.log.logIndex),
       bundle: await bundle({ kind: "message", identity: chainA.identity, blockHash: a.block.hash, blockNumber: numberA,
         header: headerA, segment: s.tx === 0 ? [] : segmentA, trie: a.trie, values: a.values, tx: s.tx,
-        inReceipt: s.inReceipt, message: messageJson(m), claim }),
+        inReceipt: s.inReceipt, message: sentMessage(s.log.data), claim }),
     });
   }
   const failedTx = minedA[3].index;
@@ -261,14 +197,13 @@ try {
   const sentQ = gatewayLogs(a.receipts, gwQ.address, SENT_TOPIC);
   for (const [label, chain] of [["q", q], ["q_twin", twin]]) {
     for (const s of sentQ) {
-      const m = coder.decode([MESSAGE_TUPLE], coder.decode(["bytes"], s.log.data)[0])[0];
       const target = chain.headers[1];
       bundles.push({
         name: `${label}_sent_tx${s.tx}_log${s.inReceipt}`,
         global_log_index: Number(s.log.logIndex),
         bundle: await bundle({ kind: "message", identity: qbftIdentity, blockHash: target.hash, blockNumber: 2,
           header: target.rlp, segment: [chain.headers[0].rlp, chain.headers[2].rlp], trie: a.trie, values: a.values,
-          tx: s.tx, inReceipt: s.inReceipt, message: messageJson(m),
+          tx: s.tx, inReceipt: s.inReceipt, message: sentMessage(s.log.data),
           claim: claimOf(s.log.topics[1], target.hash, 2, s.tx, s.inReceipt) }),
       });
     }

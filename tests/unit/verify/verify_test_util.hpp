@@ -79,19 +79,28 @@ inline verify::ValidatorSet set_of(const nlohmann::json& addresses, std::uint64_
   return set;
 }
 
+// tests/unit/verify/data/NAME, parsed: under $CAUSEWAY_SOURCE_DIR when it is set, else beside this file.
+inline nlohmann::json load_data_json(const std::string& name) {
+  std::filesystem::path path;
+  if (const char* source = std::getenv("CAUSEWAY_SOURCE_DIR"); source != nullptr && *source != '\0') {
+    path = std::filesystem::path(source) / "tests/unit/verify/data" / name;
+  } else {
+    path = std::filesystem::path(__FILE__).parent_path() / "data" / name;
+  }
+  std::ifstream in(path);
+  if (!in.good()) FAIL("cannot open " + path.string());
+  return nlohmann::json::parse(in);
+}
+
 // tests/unit/verify/data/derived_chains.json, written by gen_bft_chains.mjs.
 inline const nlohmann::json& derived_chains() {
-  static const nlohmann::json data = [] {
-    std::filesystem::path path;
-    if (const char* source = std::getenv("CAUSEWAY_SOURCE_DIR"); source != nullptr && *source != '\0') {
-      path = std::filesystem::path(source) / "tests/unit/verify/data/derived_chains.json";
-    } else {
-      path = std::filesystem::path(__FILE__).parent_path() / "data/derived_chains.json";
-    }
-    std::ifstream in(path);
-    if (!in.good()) FAIL("cannot open " + path.string());
-    return nlohmann::json::parse(in);
-  }();
+  static const nlohmann::json data = load_data_json("derived_chains.json");
+  return data;
+}
+
+// tests/unit/verify/data/fisco_derived.json, written by data/fisco_derive.mjs.
+inline const nlohmann::json& fisco_derived() {
+  static const nlohmann::json data = load_data_json("fisco_derived.json");
   return data;
 }
 

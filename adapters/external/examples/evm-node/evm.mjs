@@ -2,7 +2,8 @@
 // RLP rebuilt from JSON-RPC and checked against the block hash (PROOF_FORMATS A.2), every receipt
 // of the block in its consensus encoding (A.4) in a trie whose root must be the header's
 // receiptsRoot, and the receipt's proof from @ethereumjs/trie (A.5). Nothing here is trusted by
-// the relay: it verifies each bundle against its own anchors.
+// the relay: it verifies each bundle against its own anchors. tests/unit/verify/make_bundles.mjs
+// builds its bundles with these same functions.
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -21,7 +22,8 @@ const MESSAGE_TUPLE =
   "tuple(uint8 version,bytes32 srcChain,bytes32 srcGateway,bytes32 dstChain,bytes32 dstGateway,bytes32 receiver," +
   "uint64 sequence,bytes32 sender,uint64 timeout,uint64 gasLimit,uint8 flags,bytes payload)";
 
-const uint = (n) => (BigInt(n) === 0n ? "0x" : toBeHex(BigInt(n)));
+// An RLP integer: its minimal big-endian bytes, zero as the empty string.
+export const uint = (n) => (BigInt(n) === 0n ? "0x" : toBeHex(BigInt(n)));
 const HEADER_FIELDS = [
   ["parentHash", "h"], ["sha3Uncles", "h"], ["miner", "h"], ["stateRoot", "h"], ["transactionsRoot", "h"],
   ["receiptsRoot", "h"], ["logsBloom", "h"], ["difficulty", "u"], ["number", "u"], ["gasLimit", "u"],
@@ -64,12 +66,44 @@ export function receiptBytes(r) {
 
 const trieKey = (i) => getBytes(encodeRlp(uint(i)));
 
+// Every receipt of `block` (number `number`) in its consensus encoding (`values`), in a trie whose
+// root must be the header's receiptsRoot.
+export async function blockReceipts(rpc, block, number) {
+  const receipts = await rpc("eth_getBlockReceipts", [toBeHex(number)]);
+  const values = receipts.map(receiptBytes);
+  const trie = new Trie();
+  for (let i = 0; i < values.length; i++) await trie.put(trieKey(i), getBytes(values[i]));
+  if (hexlify(trie.root()) !== block.receiptsRoot) {
+    throw new AdapterError("evm.receipts_root_mismatch", `receipts of block ${number} do not rebuild its root`);
+  }
+  return { receipts, values, trie };
+}
+
+// The proof of receipt `tx` in a blockReceipts trie, as hex nodes (A.5).
+export async function receiptProof(trie, tx) {
+  return (await trie.createProof(trieKey(tx))).map(hexlify);
+}
+
 // The message.schema.json form of a decoded Message tuple.
 function messageJson(m) {
   return {
     version: Number(m.version), srcChain: m.srcChain, srcGateway: m.srcGateway, dstChain: m.dstChain,
     dstGateway: m.dstGateway, receiver: m.receiver, sequence: m.sequence.toString(), sender: m.sender,
     timeout: m.timeout.toString(), gasLimit: m.gasLimit.toString(), flags: Number(m.flags), payload: m.payload,
+  };
+}
+
+// The message.schema.json form of the Message a MessageSent log's data carries.
+export const sentMessage = (data) => messageJson(coder.decode([MESSAGE_TUPLE], coder.decode(["bytes"], data)[0])[0]);
+
+// A proof bundle (schemas/proof-bundle.schema.json) of an EVM receipt; `segment` only when it has headers.
+export function evmBundle({ kind, claim, message, identity, number, blockHash, header, segment, tx, inReceipt, receipt, proof }) {
+  const source = { chain_identity: identity, block_number: String(number), block_hash: blockHash, header };
+  if (segment && segment.length > 0) source.segment = segment;
+  return {
+    version: 1, family: "evm", kind, claim, message,
+    source,
+    inclusion: { kind: "evm_receipt_mpt", tx_index: tx, log_index: inReceipt, receipt, proof },
   };
 }
 
@@ -99,13 +133,7 @@ export async function blockBundles(rpc, identity, gateway, number, logs) {
   const block = await rpc("eth_getBlockByNumber", [toBeHex(number), false]);
   if (!block) throw new AdapterError("evm.no_block", `no block ${number}`);
   const header = headerRlp(block);
-  const receipts = await rpc("eth_getBlockReceipts", [toBeHex(number)]);
-  const values = receipts.map(receiptBytes);
-  const trie = new Trie();
-  for (let i = 0; i < values.length; i++) await trie.put(trieKey(i), getBytes(values[i]));
-  if (hexlify(trie.root()) !== block.receiptsRoot) {
-    throw new AdapterError("evm.receipts_root_mismatch", `receipts of block ${number} do not rebuild its root`);
-  }
+  const { receipts, values, trie } = await blockReceipts(rpc, block, number);
   const out = [];
   for (const log of logs) {
     if (log.blockHash !== block.hash) throw new AdapterError("evm.chain_changed", `block ${number} changed during the scan`);
@@ -116,19 +144,13 @@ export async function blockBundles(rpc, identity, gateway, number, logs) {
       throw new AdapterError("evm.log_mismatch", `log ${log.logIndex} is not in receipt ${tx} of block ${number}`);
     }
     const sent = log.topics[0] === SENT_TOPIC;
-    const message = sent
-      ? messageJson(coder.decode([MESSAGE_TUPLE], coder.decode(["bytes"], log.data)[0])[0])
-      : executedPlaceholder(log, identity, gateway);
+    const message = sent ? sentMessage(log.data) : executedPlaceholder(log, identity, gateway);
     const id = log.topics[1];
-    const proof = (await trie.createProof(trieKey(tx))).map(hexlify);
     out.push({
-      bundle: {
-        version: 1, family: "evm", kind: sent ? "message" : "execution",
-        claim: claimOf(id, block.hash, number, tx, inReceipt),
-        message,
-        source: { chain_identity: identity, block_number: String(number), block_hash: block.hash, header },
-        inclusion: { kind: "evm_receipt_mpt", tx_index: tx, log_index: inReceipt, receipt: values[tx], proof },
-      },
+      bundle: evmBundle({
+        kind: sent ? "message" : "execution", claim: claimOf(id, block.hash, number, tx, inReceipt), message, identity,
+        number, blockHash: block.hash, header, tx, inReceipt, receipt: values[tx], proof: await receiptProof(trie, tx),
+      }),
       txHash: log.transactionHash,
     });
   }
