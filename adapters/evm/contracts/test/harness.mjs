@@ -213,7 +213,14 @@ export async function startChain({ chainId = 31337, timestamp } = {}) {
     async stop() {
       provider.destroy();
       running.delete(child);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
+      // A node that ignores SIGTERM would keep this test process (and its ctest) alive until the
+      // timeout: a CI run once waited 600 s after every subtest had passed.
+      const force = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(force);
     },
   };
 }
