@@ -5,9 +5,6 @@
 // two forms cannot be mixed.
 #include <catch2/catch.hpp>
 
-#include <CLI/CLI.hpp>
-
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,28 +15,13 @@
 #include "relay/core/checkpoint.hpp"
 #include "relay/core/merkle_log.hpp"
 #include "relay/core/protocol.hpp"
-#include "tests/unit/store/store_fixtures.hpp"
+#include "tests/unit/app/audit_fixture.hpp"
 
 using namespace causeway;
+using namespace causeway::test::audit;
+using causeway::test::audit::Run;
 
 namespace {
-
-constexpr std::string_view kOrigin = "relay.example/audit";
-constexpr std::string_view kWitness = "witness.example/w1";
-
-const core::Ed25519PrivateKey& log_key() {
-  static const auto key = core::Ed25519PrivateKey::from_seed(core::Bytes(32, 0x11)).value();
-  return key;
-}
-const core::Ed25519PrivateKey& other_key() {
-  static const auto key = core::Ed25519PrivateKey::from_seed(core::Bytes(32, 0x22)).value();
-  return key;
-}
-std::string log_vkey() { return core::vkey_for(kOrigin, log_key().public_key()); }
-std::string witness_vkey() {
-  const auto key = core::Ed25519PrivateKey::from_seed(core::Bytes(32, 0x33)).value();
-  return core::vkey_for(kWitness, key.public_key(), core::NoteKeyType::kCosignatureV1);
-}
 
 struct Leaf {
   core::AuditKind kind;
@@ -77,14 +59,7 @@ class FakeRelay final : public app::RelayApi {
 
   static core::Bytes encode(const Leaf& l) { return core::encode_audit_leaf(l.kind, l.id, l.claim, l.detail, l.time); }
 
-  void sign(const core::Ed25519PrivateKey& key) {
-    core::CheckpointBody body;
-    body.origin = std::string(kOrigin);
-    body.size = log.size();
-    body.root = log.root();
-    body.time = test::kTestTime;
-    note = core::sign_checkpoint(body, kOrigin, key).value();
-  }
+  void sign(const core::Ed25519PrivateKey& key) { note = test::audit::note_of(log, key); }
 
   core::Result<app::ApiResponse> request(std::string_view method, std::string_view target,
                                          std::string_view /*body*/) override {
@@ -128,27 +103,7 @@ class FakeRelay final : public app::RelayApi {
   }
 };
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-Run run(const std::vector<std::string>& args, FakeRelay& relay) {
-  CLI::App app{"causeway"};
-  app::AuditOptions options;
-  auto* audit = app.add_subcommand("audit", "");
-  app::add_audit_options(*audit, options);
-  std::vector<const char*> argv{"causeway", "audit"};
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  app.parse(static_cast<int>(argv.size()), argv.data());
-  std::ostringstream out;
-  std::ostringstream err;
-  Run result;
-  result.code = app::run_audit(options, relay, [] { return test::kTestTime; }, out, err);
-  result.out = out.str() + err.str();
-  UNSCOPED_INFO(result.out);
-  return result;
-}
+Run run(const std::vector<std::string>& args, FakeRelay& relay) { return test::audit::run_audit(args, relay, test::kTestTime); }
 
 Run inclusion(FakeRelay& relay, const core::Claim& claim, std::vector<std::string> extra = {}) {
   std::vector<std::string> args{"inclusion", core::to_hex(claim), "--relay", "http://127.0.0.1:1", "--log-key",

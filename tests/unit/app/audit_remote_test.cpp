@@ -5,12 +5,9 @@
 // neither cosigns nor posts. Also the store's cosignature table behind the relay's side.
 #include <catch2/catch.hpp>
 
-#include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,35 +18,18 @@
 #include "relay/core/checkpoint.hpp"
 #include "relay/core/hash.hpp"
 #include "relay/core/merkle_log.hpp"
-#include "tests/unit/store/store_fixtures.hpp"
+#include "tests/unit/app/audit_fixture.hpp"
 
 using namespace causeway;
+using namespace causeway::test::audit;
+using causeway::test::audit::Run;
 using causeway::test::TempDir;
 
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kOrigin = "relay.example/audit";
-constexpr std::string_view kWitness = "witness.example/w1";
 constexpr std::uint64_t kNow = 1'700'000'100;
-
-const core::Ed25519PrivateKey& log_key() {
-  static const auto key = core::Ed25519PrivateKey::from_seed(core::Bytes(32, 0x11)).value();
-  return key;
-}
-const core::Ed25519PrivateKey& other_key() {
-  static const auto key = core::Ed25519PrivateKey::from_seed(core::Bytes(32, 0x22)).value();
-  return key;
-}
-const core::Ed25519PrivateKey& witness_key() {
-  static const auto key = core::Ed25519PrivateKey::from_seed(core::Bytes(32, 0x33)).value();
-  return key;
-}
-std::string log_vkey() { return core::vkey_for(kOrigin, log_key().public_key()); }
-std::string witness_vkey() {
-  return core::vkey_for(kWitness, witness_key().public_key(), core::NoteKeyType::kCosignatureV1);
-}
 
 std::string read(const fs::path& path) {
   std::ifstream file(path, std::ios::binary);
@@ -61,15 +41,6 @@ core::MerkleLog log_of(std::uint64_t size, std::string_view tag = "leaf") {
   core::MerkleLog log;
   for (std::uint64_t i = 0; i < size; ++i) log.append(test::fixed_of(tag, i));
   return log;
-}
-
-std::string note_of(const core::MerkleLog& log, const core::Ed25519PrivateKey& key = log_key()) {
-  core::CheckpointBody body;
-  body.origin = std::string(kOrigin);
-  body.size = log.size();
-  body.root = log.root();
-  body.time = test::kTestTime;
-  return core::sign_checkpoint(body, kOrigin, key).value();
 }
 
 // The relay's audit API over an in-memory log: the checkpoint it serves, consistency proofs of
@@ -112,27 +83,7 @@ class FakeRelay final : public app::RelayApi {
   }
 };
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-Run run(const std::vector<std::string>& args, FakeRelay& relay) {
-  CLI::App app{"causeway"};
-  app::AuditOptions options;
-  auto* audit = app.add_subcommand("audit", "");
-  app::add_audit_options(*audit, options);
-  std::vector<const char*> argv{"causeway", "audit"};
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  app.parse(static_cast<int>(argv.size()), argv.data());
-  std::ostringstream out;
-  std::ostringstream err;
-  Run result;
-  result.code = app::run_audit(options, relay, [] { return kNow; }, out, err);
-  result.out = out.str() + err.str();
-  UNSCOPED_INFO(result.out);
-  return result;
-}
+Run run(const std::vector<std::string>& args, FakeRelay& relay) { return test::audit::run_audit(args, relay, kNow); }
 
 Run checkpoint(FakeRelay& relay, std::vector<std::string> extra = {}) {
   std::vector<std::string> args{"checkpoint", "--relay", "http://127.0.0.1:1", "--log-key", log_vkey()};
