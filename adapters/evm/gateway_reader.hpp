@@ -1,6 +1,7 @@
 // Reads of a gateway's views (Gateway.sol) by eth_call at the latest block: the attester set and
 // epoch, pause, the inbox (executed ids), acknowledgements and lane sequences, for the engine's
-// reconciliation sweeps and vote signing. Every returned ABI word is decoded strictly.
+// reconciliation sweeps and vote signing. A view asked for many ids goes as JSON-RPC batches (one
+// round trip per 100 ids), not one request per id. Every returned ABI word is decoded strictly.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,8 @@ struct InboxEntry {
 };
 
 // One gateway on one chain. Holds no state besides its address: every method is one or more
-// eth_call reads, each failing with the node's error (with context) or kBadReply.
+// eth_call reads, each failing with the node's error (with context) or kBadReply; a per-id method
+// fails as a whole when any of its ids does.
 class GatewayReader {
  public:
   GatewayReader(Rpc& rpc, core::Address gateway) : rpc_(rpc), gateway_(gateway) {}
@@ -53,7 +55,7 @@ class GatewayReader {
   // The immutable guardian (the one address that may pause and unpause) and chain identity.
   boost::asio::awaitable<core::Result<core::Address>> guardian();
   boost::asio::awaitable<core::Result<core::ChainIdentity>> chain_identity();
-  // ackStatus(id) per id: 0 until acknowledged, then the destination's status 1..4.
+  // ackStatus(id) per id, in order, batched: 0 until acknowledged, then the destination's status 1..4.
   boost::asio::awaitable<core::Result<std::vector<std::uint8_t>>> ack_status(std::vector<core::MessageId> ids);
   // nextSequence(dstChain, dstGateway, ordered): the sequence the next send() on that outbound lane
   // gets, so sequences below it were sent.
@@ -62,12 +64,20 @@ class GatewayReader {
   // nextInbound(srcChain, srcGateway): the sequence the ordered lane from there executes next.
   boost::asio::awaitable<core::Result<std::uint64_t>> next_inbound(core::ChainIdentity src_chain,
                                                                    core::Word32 src_gateway_word);
-  // executed(id) and executionStatus(id) per id (the sink's inbox_state).
+  // executionStatus(id) per id, in order, batched (the sink's inbox_state); executed is status != 0,
+  // as the gateway's executed(id) defines it.
   boost::asio::awaitable<core::Result<std::vector<InboxEntry>>> inbox_state(InboxRequest request);
 
  private:
   // eth_call of `signature` with the ABI-encoded `arguments` at "latest"; the raw return data.
   boost::asio::awaitable<core::Result<core::Bytes>> call(std::string signature, core::Bytes arguments);
+  // The same view once per element of `arguments`, in JSON-RPC batches of at most 100 calls; the
+  // return data in order. The first call that fails fails the whole.
+  boost::asio::awaitable<core::Result<std::vector<core::Bytes>>> call_each(std::string signature,
+                                                                           std::vector<core::Bytes> arguments);
+  // A status view (ackStatus, executionStatus) of each id; kBadReply for a status above 4.
+  boost::asio::awaitable<core::Result<std::vector<std::uint8_t>>> statuses(std::string signature,
+                                                                           std::vector<core::MessageId> ids);
   // A view returning one uintN (N <= 64) or bool; kBadReply unless the reply is exactly one word
   // whose value fits `bits`.
   boost::asio::awaitable<core::Result<std::uint64_t>> call_uint(std::string signature, core::Bytes arguments,

@@ -161,7 +161,7 @@ class EvmSink {
   // kFeeCapReached when that needs more than the fee cap. Returns the replacement's handle.
   // The handle is taken by value: the coroutine may outlive the caller's object.
   boost::asio::awaitable<core::Result<SubmitHandle>> bump(SubmitHandle handle);
-  // executed(id) and executionStatus(id) of the gateway, per id, at the latest block
+  // executionStatus(id) of the gateway, per id, at the latest block, in batched eth_calls
   // (GatewayReader::inbox_state).
   boost::asio::awaitable<core::Result<std::vector<InboxEntry>>> inbox_state(InboxRequest request);
   // Broadcasts again every journaled transaction no node has accepted yet; returns how many were.

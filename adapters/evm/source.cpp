@@ -272,8 +272,19 @@ class CacheScope {
 
 }  // namespace
 
+awaitable<Result<std::vector<Result<Json>>>> Rpc::batch(std::vector<net::Call> calls) {
+  std::vector<Result<Json>> out;
+  out.reserve(calls.size());
+  for (auto& c : calls) out.push_back(co_await call(std::move(c.method), std::move(c.params)));
+  co_return out;
+}
+
 awaitable<Result<Json>> NetRpc::call(std::string method, Json params) {
   co_return co_await client_.call(std::move(method), std::move(params));
+}
+
+awaitable<Result<std::vector<Result<Json>>>> NetRpc::batch(std::vector<net::Call> calls) {
+  co_return co_await client_.batch(std::move(calls));
 }
 
 Result<std::unique_ptr<EvmSource>> EvmSource::create(Rpc& rpc, SourceConfig config) {

@@ -66,11 +66,15 @@ inline constexpr core::Reason kBelowCheckpoint{"evm_source.below_checkpoint"};
 
 using Json = nlohmann::json;
 
-// The JSON-RPC calls the source makes, behind one method so tests can stand in for the node.
+// The JSON-RPC calls the adapters make, behind one interface so tests can stand in for the node.
 class Rpc {
  public:
   virtual ~Rpc() = default;
   virtual boost::asio::awaitable<core::Result<Json>> call(std::string method, Json params) = 0;
+  // Several calls in one round trip: the outer Result is the exchange, the inner ones are per call,
+  // in order. Stand-ins without a wire (tests) answer each call in turn, which is what a batch
+  // means to the node as well.
+  virtual boost::asio::awaitable<core::Result<std::vector<core::Result<Json>>>> batch(std::vector<net::Call> calls);
 };
 
 // Rpc over relay/net's client (timeouts, retries, failover are the client's).
@@ -78,6 +82,8 @@ class NetRpc final : public Rpc {
  public:
   explicit NetRpc(net::Client& client) : client_(client) {}
   boost::asio::awaitable<core::Result<Json>> call(std::string method, Json params) override;
+  // One JSON-RPC batch request (net::Client::batch), retried and failed over as a whole.
+  boost::asio::awaitable<core::Result<std::vector<core::Result<Json>>>> batch(std::vector<net::Call> calls) override;
 
  private:
   net::Client& client_;

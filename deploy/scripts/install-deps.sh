@@ -20,6 +20,8 @@ apt_packages=(
   chromium
   # tests/hsm: PKCS#11 remote signing against a software token (softhsm2), the p11-kit PKCS#11 header
   softhsm2 libp11-kit-dev
+  # relay/store/postgres.cpp: libpq; tests/support/with_postgres.sh: a throwaway PostgreSQL 15 cluster
+  postgresql libpq-dev
 )
 if [[ "${CAUSEWAY_WITH_CONTRACTS:-ON}" != "OFF" ]] && ! command -v node >/dev/null 2>&1; then
   apt_packages+=(nodejs npm)

@@ -643,13 +643,72 @@ core::Result<std::vector<std::string>> read_witnesses(const json& value, const s
   return out;
 }
 
+// A PostgreSQL schema name as Store::open_postgres takes it: a lower-case SQL identifier.
+core::Result<std::string> read_schema_name(const json& value, const std::string& path) {
+  CW_TRY(std::string name, json_read::read_string(value, path, 63));
+  // A digit is allowed anywhere but first.
+  bool ok = !name.empty();
+  for (std::size_t i = 0; ok && i < name.size(); ++i) {
+    const char c = name[i];
+    ok = (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && is_digit(c));
+  }
+  if (!ok) return bad(path, "lower-case letters, digits and '_', not starting with a digit");
+  return name;
+}
+
+// relay.store: the SQLite file's path, or {"postgres": {conninfo, password_env | password_file,
+// schema}}. The password itself never appears in a config: a conninfo naming one is refused.
+core::Result<void> read_store(const json& value, engine::RelaySettings& relay) {
+  if (value.is_string()) {
+    CW_TRY(relay.store, read_path(value, "relay.store"));
+    return core::ok();
+  }
+  if (!value.is_object()) return bad("relay.store", "expected a path or an object with postgres");
+  CW_CHECK(json_read::check_object(value, "relay.store", {"postgres"}, {}));
+  const std::string path = "relay.store.postgres";
+  const json& j = value["postgres"];
+  CW_CHECK(json_read::check_object(j, path, {"conninfo"}, {"password_env", "password_file", "schema", "lease"}));
+  engine::PostgresStoreSettings pg;
+  CW_TRY(pg.conninfo, json_read::read_string(j["conninfo"], path + ".conninfo", 4096));
+  std::string lower = pg.conninfo;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const auto scheme = lower.find("://");
+  const auto at = lower.find('@');
+  const bool uri_password = scheme != std::string::npos && at != std::string::npos &&
+                            lower.substr(scheme + 3, at - scheme - 3).find(':') != std::string::npos;
+  if (lower.find("password") != std::string::npos || uri_password) {
+    return bad(path + ".conninfo", "must not hold a password; use password_env or password_file");
+  }
+  CW_CHECK(optional_field(j, path, "password_env", pg.password_env, read_env_name));
+  CW_CHECK(optional_field(j, path, "password_file", pg.password_file, read_path));
+  if (!pg.password_env.empty() && !pg.password_file.empty()) {
+    return bad(path, "at most one of password_env or password_file");
+  }
+  CW_CHECK(optional_field(j, path, "schema", pg.schema, read_schema_name));
+  if (j.contains("lease")) {
+    // The active relay must get at least two renewals into each grant, or one slow round trip
+    // would hand the store to a standby while the active one still runs.
+    const std::string lease = path + ".lease";
+    CW_CHECK(json_read::check_object(j["lease"], lease, {}, {"ttl_ms", "renew_ms"}));
+    CW_CHECK(optional_field(j["lease"], lease, "ttl_ms", pg.lease_ttl, milliseconds(100)));
+    pg.lease_renew = pg.lease_ttl / 3;
+    CW_CHECK(optional_field(j["lease"], lease, "renew_ms", pg.lease_renew, milliseconds(10)));
+    if (pg.lease_renew * 2 >= pg.lease_ttl) {
+      return bad(lease + ".renew_ms", "must be below ttl_ms / 2 (" + std::to_string(pg.lease_ttl.count()) + " ms)");
+    }
+  }
+  relay.store.clear();
+  relay.postgres = std::move(pg);
+  return core::ok();
+}
+
 core::Result<engine::RelaySettings> read_relay(const json& j) {
   const std::string path = "relay";
   CW_CHECK(json_read::check_object(j, path, {"store", "vote_key"},
                                    {"listen", "log_key", "reconcile_every_ms", "checkpoint_every_ms", "verify_threads",
                                     "max_pending", "allow_insecure_tls", "log", "api", "witnesses", "retention"}));
   engine::RelaySettings relay;
-  CW_TRY(relay.store, read_path(j["store"], "relay.store"));
+  CW_CHECK(read_store(j["store"], relay));
   CW_TRY(relay.vote_key, read_key(j["vote_key"], "relay.vote_key"));
   CW_CHECK(optional_field(j, path, "listen", relay.listen, read_listen));
   CW_CHECK(optional_field(j, path, "log_key", relay.log_key, read_key));
@@ -721,21 +780,21 @@ core::Result<core::Address> read_gateway(const json& value, const std::string& p
   return *address;
 }
 
-// {"external": {command, env?, call_timeout_ms?, health_interval_ms?}}: the chain's source served
-// by an adapter process. An object with one member so other kinds of source can join it later.
-core::Result<engine::ExternalSourceSettings> read_source(const json& j, const std::string& path) {
+// {"external": {command, env?, call_timeout_ms?, health_interval_ms?}}: the chain's source or sink
+// served by an adapter process. An object with one member so other kinds can join it later.
+core::Result<engine::ExternalAdapterSettings> read_adapter(const json& j, const std::string& path) {
   CW_CHECK(json_read::check_object(j, path, {"external"}, {}));
   const std::string external = field_path(path, "external");
   const json& e = j["external"];
   CW_CHECK(json_read::check_object(e, external, {"command"}, {"env", "call_timeout_ms", "health_interval_ms"}));
-  engine::ExternalSourceSettings source;
+  engine::ExternalAdapterSettings adapter;
   const std::string command = field_path(external, "command");
   CW_CHECK(json_read::check_array(e["command"], command, kMaxAdapterArgs));
   if (e["command"].empty()) return bad(command, "no program");
   for (std::size_t i = 0; i < e["command"].size(); ++i) {
     CW_TRY(std::string arg, json_read::read_string(e["command"][i], index_path(command, i), kMaxPathLength));
     if (arg.empty()) return bad(index_path(command, i), "empty");
-    source.command.push_back(std::move(arg));
+    adapter.command.push_back(std::move(arg));
   }
   if (e.contains("env")) {
     const std::string env = field_path(external, "env");
@@ -744,12 +803,12 @@ core::Result<engine::ExternalSourceSettings> read_source(const json& j, const st
     for (const auto& [name, value] : e["env"].items()) {
       const std::string at = field_path(env, name);
       CW_TRY(std::string checked, read_env_name(json(name), at));
-      CW_TRY(source.env[checked], json_read::read_string(value, at, kMaxPathLength));
+      CW_TRY(adapter.env[checked], json_read::read_string(value, at, kMaxPathLength));
     }
   }
-  CW_CHECK(optional_field(e, external, "call_timeout_ms", source.call_timeout, milliseconds(1)));
-  CW_CHECK(optional_field(e, external, "health_interval_ms", source.health_interval, milliseconds(1)));
-  return source;
+  CW_CHECK(optional_field(e, external, "call_timeout_ms", adapter.call_timeout, milliseconds(1)));
+  CW_CHECK(optional_field(e, external, "health_interval_ms", adapter.health_interval, milliseconds(1)));
+  return adapter;
 }
 
 core::Result<engine::ChainSettings> read_chain(const json& j, const std::string& path,
@@ -758,7 +817,7 @@ core::Result<engine::ChainSettings> read_chain(const json& j, const std::string&
       j, path,
       {"name", "family", "chain_id", "genesis_hash", "chain_identity", "gateway", "endpoints", "consensus", "gas_key"},
       {"start_height", "quorum", "limits", "insecure", "poll_interval_ms", "request_timeout_ms", "max_range",
-       "reorg_window", "gas_cap", "fees", "threshold", "gas_balance_warn", "source"}));
+       "reorg_window", "gas_cap", "fees", "threshold", "gas_balance_warn", "source", "sink"}));
   engine::ChainSettings chain;
   auto at = [&](std::string_view field) { return field_path(path, field); };
   CW_TRY(chain.name, read_name(j["name"], at("name")));
@@ -798,7 +857,8 @@ core::Result<engine::ChainSettings> read_chain(const json& j, const std::string&
     return core::Error(rc::kUnsafe, at("gas_key") + ": the same file as relay.vote_key; a vote key never pays gas");
   }
   CW_CHECK(optional_field(j, path, "threshold", chain.threshold, integer<std::uint32_t>(1, 65535)));
-  CW_CHECK(optional_field(j, path, "source", chain.external_source, read_source));
+  CW_CHECK(optional_field(j, path, "source", chain.external_source, read_adapter));
+  CW_CHECK(optional_field(j, path, "sink", chain.external_sink, read_adapter));
   chain.anchor = anchor_of(chain, j, insecure);
   return chain;
 }

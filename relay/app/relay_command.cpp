@@ -1,12 +1,18 @@
 #include "relay/app/relay_command.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -29,6 +36,7 @@
 #include "relay/engine/engine.hpp"
 #include "relay/engine/metrics.hpp"
 #include "relay/store/checkpoint_signer.hpp"
+#include "relay/store/lease.hpp"
 #include "relay/store/store.hpp"
 
 namespace causeway::app {
@@ -123,6 +131,244 @@ core::Result<core::PrivateKey> load_key(const engine::KeyRef& ref, const std::st
   return std::move(key->key);
 }
 
+// Where the PostgreSQL store of relay.store.postgres lives, its password read from the environment
+// or a file now (never logged: libpq errors are scrubbed of it by the store).
+core::Result<store::PostgresTarget> postgres_target(const engine::PostgresStoreSettings& settings) {
+  store::PostgresTarget target;
+  target.conninfo = settings.conninfo;
+  target.schema = settings.schema;
+  if (!settings.password_env.empty() || !settings.password_file.empty()) {
+    auto password = settings.password_file.empty() ? evm::password_from_env(settings.password_env)
+                                                   : evm::password_from_file(settings.password_file);
+    if (!password) return std::move(password).error().with_context("relay.store.postgres");
+    target.password.assign(reinterpret_cast<const char*>(password->data()), password->size());
+  }
+  return target;
+}
+
+// This process among the relays sharing one lease: host, pid and a random suffix, so a restarted
+// process (same host, perhaps the same pid in a fresh container) is always a new holder.
+std::string lease_holder_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown-host");
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", host, static_cast<long>(getpid()), random());
+}
+
+// The store's lease on a thread of its own (its statements block, and the engine's thread must
+// not): as a standby it tries to take the lease every renew interval and reports the holder; once
+// it holds the lease it renews it, retries a failed renewal until the grant would run out, and
+// then reports the loss once. Every change of state is logged.
+class LeaseKeeper {
+ public:
+  using Clock = store::LeaseRenewal::Clock;
+
+  LeaseKeeper(store::Lease lease, store::LeaseTiming timing, Log& log, engine::Metrics& metrics,
+              std::function<void(const std::string&)> on_lost)
+      : lease_(std::move(lease)), timing_(timing), log_(log), metrics_(metrics), on_lost_(std::move(on_lost)),
+        fence_(lease_.fence(0)) {}
+  ~LeaseKeeper() { stop(); }
+  LeaseKeeper(const LeaseKeeper&) = delete;
+  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
+
+  // `on_acquired` is called once, from the keeper's thread, when this process holds the lease.
+  void start(std::function<void()> on_acquired) {
+    thread_ = std::thread([this, on_acquired = std::move(on_acquired)] { run(on_acquired); });
+  }
+  // Stops trying or renewing and waits for the thread.
+  void stop() {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // After stop() and a clean close of the store: ends the grant now, so a standby takes over at
+  // once instead of after the ttl.
+  void release() {
+    if (!active_) return;
+    auto released = lease_.release(fence_.token);
+    if (released) {
+      log_.write(spdlog::level::info, fmt::format("lease released (token {}): a standby may take over now", fence_.token));
+    } else {
+      log_.write(spdlog::level::warn, "lease not released (" + released.error().message() +
+                                          "); a standby takes over once the grant expires");
+    }
+    metrics_.lease_active().Set(0);
+  }
+  // Whether the grant has run out by this process's reckoning (the renewals did not get through).
+  bool expired() const {
+    const auto until = valid_until_.load();
+    return active_ && Clock::now().time_since_epoch().count() >= until;
+  }
+  // What every write transaction checks once this process is active.
+  const store::LeaseFence& fence() const noexcept { return fence_; }
+  // The lease part of /readyz.
+  nlohmann::json detail() const {
+    const std::lock_guard lock(mutex_);
+    return detail_;
+  }
+
+ private:
+  // Sleeps until `when`; false when stop() was called.
+  bool wait_until(Clock::time_point when) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_until(lock, when, [this] { return stopping_; });
+    return !stopping_;
+  }
+  void set_detail(nlohmann::json detail) {
+    const std::lock_guard lock(mutex_);
+    detail_ = std::move(detail);
+  }
+
+  void run(const std::function<void()>& on_acquired) {
+    std::optional<store::LeaseRenewal> renewal;
+    std::string seen;  // the standby's last logged view, so only changes are logged
+    while (!renewal) {
+      const auto sent = Clock::now();
+      auto token = lease_.acquire();
+      if (token && token->has_value()) {
+        renewal.emplace(timing_, **token, sent);
+        break;
+      }
+      std::string view;
+      if (!token) {
+        view = "could not compete for the lease: " + token.error().message();
+        set_detail({{"lease", "standby"}, {"error", std::string(token.error().reason().name)}});
+      } else {
+        auto row = lease_.read();
+        const auto holder = row && row->has_value() ? (*row)->holder : std::string("?");
+        const auto held_token = row && row->has_value() ? (*row)->token : 0;
+        view = fmt::format("standby: the lease is held by {} (token {})", holder, held_token);
+        set_detail({{"lease", "standby"}, {"holder", holder}, {"token", held_token}});
+      }
+      if (view != seen) log_.write(token ? spdlog::level::info : spdlog::level::warn, "lease: " + view);
+      seen = std::move(view);
+      metrics_.lease_active().Set(0);
+      if (!wait_until(sent + timing_.renew)) return;
+    }
+
+    fence_.token = renewal->token();
+    valid_until_ = renewal->valid_until().time_since_epoch().count();
+    active_ = true;
+    metrics_.lease_active().Set(1);
+    // A new row starts at token 1; anything above passed from another holder to this one.
+    if (renewal->token() > 1) metrics_.lease_takeovers().Increment();
+    set_detail({{"lease", "active"}, {"holder", lease_.holder()}, {"token", renewal->token()}});
+    log_.write(spdlog::level::warn, fmt::format("lease: ACTIVE as {} with token {}{}: opening the store", lease_.holder(),
+                                                renewal->token(), renewal->token() > 1 ? " (taken over)" : ""));
+    on_acquired();
+
+    bool failing = false;
+    while (wait_until(renewal->next_attempt())) {
+      const auto sent = Clock::now();
+      auto outcome = lease_.acquire();
+      const auto verdict = renewal->record(outcome, sent, Clock::now());
+      valid_until_ = renewal->valid_until().time_since_epoch().count();
+      if (verdict == store::LeaseRenewal::Verdict::kLost) {
+        on_lost_(outcome ? "another relay holds the lease now" : "no renewal got through before the grant ran out (" +
+                                                                       outcome.error().message() + ")");
+        return;
+      }
+      if (verdict == store::LeaseRenewal::Verdict::kRetry) {
+        metrics_.lease_renew_failures().Increment();
+        if (!failing) {
+          log_.write(spdlog::level::warn, "lease: renewal failed, retrying until the grant runs out: " +
+                                              outcome.error().message());
+        }
+        failing = true;
+      } else if (failing) {
+        log_.write(spdlog::level::info, "lease: renewed again");
+        failing = false;
+      }
+    }
+  }
+
+  store::Lease lease_;
+  store::LeaseTiming timing_;
+  Log& log_;
+  engine::Metrics& metrics_;
+  std::function<void(const std::string&)> on_lost_;
+  store::LeaseFence fence_;  // its token set once, before on_acquired
+  std::atomic<bool> active_ = false;
+  std::atomic<Clock::rep> valid_until_ = 0;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  nlohmann::json detail_ = {{"lease", "standby"}};
+  std::thread thread_;
+};
+
+api::ServerOptions server_options_of(const engine::Config& config) {
+  api::ServerOptions options;
+  options.listen = config.relay.listen;
+  options.requests_per_second = config.relay.api.requests_per_second;
+  options.burst = config.relay.api.burst;
+  if (const auto& tls = config.relay.api.tls) {
+    // The loader allows these three words only.
+    const api::ClientAuth client_auth = tls->client_auth == "required"   ? api::ClientAuth::kRequired
+                                        : tls->client_auth == "optional" ? api::ClientAuth::kOptional
+                                                                         : api::ClientAuth::kNone;
+    options.tls = api::TlsOptions{tls->cert_file, tls->key_file, tls->client_ca_file, client_auth};
+  }
+  return options;
+}
+
+// The exit status of a server that could not start: a TLS file that cannot be used is the
+// config's fault, like a key file: exit 2, field named.
+int report_server_failure(Log& log, core::Error error) {
+  const auto why = error.reason();
+  const bool tls_file = why == api::reason::kTlsConfig || why.name.starts_with("key_file.");
+  log.write(spdlog::level::err, tls_file ? std::move(error).with_context("relay.api.tls").message() : error.message());
+  return tls_file ? 2 : 1;
+}
+
+// A standby until `keeper` holds the lease: /healthz, /readyz (503: standby, and who holds the
+// lease) and /metrics on the relay's address, nothing else, and no store open. Nothing once this
+// process holds the lease; otherwise the exit status (0 after SIGTERM or SIGINT).
+std::optional<int> serve_as_standby(const engine::Config& config, LeaseKeeper& keeper, Log& log,
+                                    engine::Metrics& metrics) {
+  asio::io_context io(1);
+  auto server = api::HttpServer::create(io.get_executor(), server_options_of(config));
+  if (!server) return report_server_failure(log, std::move(server).error());
+  (*server)->set_metrics(metrics.registry());
+  (*server)->set_readiness([&keeper, &metrics] {
+    metrics.ready().Set(0);
+    return api::Readiness{false, keeper.detail()};
+  });
+  (*server)->start();
+  log.write(spdlog::level::info, fmt::format("standby: serving /healthz /readyz /metrics on {}", config.relay.listen));
+
+  api::HttpServer& http = **server;
+  bool acquired = false;
+  bool finishing = false;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  const auto finish = [&] {
+    if (std::exchange(finishing, true)) return;
+    signals.cancel();
+    asio::co_spawn(io, [&http]() -> asio::awaitable<void> { co_await http.stop(); }, asio::detached);
+  };
+  signals.async_wait([&](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    log.write(spdlog::level::info, fmt::format("signal {}: the standby stops", signal));
+    finish();
+  });
+  keeper.start([&io, &acquired, &finishing, &finish] {
+    asio::post(io, [&acquired, &finishing, &finish] {
+      acquired = !finishing;  // after a signal the lease is handed back below
+      finish();
+    });
+  });
+  io.run();
+  if (acquired) return std::nullopt;
+  // Stopped by a signal: a lease taken meanwhile is handed back at once.
+  keeper.stop();
+  keeper.release();
+  log.write(spdlog::level::info, "stopped cleanly");
+  return 0;
+}
+
 }  // namespace
 
 core::Result<core::SignerPtr> load_signer(const engine::KeyRef& ref, const std::string& what) {
@@ -185,12 +431,70 @@ int run_relay(const RelayOptions& options) {
     }
   }
 
+  engine::Metrics metrics;
+  metrics.build_info(kVersion).Set(1);
   store::StoreOptions store_options;
   store_options.defer_quick_check = true;  // run beside the relay, below
-  auto store = store::Store::open(config->relay.store, store_options);
+  std::optional<store::PostgresTarget> pg_target;
+  if (config->relay.postgres) {
+    auto target = postgres_target(*config->relay.postgres);
+    if (!target) {
+      log.write(spdlog::level::err, target.error().message());
+      return 2;
+    }
+    pg_target = std::move(target).value();
+  }
+
+  // On PostgreSQL several relays with this config share the store: the lease decides which one
+  // is active. Lost, it stops this process at once, wherever it is, without closing the store
+  // (no clean-shutdown mark: the next active relay checks the audit log).
+  std::unique_ptr<LeaseKeeper> keeper;
+  const auto lost = [&log](const std::string& why) {
+    log.write(spdlog::level::critical,
+              fmt::format("LEASE LOST: {}; stopping at once with exit status {}, nothing more is written or "
+                          "broadcast (restarted, this relay competes for the lease again as a standby)",
+                          why, kExitLeaseLost));
+    std::_Exit(kExitLeaseLost);
+  };
+  if (pg_target) {
+    const auto& pg = *config->relay.postgres;
+    auto lease = store::Lease::open(*pg_target, "relay", lease_holder_id(), {pg.lease_ttl, pg.lease_renew});
+    if (!lease) {
+      log.write(spdlog::level::err, "store postgresql schema " + pg.schema + ": lease: " + lease.error().message());
+      return 1;
+    }
+    log.write(spdlog::level::info,
+              fmt::format("lease: competing for the store of postgresql schema {} as {} (ttl {} ms, renew {} ms)",
+                          pg.schema, lease->holder(), pg.lease_ttl.count(), pg.lease_renew.count()));
+    keeper = std::make_unique<LeaseKeeper>(std::move(lease).value(), store::LeaseTiming{pg.lease_ttl, pg.lease_renew},
+                                           log, metrics, lost);
+    if (const auto stopped = serve_as_standby(*config, *keeper, log, metrics)) return *stopped;
+    // Every write transaction checks the lease first: a process that lost it can commit nothing,
+    // so it can sign and journal no new transaction, and a journaled one is what it broadcasts.
+    store_options.write_guard = [fence = keeper->fence(), lost](store::sql::Connection& db) -> core::Result<void> {
+      auto held = store::check_lease(db, fence);
+      if (!held && (held.error().reason() == store::reason::kLeaseLost ||
+                    held.error().reason() == store::reason::kConnection)) {
+        lost("a write found: " + held.error().message());
+      }
+      return held;
+    };
+  }
+  auto store = pg_target ? store::Store::open_postgres(*pg_target, store_options)
+                         : store::Store::open(config->relay.store, store_options);
   if (!store) {
-    log.write(spdlog::level::err, "store " + config->relay.store + ": " + store.error().message());
+    const auto where = config->relay.postgres ? "postgresql schema " + config->relay.postgres->schema
+                                              : config->relay.store;
+    log.write(spdlog::level::err, "store " + where + ": " + store.error().message());
     return 1;
+  }
+  if (pg_target) {
+    const auto& pg = *config->relay.postgres;
+    auto bounded = store::bound_open_transactions((*store)->connection(), {pg.lease_ttl, pg.lease_renew});
+    if (!bounded) {
+      log.write(spdlog::level::err, "store postgresql schema " + pg.schema + ": " + bounded.error().message());
+      return 1;
+    }
   }
   const auto& report = (*store)->open_report();
   if (report.unclean_shutdown) {
@@ -198,8 +502,6 @@ int run_relay(const RelayOptions& options) {
   }
 
   asio::io_context io(1);
-  engine::Metrics metrics;
-  metrics.build_info(kVersion).Set(1);
 
   engine::EngineOptions engine_options;
   engine_options.log = [&log](int level, const std::string& text) { log.write(level_of(level), text); };
@@ -235,36 +537,21 @@ int run_relay(const RelayOptions& options) {
     return 2;
   }
 
-  api::ServerOptions server_options;
-  server_options.listen = config->relay.listen;
-  server_options.requests_per_second = config->relay.api.requests_per_second;
-  server_options.burst = config->relay.api.burst;
-  if (const auto& tls = config->relay.api.tls) {
-    // The loader allows these three words only.
-    const api::ClientAuth client_auth = tls->client_auth == "required"   ? api::ClientAuth::kRequired
-                                        : tls->client_auth == "optional" ? api::ClientAuth::kOptional
-                                                                         : api::ClientAuth::kNone;
-    server_options.tls = api::TlsOptions{tls->cert_file, tls->key_file, tls->client_ca_file, client_auth};
-  }
-  auto server = api::HttpServer::create(io.get_executor(), server_options);
+  auto server = api::HttpServer::create(io.get_executor(), server_options_of(*config));
   if (!server) {
-    // A TLS file that cannot be used is the config's fault, like a key file: exit 2, field named.
-    const auto why = server.error().reason();
-    const bool tls_file = why == api::reason::kTlsConfig || why.name.starts_with("key_file.");
-    log.write(spdlog::level::err,
-              tls_file ? std::move(server).error().with_context("relay.api.tls").message() : server.error().message());
     (void)(*store)->close();
-    return tls_file ? 2 : 1;
+    return report_server_failure(log, std::move(server).error());
   }
   engine::Engine& running = **engine;
   std::atomic<bool> store_damaged = false;  // set by the quick_check beside the relay, below
   (*server)->set_metrics(metrics.registry());
-  (*server)->set_readiness([&running, &metrics, &store_damaged] {
+  (*server)->set_readiness([&running, &metrics, &store_damaged, &keeper] {
     auto status = running.status();
     if (store_damaged) {
       status.ready = false;
       status.detail["store"] = "failed quick_check";
     }
+    if (keeper) status.detail["lease"] = keeper->detail();
     metrics.ready().Set(status.ready ? 1 : 0);
     return api::Readiness{status.ready, status.detail};
   });
@@ -321,12 +608,26 @@ int run_relay(const RelayOptions& options) {
     running.stop();
   });
 
+  // The engine's thread watches too: a renewal thread stuck in a database call cannot report that
+  // the grant ran out, and the store's connection never comes back once libpq gave it up.
+  asio::steady_timer lease_watch(io);
+  std::function<void()> watch_lease = [&] {
+    if (keeper->expired()) lost("no renewal got through before the grant ran out");
+    if (store::connection_broken((*store)->connection())) lost("the store's database connection is gone");
+    lease_watch.expires_after(config->relay.postgres->lease_renew);
+    lease_watch.async_wait([&](const boost::system::error_code& error) {
+      if (!error) watch_lease();
+    });
+  };
+  if (keeper) watch_lease();
+
   api::HttpServer& http = **server;
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
         co_await running.run();
         signals.cancel();
+        lease_watch.cancel();
         co_await http.stop();
       },
       asio::detached);
@@ -338,6 +639,11 @@ int run_relay(const RelayOptions& options) {
   if (!closed) {
     log.write(spdlog::level::err, "closing the store: " + closed.error().message());
     return 1;
+  }
+  if (keeper) {
+    // Only after the store is closed: its clean-shutdown mark is written unfenced.
+    keeper->stop();
+    keeper->release();
   }
   log.write(spdlog::level::info, "stopped cleanly");
   return 0;

@@ -20,6 +20,11 @@ core::Result<std::string> store_path(const StoreCommandOptions& options) {
   }
   if (!options.store.empty()) return options.store;
   CW_TRY(const auto config, load_config_file(options.config));
+  if (config.relay.postgres) {
+    return core::Error(reason::kBackupUnsupported,
+                       "relay.store is PostgreSQL (schema " + config.relay.postgres->schema +
+                           "): use pg_dump/pg_restore and amcheck; see deploy/runbooks/backup-restore.md");
+  }
   return config.relay.store;
 }
 
@@ -72,7 +77,7 @@ int run_store_command(const StoreCommandOptions& options, std::ostream& out, std
   auto path = store_path(options);
   if (!path) {
     err << "causeway store " << name << ": " << path.error().message() << '\n';
-    return kExitUnusable;
+    return path.error().reason() == reason::kBackupUnsupported ? kExitFailed : kExitUnusable;
   }
   const auto done = options.action == StoreAction::kBackup    ? store::backup_store(*path, options.out)
                     : options.action == StoreAction::kRestore ? store::restore_store(options.from, *path)

@@ -19,6 +19,9 @@ namespace causeway::app {
 namespace reason {
 // Neither or both of --config and --store.
 inline constexpr core::Reason kStoreUsage{"store.usage"};
+// The config's store is on PostgreSQL: these commands work on SQLite files; PostgreSQL has
+// pg_dump/pg_restore (deploy/runbooks/backup-restore.md).
+inline constexpr core::Reason kBackupUnsupported{"store.backup_unsupported"};
 }  // namespace reason
 
 enum class StoreAction : std::uint8_t { kNone, kBackup, kRestore, kCheck };

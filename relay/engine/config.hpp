@@ -55,9 +55,10 @@ struct FeeSettings {
   std::chrono::milliseconds bump_after{30'000};  // a submission unmined this long is re-priced
 };
 
-// A source chain whose events are read by an out-of-process adapter (adapters/external) instead of
-// the built-in EVM source; the chain's sink, gateway reads and endpoints stay the relay's own.
-struct ExternalSourceSettings {
+// An out-of-process adapter (adapters/external) serving a chain's source side (its events, instead
+// of the built-in EVM source) or its sink side (its writes, instead of the built-in EVM sink and
+// the relay's gas key). The chain's gateway reads and endpoints stay the relay's own either way.
+struct ExternalAdapterSettings {
   std::vector<std::string> command;  // argv; argv[0] is looked up in the PATH of `env`
   // The adapter's whole environment: the relay's own (tokens, key passwords) is never passed on.
   std::map<std::string, std::string> env;
@@ -95,7 +96,11 @@ struct ChainSettings {
   // (deploy/prometheus/causeway-alerts.yml).
   std::optional<core::Word32> gas_balance_warn;
   // Set: the watcher and reconciliation read this chain's messages from this adapter.
-  std::optional<ExternalSourceSettings> external_source;
+  std::optional<ExternalAdapterSettings> external_source;
+  // Set: deliveries, acknowledgements and skips on this chain are handed to this adapter, which
+  // sends them with its own account; the relay's gas key for the chain is then unused. One
+  // process serves both sides when both name the same command and environment.
+  std::optional<ExternalAdapterSettings> external_sink;
 };
 
 struct BatchSettings {
@@ -166,8 +171,23 @@ struct RetentionSettings {
   std::uint32_t bundles_days = 0;
 };
 
+// relay.store as {"postgres": {...}}: the store on PostgreSQL (store::Store::open_postgres). Only
+// where the password comes from is kept here; the relay reads it at start.
+struct PostgresStoreSettings {
+  std::string conninfo;       // libpq keywords or URI, never with a password
+  std::string password_env;   // at most one of password_env and password_file; neither: trust/peer
+  std::string password_file;
+  std::string schema = "causeway";
+  // relay.store.postgres.lease: relays with this config share the store as active and standbys;
+  // the active one renews its grant every lease_renew (below lease_ttl / 2), a standby tries as
+  // often (relay/store/lease.hpp).
+  std::chrono::milliseconds lease_ttl{10'000};
+  std::chrono::milliseconds lease_renew{3'333};
+};
+
 struct RelaySettings {
-  std::string store = "causeway.db";  // SQLite file; a lock file sits beside it
+  std::string store = "causeway.db";  // SQLite file; a lock file sits beside it; empty with postgres
+  std::optional<PostgresStoreSettings> postgres;  // relay.store given as a PostgreSQL object
   std::string listen = "127.0.0.1:9464";  // /healthz, /readyz, /metrics
   KeyRef vote_key;                    // the attester key; never a gas key
   std::optional<KeyRef> log_key;      // Ed25519 key signing audit checkpoints

@@ -24,6 +24,7 @@
 #include "adapters/evm/sink.hpp"
 #include "adapters/evm/source.hpp"
 #include "adapters/external/process.hpp"
+#include "adapters/external/sink.hpp"
 #include "adapters/external/source.hpp"
 #include "relay/core/eip712.hpp"
 #include "relay/core/hash.hpp"
@@ -55,6 +56,15 @@ constexpr std::uint64_t kRedeliverAfterSeconds = 20;
 // An executed message whose execution event has not been proven yet is looked at again after this.
 constexpr std::uint64_t kAckRecheckSeconds = 2;
 constexpr std::size_t kAckBatch = 64;
+// Where several relays each submit their own votes (threshold above 1), the first `threshold`
+// attesters in the gateway's order deliver and acknowledge at once; each further one holds its
+// first deliver and its first acknowledge back this long per place beyond them. By then the others'
+// votes have normally executed the message (its watcher sees the execution) or acknowledged it
+// (ack_step asks the gateway), so it pays for no vote the gateway no longer needs; should one of
+// the first be down, it stands in this much later. As long as a relay gives its own delivery before
+// delivering again: 6 s left the third relay acknowledging 88 % of the messages in the 3-relay
+// benchmark (the first two take 15 s from execution to acknowledgement at p50 there).
+constexpr std::uint64_t kStandInDelaySeconds = kRedeliverAfterSeconds;
 constexpr auto kConfirmEvery = std::chrono::milliseconds(500);
 // Retention prunes this many bundles per transaction, so the store's single writer is never held
 // for long; and runs at start, then hourly.
@@ -350,6 +360,77 @@ class ExternalSourceAdapter final : public SourceAdapter {
   std::unique_ptr<external::ExternalSource> source_;
 };
 
+// What deliveries, acknowledgements and skips on a target chain go through: the built-in EVM sink
+// or an external adapter (DESIGN.md section 3). Either way the engine alone decides what is sent
+// and signs every vote; what a sink says executed only schedules work, and executions reach the
+// store as verified bundles from the chain's source side (or the built-in sink's own receipts).
+class SinkAdapter {
+ public:
+  virtual ~SinkAdapter() = default;
+  virtual awaitable<Result<evm::SubmitHandle>> submit(evm::SubmitRequest request) = 0;
+  virtual awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) = 0;
+  virtual awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) = 0;
+  virtual awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) = 0;
+  // A submission pending for longer than fees.bump_after: its replacement, or none when the sink
+  // prices its own transactions (an adapter); the engine then stops following it, and its messages
+  // are delivered again once due, after inbox_state, like any unconfirmed delivery.
+  virtual awaitable<Result<std::optional<evm::SubmitHandle>>> bump(evm::SubmitHandle handle) = 0;
+  virtual awaitable<Result<std::vector<evm::InboxEntry>>> inbox_state(evm::InboxRequest request) = 0;
+};
+
+// The built-in sink, owned by the chain (the gas-balance reads look at its nonces too).
+class EvmSinkAdapter final : public SinkAdapter {
+ public:
+  explicit EvmSinkAdapter(evm::EvmSink& sink) : sink_(sink) {}
+  awaitable<Result<evm::SubmitHandle>> submit(evm::SubmitRequest request) override {
+    return sink_.submit(std::move(request));
+  }
+  awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) override {
+    return sink_.acknowledge(std::move(request));
+  }
+  awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) override { return sink_.skip(std::move(request)); }
+  awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) override { return sink_.confirm(handle); }
+  awaitable<Result<std::optional<evm::SubmitHandle>>> bump(evm::SubmitHandle handle) override {
+    CW_CO_TRY(auto bumped, co_await sink_.bump(handle));
+    co_return std::optional<evm::SubmitHandle>(bumped);
+  }
+  awaitable<Result<std::vector<evm::InboxEntry>>> inbox_state(evm::InboxRequest request) override {
+    return sink_.inbox_state(std::move(request));
+  }
+
+ private:
+  evm::EvmSink& sink_;
+};
+
+// An adapter process's sink side; the process belongs to the chain (and may serve its source too).
+class ExternalSinkAdapter final : public SinkAdapter {
+ public:
+  explicit ExternalSinkAdapter(std::unique_ptr<external::ExternalSink> sink) : sink_(std::move(sink)) {}
+  awaitable<Result<evm::SubmitHandle>> submit(evm::SubmitRequest request) override {
+    return sink_->submit(std::move(request));
+  }
+  awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) override {
+    return sink_->acknowledge(std::move(request));
+  }
+  awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) override { return sink_->skip(std::move(request)); }
+  awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) override { return sink_->confirm(handle); }
+  awaitable<Result<std::optional<evm::SubmitHandle>>> bump(evm::SubmitHandle /*handle*/) override {
+    co_return std::optional<evm::SubmitHandle>{};
+  }
+  awaitable<Result<std::vector<evm::InboxEntry>>> inbox_state(evm::InboxRequest request) override {
+    return sink_->inbox_state(std::move(request));
+  }
+
+ private:
+  std::unique_ptr<external::ExternalSink> sink_;
+};
+
+// A deliver or acknowledge the chain says would revert, from either kind of sink: the batch is
+// split, the message backed off and in the end parked.
+bool estimate_reverted(const Error& e) {
+  return e.reason() == evm::reason::sink::kEstimateReverted || e.reason() == external::reason::kEstimateReverted;
+}
+
 struct Chain {
   const ChainSettings* settings = nullptr;
   std::string name;
@@ -362,8 +443,13 @@ struct Chain {
   // The process serving the source when the config names an external adapter; supervised for as
   // long as the engine runs.
   std::unique_ptr<external::AdapterProcess> adapter;
+  // The process serving the sink when the config names an external adapter that is not the
+  // source's (same command and environment: `adapter` serves both and this stays empty).
+  std::unique_ptr<external::AdapterProcess> sink_adapter;
   std::uint64_t adapter_restarts = 0;  // already counted in causeway_adapter_restarts_total
-  std::unique_ptr<evm::EvmSink> sink;
+  // The built-in sink unless an external adapter writes to this chain.
+  std::unique_ptr<evm::EvmSink> evm_sink;
+  std::unique_ptr<SinkAdapter> sink;  // what deliveries, acknowledgements and skips go through
   std::unique_ptr<evm::GatewayReader> gateway;
   verify::ConsensusMode mode = verify::ConsensusMode::kConfirmations;
   core::Eip712Domain domain;
@@ -440,6 +526,26 @@ struct Engine::Impl {
   Lane* lane_of(const core::Message& m) {
     Chain* from = chain_by_identity(m.src_chain);
     return from ? lane_between(from, m.dst_chain) : nullptr;
+  }
+  // When this relay's first vote on `chain` is due: at once (0) when one vote is enough or it is
+  // among the first `threshold` attesters of the gateway, else kStandInDelaySeconds per place later.
+  std::uint64_t first_vote_due(const Chain& chain) {
+    if (chain.threshold <= 1) return 0;
+    const auto me = std::find(chain.attesters.begin(), chain.attesters.end(), vote_address);
+    if (me == chain.attesters.end()) return 0;
+    const auto place = static_cast<std::size_t>(me - chain.attesters.begin());
+    if (place < chain.threshold) return 0;
+    return now() + (place - chain.threshold + 1) * kStandInDelaySeconds;
+  }
+  // The first deliver of `m` (a verified transition's next attempt).
+  std::uint64_t deliver_due(const core::Message& m) {
+    Lane* lane = lane_of(m);
+    return lane ? first_vote_due(*lane->to) : 0;
+  }
+  // The first acknowledge of `m` (an execution transition's next attempt).
+  std::uint64_t acknowledge_due(const core::Message& m) {
+    Lane* lane = lane_of(m);
+    return lane && lane->settings->acknowledge ? first_vote_due(*lane->from) : 0;
   }
   // Every state change goes through here: one group commit, then one log line and one event per
   // transition (the API's stream), only once it is durable.
@@ -552,7 +658,17 @@ struct Engine::Impl {
       chain->gateway = std::make_unique<evm::GatewayReader>(*chain->rpc, settings.gateway);
       if (!keys.gas.contains(settings.name)) return Error(reason::kBadConfig, "no gas key for chain " + settings.name);
       if (settings.external_source) {
-        CW_TRY(chain->adapter, create_adapter(settings));
+        CW_TRY(chain->adapter, create_adapter(settings.name, settings, *settings.external_source));
+      }
+      if (settings.external_sink) {
+        const auto& source = settings.external_source;
+        // One process for both sides when both are the same program with the same environment:
+        // one adapter owning the chain's connection and the sink's account, one restart history.
+        const bool shared = source && source->command == settings.external_sink->command &&
+                            source->env == settings.external_sink->env;
+        if (!shared) {
+          CW_TRY(chain->sink_adapter, create_adapter(settings.name + "-sink", settings, *settings.external_sink));
+        }
       }
       chains.push_back(std::move(chain));
     }
@@ -589,31 +705,40 @@ struct Engine::Impl {
     return core::ok();
   }
 
-  // The process of an external source: argv and environment from the config, its stderr in the
-  // engine's log under the chain's name. Spawned by the source's first start.
-  Result<std::unique_ptr<external::AdapterProcess>> create_adapter(const ChainSettings& settings) {
-    const ExternalSourceSettings& source = *settings.external_source;
+  // The process of an external source or sink: argv and environment from the config, its stderr in
+  // the engine's log under `name`. Spawned by the first start of the side it serves.
+  Result<std::unique_ptr<external::AdapterProcess>> create_adapter(const std::string& name,
+                                                                   const ChainSettings& settings,
+                                                                   const ExternalAdapterSettings& command) {
     external::ProcessConfig process;
-    process.name = settings.name;
-    process.argv = source.command;
-    for (const auto& [name, value] : source.env) process.env.push_back(name + "=" + value);
+    process.name = name;
+    process.argv = command.command;
+    for (const auto& [variable, value] : command.env) process.env.push_back(variable + "=" + value);
     process.family = external::Family::kEvm;
     process.chain_identity = settings.chain_identity;
-    process.call_timeout = source.call_timeout;
-    process.health_interval = source.health_interval;
+    process.call_timeout = command.call_timeout;
+    process.health_interval = command.health_interval;
     process.on_stderr = [this](std::string_view adapter, std::string_view line) {
       log(kInfo, "chain " + std::string(adapter) + " adapter: " + std::string(line));
     };
     return external::AdapterProcess::create(io.get_executor(), std::move(process));
   }
 
-  // Adds the adapter's restarts since the last look to causeway_adapter_restarts_total.
+  // The process the chain's external sink talks to, if it has one: its own, or the source's.
+  static external::AdapterProcess* sink_process(const Chain& chain) {
+    if (!chain.settings->external_sink) return nullptr;
+    return chain.sink_adapter ? chain.sink_adapter.get() : chain.adapter.get();
+  }
+
+  // Adds the adapters' restarts since the last look to causeway_adapter_restarts_total.
   void count_restarts(Chain& chain) {
-    if (!chain.adapter) return;
-    const std::uint64_t restarts = chain.adapter->restarts();
+    std::uint64_t restarts = 0;
+    for (const auto* process : {chain.adapter.get(), chain.sink_adapter.get()}) {
+      if (process) restarts += process->restarts();
+    }
     if (restarts == chain.adapter_restarts) return;
     metrics.adapter_restarts(chain.name).Increment(static_cast<double>(restarts - chain.adapter_restarts));
-    log(kWarn, "chain " + chain.name + ": the source adapter was restarted (" + std::to_string(restarts) +
+    log(kWarn, "chain " + chain.name + ": an adapter was restarted (" + std::to_string(restarts) +
                    " restarts so far)");
     chain.adapter_restarts = restarts;
   }
@@ -720,32 +845,44 @@ struct Engine::Impl {
     }
     CW_CO_TRY(const auto epoch, co_await chain.gateway->epoch());
 
-    evm::SinkConfig sink_config;
-    sink_config.chain_id = s.chain_id;
-    sink_config.gateway = s.gateway;
-    sink_config.gas_key = keys.gas.at(s.name);
-    sink_config.journal = &store.journal();
-    sink_config.gas.cap = s.gas_cap;
-    sink_config.fees.max_fee_cap = s.fees.max_fee_cap;
-    sink_config.fees.min_priority_fee = s.fees.min_priority_fee;
-    sink_config.fees.max_priority_fee = s.fees.max_priority_fee;
-    sink_config.fees.bump_percent = s.fees.bump_percent;
-    sink_config.fee_mode = s.fees.mode == "legacy"    ? evm::FeeMode::kLegacy
-                           : s.fees.mode == "eip1559" ? evm::FeeMode::kEip1559
-                                                      : evm::FeeMode::kDetect;
-    CW_CO_TRY(auto sink, co_await evm::EvmSink::create(*chain.rpc, std::move(sink_config)));
-    if (!chain.recovered) {
-      // Transactions signed before a crash but never accepted by a node go out again, same bytes;
-      // those a node already mined are settled from their receipts.
-      CW_CO_TRY(const auto resent, co_await sink->resend());
-      if (resent > 0) log(kInfo, "chain " + s.name + ": re-sent " + std::to_string(resent) + " journaled transactions");
-      // Every transaction still live is confirmed (or bumped) like one sent in this run.
-      for (const auto& record : sink->nonces().live()) adopt(record);
-      chain.recovered = true;
+    std::unique_ptr<evm::EvmSink> evm_sink;
+    std::unique_ptr<SinkAdapter> sink;
+    if (external::AdapterProcess* process = sink_process(chain)) {
+      // The adapter owns its account's nonces: nothing of this relay's journal is re-sent for it.
+      auto external_sink = std::make_unique<external::ExternalSink>(*process);
+      CW_CO_CHECK(co_await external_sink->start());
+      count_restarts(chain);
+      sink = std::make_unique<ExternalSinkAdapter>(std::move(external_sink));
+    } else {
+      evm::SinkConfig sink_config;
+      sink_config.chain_id = s.chain_id;
+      sink_config.gateway = s.gateway;
+      sink_config.gas_key = keys.gas.at(s.name);
+      sink_config.journal = &store.journal();
+      sink_config.gas.cap = s.gas_cap;
+      sink_config.fees.max_fee_cap = s.fees.max_fee_cap;
+      sink_config.fees.min_priority_fee = s.fees.min_priority_fee;
+      sink_config.fees.max_priority_fee = s.fees.max_priority_fee;
+      sink_config.fees.bump_percent = s.fees.bump_percent;
+      sink_config.fee_mode = s.fees.mode == "legacy"    ? evm::FeeMode::kLegacy
+                             : s.fees.mode == "eip1559" ? evm::FeeMode::kEip1559
+                                                        : evm::FeeMode::kDetect;
+      CW_CO_TRY(evm_sink, co_await evm::EvmSink::create(*chain.rpc, std::move(sink_config)));
+      if (!chain.recovered) {
+        // Transactions signed before a crash but never accepted by a node go out again, same bytes;
+        // those a node already mined are settled from their receipts.
+        CW_CO_TRY(const auto resent, co_await evm_sink->resend());
+        if (resent > 0) log(kInfo, "chain " + s.name + ": re-sent " + std::to_string(resent) + " journaled transactions");
+        // Every transaction still live is confirmed (or bumped) like one sent in this run.
+        for (const auto& record : evm_sink->nonces().live()) adopt(record);
+        chain.recovered = true;
+      }
+      sink = std::make_unique<EvmSinkAdapter>(*evm_sink);
     }
     chain.source = std::move(source);
     chain.evm_source = std::move(evm_source);
     chain.sink = std::move(sink);
+    chain.evm_sink = std::move(evm_sink);
     chain.epoch = core::Epoch{epoch};
     chain.attesters = std::move(members);
     chain.threshold = threshold;
@@ -866,12 +1003,14 @@ struct Engine::Impl {
   // The adapter's health checks (AdapterProcess::supervise) until stop(): a process that died or
   // stalls is restarted by the next call after its backoff. supervise checks its stop condition
   // once per health_interval only, so the engine's shutdown waits for at most one more check.
-  awaitable<void> supervise(Chain& chain) {
-    auto on_health = [this, &chain](const Result<external::Json>& health) {
-      if (!health) log(kWarn, "chain " + chain.name + ": source adapter unhealthy: " + health.error().message());
+  awaitable<void> supervise(Chain& chain, external::AdapterProcess& process) {
+    auto on_health = [this, &chain, &process](const Result<external::Json>& health) {
+      if (!health) {
+        log(kWarn, "chain " + chain.name + ": adapter " + process.config().name + " unhealthy: " + health.error().message());
+      }
       count_restarts(chain);
     };
-    co_await chain.adapter->supervise(std::move(on_health), [this] { return stopping.load(); });
+    co_await process.supervise(std::move(on_health), [this] { return stopping.load(); });
   }
 
   bool pending_full() {
@@ -1001,7 +1140,8 @@ struct Engine::Impl {
       batch.bundles.push_back({b.claim, id, json, true});
       batch.observed.push_back({b.message, b.claim});
     }
-    batch.transitions.push_back(transition(id, MessageState::kVerified, bundle_hash(json), b.claim));
+    batch.transitions.push_back(
+        transition(id, MessageState::kVerified, bundle_hash(json), b.claim, deliver_due(b.message)));
     return true;
   }
 
@@ -1075,7 +1215,8 @@ struct Engine::Impl {
       batch.bundles.push_back({b.claim, e.id, json, true});
       batch.executions.push_back({e.id, b.claim, v.execution->status, e.tx_hash, b.source.block_number});
       if (m && awaits_execution(*m)) {
-        batch.transitions.push_back(transition(e.id, state_for(v.execution->status), e.tx_hash));
+        batch.transitions.push_back(transition(e.id, state_for(v.execution->status), e.tx_hash, std::nullopt,
+                                               acknowledge_due(m->message)));
         note_executed(*m, v.execution->status);
       }
     }
@@ -1207,7 +1348,7 @@ struct Engine::Impl {
     // A message delivered before (voted, or retried) may have executed meanwhile — by us, or by
     // another relay — and its execution then arrives through the watcher; skip it. With a single
     // operator a first attempt is not looked up: the gateway skips an executed id anyway, and the
-    // lookup would cost two calls per message on the hot path. Where other attesters deliver too
+    // lookup would cost a batched call per message on the hot path. Where other attesters deliver too
     // (threshold above 1) they often were first, always so for a relay catching up after being
     // down: every id is looked up rather than paying for votes the gateway no longer needs.
     const bool shared = lane.to->threshold > 1;
@@ -1329,7 +1470,7 @@ struct Engine::Impl {
       co_return;
     }
     const Error& e = handle.error();
-    if (e.reason() == evm::reason::sink::kEstimateReverted) {
+    if (estimate_reverted(e)) {
       metrics.submissions(lane.name, "deliver", "reverted_estimate").Increment();
       if (co_await epoch_moved(*lane.to)) {
         // Signed for an epoch the gateway left: the same batch again, signed for the new one.
@@ -1404,8 +1545,13 @@ struct Engine::Impl {
         continue;
       }
       if (confirmation->state == evm::Confirmation::State::kPending) {
-        co_await maybe_bump(lane, *lane.to, f);
-        ++i;
+        const bool abandoned = co_await maybe_bump(lane, *lane.to, f);
+        // Abandoned: its messages are no longer busy and go out again once due, after inbox_state.
+        if (abandoned) {
+          lane.in_flight.erase(lane.in_flight.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+          ++i;
+        }
         continue;
       }
       const std::string kind = f.skip ? "skip" : "deliver";
@@ -1419,7 +1565,8 @@ struct Engine::Impl {
         for (const auto& event : confirmation->executed) {
           auto m = store.message(event.id);
           if (!m || !*m || !awaits_execution(**m)) continue;
-          write.transitions.push_back(transition(event.id, state_for(event.status), confirmation->tx_hash));
+          write.transitions.push_back(transition(event.id, state_for(event.status), confirmation->tx_hash,
+                                                 std::nullopt, acknowledge_due((*m)->message)));
           note_executed(**m, event.status);
         }
         auto stored = commit(write);
@@ -1429,16 +1576,26 @@ struct Engine::Impl {
     }
   }
 
-  awaitable<void> maybe_bump(Lane& lane, Chain& chain, InFlight& f) {
-    if (Steady::now() - f.sent_at < chain.settings->fees.bump_after) co_return;
+  // Returns whether the engine stops following `f`: pending past bump_after on a sink that prices
+  // its own transactions (SinkAdapter::bump).
+  awaitable<bool> maybe_bump(Lane& lane, Chain& chain, InFlight& f) {
+    if (Steady::now() - f.sent_at < chain.settings->fees.bump_after) co_return false;
     auto bumped = co_await chain.sink->bump(f.handle);
     f.sent_at = Steady::now();
-    if (bumped) {
-      metrics.submissions(lane.name, f.ack ? "acknowledge" : f.skip ? "skip" : "deliver", "bumped").Increment();
-      f.handle = *bumped;
-    } else {
+    const std::string kind = f.ack ? "acknowledge" : f.skip ? "skip" : "deliver";
+    if (!bumped) {
       log(kWarn, "lane " + lane.name + ": fee bump not possible: " + bumped.error().message());
+      co_return false;
     }
+    if (!*bumped) {
+      metrics.submissions(lane.name, kind, "abandoned").Increment();
+      log(kWarn, "lane " + lane.name + ": " + kind + " " + core::to_hex(f.handle.tx_hash) + " on " + chain.name +
+                     " still pending after bump_after; no longer followed");
+      co_return true;
+    }
+    metrics.submissions(lane.name, kind, "bumped").Increment();
+    f.handle = **bumped;
+    co_return false;
   }
 
   // ---- acknowledgements (PROTOCOL.md section 6)
@@ -1470,11 +1627,21 @@ struct Engine::Impl {
     for (const auto& m : due) {
       if (m.attempts > 0 || lane.from->threshold > 1) retried.push_back(m.id);
     }
-    std::set<core::MessageId> acked;
+    std::vector<core::MessageId> acked;
     if (!retried.empty()) {
       CW_CO_TRY(auto statuses, co_await lane.from->gateway->ack_status(retried));
       for (std::size_t i = 0; i < retried.size() && i < statuses.size(); ++i) {
-        if (statuses[i] != 0) acked.insert(retried[i]);
+        if (statuses[i] != 0) acked.push_back(retried[i]);
+      }
+    }
+    // Acknowledged already (by another relay, or by us before a crash): the transactions that did.
+    std::map<core::MessageId, core::Hash32> ack_txs;
+    if (!acked.empty()) {
+      auto found = co_await find_ack_txs(*lane.from, acked);
+      if (found) {
+        ack_txs = std::move(found).value();
+      } else {
+        log(kWarn, "lane " + lane.name + ": acknowledge transactions not found: " + found.error().message());
       }
     }
     for (std::size_t i = 0; i < due.size() && !stopping; ++i) {
@@ -1485,11 +1652,9 @@ struct Engine::Impl {
         CW_CO_CHECK(store.record_attempt(m.id, now() + kAckRecheckSeconds));
         continue;
       }
-      if (acked.contains(m.id)) {
-        // Acknowledged already (by another relay, or by us before a crash): find the transaction.
-        auto found = co_await find_ack_tx(*lane.from, m.id);
-        if (found && *found) {
-          CW_CO_CHECK(apply_one(transition(m.id, MessageState::kAcknowledged, **found, execution->claim)));
+      if (std::find(acked.begin(), acked.end(), m.id) != acked.end()) {
+        if (const auto tx = ack_txs.find(m.id); tx != ack_txs.end()) {
+          CW_CO_CHECK(apply_one(transition(m.id, MessageState::kAcknowledged, tx->second, execution->claim)));
           metrics.acknowledged(lane.name).Increment();
         } else {
           CW_CO_CHECK(store.record_attempt(m.id, now() + kAckRecheckSeconds));
@@ -1510,7 +1675,7 @@ struct Engine::Impl {
       request.tag = "acknowledge " + lane.name + " " + core::to_hex(m.id);
       auto handle = co_await lane.from->sink->acknowledge(std::move(request));
       if (!handle) {
-        if (handle.error().reason() == evm::reason::sink::kEstimateReverted) {
+        if (estimate_reverted(handle.error())) {
           metrics.submissions(lane.name, "acknowledge", "reverted_estimate").Increment();
           if (co_await epoch_moved(*lane.from)) {
             // Signed for an epoch the gateway left: signed again for the new one at the next step.
@@ -1547,22 +1712,31 @@ struct Engine::Impl {
     co_return;
   }
 
-  awaitable<Result<std::optional<core::Hash32>>> find_ack_tx(Chain& chain, core::MessageId id) {
+  // The transactions whose Acknowledged logs on `chain`'s gateway name `ids`, by id: one eth_getLogs
+  // for them all (the ids as alternatives of the indexed id topic).
+  awaitable<Result<std::map<core::MessageId, core::Hash32>>> find_ack_txs(Chain& chain,
+                                                                           std::vector<core::MessageId> ids) {
+    nlohmann::json wanted = nlohmann::json::array();
+    for (const auto& id : ids) wanted.push_back(core::to_hex(id));
     nlohmann::json filter = {{"address", core::to_hex(chain.settings->gateway)},
                              {"fromBlock", evm::to_quantity(chain.settings->start_height)},
                              {"toBlock", "latest"},
-                             {"topics", nlohmann::json::array({core::to_hex(core::kAcknowledgedTopic), core::to_hex(id)})}};
+                             {"topics", nlohmann::json::array({core::to_hex(core::kAcknowledgedTopic), wanted})}};
     nlohmann::json params = nlohmann::json::array({filter});
     CW_CO_TRY(auto logs, co_await chain.rpc->call("eth_getLogs", std::move(params)));
     if (!logs.is_array()) co_return Error(evm::reason::sink::kBadReply, "eth_getLogs: not an array");
+    std::map<core::MessageId, core::Hash32> out;
     for (const auto& log_entry : logs) {
-      if (!log_entry.is_object() || !log_entry.contains("transactionHash") || !log_entry["transactionHash"].is_string()) {
+      if (!log_entry.is_object() || !log_entry.contains("transactionHash") || !log_entry["transactionHash"].is_string() ||
+          !log_entry.contains("topics") || !log_entry["topics"].is_array() || log_entry["topics"].size() < 2 ||
+          !log_entry["topics"][1].is_string()) {
         continue;
       }
+      auto id = core::fixed_from_hex<core::MessageId>(log_entry["topics"][1].get<std::string>());
       auto hash = core::fixed_from_hex<core::Hash32>(log_entry["transactionHash"].get<std::string>());
-      if (hash) co_return std::optional<core::Hash32>(*hash);
+      if (id && hash && std::find(ids.begin(), ids.end(), *id) != ids.end()) out.emplace(*id, *hash);
     }
-    co_return std::optional<core::Hash32>{};
+    co_return out;
   }
 
   // Whether the gateway holds an acknowledgement for `id`; an unreadable answer counts as no.
@@ -1576,17 +1750,26 @@ struct Engine::Impl {
     for (std::size_t i = 0; i < lane.acks_in_flight.size();) {
       InFlight& f = lane.acks_in_flight[i];
       auto confirmation = co_await lane.from->sink->confirm(f.handle);
+      const core::MessageId id = f.ids.front();
       if (!confirmation || confirmation->state == evm::Confirmation::State::kPending) {
-        if (confirmation) co_await maybe_bump(lane, *lane.from, f);
-        ++i;
+        bool abandoned = false;
+        if (confirmation) abandoned = co_await maybe_bump(lane, *lane.from, f);
+        if (!abandoned) {
+          ++i;
+          continue;
+        }
+        // Due at once; a retry first asks the gateway whether an acknowledgement landed anyway.
+        (void)store.record_attempt(id, now());
+        lane.acking.erase(id);
+        lane.acks_in_flight.erase(lane.acks_in_flight.begin() + static_cast<std::ptrdiff_t>(i));
         continue;
       }
-      const core::MessageId id = f.ids.front();
       if (confirmation->state == evm::Confirmation::State::kDelivered) {
         metrics.submissions(lane.name, "acknowledge", "confirmed").Increment();
         auto execution = store.execution(id);
         bool complete = true;
-        if (lane.from->threshold > 1) complete = co_await ack_complete(*lane.from, id);
+        // An adapter's word that its acknowledge mined is not taken either: the gateway is asked.
+        if (lane.from->threshold > 1 || !lane.from->evm_sink) complete = co_await ack_complete(*lane.from, id);
         if (!complete) {
           // Our vote is tallied, the threshold not yet reached: another attester's acknowledge
           // completes it, or ours is sent again after the redelivery delay (a retry first asks
@@ -1691,13 +1874,14 @@ struct Engine::Impl {
   // The gas accounts' balances (for the low-balance alert) and their submitters' state.
   awaitable<void> read_balances() {
     for (auto& c : chains) {
-      if (!c->started || !c->sink) continue;
-      const auto& nonces = c->sink->nonces();
+      // An external sink's account is its adapter's to watch.
+      if (!c->started || !c->evm_sink) continue;
+      const auto& nonces = c->evm_sink->nonces();
       const auto live = nonces.live();
       metrics.submitter_nonce(c->name).Set(static_cast<double>(nonces.next_nonce()));
       metrics.submitter_pending(c->name).Set(static_cast<double>(live.size()));
       if (!live.empty()) metrics.submitter_fee(c->name).Set(max_fee_gwei(live.back().raw, c->settings->chain_id));
-      nlohmann::json params = nlohmann::json::array({core::to_hex(c->sink->gas_address()), "latest"});
+      nlohmann::json params = nlohmann::json::array({core::to_hex(c->evm_sink->gas_address()), "latest"});
       auto balance = co_await c->rpc->call("eth_getBalance", std::move(params));
       if (!balance) continue;
       auto wei = evm::quantity_bytes(*balance, "balance", 32);
@@ -1709,7 +1893,7 @@ struct Engine::Impl {
         const bool low = below_wei(*wei, *warn);
         metrics.gas_balance_low(c->name).Set(low ? 1 : 0);
         if (low && !c->gas_low) {
-          log(kWarn, "chain " + c->name + ": gas account " + core::to_checksum_hex(c->sink->gas_address()) +
+          log(kWarn, "chain " + c->name + ": gas account " + core::to_checksum_hex(c->evm_sink->gas_address()) +
                          " holds " + std::to_string(ether / 1e18) +
                          " ether, below gas_balance_warn; top it up before deliveries stop");
         }
@@ -1991,7 +2175,8 @@ awaitable<void> Engine::run() {
   };
   for (auto& chain : m.chains) {
     spawn(m.watch(*chain));
-    if (chain->adapter) spawn(m.supervise(*chain));
+    if (chain->adapter) spawn(m.supervise(*chain, *chain->adapter));
+    if (chain->sink_adapter) spawn(m.supervise(*chain, *chain->sink_adapter));
   }
   for (auto& lane : m.lanes) {
     spawn(m.deliver_loop(*lane));
@@ -2008,6 +2193,7 @@ awaitable<void> Engine::run() {
   // Only now: a pipeline finishing its last step may still have been talking to the adapter.
   for (auto& chain : m.chains) {
     if (chain->adapter) chain->adapter->stop();
+    if (chain->sink_adapter) chain->sink_adapter->stop();
   }
 }
 

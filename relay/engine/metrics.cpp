@@ -128,7 +128,16 @@ Metrics::Metrics()
       checkpoint_witnesses_(family(prometheus::BuildGauge(), "causeway_checkpoint_witnesses",
                                    "Witness cosignatures on the latest checkpoint", *registry_, families_)),
       build_info_(family(prometheus::BuildGauge(), "causeway_build_info", "The running version", *registry_,
-                         families_)) {
+                         families_)),
+      lease_active_(family(prometheus::BuildGauge(), "causeway_lease_active",
+                           "1 while this relay holds the store's lease (active), 0 as a standby", *registry_,
+                           families_)),
+      lease_takeovers_(family(prometheus::BuildCounter(), "causeway_lease_takeovers_total",
+                              "Times this relay took the store's lease over from another holder", *registry_,
+                              families_)),
+      lease_renew_failures_(family(prometheus::BuildCounter(), "causeway_lease_renew_failures_total",
+                                   "Renewals of the store's lease that failed (retried until the grant runs out)",
+                                   *registry_, families_)) {
   // api::HttpServer::set_metrics registers these on the registry it is given. The engine does not
   // link the API, so they are named here; tests/deploy checks them against a running server.
   families_.push_back({"causeway_http_requests_total", "counter"});

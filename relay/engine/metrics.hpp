@@ -122,6 +122,11 @@ class Metrics {
   // Witness cosignatures on the latest checkpoint (0 until witnesses co-sign).
   prometheus::Gauge& checkpoint_witnesses() { return checkpoint_witnesses_.Add({}); }
   prometheus::Gauge& build_info(const std::string& version) { return build_info_.Add({{"version", version}}); }
+  // Active/standby on a PostgreSQL store (relay.store.postgres.lease): 1 while this process holds
+  // the lease; the times it took the lease over from another holder; renewals that failed.
+  prometheus::Gauge& lease_active() { return lease_active_.Add({}); }
+  prometheus::Counter& lease_takeovers() { return lease_takeovers_.Add({}); }
+  prometheus::Counter& lease_renew_failures() { return lease_renew_failures_.Add({}); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -176,6 +181,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& last_checkpoint_;
   prometheus::Family<prometheus::Gauge>& checkpoint_witnesses_;
   prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Gauge>& lease_active_;
+  prometheus::Family<prometheus::Counter>& lease_takeovers_;
+  prometheus::Family<prometheus::Counter>& lease_renew_failures_;
 };
 
 }  // namespace causeway::engine

@@ -91,8 +91,8 @@ Result<std::uint32_t> check_identity(sql::Database& db, const std::string& path)
 // A check pragma whose rows are all "ok" when healthy.
 Result<void> expect_ok_rows(sql::Database& db, std::string_view pragma) {
   CW_TRY(auto q, db.prepare(pragma));
-  CW_TRY(const bool row, q.step());
-  if (row && q.column_text(0) != "ok") return Error(reason::kCorrupt, std::string(pragma) + ": " + q.column_text(0));
+  CW_TRY(const bool row, q->step());
+  if (row && q->column_text(0) != "ok") return Error(reason::kCorrupt, std::string(pragma) + ": " + q->column_text(0));
   return core::ok();
 }
 
@@ -114,8 +114,8 @@ Result<StoreSummary> read_snapshot(const std::string& path, bool run_checks) {
   if (run_checks) {
     CW_CHECK(expect_ok_rows(db, "PRAGMA integrity_check"));
     CW_TRY(auto violations, db.prepare("PRAGMA foreign_key_check"));
-    CW_TRY(const bool violation, violations.step());
-    if (violation) return Error(reason::kCorrupt, path + ": foreign_key_check: table " + violations.column_text(0));
+    CW_TRY(const bool violation, violations->step());
+    if (violation) return Error(reason::kCorrupt, path + ": foreign_key_check: table " + violations->column_text(0));
   }
   CW_TRY(summary.messages, count_rows(db, "messages"));
   CW_TRY(summary.audit_leaves, count_rows(db, "audit_leaves"));

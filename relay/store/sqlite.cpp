@@ -4,7 +4,6 @@
 #include <sqlite3.h>
 
 #include <cstdio>
-#include <limits>
 #include <utility>
 
 namespace causeway::store::sql {
@@ -35,67 +34,39 @@ Error error_from_code(int rc, std::string_view what, std::string_view message) {
   return Error(name, std::move(detail));
 }
 
-// ---- Statement ------------------------------------------------------------------------------
+// ---- SqliteStatement ------------------------------------------------------------------------
 
-Statement::Statement(Statement&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)),
-      stmt_(std::exchange(other.stmt_, nullptr)),
-      bind_rc_(other.bind_rc_),
-      bind_what_(std::move(other.bind_what_)) {}
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
 
-Statement& Statement::operator=(Statement&& other) noexcept {
-  if (this != &other) {
-    sqlite3_finalize(stmt_);
-    db_ = std::exchange(other.db_, nullptr);
-    stmt_ = std::exchange(other.stmt_, nullptr);
-    bind_rc_ = other.bind_rc_;
-    bind_what_ = std::move(other.bind_what_);
-  }
+void SqliteStatement::record(int rc) {
+  if (rc != SQLITE_OK) record_bind_failure(error_from_code(rc, "bind"));
+}
+
+Statement& SqliteStatement::bind_i64(int index, std::int64_t value) {
+  record(sqlite3_bind_int64(stmt_, index, value));
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
-
-void Statement::record(int rc, std::string_view what) {
-  if (rc != SQLITE_OK && bind_rc_ == 0) {
-    bind_rc_ = rc;
-    bind_what_ = what;
-  }
-}
-
-Statement& Statement::bind_i64(int index, std::int64_t value) {
-  record(sqlite3_bind_int64(stmt_, index, value), "bind");
+Statement& SqliteStatement::bind_text(int index, std::string_view text) {
+  record(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   return *this;
 }
 
-Statement& Statement::bind_u64(int index, std::uint64_t value) {
-  if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    record(SQLITE_RANGE, "bind: " + std::to_string(value) + " exceeds SQLite's signed 64-bit integers");
-    return *this;
-  }
-  return bind_i64(index, static_cast<std::int64_t>(value));
-}
-
-Statement& Statement::bind_text(int index, std::string_view text) {
-  record(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), "bind");
-  return *this;
-}
-
-Statement& Statement::bind_blob(int index, core::ByteView blob) {
+Statement& SqliteStatement::bind_blob(int index, core::ByteView blob) {
   // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
   static const std::uint8_t kEmpty = 0;
   const void* data = blob.empty() ? &kEmpty : static_cast<const void*>(blob.data());
-  record(sqlite3_bind_blob64(stmt_, index, data, blob.size(), SQLITE_TRANSIENT), "bind");
+  record(sqlite3_bind_blob64(stmt_, index, data, blob.size(), SQLITE_TRANSIENT));
   return *this;
 }
 
-Statement& Statement::bind_null(int index) {
-  record(sqlite3_bind_null(stmt_, index), "bind");
+Statement& SqliteStatement::bind_null(int index) {
+  record(sqlite3_bind_null(stmt_, index));
   return *this;
 }
 
-Result<bool> Statement::step() {
-  if (bind_rc_ != 0) return error_from_code(bind_rc_, bind_what_);
+Result<bool> SqliteStatement::step() {
+  if (has_bind_failure()) return take_bind_failure();
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -103,40 +74,26 @@ Result<bool> Statement::step() {
       .with_context(sqlite3_sql(stmt_) != nullptr ? sqlite3_sql(stmt_) : "");
 }
 
-Result<void> Statement::run() {
-  for (;;) {
-    CW_TRY(const bool row, step());
-    if (!row) return core::ok();
-  }
-}
-
-void Statement::reset() noexcept {
+void SqliteStatement::reset() noexcept {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
-  bind_rc_ = 0;
-  bind_what_.clear();
+  clear_bind_failure();
 }
 
-bool Statement::is_null(int column) const noexcept {
+bool SqliteStatement::is_null(int column) const noexcept {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-std::int64_t Statement::column_i64(int column) const noexcept { return sqlite3_column_int64(stmt_, column); }
+std::int64_t SqliteStatement::column_i64(int column) const noexcept { return sqlite3_column_int64(stmt_, column); }
 
-Result<std::uint64_t> Statement::column_u64(int column) const {
-  const auto value = column_i64(column);
-  if (value < 0) return Error(reason::kOutOfRange, "column " + std::to_string(column) + " is negative");
-  return static_cast<std::uint64_t>(value);
-}
-
-std::string Statement::column_text(int column) const {
+std::string SqliteStatement::column_text(int column) const {
   const auto* text = sqlite3_column_text(stmt_, column);
   const int size = sqlite3_column_bytes(stmt_, column);
   if (text == nullptr) return {};
   return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
-core::Bytes Statement::column_blob(int column) const {
+core::Bytes SqliteStatement::column_blob(int column) const {
   const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);
   if (data == nullptr || size <= 0) return {};
@@ -145,14 +102,13 @@ core::Bytes Statement::column_blob(int column) const {
 
 // ---- Database -------------------------------------------------------------------------------
 
-Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
+Database::Database(Database&& other) noexcept : Connection(std::move(other)), db_(std::exchange(other.db_, nullptr)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     close();
+    Connection::operator=(std::move(other));
     db_ = std::exchange(other.db_, nullptr);
-    cache_ = std::move(other.cache_);
   }
   return *this;
 }
@@ -220,7 +176,7 @@ Result<void> Database::exec(std::string_view sql) {
   return error_from_code(sqlite3_extended_errcode(db_), "exec", detail);
 }
 
-Result<Statement> Database::prepare(std::string_view sql) {
+Result<std::unique_ptr<Statement>> Database::prepare(std::string_view sql) {
   if (db_ == nullptr) return Error(reason::kClosed);
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
@@ -228,55 +184,13 @@ Result<Statement> Database::prepare(std::string_view sql) {
     sqlite3_finalize(stmt);
     return last_error(rc, "prepare").with_context(sql);
   }
-  return Statement(db_, stmt);
-}
-
-Result<StatementLoan> Database::cached(std::string_view sql) {
-  if (db_ == nullptr) return Error(reason::kClosed);
-  auto it = cache_.find(std::string(sql));
-  if (it == cache_.end()) {
-    CW_TRY(auto statement, prepare(sql));
-    it = cache_.emplace(std::string(sql), std::make_unique<Statement>(std::move(statement))).first;
-  }
-  it->second->reset();
-  return StatementLoan(it->second.get());
-}
-
-Result<std::int64_t> Database::query_int(std::string_view sql) {
-  CW_TRY(auto statement, prepare(sql));
-  CW_TRY(const bool row, statement.step());
-  if (!row) return Error(reason::kSqlite, "no row").with_context(sql);
-  return statement.column_i64(0);
-}
-
-Result<std::string> Database::query_text(std::string_view sql) {
-  CW_TRY(auto statement, prepare(sql));
-  CW_TRY(const bool row, statement.step());
-  if (!row) return Error(reason::kSqlite, "no row").with_context(sql);
-  return statement.column_text(0);
+  return std::unique_ptr<Statement>(std::make_unique<SqliteStatement>(db_, stmt));
 }
 
 bool Database::in_transaction() const noexcept { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
 
 int Database::changes() const noexcept { return db_ != nullptr ? sqlite3_changes(db_) : 0; }
 
-// ---- Transaction ----------------------------------------------------------------------------
-
-Result<Transaction> Transaction::begin(Database& db) {
-  CW_CHECK(db.exec("BEGIN IMMEDIATE"));
-  return Transaction(&db);
-}
-
-Transaction::~Transaction() {
-  // A failed COMMIT may already have rolled back (some I/O errors do); only roll back what is open.
-  if (db_ != nullptr && db_->in_transaction()) (void)db_->exec("ROLLBACK");
-}
-
-Result<void> Transaction::commit() {
-  if (db_ == nullptr) return Error(reason::kSqlite, "commit of a finished transaction");
-  auto done = db_->exec("COMMIT");
-  if (done.ok()) db_ = nullptr;  // on failure the destructor rolls back what is still open
-  return done;
-}
+Result<void> Database::begin() { return exec("BEGIN IMMEDIATE"); }
 
 }  // namespace causeway::store::sql

@@ -1,8 +1,6 @@
-// See store.hpp. The schema lives in the migrations below; each one is applied in its own
-// transaction together with the user_version it brings the file to.
+// See store.hpp. The schema lives in the migrations below, one list per SQL dialect; each one is
+// applied in its own transaction together with the schema version it brings the store to.
 #include "relay/store/store.hpp"
-
-#include <sqlite3.h>
 
 #include <array>
 #include <cstdio>
@@ -12,6 +10,8 @@
 #include <utility>
 
 #include "relay/core/hash.hpp"
+#include "relay/store/postgres.hpp"
+#include "relay/store/sqlite.hpp"
 
 namespace causeway::store {
 
@@ -199,6 +199,195 @@ constexpr std::array<Migration, 6> kMigrations{{
     {6, "audit leaves by claim", kSchemaV6},
 }};
 
+// The same steps for PostgreSQL (same versions and names): BIGINT for every integer, BYTEA for
+// BLOB, an identity column named rowid where the store's SQL orders by SQLite's rowid, and
+// trigger functions for the append-only tables. Store::open_postgres puts them in the configured
+// schema through search_path. V1 also records the application id, which SQLite keeps in a PRAGMA.
+constexpr std::string_view kPgSchemaV1 = R"sql(
+CREATE TABLE store_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO store_meta (key, value) VALUES ('application_id', '1129791833');  -- kApplicationId
+
+CREATE TABLE cursors (
+  chain      BYTEA PRIMARY KEY CHECK (octet_length(chain) = 32),
+  height     BIGINT NOT NULL CHECK (height >= 0),
+  hash       BYTEA NOT NULL CHECK (octet_length(hash) = 32),
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE messages (
+  id              BYTEA PRIMARY KEY CHECK (octet_length(id) = 32),
+  lane            BYTEA NOT NULL CHECK (octet_length(lane) = 32),
+  sequence        BIGINT NOT NULL CHECK (sequence >= 0),
+  claim           BYTEA NOT NULL CHECK (octet_length(claim) = 32),
+  state           TEXT NOT NULL CHECK (state IN ('observed', 'verified', 'voted', 'executed_ok',
+                    'executed_failed', 'timed_out', 'skipped', 'acknowledged', 'parked', 'orphaned')),
+  parked_from     TEXT CHECK (parked_from IN ('observed', 'verified', 'voted')),
+  parked_reason   TEXT,
+  attempts        BIGINT NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at BIGINT NOT NULL DEFAULT 0,
+  encoded         BYTEA NOT NULL,
+  created_at      BIGINT NOT NULL,
+  updated_at      BIGINT NOT NULL,
+  rowid           BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+  CHECK ((state = 'parked') = (parked_from IS NOT NULL))
+);
+CREATE INDEX messages_due ON messages (state, next_attempt_at);
+CREATE INDEX messages_lane ON messages (lane, sequence);
+
+CREATE TABLE bundles (
+  claim      BYTEA PRIMARY KEY CHECK (octet_length(claim) = 32),
+  message_id BYTEA NOT NULL CHECK (octet_length(message_id) = 32),
+  body       TEXT NOT NULL,
+  verified   BIGINT NOT NULL CHECK (verified IN (0, 1)),
+  created_at BIGINT NOT NULL,
+  rowid      BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE
+);
+
+CREATE TABLE rejected (
+  claim       BYTEA PRIMARY KEY CHECK (octet_length(claim) = 32),
+  message_id  BYTEA NOT NULL CHECK (octet_length(message_id) = 32),
+  reason      TEXT NOT NULL CHECK (length(reason) > 0),
+  rejected_at BIGINT NOT NULL
+);
+
+CREATE TABLE submissions (
+  seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tx_hash      BYTEA NOT NULL UNIQUE CHECK (octet_length(tx_hash) = 32),
+  chain_id     BIGINT NOT NULL CHECK (chain_id >= 0),
+  account      BYTEA NOT NULL CHECK (octet_length(account) = 20),
+  nonce        BIGINT NOT NULL CHECK (nonce >= 0),
+  raw          BYTEA NOT NULL,
+  replaces     BYTEA REFERENCES submissions (tx_hash),
+  tag          TEXT NOT NULL,
+  state        BIGINT NOT NULL CHECK (state BETWEEN 1 AND 5),
+  block_number BIGINT,
+  succeeded    BIGINT CHECK (succeeded IN (0, 1)),
+  drop_reason  TEXT,
+  created_at   BIGINT NOT NULL,
+  updated_at   BIGINT NOT NULL
+);
+CREATE INDEX submissions_by_key ON submissions (chain_id, account, nonce);
+
+CREATE TABLE verified_headers (
+  chain       BYTEA NOT NULL CHECK (octet_length(chain) = 32),
+  height      BIGINT NOT NULL CHECK (height >= 0),
+  hash        BYTEA NOT NULL CHECK (octet_length(hash) = 32),
+  parent_hash BYTEA NOT NULL CHECK (octet_length(parent_hash) = 32),
+  header      BYTEA NOT NULL,
+  verified_at BIGINT NOT NULL,
+  PRIMARY KEY (chain, height)
+);
+
+CREATE TABLE validator_sets (
+  chain       BYTEA NOT NULL CHECK (octet_length(chain) = 32),
+  from_height BIGINT NOT NULL CHECK (from_height >= 0),
+  validators  BYTEA NOT NULL CHECK (octet_length(validators) % 20 = 0),
+  recorded_at BIGINT NOT NULL,
+  PRIMARY KEY (chain, from_height)
+);
+
+CREATE TABLE audit_leaves (
+  leaf_index BIGINT PRIMARY KEY CHECK (leaf_index >= 0),
+  kind       BIGINT NOT NULL CHECK (kind BETWEEN 1 AND 10),
+  message_id BYTEA NOT NULL CHECK (octet_length(message_id) = 32),
+  claim      BYTEA NOT NULL CHECK (octet_length(claim) = 32),
+  detail     BYTEA NOT NULL CHECK (octet_length(detail) = 32),
+  time       BIGINT NOT NULL CHECK (time >= 0),
+  leaf       BYTEA NOT NULL CHECK (octet_length(leaf) = 160),
+  leaf_hash  BYTEA NOT NULL CHECK (octet_length(leaf_hash) = 32)
+);
+-- The log is append-only: history that could be rewritten would prove nothing to an auditor.
+-- SQLSTATE 23000, as SQLite's RAISE(ABORT) is a constraint failure: both are store.constraint.
+CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+CREATE TRIGGER audit_leaves_no_update BEFORE UPDATE ON audit_leaves
+  FOR EACH ROW EXECUTE FUNCTION refuse_change('the audit log is append-only');
+CREATE TRIGGER audit_leaves_no_delete BEFORE DELETE ON audit_leaves
+  FOR EACH ROW EXECUTE FUNCTION refuse_change('the audit log is append-only');
+-- Row triggers do not fire on TRUNCATE.
+CREATE TRIGGER audit_leaves_no_truncate BEFORE TRUNCATE ON audit_leaves
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('the audit log is append-only');
+
+CREATE TABLE checkpoints (
+  tree_size  BIGINT PRIMARY KEY CHECK (tree_size > 0),
+  root       BYTEA NOT NULL CHECK (octet_length(root) = 32),
+  note       TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+  FOR EACH ROW EXECUTE FUNCTION refuse_change('signed checkpoints are immutable');
+)sql";
+
+constexpr std::string_view kPgSchemaV2 = R"sql(
+CREATE TABLE executions (
+  message_id   BYTEA PRIMARY KEY CHECK (octet_length(message_id) = 32) REFERENCES messages (id),
+  claim        BYTEA NOT NULL CHECK (octet_length(claim) = 32),
+  status       BIGINT NOT NULL CHECK (status BETWEEN 1 AND 4),
+  tx_hash      BYTEA NOT NULL CHECK (octet_length(tx_hash) = 32),
+  block_number BIGINT NOT NULL CHECK (block_number >= 0),
+  recorded_at  BIGINT NOT NULL
+);
+)sql";
+
+constexpr std::string_view kPgSchemaV3 = R"sql(
+CREATE TABLE votes (
+  message_id  BYTEA NOT NULL CHECK (octet_length(message_id) = 32) REFERENCES messages (id),
+  kind        TEXT NOT NULL CHECK (kind IN ('deliver', 'ack', 'skip')),
+  claim       BYTEA NOT NULL CHECK (octet_length(claim) = 32),
+  epoch       BIGINT NOT NULL CHECK (epoch >= 0),
+  signer      BYTEA NOT NULL CHECK (octet_length(signer) = 20),
+  status      BIGINT NOT NULL CHECK (status BETWEEN 0 AND 4),
+  signature   BYTEA NOT NULL CHECK (octet_length(signature) = 65),
+  origin      TEXT NOT NULL CHECK (origin IN ('own', 'peer')),
+  received_at BIGINT NOT NULL,
+  rowid       BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+  PRIMARY KEY (message_id, kind, claim, epoch, signer)
+);
+)sql";
+
+// COLLATE "C": cosignatures are served ordered by witness name bytewise, as SQLite orders them.
+constexpr std::string_view kPgSchemaV4 = R"sql(
+CREATE TABLE checkpoint_cosignatures (
+  tree_size  BIGINT NOT NULL REFERENCES checkpoints (tree_size),
+  witness    TEXT COLLATE "C" NOT NULL,
+  line       TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (tree_size, witness)
+);
+)sql";
+
+constexpr std::string_view kPgSchemaV5 = R"sql(
+CREATE TABLE audit_tiles (
+  tile_index BIGINT PRIMARY KEY CHECK (tile_index >= 0),
+  hash       BYTEA NOT NULL CHECK (octet_length(hash) = 32)
+);
+CREATE TRIGGER audit_tiles_no_update BEFORE UPDATE ON audit_tiles
+  FOR EACH ROW EXECUTE FUNCTION refuse_change('the audit log is append-only');
+)sql";
+
+constexpr std::array<Migration, 6> kPgMigrations{{
+    {1, "initial schema", kPgSchemaV1},
+    {2, "executions", kPgSchemaV2},
+    {3, "votes", kPgSchemaV3},
+    {4, "checkpoint cosignatures", kPgSchemaV4},
+    {5, "audit tiles", kPgSchemaV5},
+    {6, "audit leaves by claim", kSchemaV6},
+}};
+
+constexpr bool same_steps(const std::array<Migration, 6>& a, const std::array<Migration, 6>& b) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].version != b[i].version || a[i].name != b[i].name) return false;
+  }
+  return true;
+}
+static_assert(same_steps(kMigrations, kPgMigrations), "every dialect has the same migrations");
+
 constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
 
 std::string hex(core::ByteView bytes) { return core::to_hex(bytes); }
@@ -224,14 +413,14 @@ Result<void> check_file_kind(const std::string& path) {
 }
 
 // Runs a check pragma whose single "ok" row means healthy; anything else is kCorrupt.
-Result<void> run_check(sql::Database& db, std::string_view pragma) {
+Result<void> run_check(sql::Connection& db, std::string_view pragma) {
   CW_TRY(auto statement, db.prepare(pragma));
   std::string problems;
   int count = 0;
   for (;;) {
-    CW_TRY(const bool row, statement.step());
+    CW_TRY(const bool row, statement->step());
     if (!row) break;
-    const auto line = statement.column_text(0);
+    const auto line = statement->column_text(0);
     if (line == "ok") continue;
     if (++count <= 5) problems += (problems.empty() ? "" : "; ") + line;
   }
@@ -278,10 +467,47 @@ bool base_transition(MessageState from, MessageState to) noexcept {
 // ---- Migrations -----------------------------------------------------------------------------
 
 std::span<const Migration> migrations() noexcept { return kMigrations; }
+std::span<const Migration> migrations(sql::Dialect dialect) noexcept {
+  if (dialect == sql::Dialect::kPostgres) return kPgMigrations;
+  return kMigrations;
+}
 std::uint32_t schema_version() noexcept { return kMigrations.back().version; }
 
-Result<void> migrate(sql::Database& db, std::span<const Migration> steps) {
-  CW_TRY(const auto current, db.query_int("PRAGMA user_version"));
+namespace {
+
+// SQLite keeps the schema version in PRAGMA user_version; PostgreSQL in store_meta, which exists
+// from version 1 on (0 without it).
+Result<std::int64_t> stored_schema_version(sql::Connection& db) {
+  if (db.dialect() == sql::Dialect::kSqlite) return db.query_int("PRAGMA user_version");
+  CW_TRY(const auto has_meta, db.query_int("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = "
+                                           "current_schema() AND tablename = 'store_meta'"));
+  if (has_meta == 0) return std::int64_t{0};
+  CW_TRY(auto q, db.prepare("SELECT value FROM store_meta WHERE key = 'schema_version'"));
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::int64_t{0};
+  const auto text = q->column_text(0);
+  std::int64_t version = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9' || version > 1'000'000) return Error(reason::kCorrupt, "schema_version '" + text + "'");
+    version = version * 10 + (c - '0');
+  }
+  return version;
+}
+
+Result<void> set_schema_version(sql::Connection& db, std::uint32_t version) {
+  // PRAGMA takes no parameters; the version is our own integer.
+  if (db.dialect() == sql::Dialect::kSqlite) return db.exec("PRAGMA user_version = " + std::to_string(version));
+  CW_TRY(auto q, db.prepare(
+                     "INSERT INTO store_meta (key, value) VALUES ('schema_version', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+  q->bind_text(1, std::to_string(version));
+  return q->run();
+}
+
+}  // namespace
+
+Result<void> migrate(sql::Connection& db, std::span<const Migration> steps) {
+  CW_TRY(const auto current, stored_schema_version(db));
   const std::int64_t newest = steps.empty() ? 0 : steps.back().version;
   if (current > newest) {
     return Error(reason::kTooNew, "schema version " + std::to_string(current) + " is newer than this build's " +
@@ -292,8 +518,7 @@ Result<void> migrate(sql::Database& db, std::span<const Migration> steps) {
     auto applied = [&]() -> Result<void> {
       CW_TRY(auto tx, sql::Transaction::begin(db));
       CW_CHECK(db.exec(step.sql));
-      // PRAGMA takes no parameters; the version is our own integer.
-      CW_CHECK(db.exec("PRAGMA user_version = " + std::to_string(step.version)));
+      CW_CHECK(set_schema_version(db, step.version));
       return tx.commit();
     }();
     if (!applied) {
@@ -427,7 +652,7 @@ class Store::Journal final : public core::SubmissionJournal {
 
   Result<std::optional<core::SignedTxRecord>> find_impl(const core::NonceKey& key, const core::Hash32& tx_hash) {
     CW_CHECK(store_.ensure_open());
-    CW_TRY(auto q, store_.db_.cached("SELECT " + std::string(kColumns) +
+    CW_TRY(auto q, store_.db_->cached("SELECT " + std::string(kColumns) +
                                      " FROM submissions WHERE tx_hash = ? AND chain_id = ? AND account = ?"));
     q->bind_fixed(1, tx_hash).bind_u64(2, key.chain_id).bind_fixed(3, key.account);
     CW_TRY(const bool row, q->step());
@@ -439,9 +664,9 @@ class Store::Journal final : public core::SubmissionJournal {
   Result<void> record_signed_impl(const core::SignedTxRecord& record) {
     CW_CHECK(store_.ensure_open());
     const auto time = store_.now();
-    CW_TRY(auto tx, sql::Transaction::begin(store_.db_));
+    CW_TRY(auto tx, store_.begin_write());
     {
-      CW_TRY(auto q, store_.db_.cached("SELECT 1 FROM submissions WHERE tx_hash = ?"));
+      CW_TRY(auto q, store_.db_->cached("SELECT 1 FROM submissions WHERE tx_hash = ?"));
       q->bind_fixed(1, record.tx_hash);
       CW_TRY(const bool exists, q->step());
       if (exists) return Error(rj::kDuplicateTransaction, hex(record.tx_hash.view()));
@@ -454,7 +679,7 @@ class Store::Journal final : public core::SubmissionJournal {
       }
     }
     {
-      CW_TRY(auto q, store_.db_.cached(
+      CW_TRY(auto q, store_.db_->cached(
                          "INSERT INTO submissions (tx_hash, chain_id, account, nonce, raw, replaces, tag, state, "
                          "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       q->bind_fixed(1, record.tx_hash).bind_u64(2, record.key.chain_id).bind_fixed(3, record.key.account);
@@ -474,7 +699,7 @@ class Store::Journal final : public core::SubmissionJournal {
                             const std::optional<std::string>& drop_reason) {
     CW_CHECK(store_.ensure_open());
     const auto time = store_.now();
-    CW_TRY(auto tx, sql::Transaction::begin(store_.db_));
+    CW_TRY(auto tx, store_.begin_write());
     CW_TRY(auto current, find_impl(key, tx_hash));
     if (!current) return Error(rj::kUnknownTransaction, hex(tx_hash.view()));
     if (!core::is_live(current->state)) {
@@ -483,7 +708,7 @@ class Store::Journal final : public core::SubmissionJournal {
     }
     if (to == core::SubmissionState::kConfirmed) {
       // Siblings with the same nonce can never be mined now.
-      CW_TRY(auto q, store_.db_.cached(
+      CW_TRY(auto q, store_.db_->cached(
                          "UPDATE submissions SET state = 5, updated_at = ? WHERE chain_id = ? AND account = ? "
                          "AND nonce = ? AND state IN (1, 2) AND tx_hash != ?"));
       q->bind_u64(1, time).bind_u64(2, key.chain_id).bind_fixed(3, key.account).bind_u64(4, current->nonce);
@@ -491,7 +716,7 @@ class Store::Journal final : public core::SubmissionJournal {
       CW_CHECK(q->run());
     }
     {
-      CW_TRY(auto q, store_.db_.cached(
+      CW_TRY(auto q, store_.db_->cached(
                          "UPDATE submissions SET state = ?, block_number = ?, succeeded = ?, drop_reason = ?, "
                          "updated_at = ? WHERE tx_hash = ?"));
       q->bind_i64(1, static_cast<std::int64_t>(to));
@@ -509,7 +734,7 @@ class Store::Journal final : public core::SubmissionJournal {
 
   Result<std::optional<std::uint64_t>> last_nonce_impl(const core::NonceKey& key) {
     CW_CHECK(store_.ensure_open());
-    CW_TRY(auto q, store_.db_.cached("SELECT max(nonce) FROM submissions WHERE chain_id = ? AND account = ?"));
+    CW_TRY(auto q, store_.db_->cached("SELECT max(nonce) FROM submissions WHERE chain_id = ? AND account = ?"));
     q->bind_u64(1, key.chain_id).bind_fixed(2, key.account);
     CW_TRY(const bool row, q->step());
     if (!row || q->is_null(0)) return std::optional<std::uint64_t>{};
@@ -519,7 +744,7 @@ class Store::Journal final : public core::SubmissionJournal {
 
   Result<std::vector<core::SignedTxRecord>> pending_impl(const core::NonceKey& key) {
     CW_CHECK(store_.ensure_open());
-    CW_TRY(auto q, store_.db_.cached("SELECT " + std::string(kColumns) +
+    CW_TRY(auto q, store_.db_->cached("SELECT " + std::string(kColumns) +
                                      " FROM submissions WHERE chain_id = ? AND account = ? AND state IN (1, 2) "
                                      "ORDER BY nonce, seq"));
     q->bind_u64(1, key.chain_id).bind_fixed(2, key.account);
@@ -538,18 +763,25 @@ class Store::Journal final : public core::SubmissionJournal {
 
 // ---- Store: open and close ------------------------------------------------------------------
 
-Store::Store(std::string path, LockFile lock, sql::Database db, StoreOptions options)
+Store::Store(std::string path, LockFile lock, std::unique_ptr<sql::Connection> db, StoreOptions options)
     : path_(std::move(path)),
       lock_(std::move(lock)),
       db_(std::move(db)),
+      dialect_(db_->dialect()),
       options_(std::move(options)),
       journal_(std::make_unique<Journal>(*this)) {}
 
 Store::~Store() {
   // No clean-shutdown marker here: a Store that was not close()d did not drain, so the next open
   // treats it as a crash and runs the full integrity check.
-  db_.close();
+  db_->close();
   lock_.release();
+}
+
+Result<sql::Transaction> Store::begin_write() {
+  CW_TRY(auto tx, sql::Transaction::begin(*db_));
+  if (options_.write_guard) CW_CHECK(options_.write_guard(*db_));
+  return tx;
 }
 
 core::SubmissionJournal& Store::journal() noexcept { return *journal_; }
@@ -557,7 +789,7 @@ core::SubmissionJournal& Store::journal() noexcept { return *journal_; }
 std::uint64_t Store::now() const { return options_.clock ? options_.clock() : system_now(); }
 
 Result<void> Store::ensure_open() const {
-  if (!db_.is_open()) return Error(reason::kClosed, path_);
+  if (!db_->is_open()) return Error(reason::kClosed, path_);
   return core::ok();
 }
 
@@ -568,7 +800,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
   CW_CHECK(check_file_kind(path));
   auto db = sql::Database::open(path);
   if (!db) return at_path(std::move(db).error(), path);
-  std::unique_ptr<Store> store(new Store(path, std::move(lock), std::move(db).value(), std::move(options)));
+  std::unique_ptr<Store> store(new Store(path, std::move(lock), std::make_unique<sql::Database>(std::move(db).value()),
+                                         std::move(options)));
   auto ready = store->initialize();
   if (!ready) {
     auto error = std::move(ready).error();
@@ -579,12 +812,27 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
   return store;
 }
 
+Result<std::unique_ptr<Store>> Store::open_postgres(const PostgresTarget& target, StoreOptions options) {
+  const auto where = "postgresql schema " + target.schema;
+  auto db = sql::PostgresConnection::connect(target);
+  if (!db) return at_path(std::move(db).error(), where);
+  std::unique_ptr<Store> store(new Store(where, LockFile{}, std::move(db).value(), std::move(options)));
+  auto ready = store->initialize();
+  if (!ready) {
+    auto error = std::move(ready).error();
+    if (error.reason() == reason::kForeign) return error;
+    return at_path(std::move(error), where);
+  }
+  return store;
+}
+
 Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& path, StoreOptions options) {
   CW_CHECK(check_file_kind(path));
   auto db = sql::Database::open_read_only(path);
   if (!db) return at_path(std::move(db).error(), path);
   // No lock: the relay that owns the store may be running, and a reader never writes.
-  std::unique_ptr<Store> store(new Store(path, LockFile{}, std::move(db).value(), std::move(options)));
+  std::unique_ptr<Store> store(
+      new Store(path, LockFile{}, std::make_unique<sql::Database>(std::move(db).value()), std::move(options)));
   store->read_only_ = true;
   auto ready = store->initialize_read_only();
   if (!ready) {
@@ -605,12 +853,12 @@ Result<void> Store::quick_check(const std::string& path) {
 }
 
 Result<void> Store::initialize_read_only() {
-  CW_CHECK(db_.exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
-  CW_TRY(const auto application_id, db_.query_int("PRAGMA application_id"));
+  CW_CHECK(db_->exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
+  CW_TRY(const auto application_id, db_->query_int("PRAGMA application_id"));
   if (application_id != kApplicationId) {
     return Error(reason::kForeign, path_ + " is not a Causeway store; refusing to read it as one");
   }
-  CW_TRY(const auto user_version, db_.query_int("PRAGMA user_version"));
+  CW_TRY(const auto user_version, db_->query_int("PRAGMA user_version"));
   if (user_version > schema_version()) {
     return Error(reason::kTooNew, "schema version " + std::to_string(user_version) + " is newer than this build's " +
                                       std::to_string(schema_version()) + "; read it with a newer Causeway");
@@ -619,21 +867,39 @@ Result<void> Store::initialize_read_only() {
   if (user_version < 1) return Error(reason::kNotFound, "no Causeway schema in it yet");
   report_.from_version = static_cast<std::uint32_t>(user_version);
   report_.to_version = report_.from_version;
-  CW_CHECK(run_check(db_, "PRAGMA quick_check"));
+  CW_CHECK(run_check(*db_, "PRAGMA quick_check"));
   return load_audit_log();
 }
 
 Result<void> Store::initialize() {
-  CW_CHECK(db_.exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
-  CW_TRY(const auto application_id, db_.query_int("PRAGMA application_id"));
-  CW_TRY(const auto user_version, db_.query_int("PRAGMA user_version"));
-  CW_TRY(const auto objects, db_.query_int("SELECT count(*) FROM sqlite_schema"));
-  report_.created = application_id == 0 && user_version == 0 && objects == 0;
-  if (!report_.created && application_id != kApplicationId) {
-    char text[64];
-    std::snprintf(text, sizeof text, "application_id 0x%08x, Causeway's is 0x%08x",
-                  static_cast<std::uint32_t>(application_id), static_cast<std::uint32_t>(kApplicationId));
-    return Error(reason::kForeign, path_ + " belongs to another application (" + text + "); refusing to touch it");
+  std::int64_t user_version = 0;
+  if (dialect_ == sql::Dialect::kSqlite) {
+    CW_CHECK(db_->exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
+    CW_TRY(const auto application_id, db_->query_int("PRAGMA application_id"));
+    CW_TRY(user_version, db_->query_int("PRAGMA user_version"));
+    CW_TRY(const auto objects, db_->query_int("SELECT count(*) FROM sqlite_schema"));
+    report_.created = application_id == 0 && user_version == 0 && objects == 0;
+    if (!report_.created && application_id != kApplicationId) {
+      char text[64];
+      std::snprintf(text, sizeof text, "application_id 0x%08x, Causeway's is 0x%08x",
+                    static_cast<std::uint32_t>(application_id), static_cast<std::uint32_t>(kApplicationId));
+      return Error(reason::kForeign, path_ + " belongs to another application (" + text + "); refusing to touch it");
+    }
+  } else {
+    // A schema with tables but no Causeway store_meta (or another application id in it) is
+    // someone else's; an empty or new schema becomes a store.
+    // The lease table (relay/store/lease.cpp) is created before the store, by whoever competes
+    // for it; it does not make the schema someone else's.
+    CW_TRY(const auto tables, db_->query_int("SELECT count(*) FROM pg_catalog.pg_tables "
+                                             "WHERE schemaname = current_schema() AND tablename <> 'lease'"));
+    report_.created = tables == 0;
+    if (!report_.created) {
+      auto application_id = db_->query_text("SELECT value FROM store_meta WHERE key = 'application_id'");
+      if (!application_id || *application_id != std::to_string(kApplicationId)) {
+        return Error(reason::kForeign, path_ + " holds tables that are not a Causeway store; refusing to touch them");
+      }
+    }
+    CW_TRY(user_version, stored_schema_version(*db_));
   }
   if (user_version > schema_version() || user_version < 0) {
     return Error(reason::kTooNew, "schema version " + std::to_string(user_version) + " is newer than this build's " +
@@ -641,34 +907,41 @@ Result<void> Store::initialize() {
   }
   report_.from_version = static_cast<std::uint32_t>(user_version);
 
-  CW_TRY(const auto mode, db_.query_text("PRAGMA journal_mode = WAL"));
-  if (mode != "wal") return Error(reason::kSqlite, "journal_mode stayed '" + mode + "', WAL is required");
-  // FULL, not NORMAL: in WAL mode NORMAL syncs the log only at checkpoints, so a committed write
-  // survives a process crash but can vanish on power loss. A signed transaction must survive both
-  // before it is broadcast (or a restart could re-sign its nonce), so every commit syncs the WAL.
-  CW_CHECK(db_.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"));
-  if (report_.created) CW_CHECK(db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId)));
+  if (dialect_ == sql::Dialect::kSqlite) {
+    CW_TRY(const auto mode, db_->query_text("PRAGMA journal_mode = WAL"));
+    if (mode != "wal") return Error(reason::kSqlite, "journal_mode stayed '" + mode + "', WAL is required");
+    // FULL, not NORMAL: in WAL mode NORMAL syncs the log only at checkpoints, so a committed write
+    // survives a process crash but can vanish on power loss. A signed transaction must survive
+    // both before it is broadcast (or a restart could re-sign its nonce), so every commit syncs.
+    CW_CHECK(db_->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"));
+    if (report_.created) CW_CHECK(db_->exec("PRAGMA application_id = " + std::to_string(kApplicationId)));
+  }
 
   // The marker row is '0' while a relay has the store open and '1' after close(); anything but
   // '1' on a store that exists means the last user died with it open.
   if (!report_.created && user_version >= 1) {
-    auto marker = db_.query_text("SELECT value FROM store_meta WHERE key = 'clean_shutdown'");
+    auto marker = db_->query_text("SELECT value FROM store_meta WHERE key = 'clean_shutdown'");
     report_.unclean_shutdown = !marker.ok() || *marker != "1";
     if (!marker.ok() && marker.error().reason() != reason::kSqlite) return std::move(marker).error();
   }
   report_.integrity_checked = options_.full_integrity_check || report_.unclean_shutdown;
-  report_.quick_check_deferred = !report_.integrity_checked && options_.defer_quick_check;
-  if (report_.integrity_checked) {
-    CW_CHECK(run_check(db_, "PRAGMA integrity_check"));
-  } else if (!report_.quick_check_deferred) {
-    CW_CHECK(run_check(db_, "PRAGMA quick_check"));
+  // PostgreSQL checks its own pages (data checksums, if the cluster has them); what is left to
+  // check is ours: the audit log, by check_integrity after loading.
+  report_.quick_check_deferred =
+      dialect_ == sql::Dialect::kSqlite && !report_.integrity_checked && options_.defer_quick_check;
+  if (dialect_ == sql::Dialect::kSqlite) {
+    if (report_.integrity_checked) {
+      CW_CHECK(run_check(*db_, "PRAGMA integrity_check"));
+    } else if (!report_.quick_check_deferred) {
+      CW_CHECK(run_check(*db_, "PRAGMA quick_check"));
+    }
   }
 
-  CW_CHECK(migrate(db_, migrations()));
+  CW_CHECK(migrate(*db_, migrations(dialect_)));
   report_.to_version = schema_version();
   CW_CHECK(load_audit_log());
   if (report_.integrity_checked) CW_CHECK(check_integrity());
-  return db_.exec(
+  return db_->exec(
       "INSERT INTO store_meta (key, value) VALUES ('clean_shutdown', '0') "
       "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
 }
@@ -676,14 +949,14 @@ Result<void> Store::initialize() {
 Result<void> Store::close() {
   CW_CHECK(ensure_open());
   if (read_only_) {
-    db_.close();
+    db_->close();
     return core::ok();
   }
-  CW_CHECK(db_.exec("UPDATE store_meta SET value = '1' WHERE key = 'clean_shutdown'"));
+  CW_CHECK(db_->exec("UPDATE store_meta SET value = '1' WHERE key = 'clean_shutdown'"));
   // Fold the WAL into the main file so the store is one self-contained file at rest; a busy
   // checkpoint only leaves the WAL for the next open to fold.
-  (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  db_.close();
+  if (dialect_ == sql::Dialect::kSqlite) (void)db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  db_->close();
   lock_.release();
   return core::ok();
 }
@@ -692,20 +965,20 @@ Result<void> Store::load_audit_log() {
   constexpr std::uint64_t kTile = core::MerkleLog::kTileLeaves;
   std::uint64_t size = 0;
   {
-    CW_TRY(auto q, db_.prepare("SELECT max(leaf_index) FROM audit_leaves"));
-    CW_TRY(const bool row, q.step());
-    if (row && !q.is_null(0)) size = static_cast<std::uint64_t>(q.column_i64(0)) + 1;
+    CW_TRY(auto q, db_->prepare("SELECT max(leaf_index) FROM audit_leaves"));
+    CW_TRY(const bool row, q->step());
+    if (row && !q->is_null(0)) size = static_cast<std::uint64_t>(q->column_i64(0)) + 1;
   }
   std::vector<core::Hash32> tiles;
   {
-    CW_TRY(auto q, db_.prepare("SELECT tile_index, hash FROM audit_tiles ORDER BY tile_index"));
+    CW_TRY(auto q, db_->prepare("SELECT tile_index, hash FROM audit_tiles ORDER BY tile_index"));
     for (;;) {
-      CW_TRY(const bool row, q.step());
+      CW_TRY(const bool row, q->step());
       if (!row) break;
-      if (q.column_i64(0) != static_cast<std::int64_t>(tiles.size())) {
+      if (q->column_i64(0) != static_cast<std::int64_t>(tiles.size())) {
         return Error(reason::kAuditMismatch, "audit tile " + std::to_string(tiles.size()) + " is missing");
       }
-      CW_TRY(const auto hash, q.column_fixed<core::Hash32>(1));
+      CW_TRY(const auto hash, q->column_fixed<core::Hash32>(1));
       tiles.push_back(hash);
     }
   }
@@ -713,11 +986,11 @@ Result<void> Store::load_audit_log() {
   // A store from before version 5: hash the missing tiles once from their leaves (a read-only
   // reader does so in memory, below).
   if (tiles.size() < size / kTile && !read_only_) {
-    CW_TRY(auto tx, sql::Transaction::begin(db_));
+    CW_TRY(auto tx, sql::Transaction::begin(*db_));
     while (tiles.size() < size / kTile) {
       CW_TRY(const auto leaves, read_tile(tiles.size()));
       tiles.push_back(core::root_from_leaf_hashes(leaves));
-      CW_TRY(auto q, db_.cached("INSERT INTO audit_tiles (tile_index, hash) VALUES (?, ?)"));
+      CW_TRY(auto q, db_->cached("INSERT INTO audit_tiles (tile_index, hash) VALUES (?, ?)"));
       q->bind_u64(1, tiles.size() - 1).bind_fixed(2, tiles.back());
       CW_CHECK(q->run());
     }
@@ -726,15 +999,15 @@ Result<void> Store::load_audit_log() {
   std::vector<core::Hash32> tail;
   std::uint64_t first = tiles.size() * kTile;
   {
-    CW_TRY(auto q, db_.prepare("SELECT leaf_index, leaf_hash FROM audit_leaves WHERE leaf_index >= ? ORDER BY leaf_index"));
-    q.bind_u64(1, first);
+    CW_TRY(auto q, db_->prepare("SELECT leaf_index, leaf_hash FROM audit_leaves WHERE leaf_index >= ? ORDER BY leaf_index"));
+    q->bind_u64(1, first);
     for (;;) {
-      CW_TRY(const bool row, q.step());
+      CW_TRY(const bool row, q->step());
       if (!row) break;
-      if (q.column_i64(0) != static_cast<std::int64_t>(first + tail.size())) {
-        return Error(reason::kAuditMismatch, "audit log has a gap before leaf " + std::to_string(q.column_i64(0)));
+      if (q->column_i64(0) != static_cast<std::int64_t>(first + tail.size())) {
+        return Error(reason::kAuditMismatch, "audit log has a gap before leaf " + std::to_string(q->column_i64(0)));
       }
-      CW_TRY(const auto hash, q.column_fixed<core::Hash32>(1));
+      CW_TRY(const auto hash, q->column_fixed<core::Hash32>(1));
       tail.push_back(hash);
       if (tail.size() == kTile) {
         tiles.push_back(core::root_from_leaf_hashes(tail));
@@ -751,7 +1024,7 @@ Result<void> Store::load_audit_log() {
 
 Result<std::vector<core::Hash32>> Store::read_tile(std::uint64_t tile) {
   constexpr std::uint64_t kTile = core::MerkleLog::kTileLeaves;
-  CW_TRY(auto q, db_.cached("SELECT leaf_index, leaf_hash FROM audit_leaves WHERE leaf_index >= ? AND leaf_index < ? "
+  CW_TRY(auto q, db_->cached("SELECT leaf_index, leaf_hash FROM audit_leaves WHERE leaf_index >= ? AND leaf_index < ? "
                             "ORDER BY leaf_index"));
   q->bind_u64(1, tile * kTile).bind_u64(2, (tile + 1) * kTile);
   std::vector<core::Hash32> leaves;
@@ -771,13 +1044,13 @@ Result<std::vector<core::Hash32>> Store::read_tile(std::uint64_t tile) {
 
 Result<void> Store::check_integrity() {
   CW_CHECK(ensure_open());
-  CW_CHECK(run_check(db_, "PRAGMA integrity_check"));
-  {
-    CW_TRY(auto q, db_.prepare("PRAGMA foreign_key_check"));
-    CW_TRY(const bool violation, q.step());
-    if (violation) return Error(reason::kCorrupt, "foreign_key_check: table " + q.column_text(0));
+  if (dialect_ == sql::Dialect::kSqlite) {
+    CW_CHECK(run_check(*db_, "PRAGMA integrity_check"));
+    CW_TRY(auto q, db_->prepare("PRAGMA foreign_key_check"));
+    CW_TRY(const bool violation, q->step());
+    if (violation) return Error(reason::kCorrupt, "foreign_key_check: table " + q->column_text(0));
   }
-  CW_TRY(auto q, db_.prepare(
+  CW_TRY(auto q, db_->prepare(
                      "SELECT leaf_index, kind, message_id, claim, detail, time, leaf, leaf_hash FROM audit_leaves "
                      "ORDER BY leaf_index"));
   std::uint64_t expected = 0;
@@ -786,17 +1059,17 @@ Result<void> Store::check_integrity() {
     return Error(reason::kAuditMismatch, "the integrity check reads no tile");
   }));
   for (;;) {
-    CW_TRY(const bool row, q.step());
+    CW_TRY(const bool row, q->step());
     if (!row) break;
     const auto where = "audit leaf " + std::to_string(expected);
-    CW_TRY(const auto index, q.column_u64(0));
-    CW_TRY(const auto id, q.column_fixed<core::MessageId>(2));
-    CW_TRY(const auto claim, q.column_fixed<core::Claim>(3));
-    CW_TRY(const auto detail, q.column_fixed<core::Hash32>(4));
-    CW_TRY(const auto time, q.column_u64(5));
-    const auto leaf = q.column_blob(6);
-    CW_TRY(const auto hash, q.column_fixed<core::Hash32>(7));
-    const auto kind = static_cast<core::AuditKind>(q.column_i64(1));
+    CW_TRY(const auto index, q->column_u64(0));
+    CW_TRY(const auto id, q->column_fixed<core::MessageId>(2));
+    CW_TRY(const auto claim, q->column_fixed<core::Claim>(3));
+    CW_TRY(const auto detail, q->column_fixed<core::Hash32>(4));
+    CW_TRY(const auto time, q->column_u64(5));
+    const auto leaf = q->column_blob(6);
+    CW_TRY(const auto hash, q->column_fixed<core::Hash32>(7));
+    const auto kind = static_cast<core::AuditKind>(q->column_i64(1));
     if (index != expected || index >= log_.size()) return Error(reason::kAuditMismatch, where + ": index");
     if (leaf != core::encode_audit_leaf(kind, id, claim, detail, time)) {
       return Error(reason::kAuditMismatch, where + ": bytes differ from its fields");
@@ -825,7 +1098,7 @@ Result<void> Store::append_leaf_in_tx(core::AuditKind kind, const core::MessageI
   const std::uint64_t index = log_.size() + pending.size();
   const auto leaf = core::encode_audit_leaf(kind, id, claim, detail, time);
   const auto hash = core::audit_leaf_hash(leaf);
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "INSERT INTO audit_leaves (leaf_index, kind, message_id, claim, detail, time, leaf, leaf_hash) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
   q->bind_u64(1, index).bind_i64(2, static_cast<std::int64_t>(kind)).bind_fixed(3, id).bind_fixed(4, claim);
@@ -839,7 +1112,7 @@ Result<void> Store::append_leaf_in_tx(core::AuditKind kind, const core::MessageI
     std::vector<core::Hash32> tile(log_.tail().begin(), log_.tail().end());
     tile.insert(tile.end(), pending.begin(), pending.end());
     const auto tile_hash = core::root_from_leaf_hashes(std::span<const core::Hash32>(tile).last(kTile));
-    CW_TRY(auto t, db_.cached("INSERT INTO audit_tiles (tile_index, hash) VALUES (?, ?)"));
+    CW_TRY(auto t, db_->cached("INSERT INTO audit_tiles (tile_index, hash) VALUES (?, ?)"));
     t->bind_u64(1, index / kTile).bind_fixed(2, tile_hash);
     CW_CHECK(t->run());
   }
@@ -849,7 +1122,7 @@ Result<void> Store::append_leaf_in_tx(core::AuditKind kind, const core::MessageI
 Result<bool> Store::insert_observed_in_tx(const NewMessage& m, std::uint64_t time) {
   const auto id = core::message_id(m.message);
   {
-    CW_TRY(auto q, db_.cached("SELECT claim FROM messages WHERE id = ?"));
+    CW_TRY(auto q, db_->cached("SELECT claim FROM messages WHERE id = ?"));
     q->bind_fixed(1, id);
     CW_TRY(const bool exists, q->step());
     if (exists) {
@@ -858,7 +1131,7 @@ Result<bool> Store::insert_observed_in_tx(const NewMessage& m, std::uint64_t tim
       return Error(reason::kClaimConflict, "message " + hex(id.view()) + " is stored with claim " + hex(stored.view()));
     }
   }
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "INSERT INTO messages (id, lane, sequence, claim, state, encoded, created_at, updated_at) "
                      "VALUES (?, ?, ?, ?, 'observed', ?, ?, ?)"));
   q->bind_fixed(1, id).bind_fixed(2, lane_key(m.message)).bind_u64(3, m.message.sequence.value);
@@ -873,7 +1146,7 @@ Result<void> Store::apply_in_tx(const Transition& t, std::uint64_t time, Pending
   MessageState from{};
   std::optional<MessageState> parked_from;
   {
-    CW_TRY(auto q, db_.cached("SELECT claim, state, parked_from FROM messages WHERE id = ?"));
+    CW_TRY(auto q, db_->cached("SELECT claim, state, parked_from FROM messages WHERE id = ?"));
     q->bind_fixed(1, t.id);
     CW_TRY(const bool exists, q->step());
     if (!exists) return Error(reason::kNotFound, "message " + id_text);
@@ -911,9 +1184,9 @@ Result<void> Store::apply_in_tx(const Transition& t, std::uint64_t time, Pending
   if (t.to == MessageState::kAcknowledged && t.claim) leaf_claim = *t.claim;
 
   const bool parking = t.to == MessageState::kParked;
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "UPDATE messages SET state = ?, claim = ?, parked_from = ?, parked_reason = ?, "
-                     "attempts = CASE WHEN ? THEN attempts ELSE 0 END, next_attempt_at = ?, updated_at = ? "
+                     "attempts = CASE WHEN ? = 1 THEN attempts ELSE 0 END, next_attempt_at = ?, updated_at = ? "
                      "WHERE id = ?"));
   q->bind_text(1, to_string(t.to)).bind_fixed(2, claim);
   if (parking) q->bind_text(3, to_string(from)).bind_text(4, t.reason); else q->bind_null(3).bind_null(4);
@@ -924,7 +1197,7 @@ Result<void> Store::apply_in_tx(const Transition& t, std::uint64_t time, Pending
 }
 
 Result<void> Store::set_cursor_in_tx(const Cursor& cursor, std::uint64_t time) {
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "INSERT INTO cursors (chain, height, hash, updated_at) VALUES (?, ?, ?, ?) "
                      "ON CONFLICT (chain) DO UPDATE SET height = excluded.height, hash = excluded.hash, "
                      "updated_at = excluded.updated_at"));
@@ -935,7 +1208,7 @@ Result<void> Store::set_cursor_in_tx(const Cursor& cursor, std::uint64_t time) {
 Result<void> Store::batch(const WriteBatch& batch) {
   CW_CHECK(ensure_open());
   const auto time = now();
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   PendingLeaves pending;
   for (const auto& bundle : batch.bundles) CW_CHECK(put_bundle_in_tx(bundle, time));
   for (std::size_t i = 0; i < batch.observed.size(); ++i) {
@@ -961,7 +1234,7 @@ Result<void> Store::batch(const WriteBatch& batch) {
 Result<void> Store::apply(const Transition& transition) {
   CW_CHECK(ensure_open());
   const auto time = now();
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   PendingLeaves pending;
   CW_CHECK(apply_in_tx(transition, time, pending));
   return commit(tx, pending);
@@ -969,36 +1242,44 @@ Result<void> Store::apply(const Transition& transition) {
 
 Result<bool> Store::insert_observed(const NewMessage& message) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   CW_TRY(const bool inserted, insert_observed_in_tx(message, now()));
   PendingLeaves none;
   CW_CHECK(commit(tx, none));
   return inserted;
 }
 
+// Single-statement writes still open a transaction: the write guard runs in every write.
 Result<void> Store::set_cursor(const Cursor& cursor) {
   CW_CHECK(ensure_open());
-  return set_cursor_in_tx(cursor, now());
+  CW_TRY(auto tx, begin_write());
+  CW_CHECK(set_cursor_in_tx(cursor, now()));
+  return tx.commit();
 }
 
 Result<void> Store::record_attempt(const core::MessageId& id, std::uint64_t next_attempt_at) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
-                     "UPDATE messages SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?"));
-  q->bind_u64(1, next_attempt_at).bind_u64(2, now()).bind_fixed(3, id);
-  CW_CHECK(q->run());
-  if (db_.changes() == 0) return Error(reason::kNotFound, "message " + hex(id.view()));
-  return core::ok();
+  CW_TRY(auto tx, begin_write());
+  {
+    CW_TRY(auto q, db_->cached(
+                       "UPDATE messages SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?"));
+    q->bind_u64(1, next_attempt_at).bind_u64(2, now()).bind_fixed(3, id);
+    CW_CHECK(q->run());
+  }
+  if (db_->changes() == 0) return Error(reason::kNotFound, "message " + hex(id.view()));
+  return tx.commit();
 }
 
 Result<void> Store::put_bundle(const BundleRecord& bundle) {
   CW_CHECK(ensure_open());
-  return put_bundle_in_tx(bundle, now());
+  CW_TRY(auto tx, begin_write());
+  CW_CHECK(put_bundle_in_tx(bundle, now()));
+  return tx.commit();
 }
 
 Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time) {
   // A verified bundle is never overwritten: what the relay acted on stays servable.
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "INSERT INTO bundles (claim, message_id, body, verified, created_at) VALUES (?, ?, ?, ?, ?) "
                      "ON CONFLICT (claim) DO UPDATE SET message_id = excluded.message_id, body = excluded.body, "
                      "verified = excluded.verified WHERE bundles.verified = 0"));
@@ -1009,7 +1290,7 @@ Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t t
 
 Result<bool> Store::put_execution(const ExecutionRecord& execution) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   CW_TRY(const bool inserted, put_execution_in_tx(execution, now()));
   PendingLeaves none;
   CW_CHECK(commit(tx, none));
@@ -1022,18 +1303,18 @@ Result<bool> Store::put_execution_in_tx(const ExecutionRecord& execution, std::u
   // The first verified execution stands: a gateway executes a message once, so a second record
   // can only be the same event seen again (or, after a destination reorg, a re-inclusion that
   // the acknowledgement does not need).
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "INSERT INTO executions (message_id, claim, status, tx_hash, block_number, recorded_at) "
                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING"));
   q->bind_fixed(1, execution.id).bind_fixed(2, execution.claim).bind_i64(3, status);
   q->bind_fixed(4, execution.tx_hash).bind_u64(5, execution.block_number).bind_u64(6, time);
   CW_CHECK(q->run());
-  return db_.changes() > 0;
+  return db_->changes() > 0;
 }
 
 Result<bool> Store::put_vote(const VoteRecord& vote) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   CW_TRY(const bool inserted, put_vote_in_tx(vote, now()));
   PendingLeaves none;
   CW_CHECK(commit(tx, none));
@@ -1043,14 +1324,14 @@ Result<bool> Store::put_vote(const VoteRecord& vote) {
 Result<bool> Store::put_vote_in_tx(const VoteRecord& vote, std::uint64_t time) {
   {
     // Said by name rather than left to the foreign key, whose failure names no message.
-    CW_TRY(auto q, db_.cached("SELECT 1 FROM messages WHERE id = ?"));
+    CW_TRY(auto q, db_->cached("SELECT 1 FROM messages WHERE id = ?"));
     q->bind_fixed(1, vote.id);
     CW_TRY(const bool exists, q->step());
     if (!exists) return Error(reason::kNotFound, "vote on message " + hex(vote.id.view()));
   }
   // The first vote of a key stands: a signer's second signature over one digest (another nonce,
   // or the same vote re-signed) adds nothing the gateway would count.
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "INSERT INTO votes (message_id, kind, claim, epoch, signer, status, signature, origin, "
                      "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                      "ON CONFLICT (message_id, kind, claim, epoch, signer) DO NOTHING"));
@@ -1059,12 +1340,12 @@ Result<bool> Store::put_vote_in_tx(const VoteRecord& vote, std::uint64_t time) {
   q->bind_blob(7, core::ByteView(vote.signature.data(), vote.signature.size()));
   q->bind_text(8, to_string(vote.origin)).bind_u64(9, time);
   CW_CHECK(q->run());
-  return db_.changes() > 0;
+  return db_->changes() > 0;
 }
 
 Result<std::vector<VoteRecord>> Store::votes(const core::MessageId& id) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "SELECT kind, claim, epoch, signer, status, signature, origin, received_at FROM votes "
                      "WHERE message_id = ? ORDER BY received_at, rowid"));
   q->bind_fixed(1, id);
@@ -1095,7 +1376,7 @@ Result<std::vector<VoteRecord>> Store::votes(const core::MessageId& id) {
 
 Result<std::optional<ExecutionRecord>> Store::execution(const core::MessageId& id) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT claim, status, tx_hash, block_number FROM executions WHERE message_id = ?"));
+  CW_TRY(auto q, db_->cached("SELECT claim, status, tx_hash, block_number FROM executions WHERE message_id = ?"));
   q->bind_fixed(1, id);
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<ExecutionRecord>{};
@@ -1114,15 +1395,15 @@ Result<bool> Store::record_rejected(const Rejection& rejection) {
   CW_CHECK(ensure_open());
   if (rejection.reason.empty()) return Error(reason::kMissingReason, "rejecting claim " + hex(rejection.claim.view()));
   const auto time = now();
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   {
-    CW_TRY(auto q, db_.cached("SELECT 1 FROM rejected WHERE claim = ?"));
+    CW_TRY(auto q, db_->cached("SELECT 1 FROM rejected WHERE claim = ?"));
     q->bind_fixed(1, rejection.claim);
     CW_TRY(const bool exists, q->step());
     if (exists) return false;
   }
   {
-    CW_TRY(auto q, db_.cached("INSERT INTO rejected (claim, message_id, reason, rejected_at) VALUES (?, ?, ?, ?)"));
+    CW_TRY(auto q, db_->cached("INSERT INTO rejected (claim, message_id, reason, rejected_at) VALUES (?, ?, ?, ?)"));
     q->bind_fixed(1, rejection.claim).bind_fixed(2, rejection.claimed_id).bind_text(3, rejection.reason);
     q->bind_u64(4, time);
     CW_CHECK(q->run());
@@ -1136,7 +1417,7 @@ Result<bool> Store::record_rejected(const Rejection& rejection) {
 
 Result<void> Store::put_verified_header(const VerifiedHeader& header) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   CW_TRY(auto stored, verified_header(header.chain, header.height));
   if (stored) {
     if (stored->hash == header.hash) return core::ok();
@@ -1145,7 +1426,7 @@ Result<void> Store::put_verified_header(const VerifiedHeader& header) {
                                               ", offered " + hex(header.hash.view()));
   }
   {
-    CW_TRY(auto q, db_.cached(
+    CW_TRY(auto q, db_->cached(
                        "INSERT INTO verified_headers (chain, height, hash, parent_hash, header, verified_at) "
                        "VALUES (?, ?, ?, ?, ?, ?)"));
     q->bind_fixed(1, header.chain).bind_u64(2, header.height).bind_fixed(3, header.hash);
@@ -1159,7 +1440,7 @@ Result<void> Store::put_validator_set(const ValidatorSetRecord& set) {
   CW_CHECK(ensure_open());
   core::Bytes packed;
   for (const auto& address : set.validators) core::append(packed, address.view());
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   CW_TRY(auto stored, validator_set_at(set.chain, set.from_height));
   if (stored && stored->from_height == set.from_height) {
     if (stored->validators == set.validators) return core::ok();
@@ -1167,7 +1448,7 @@ Result<void> Store::put_validator_set(const ValidatorSetRecord& set) {
                                                                           "height " + std::to_string(set.from_height));
   }
   {
-    CW_TRY(auto q, db_.cached(
+    CW_TRY(auto q, db_->cached(
                        "INSERT INTO validator_sets (chain, from_height, validators, recorded_at) VALUES (?, ?, ?, ?)"));
     q->bind_fixed(1, set.chain).bind_u64(2, set.from_height).bind_blob(3, packed).bind_u64(4, now());
     CW_CHECK(q->run());
@@ -1184,15 +1465,15 @@ Result<void> Store::add_checkpoint(const Checkpoint& checkpoint) {
     return Error(reason::kCheckpointMismatch, "size " + std::to_string(checkpoint.tree_size) + ": log root " +
                                                   hex(root->view()) + ", checkpoint " + hex(checkpoint.root.view()));
   }
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
+  CW_TRY(auto tx, begin_write());
   {
-    CW_TRY(auto q, db_.cached("SELECT root FROM checkpoints WHERE tree_size = ?"));
+    CW_TRY(auto q, db_->cached("SELECT root FROM checkpoints WHERE tree_size = ?"));
     q->bind_u64(1, checkpoint.tree_size);
     CW_TRY(const bool exists, q->step());
     if (exists) return core::ok();  // same size, hence (checked above) the same root
   }
   {
-    CW_TRY(auto q, db_.cached("INSERT INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)"));
+    CW_TRY(auto q, db_->cached("INSERT INTO checkpoints (tree_size, root, note, created_at) VALUES (?, ?, ?, ?)"));
     q->bind_u64(1, checkpoint.tree_size).bind_fixed(2, checkpoint.root).bind_text(3, checkpoint.note);
     q->bind_u64(4, now());
     CW_CHECK(q->run());
@@ -1245,7 +1526,7 @@ Result<StoredMessage> read_message(const sql::Statement& row) {
 
 Result<std::optional<StoredMessage>> Store::message(const core::MessageId& id) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT " + std::string(kMessageColumns) + " FROM messages WHERE id = ?"));
+  CW_TRY(auto q, db_->cached("SELECT " + std::string(kMessageColumns) + " FROM messages WHERE id = ?"));
   q->bind_fixed(1, id);
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<StoredMessage>{};
@@ -1255,7 +1536,7 @@ Result<std::optional<StoredMessage>> Store::message(const core::MessageId& id) {
 
 Result<std::vector<StoredMessage>> Store::due_messages(MessageState state, std::uint64_t now_unix, std::size_t limit) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT " + std::string(kMessageColumns) +
+  CW_TRY(auto q, db_->cached("SELECT " + std::string(kMessageColumns) +
                             " FROM messages WHERE state = ? AND next_attempt_at <= ? "
                             "ORDER BY next_attempt_at, created_at, rowid LIMIT ?"));
   q->bind_text(1, to_string(state)).bind_u64(2, now_unix).bind_u64(3, limit);
@@ -1276,7 +1557,7 @@ Result<std::vector<StoredMessage>> Store::due_in_lanes(std::span<const core::Has
   std::vector<StoredMessage> out;
   if (lanes.empty() || states.empty()) return out;
   // Few lanes and states: the placeholders are built, the values are always bound.
-  CW_TRY(auto q, db_.cached("SELECT " + std::string(kMessageColumns) + " FROM messages WHERE lane IN (" +
+  CW_TRY(auto q, db_->cached("SELECT " + std::string(kMessageColumns) + " FROM messages WHERE lane IN (" +
                             placeholders(lanes.size()) + ") AND state IN (" + placeholders(states.size()) +
                             ") AND next_attempt_at <= ? ORDER BY lane, sequence LIMIT ?"));
   int index = 1;
@@ -1295,7 +1576,7 @@ Result<std::vector<StoredMessage>> Store::due_in_lanes(std::span<const core::Has
 
 Result<std::vector<std::pair<MessageState, std::uint64_t>>> Store::state_counts() {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT state, count(*) FROM messages GROUP BY state"));
+  CW_TRY(auto q, db_->cached("SELECT state, count(*) FROM messages GROUP BY state"));
   std::vector<std::pair<MessageState, std::uint64_t>> out;
   for (;;) {
     CW_TRY(const bool row, q->step());
@@ -1309,7 +1590,7 @@ Result<std::vector<std::pair<MessageState, std::uint64_t>>> Store::state_counts(
 
 Result<std::vector<LaneStateCount>> Store::lane_state_counts() {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT lane, state, count(*) FROM messages GROUP BY lane, state"));
+  CW_TRY(auto q, db_->cached("SELECT lane, state, count(*) FROM messages GROUP BY lane, state"));
   std::vector<LaneStateCount> out;
   for (;;) {
     CW_TRY(const bool row, q->step());
@@ -1325,7 +1606,7 @@ Result<std::vector<LaneStateCount>> Store::lane_state_counts() {
 
 Result<std::vector<LaneBacklog>> Store::lane_backlogs() {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "SELECT lane, count(*), min(created_at) FROM messages "
                      "WHERE state IN ('observed', 'verified', 'voted') GROUP BY lane"));
   std::vector<LaneBacklog> out;
@@ -1346,13 +1627,13 @@ Result<MessagePage> Store::list_messages(const MessageFilter& filter, const std:
   CW_CHECK(ensure_open());
   MessagePage page;
   if (limit == 0) return page;
-  std::string sql = "SELECT " + std::string(kMessageColumns) + ", rowid FROM messages WHERE 1";
+  std::string sql = "SELECT " + std::string(kMessageColumns) + ", rowid FROM messages WHERE 1 = 1";
   if (!filter.lanes.empty()) sql += " AND lane IN (" + placeholders(filter.lanes.size()) + ")";
   if (filter.state) sql += " AND state = ?";
   if (after) sql += " AND (created_at, rowid) < (?, ?)";
   // One row beyond the page tells whether another page follows.
   sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?";
-  CW_TRY(auto q, db_.cached(sql));
+  CW_TRY(auto q, db_->cached(sql));
   int index = 1;
   for (const auto& lane : filter.lanes) q->bind_fixed(index++, lane);
   if (filter.state) q->bind_text(index++, to_string(*filter.state));
@@ -1379,7 +1660,7 @@ Result<MessagePage> Store::list_messages(const MessageFilter& filter, const std:
 Result<std::vector<std::uint64_t>> Store::lane_sequences(const core::Hash32& lane, std::uint64_t from,
                                                          std::uint64_t to) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT sequence FROM messages WHERE lane = ? AND sequence BETWEEN ? AND ? "
+  CW_TRY(auto q, db_->cached("SELECT sequence FROM messages WHERE lane = ? AND sequence BETWEEN ? AND ? "
                             "ORDER BY sequence"));
   q->bind_fixed(1, lane).bind_u64(2, from).bind_u64(3, to);
   std::vector<std::uint64_t> out;
@@ -1394,7 +1675,7 @@ Result<std::vector<std::uint64_t>> Store::lane_sequences(const core::Hash32& lan
 
 Result<std::optional<Cursor>> Store::cursor(const core::ChainIdentity& chain) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT height, hash FROM cursors WHERE chain = ?"));
+  CW_TRY(auto q, db_->cached("SELECT height, hash FROM cursors WHERE chain = ?"));
   q->bind_fixed(1, chain);
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<Cursor>{};
@@ -1406,7 +1687,7 @@ Result<std::optional<Cursor>> Store::cursor(const core::ChainIdentity& chain) {
 
 Result<std::optional<BundleRecord>> Store::bundle(const core::Claim& claim) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT message_id, body, verified FROM bundles WHERE claim = ?"));
+  CW_TRY(auto q, db_->cached("SELECT message_id, body, verified FROM bundles WHERE claim = ?"));
   q->bind_fixed(1, claim);
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<BundleRecord>{};
@@ -1420,33 +1701,38 @@ Result<std::optional<BundleRecord>> Store::bundle(const core::Claim& claim) {
 
 Result<std::size_t> Store::prune_bundles(std::uint64_t before, std::size_t limit) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto tx, sql::Transaction::begin(db_));
-  // CROSS JOIN keeps bundles the outer loop: messages are found by their primary key, while a
-  // bundle has no index by message id. Oldest bundles come first in rowid order, so a batch stops
-  // early once the prunable ones are gone.
-  CW_TRY(auto q, db_.cached(
-                     "DELETE FROM bundles WHERE rowid IN (SELECT b.rowid FROM bundles b CROSS JOIN messages m "
-                     "ON m.id = b.message_id WHERE m.state = 'acknowledged' AND m.updated_at < ? LIMIT ?)"));
+  CW_TRY(auto tx, begin_write());
+  // CROSS JOIN keeps bundles the outer loop in SQLite: messages are found by their primary key,
+  // while a bundle has no index by message id. Oldest bundles come first in rowid order, so a
+  // batch stops early once the prunable ones are gone. PostgreSQL has no CROSS JOIN ... ON and
+  // plans the join itself; its rowid is the identity column of the same name.
+  CW_TRY(auto q, db_->cached(
+                     dialect_ == sql::Dialect::kSqlite
+                         ? "DELETE FROM bundles WHERE rowid IN (SELECT b.rowid FROM bundles b CROSS JOIN messages m "
+                           "ON m.id = b.message_id WHERE m.state = 'acknowledged' AND m.updated_at < ? LIMIT ?)"
+                         : "DELETE FROM bundles WHERE rowid IN (SELECT b.rowid FROM bundles b JOIN messages m "
+                           "ON m.id = b.message_id WHERE m.state = 'acknowledged' AND m.updated_at < ? "
+                           "ORDER BY b.rowid LIMIT ?)"));
   q->bind_u64(1, before).bind_u64(2, limit);
   CW_CHECK(q->run());
-  const auto pruned = static_cast<std::size_t>(db_.changes());
+  const auto pruned = static_cast<std::size_t>(db_->changes());
   CW_CHECK(tx.commit());
   return pruned;
 }
 
 Result<bool> Store::bundle_pruned(const core::Claim& claim) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
-                     "SELECT NOT EXISTS (SELECT 1 FROM bundles WHERE claim = ?1) AND "
-                     "EXISTS (SELECT 1 FROM audit_leaves WHERE claim = ?1)"));
-  q->bind_fixed(1, claim);
+  CW_TRY(auto q, db_->cached(
+                     "SELECT NOT EXISTS (SELECT 1 FROM bundles WHERE claim = ?) AND "
+                     "EXISTS (SELECT 1 FROM audit_leaves WHERE claim = ?)"));
+  q->bind_fixed(1, claim).bind_fixed(2, claim);
   CW_TRY(const bool row, q->step());
   return row && q->column_i64(0) == 1;
 }
 
 Result<std::optional<Rejection>> Store::rejection(const core::Claim& claim) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT message_id, reason, rejected_at FROM rejected WHERE claim = ?"));
+  CW_TRY(auto q, db_->cached("SELECT message_id, reason, rejected_at FROM rejected WHERE claim = ?"));
   q->bind_fixed(1, claim);
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<Rejection>{};
@@ -1460,7 +1746,7 @@ Result<std::optional<Rejection>> Store::rejection(const core::Claim& claim) {
 
 Result<std::optional<VerifiedHeader>> Store::verified_header(const core::ChainIdentity& chain, std::uint64_t height) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT hash, parent_hash, header FROM verified_headers WHERE chain = ? AND height = ?"));
+  CW_TRY(auto q, db_->cached("SELECT hash, parent_hash, header FROM verified_headers WHERE chain = ? AND height = ?"));
   q->bind_fixed(1, chain).bind_u64(2, height);
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<VerifiedHeader>{};
@@ -1476,7 +1762,7 @@ Result<std::optional<VerifiedHeader>> Store::verified_header(const core::ChainId
 Result<std::optional<ValidatorSetRecord>> Store::validator_set_at(const core::ChainIdentity& chain,
                                                                   std::uint64_t height) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "SELECT from_height, validators FROM validator_sets WHERE chain = ? AND from_height <= ? "
                      "ORDER BY from_height DESC LIMIT 1"));
   q->bind_fixed(1, chain).bind_u64(2, height);
@@ -1495,7 +1781,7 @@ Result<std::optional<ValidatorSetRecord>> Store::validator_set_at(const core::Ch
 
 Result<std::optional<AuditEntry>> Store::audit_entry(std::uint64_t index) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "SELECT kind, message_id, claim, detail, time, leaf, leaf_hash FROM audit_leaves "
                      "WHERE leaf_index = ?"));
   q->bind_u64(1, index);
@@ -1515,7 +1801,7 @@ Result<std::optional<AuditEntry>> Store::audit_entry(std::uint64_t index) {
 
 Result<std::vector<AuditEntry>> Store::audit_entries_by_claim(const core::Claim& claim) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
+  CW_TRY(auto q, db_->cached(
                      "SELECT leaf_index, kind, message_id, detail, time, leaf, leaf_hash FROM audit_leaves "
                      "WHERE claim = ? ORDER BY leaf_index"));
   q->bind_fixed(1, claim);
@@ -1539,7 +1825,7 @@ Result<std::vector<AuditEntry>> Store::audit_entries_by_claim(const core::Claim&
 
 Result<std::vector<Checkpoint>> Store::checkpoints() {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size"));
+  CW_TRY(auto q, db_->cached("SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size"));
   std::vector<Checkpoint> out;
   for (;;) {
     CW_TRY(const bool row, q->step());
@@ -1555,18 +1841,22 @@ Result<std::vector<Checkpoint>> Store::checkpoints() {
 
 Result<void> Store::add_cosignature(std::uint64_t tree_size, std::string_view witness, std::string_view line) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
-                     "INSERT INTO checkpoint_cosignatures (tree_size, witness, line, created_at) VALUES (?, ?, ?, ?) "
-                     "ON CONFLICT (tree_size, witness) DO UPDATE SET line = excluded.line, "
-                     "created_at = excluded.created_at"));
-  q->bind_u64(1, tree_size).bind_text(2, witness).bind_text(3, line);
-  q->bind_u64(4, now());
-  return q->run();
+  CW_TRY(auto tx, begin_write());
+  {
+    CW_TRY(auto q, db_->cached(
+                       "INSERT INTO checkpoint_cosignatures (tree_size, witness, line, created_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (tree_size, witness) DO UPDATE SET line = excluded.line, "
+                       "created_at = excluded.created_at"));
+    q->bind_u64(1, tree_size).bind_text(2, witness).bind_text(3, line);
+    q->bind_u64(4, now());
+    CW_CHECK(q->run());
+  }
+  return tx.commit();
 }
 
 Result<std::vector<std::string>> Store::cosignatures(std::uint64_t tree_size) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT line FROM checkpoint_cosignatures WHERE tree_size = ? ORDER BY witness"));
+  CW_TRY(auto q, db_->cached("SELECT line FROM checkpoint_cosignatures WHERE tree_size = ? ORDER BY witness"));
   q->bind_u64(1, tree_size);
   std::vector<std::string> out;
   for (;;) {
@@ -1579,16 +1869,20 @@ Result<std::vector<std::string>> Store::cosignatures(std::uint64_t tree_size) {
 
 Result<void> Store::set_log_vkey(std::string_view vkey) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached(
-                     "INSERT INTO store_meta (key, value) VALUES ('log_vkey', ?) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
-  q->bind_text(1, vkey);
-  return q->run();
+  CW_TRY(auto tx, begin_write());
+  {
+    CW_TRY(auto q, db_->cached(
+                       "INSERT INTO store_meta (key, value) VALUES ('log_vkey', ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+    q->bind_text(1, vkey);
+    CW_CHECK(q->run());
+  }
+  return tx.commit();
 }
 
 Result<std::optional<std::string>> Store::log_vkey() {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT value FROM store_meta WHERE key = 'log_vkey'"));
+  CW_TRY(auto q, db_->cached("SELECT value FROM store_meta WHERE key = 'log_vkey'"));
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<std::string>{};
   return std::optional<std::string>(q->column_text(0));
@@ -1596,7 +1890,7 @@ Result<std::optional<std::string>> Store::log_vkey() {
 
 Result<std::optional<Checkpoint>> Store::latest_checkpoint() {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_.cached("SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1"));
+  CW_TRY(auto q, db_->cached("SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1"));
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<Checkpoint>{};
   Checkpoint c;

@@ -1,6 +1,7 @@
-// The relay's embedded SQLite store (DESIGN.md section 4): cursors, messages and their state
-// machine, bundles and rejections by claim, the submission journal, verified headers, validator-set
-// history and the RFC 6962 audit log whose leaves commit together with the transitions they record.
+// The relay's store (DESIGN.md sections 4 and 6), embedded SQLite or PostgreSQL: cursors, messages
+// and their state machine, bundles and rejections by claim, the submission journal, verified
+// headers, validator-set history and the RFC 6962 audit log whose leaves commit together with the
+// transitions they record.
 #pragma once
 
 #include <array>
@@ -21,7 +22,8 @@
 #include "relay/core/protocol.hpp"
 #include "relay/core/result.hpp"
 #include "relay/store/lock_file.hpp"
-#include "relay/store/sqlite.hpp"
+#include "relay/store/postgres.hpp"
+#include "relay/store/sql.hpp"
 
 namespace causeway::store {
 
@@ -49,21 +51,25 @@ inline constexpr core::Reason kCheckpointMismatch{"store.checkpoint_mismatch"};
 inline constexpr core::Reason kAuditMismatch{"store.audit_mismatch"};
 }  // namespace reason
 
-// PRAGMA application_id of every Causeway store: "CWAY".
+// PRAGMA application_id of every Causeway store: "CWAY" (on PostgreSQL, store_meta's
+// 'application_id' row, in decimal).
 inline constexpr std::int32_t kApplicationId = 0x43574159;
 
-// One schema step. Applied in order, each in its own transaction together with its user_version.
+// One schema step. Applied in order, each in its own transaction together with its user_version
+// (on PostgreSQL, store_meta's 'schema_version' row).
 struct Migration {
   std::uint32_t version = 0;  // the user_version after this migration; 1, 2, 3 ...
   std::string_view name;
   std::string_view sql;
 };
-// The migrations of this build; the last one's version is the schema version.
+// The migrations of this build for SQLite; the last one's version is the schema version.
 std::span<const Migration> migrations() noexcept;
+// The same steps (versions and names) in a dialect's SQL.
+std::span<const Migration> migrations(sql::Dialect dialect) noexcept;
 std::uint32_t schema_version() noexcept;
-// Brings `db` from its user_version up to the last of `steps` (which must be ordered and start
-// at 1); refuses a database newer than the last step. Exposed for tests of the mechanism.
-core::Result<void> migrate(sql::Database& db, std::span<const Migration> steps);
+// Brings `db` from its schema version up to the last of `steps` (which must be ordered, start at
+// 1 and be in db's dialect); refuses a database newer than the last step. Exposed for tests.
+core::Result<void> migrate(sql::Connection& db, std::span<const Migration> steps);
 
 // ---- Message states (DESIGN.md section 4) ---------------------------------------------------
 
@@ -295,21 +301,30 @@ struct StoreOptions {
   bool defer_quick_check = false;
   // Unix seconds for timestamps and audit leaves; injectable so tests need no wall clock.
   std::function<std::uint64_t()> clock;
+  // Runs as the first statement of every write transaction (inside it, before any write), so a
+  // database lease can be checked and renewed in the commit it guards; an error rolls the
+  // transaction back and is what the write returns. Migrations at open() run without it.
+  std::function<core::Result<void>(sql::Connection&)> write_guard;
 };
 
 // Not thread-safe: the relay writes through one writer (DESIGN.md section 4). Every write is one
-// transaction with synchronous=FULL, so it is on disk when the call returns ok.
+// transaction with synchronous=FULL (PostgreSQL: synchronous_commit=on), so it is on disk when
+// the call returns ok.
 class Store {
  public:
   // Takes `<path>.lock`, opens or creates the database, checks it is a Causeway store and not
   // damaged, migrates it, and rebuilds the audit log from the stored leaf hashes.
   static core::Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
-  // For `causeway audit export`: opens an existing store read-only without taking the lock, so a
+  // The same store on PostgreSQL, in `target.schema` (created if missing). No lock file: two
+  // relays on one schema are kept apart by a database lease (StoreOptions::write_guard). There is
+  // no PRAGMA check: after an unclean shutdown open() checks the audit log (check_integrity).
+  static core::Result<std::unique_ptr<Store>> open_postgres(const PostgresTarget& target, StoreOptions options = {});
+  // SQLite only. For `causeway audit export`: opens an existing store read-only without the lock, so a
   // running relay keeps writing; no migration, no shutdown marker. The audit log is the one
   // committed when it opened. Every write fails with kReadOnly; close() only closes.
   static core::Result<std::unique_ptr<Store>> open_read_only(const std::string& path, StoreOptions options = {});
-  // PRAGMA quick_check of the store at `path` on a connection of its own: WAL lets it read while
-  // the relay writes. kCorrupt names the first problems found.
+  // SQLite only. PRAGMA quick_check of the store at `path` on a connection of its own: WAL lets it
+  // read while the relay writes. kCorrupt names the first problems found.
   static core::Result<void> quick_check(const std::string& path);
   // A clean shutdown: records the clean-shutdown marker, checkpoints the WAL, closes, unlocks.
   // Destroying a Store without close() is treated as a crash at the next open (full check).
@@ -319,8 +334,14 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   const OpenReport& open_report() const noexcept { return report_; }
+  // The SQLite file, or "postgresql schema NAME" (never the conninfo, which may name secrets).
   const std::string& path() const noexcept { return path_; }
-  // PRAGMA integrity_check and foreign_key_check, and every audit leaf's hash recomputed.
+  sql::Dialect dialect() const noexcept { return dialect_; }
+  // The connection, for a lease's own statements outside the store's tables. Not thread-safe, as
+  // the Store itself.
+  sql::Connection& connection() noexcept { return *db_; }
+  // SQLite: PRAGMA integrity_check and foreign_key_check. Both: every audit leaf's hash
+  // recomputed and the stored tiles checked against them (PostgreSQL checks its own pages).
   core::Result<void> check_integrity();
 
   // ---- cursors
@@ -432,7 +453,9 @@ class Store {
   // Leaf hashes written in the open transaction; they join log_ only after COMMIT succeeds.
   using PendingLeaves = std::vector<core::Hash32>;
 
-  Store(std::string path, LockFile lock, sql::Database db, StoreOptions options);
+  Store(std::string path, LockFile lock, std::unique_ptr<sql::Connection> db, StoreOptions options);
+  // A write transaction with the write guard run first.
+  core::Result<sql::Transaction> begin_write();
   core::Result<void> initialize();
   core::Result<void> initialize_read_only();
   core::Result<void> load_audit_log();
@@ -453,7 +476,8 @@ class Store {
 
   std::string path_;
   LockFile lock_;
-  sql::Database db_;
+  std::unique_ptr<sql::Connection> db_;
+  sql::Dialect dialect_;
   StoreOptions options_;
   bool read_only_ = false;
   OpenReport report_;

@@ -1,12 +1,14 @@
 // Proof bundles (schemas/proof-bundle.schema.json, PROTOCOL.md section 4): the event, its receipt
 // proof and the header it hangs from, as the EVM adapter emits them (family evm) or a FISCO BCOS
-// 2.x source would (family fisco), and `causeway verify` reads them. A bundle carries evidence
+// 2.x or 3.x source would (family fisco); for Hyperledger Fabric (family fabric) the whole block with its
+// peers' validation attestations. `causeway verify` reads them. A bundle carries evidence
 // only, never trust: no validator set, root or identity in it is believed (THREATS 5); the
 // verifier compares what it recomputes with what the bundle says.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,7 +19,9 @@
 #include "relay/core/protocol.hpp"
 #include "relay/core/result.hpp"
 #include "relay/verify/evm_header.hpp"
+#include "relay/verify/fabric_bundle.hpp"
 #include "relay/verify/fisco_merkle.hpp"
+#include "relay/verify/fisco_receipt.hpp"
 
 namespace causeway::verify {
 
@@ -31,7 +35,7 @@ inline constexpr std::uint32_t kBundleVersion = 1;
 // proven back to the source for an acknowledgement (PROTOCOL.md section 6).
 enum class BundleKind : std::uint8_t { kMessage, kExecution };
 
-// One entry of a FISCO 2.x block's signatureList: a sealer's PBFT commit signature over the block
+// One entry of a FISCO block's signatureList: a sealer's PBFT commit signature over the block
 // hash, `sealer_index` pointing into the header's sealerList.
 struct BundleSeal {
   std::uint64_t sealer_index = 0;
@@ -46,7 +50,14 @@ struct BundleSource {
   // The other headers needed to reach the pinned checkpoint: checkpoint+1 ... block_number-1, then
   // (Clique, and optionally BFT) descendants block_number+1 ...; `header` itself is not repeated.
   std::vector<core::Bytes> segment;  // EVM only
-  std::vector<BundleSeal> signatures;  // FISCO only: the block's signatureList (2.x keeps it beside the header)
+  std::vector<BundleSeal> signatures;  // FISCO only: the block's signatureList (kept beside the header)
+  // FISCO only: the node's major version. 3.x has no canonical header bytes, so its bundles carry
+  // the header's data fields in `fisco3_header` instead of `header`, and the hash is recomputed.
+  std::uint32_t fisco_version = 2;
+  Fisco3Header fisco3_header;
+  // Fabric only, instead of `header`: the whole serialized common.Block. Its data hash covers
+  // every envelope, so the block is the inclusion proof; its metadata holds the orderer signatures.
+  core::Bytes block;
 };
 
 struct EvmReceiptInclusion {
@@ -64,6 +75,25 @@ struct FiscoReceiptInclusion {
   std::vector<Fisco2ProofUnit> proof;  // RPC receiptProof units, the last one empty
 };
 
+// FISCO 3.x: the receipt's fields (hashed by the verifier into the leaf) and its flat binary-tree
+// proof under the header's receiptsRoot.
+struct Fisco3ReceiptInclusion {
+  std::uint32_t receipt_index = 0;  // the transaction's index in the block, bound by the proof
+  std::uint32_t log_index = 0;      // within the receipt
+  Fisco3Receipt receipt;
+  std::vector<core::Hash32> proof;  // RPC txReceiptProof: [count, node…] per level, or [root]
+};
+
+// Fabric: which envelope of the block and which of its actions' chaincode events, and the peers'
+// signed word that the transaction is VALID (fabric_bundle.hpp).
+struct FabricInclusion {
+  std::string channel;
+  std::uint32_t tx_index = 0;     // the envelope's index in the block: the claim's txIndex
+  std::string tx_id;              // ChannelHeader.tx_id of that envelope
+  std::uint32_t event_index = 0;  // the action whose chaincode event it is: the claim's logIndexInReceipt
+  std::vector<fabric::PeerAttestation> attestations;
+};
+
 struct Bundle {
   // Which header, seal and inclusion rules apply; evm when a bundle does not say otherwise.
   core::ChainFamily family = core::ChainFamily::kEvm;
@@ -72,7 +102,9 @@ struct Bundle {
   core::Message message;
   BundleSource source;
   EvmReceiptInclusion inclusion;        // family evm
-  FiscoReceiptInclusion fisco_inclusion;  // family fisco
+  FiscoReceiptInclusion fisco_inclusion;  // family fisco, 2.x
+  Fisco3ReceiptInclusion fisco3_inclusion;  // family fisco, 3.x
+  FabricInclusion fabric_inclusion;       // family fabric
 };
 
 // Bounds checked before anything is allocated for the value they bound (THREATS 24).
@@ -86,6 +118,12 @@ struct BundleLimits {
   std::size_t max_receipt_bytes = 1u << 20;
   std::size_t max_signatures = 1024;  // FISCO signatureList entries
   std::size_t max_signature_bytes = 256;
+  std::size_t max_fisco3_text = 128;  // a 3.x header's or receipt's decimal and address strings
+  std::size_t max_parent_info = 16;
+  // Fabric: the orderer's default AbsoluteMaxBytes is 10 MB; a block is carried whole.
+  std::size_t max_block_bytes = 16u << 20;
+  std::size_t max_attestations = 256;
+  std::size_t max_fabric_name = 256;  // channel, tx id and peer names
   // The per-chain bound from the trust anchors applies again during verification.
   std::size_t max_payload = 1u << 20;
 };

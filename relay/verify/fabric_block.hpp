@@ -6,8 +6,8 @@
 // flags) and metadata[COMMIT_HASH] are written by each peer after ordering and are NOT covered by
 // the orderer signatures. A transaction that is ordered, correctly signed and endorsed may still
 // have been invalidated by MVCC or phantom-read checks, which need world state to re-derive. The
-// relay therefore must not take a flag from one peer: it will require the same VALID flag (or
-// commit hash) from k of n independent peers, a later step; nothing here reads the flags.
+// relay therefore must not take a flag from one peer: a Fabric bundle carries the VALID flag as
+// signed by k of n pinned, independent peers (fabric_bundle.hpp); nothing here reads the flags.
 //
 // Identities are pinned: orderers and endorsers are matched by their exact certificate, not by a
 // chain to the organisation's MSP root CA (NodeOU roles and CRLs are not evaluated either). A

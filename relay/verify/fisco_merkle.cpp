@@ -128,7 +128,7 @@ core::Hash32 fisco3_merkle_root(FiscoCrypto crypto, std::span<const core::Hash32
   return root;
 }
 
-core::Result<void> verify_fisco3_proof(FiscoCrypto crypto, const core::Hash32& leaf,
+core::Result<void> verify_fisco3_proof(FiscoCrypto crypto, std::uint64_t index, const core::Hash32& leaf,
                                        std::span<const core::Hash32> proof, const core::Hash32& root) {
   if (proof.empty() || proof.size() > kMaxFisco3ProofItems) {
     return core::Error(reason::fisco::kProofLength, std::to_string(proof.size()) + " items");
@@ -136,10 +136,12 @@ core::Result<void> verify_fisco3_proof(FiscoCrypto crypto, const core::Hash32& l
   // A single-leaf block's root is the leaf itself, and its proof is that one hash.
   if (proof.size() == 1) {
     if (proof[0] != leaf) return core::Error(reason::fisco::kProofNotInGroup, "single-leaf proof");
+    if (index != 0) return core::Error(reason::fisco::kProofPosition, "index beyond a single-leaf tree");
     if (leaf != root) return core::Error(reason::fisco::kRootMismatch);
     return core::ok();
   }
   core::Hash32 current = leaf;
+  std::uint64_t position = index;
   std::size_t at = 0;
   while (at < proof.size()) {
     CW_TRY(auto count, group_count(proof[at]));
@@ -152,11 +154,19 @@ core::Result<void> verify_fisco3_proof(FiscoCrypto crypto, const core::Hash32& l
     if (std::find(group.begin(), group.end(), current) == group.end()) {
       return core::Error(reason::fisco::kProofNotInGroup, "group at item " + std::to_string(at - 1));
     }
+    const auto slot = static_cast<std::size_t>(position % kFisco3Width);
+    if (slot >= count || group[slot] != current) {
+      return core::Error(reason::fisco::kProofPosition, "group at item " + std::to_string(at - 1) +
+                                                            " holds the node elsewhere than index " +
+                                                            std::to_string(index) + " puts it");
+    }
     core::Bytes joined;
     for (const auto& node : group) core::append(joined, node.view());
     current = fisco_hash(crypto, joined);
+    position /= kFisco3Width;
     at += count;
   }
+  if (position != 0) return core::Error(reason::fisco::kProofPosition, "index beyond the tree");
   if (current != root) return core::Error(reason::fisco::kRootMismatch);
   return core::ok();
 }

@@ -19,7 +19,8 @@ namespace reason::fisco {
 inline constexpr core::Reason kProofLength{"fisco.proof_length"};
 // A group wider than the tree (16 in 2.x, 2 in 3.x), or a 3.x count of zero or not 4 bytes.
 inline constexpr core::Reason kProofBadGroup{"fisco.proof_bad_group"};
-// The number of left siblings is not the node's position in its group, as the index dictates.
+// The node is not where the index puts it: 2.x by its number of left siblings, 3.x by its slot in
+// a group; or the index reaches beyond the tree.
 inline constexpr core::Reason kProofPosition{"fisco.proof_position"};
 // A sibling of the wrong shape: a leaf that is not rlp(j) ‖ hash for its own position j, or an
 // inner node that is not 32 bytes.
@@ -56,8 +57,10 @@ core::Result<void> verify_fisco2_proof(FiscoCrypto crypto, std::uint64_t index, 
 // The 3.x root over leaf hashes in block order (the zero hash when empty; the leaf itself when one).
 core::Hash32 fisco3_merkle_root(FiscoCrypto crypto, std::span<const core::Hash32> leaves);
 // A 3.x flat proof (RPC `txProof` / `txReceiptProof`): [count, node…] per level from the leaves
-// up, or [root] alone for a single-leaf block.
-core::Result<void> verify_fisco3_proof(FiscoCrypto crypto, const core::Hash32& leaf,
+// up, or [root] alone for a single-leaf block. The node must sit at bit k of `index` in the group of
+// level k (a lone, unpaired node at 0) and the index must be used up at the root, so the proof binds
+// the entry's position as the 2.x leaf prefix does; the node's own RPC finds it anywhere in a group.
+core::Result<void> verify_fisco3_proof(FiscoCrypto crypto, std::uint64_t index, const core::Hash32& leaf,
                                        std::span<const core::Hash32> proof, const core::Hash32& root);
 
 }  // namespace causeway::verify

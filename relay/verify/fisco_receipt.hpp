@@ -24,6 +24,10 @@ inline constexpr core::Reason kReceiptMalformed{"fisco.receipt_malformed"};
 // A field of the wrong RLP kind or size: a 31-byte state root, a 19-byte contract address, a
 // status wider than 64 bits.
 inline constexpr core::Reason kReceiptFieldSize{"fisco.receipt_field_size"};
+// A 3.x receipt's blockNumber is not the number of the header whose receiptsRoot proves it.
+inline constexpr core::Reason kReceiptBlockMismatch{"fisco.receipt_block_mismatch"};
+// A 3.x log address that is not 20 bytes of hex (40 digits, optionally 0x-prefixed).
+inline constexpr core::Reason kLogAddress{"fisco.log_address"};
 // A non-zero status: FISCO's TransactionException code, 0 being None. A failed transaction's
 // events never count (THREATS 18).
 inline constexpr core::Reason kTransactionFailed{"fisco.transaction_failed"};
@@ -97,5 +101,26 @@ struct Fisco3Receipt {
 // the 3.x receipt tree's leaf.
 core::Bytes fisco3_receipt_preimage(const Fisco3Receipt& receipt);
 core::Hash32 fisco3_receipt_hash(const Fisco3Receipt& receipt, FiscoCrypto crypto);
+
+// What a 3.x bundle offers for one log: the receipt's fields and its flat binary-tree proof.
+struct Fisco3ReceiptProofInput {
+  std::uint32_t receipt_index = 0;  // the transaction's index in the block: bound by the proof
+  std::uint32_t log_index = 0;      // within the receipt
+  const Fisco3Receipt* receipt = nullptr;
+  std::span<const core::Hash32> proof;
+};
+
+struct Fisco3ProvenLog {
+  ReceiptLog log;  // its data views the input receipt's log
+  std::uint32_t receipt_index = 0;
+  std::uint32_t log_index = 0;
+};
+
+// Recomputes the receipt hash from the fields, proves it as entry receipt_index under
+// `receipts_root` of block `block_number` (both taken only from a header whose seals were checked,
+// THREATS 15), requires the receipt to name that block and to have succeeded, and reads the log
+// with its address decoded from the stored text. The result views *input.receipt.
+core::Result<Fisco3ProvenLog> prove_fisco3_log(FiscoCrypto crypto, const core::Hash32& receipts_root,
+                                               std::uint64_t block_number, const Fisco3ReceiptProofInput& input);
 
 }  // namespace causeway::verify

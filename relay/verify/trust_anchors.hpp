@@ -16,6 +16,7 @@
 #include "relay/core/protocol.hpp"
 #include "relay/core/result.hpp"
 #include "relay/verify/consensus.hpp"
+#include "relay/verify/fabric_bundle.hpp"
 #include "relay/verify/fisco_header.hpp"
 
 namespace causeway::verify {
@@ -28,7 +29,7 @@ inline constexpr core::Reason kAnchorInsecureRequired{"anchors.insecure_required
 // Two entries with one name or one chain identity.
 inline constexpr core::Reason kAnchorDuplicateChain{"anchors.duplicate_chain"};
 inline constexpr core::Reason kAnchorUnsupportedVersion{"anchors.unsupported_version"};
-// A FISCO BCOS entry for a node major version this verifier does not read (only 2.x headers).
+// A FISCO BCOS entry for a node major version this verifier does not read (2.x and 3.x are).
 inline constexpr core::Reason kAnchorUnsupportedFiscoVersion{"anchors.unsupported_fisco_version"};
 }  // namespace reason
 
@@ -40,10 +41,14 @@ inline constexpr std::uint32_t kTrustAnchorsVersion = 1;
 struct FiscoAnchor {
   std::string chain_id;  // FISCO's chainId and groupId: the chain key is "<chainId>/<groupId>"
   std::string group_id;
-  std::uint32_t version = 2;  // the node's major version; 2 is the one read
+  std::uint32_t version = 2;  // the node's major version: 2 or 3
   FiscoCrypto crypto = FiscoCrypto::kEcdsa;
+  Fisco3Layout layout = Fisco3Layout::kV3;  // 3.x only: how the header hash lays out integers
   Checkpoint checkpoint;  // the block the sealer set was read at; the set vouches for it and later blocks
   std::vector<core::Bytes> sealers;  // 64-byte node ids, distinct, in the headers' sealerList order
+  // 3.x only: each sealer's consensus weight, parallel to `sealers` (the headers' consensusWeights);
+  // quorum is total − (total−1)/3 of the summed weights. Empty for 2.x, which counts sealers.
+  std::vector<std::uint64_t> weights;
 };
 
 struct ChainAnchor {
@@ -55,6 +60,7 @@ struct ChainAnchor {
   core::Address gateway;
   EvmConsensusParams consensus;  // EVM only
   FiscoAnchor fisco;             // FISCO BCOS only
+  fabric::FabricAnchor fabric;   // Hyperledger Fabric only (its gateway is a chaincode, not an address)
   // confirmations / trusted may omit the checkpoint: the canonical hash vouches for each header.
   bool checkpoint_pinned = false;
   core::MessageLimits limits;
@@ -75,6 +81,7 @@ struct TrustAnchorLimits {
   std::size_t max_validator_sets = 1024;
   std::size_t max_members = 1024;
   std::size_t max_payload = 1u << 20;  // the largest max_payload an entry may set
+  std::size_t max_certificate_bytes = 16u << 10;  // one PEM certificate of a Fabric identity
 };
 
 // Strict: unknown fields refused, each error naming its JSON path ("chains[0].gateway: bad hex"),
@@ -88,5 +95,9 @@ nlohmann::json trust_anchors_to_json(const TrustAnchors& anchors);
 std::string_view mode_name(ConsensusMode mode) noexcept;
 // "ecdsa" or "sm", as the anchors spell the FISCO crypto modes.
 std::string_view crypto_name(FiscoCrypto crypto) noexcept;
+// "v3" or "rc", as the anchors spell the FISCO 3.x header layouts.
+std::string_view layout_name(Fisco3Layout layout) noexcept;
+// "any_writer" or "bft_quorum", as the anchors spell Fabric's block-validation policies.
+std::string_view validation_name(fabric::BlockValidation rule) noexcept;
 
 }  // namespace causeway::verify

@@ -3,10 +3,14 @@
 // compared with it.
 #include "relay/verify/verify.hpp"
 
+#include <functional>
+#include <span>
+
 #include <nlohmann/json.hpp>
 
 #include "relay/verify/bft.hpp"
 #include "relay/verify/evm_finality.hpp"
+#include "relay/verify/fabric_bundle.hpp"
 #include "relay/verify/fisco_receipt.hpp"
 #include "relay/verify/fisco_seal.hpp"
 
@@ -82,13 +86,117 @@ struct FiscoSource {
   FinalizedHeader header;
 };
 
+// The finality check of a FISCO block from its seal verification, with sealer_set, signatures and
+// quorum children. 2.x counts sealers, 3.x sums their weights; `total` is the count or the summed
+// weight. False once it failed.
+bool push_fisco_finality(std::vector<Check>& checks, const core::Result<FiscoSealReport>& sealed,
+                         std::size_t header_sealers, const FiscoAnchor& anchor, std::size_t signature_count,
+                         std::uint64_t total) {
+  const bool weighted = anchor.version == 3;
+  Check finality{std::string(check::kFinality), CheckStatus::kOk, core::Reason{""}, "", {}};
+  const core::Reason failed = sealed ? core::Reason{""} : sealed.error().reason();
+  const std::string set_detail = std::to_string(header_sealers) + " sealers in the header, " +
+                                 std::to_string(anchor.sealers.size()) + " anchored at block " +
+                                 std::to_string(anchor.checkpoint.number);
+  if (failed == reason::fisco::kSealerSetMismatch) {
+    finality.children.push_back(failed_check(
+        "sealer_set", core::Error(failed, set_detail + (weighted ? "; sets or weights differ" : "; sets differ") +
+                                              " (set changes are not followed)")));
+    finality.children.push_back(skipped_check("signatures", "not run: sealer_set did not pass"));
+    finality.children.push_back(skipped_check("quorum", "not run: sealer_set did not pass"));
+  } else {
+    finality.children.push_back(
+        ok_check("sealer_set", set_detail + (weighted ? ", equal with their weights" : ", equal")));
+    if (sealed || failed == reason::fisco::kQuorumNotMet) {
+      finality.children.push_back(ok_check("signatures", std::to_string(signature_count) +
+                                                             " valid signatures of distinct sealers"));
+    } else {
+      finality.children.push_back(failed_check("signatures", sealed.error()));
+      finality.children.push_back(skipped_check("quorum", "not run: signatures did not pass"));
+    }
+    const std::string unit = weighted ? "weight " : "";
+    if (sealed) {
+      finality.children.push_back(ok_check("quorum", unit + std::to_string(sealed->signed_power) + " of " +
+                                                         std::to_string(total) + " signed, " +
+                                                         std::to_string(sealed->quorum) + " needed"));
+    } else if (failed == reason::fisco::kQuorumNotMet) {
+      finality.children.push_back(failed_check("quorum", sealed.error()));
+    }
+  }
+  if (!sealed) {
+    finality.status = CheckStatus::kFailed;
+    finality.reason = sealed.error().reason();
+    finality.detail = sealed.error().detail();
+    checks.push_back(std::move(finality));
+    return false;
+  }
+  const std::string scheme = anchor.crypto == FiscoCrypto::kSm ? "sm2" : "secp256k1";
+  finality.detail = weighted ? "pbft: weight " + std::to_string(sealed->signed_power) + " of " + std::to_string(total) +
+                                   " signed by " + std::to_string(signature_count) + " sealers (" + scheme + ")"
+                             : "pbft: " + std::to_string(sealed->signed_power) + " of " + std::to_string(total) +
+                                   " sealers signed (" + scheme + ")";
+  checks.push_back(std::move(finality));
+  return true;
+}
+
+// The header check of a FISCO block: its recomputed hash and number against what the bundle says.
+bool push_fisco_header(std::vector<Check>& checks, const Bundle& b, const FiscoAnchor& anchor, std::uint64_t number,
+                       const core::Hash32& hash) {
+  const std::string hash_name = anchor.crypto == FiscoCrypto::kSm ? "sm3" : "keccak256";
+  if (hash != b.source.block_hash) {
+    checks.push_back(failed_check(check::kHeader, core::Error(reason::kBlockHashMismatch,
+                                                              hash_name + " of the header is " + core::to_hex(hash) +
+                                                                  ", bundle says " + core::to_hex(b.source.block_hash))));
+    return false;
+  }
+  if (number != b.source.block_number) {
+    checks.push_back(failed_check(
+        check::kHeader, core::Error(reason::kBlockNumberMismatch, "header number " + std::to_string(number) +
+                                                                      ", bundle says " +
+                                                                      std::to_string(b.source.block_number))));
+    return false;
+  }
+  std::string detail = "block " + std::to_string(number) + " " + core::to_hex(hash) + " (" + hash_name;
+  if (anchor.version == 3) detail += ", 3.x " + std::string(layout_name(anchor.layout)) + " layout";
+  checks.push_back(ok_check(check::kHeader, detail + ")"));
+  return true;
+}
+
+// No segment (each PBFT block is final alone), but the anchors vouch for their sealer set from the
+// pinned block on only. False once it failed.
+bool push_fisco_ancestry(std::vector<Check>& checks, const FiscoAnchor& anchor, std::uint64_t number,
+                         const core::Hash32& hash) {
+  if (number < anchor.checkpoint.number) {
+    checks.push_back(failed_check(check::kAncestry, core::Error(reason::fisco::kBlockBeforeAnchor,
+                                                                "block " + std::to_string(number) +
+                                                                    " is before the anchored block " +
+                                                                    std::to_string(anchor.checkpoint.number))));
+    return false;
+  }
+  if (number == anchor.checkpoint.number && hash != anchor.checkpoint.hash) {
+    checks.push_back(failed_check(check::kAncestry, core::Error(reason::kCheckpointMismatch,
+                                                                "the anchored block " +
+                                                                    std::to_string(anchor.checkpoint.number) + " is " +
+                                                                    core::to_hex(anchor.checkpoint.hash))));
+    return false;
+  }
+  checks.push_back(ok_check(check::kAncestry, "at or after the anchored block " +
+                                                  std::to_string(anchor.checkpoint.number) +
+                                                  "; each PBFT block is final by its own seals"));
+  return true;
+}
+
+std::vector<FiscoSignature> fisco_signatures(const Bundle& b) {
+  std::vector<FiscoSignature> signatures;
+  signatures.reserve(b.source.signatures.size());
+  for (const auto& seal : b.source.signatures) signatures.push_back(FiscoSignature{seal.sealer_index, seal.signature});
+  return signatures;
+}
+
 // FISCO 2.x header, seals, anchored block and receipt inclusion (PROOF_FORMATS.md B.2): appends the
 // header, finality, ancestry and inclusion checks and returns the proven log, or nullopt once one
 // of them failed.
-std::optional<FiscoSource> check_fisco_source(const Bundle& b, const ChainAnchor& chain, std::vector<Check>& checks) {
-  const FiscoAnchor& anchor = chain.fisco;
-  const std::string hash_name = anchor.crypto == FiscoCrypto::kSm ? "sm3" : "keccak256";
-
+std::optional<FiscoSource> check_fisco2_source(const Bundle& b, const FiscoAnchor& anchor, std::vector<Check>& checks) {
   // ---- header: decodes as 2.x and hashes, by the anchored crypto mode, to what the bundle says.
   auto decoded = decode_fisco2_header(b.source.header);
   if (!decoded) {
@@ -97,86 +205,16 @@ std::optional<FiscoSource> check_fisco_source(const Bundle& b, const ChainAnchor
   }
   const Fisco2Header& header = *decoded;
   const core::Hash32 hash = fisco2_header_hash(header, anchor.crypto);
-  if (hash != b.source.block_hash) {
-    checks.push_back(failed_check(check::kHeader, core::Error(reason::kBlockHashMismatch,
-                                                              hash_name + " of the header is " + core::to_hex(hash) +
-                                                                  ", bundle says " + core::to_hex(b.source.block_hash))));
-    return std::nullopt;
-  }
-  if (header.number != b.source.block_number) {
-    checks.push_back(failed_check(
-        check::kHeader, core::Error(reason::kBlockNumberMismatch, "header number " + std::to_string(header.number) +
-                                                                      ", bundle says " +
-                                                                      std::to_string(b.source.block_number))));
-    return std::nullopt;
-  }
-  checks.push_back(ok_check(check::kHeader, "block " + std::to_string(header.number) + " " + core::to_hex(hash) + " (" +
-                                                hash_name + ")"));
+  if (!push_fisco_header(checks, b, anchor, header.number, hash)) return std::nullopt;
 
   // ---- finality: PBFT commit signatures of N − (N−1)/3 distinct sealers of the anchored set.
-  {
-    Check finality{std::string(check::kFinality), CheckStatus::kOk, core::Reason{""}, "", {}};
-    std::vector<FiscoSignature> signatures;
-    signatures.reserve(b.source.signatures.size());
-    for (const auto& seal : b.source.signatures) signatures.push_back(FiscoSignature{seal.sealer_index, seal.signature});
-    auto sealed = verify_fisco2_seals(header, anchor.crypto, anchor.sealers, signatures);
-    const core::Reason failed = sealed ? core::Reason{""} : sealed.error().reason();
-    const std::string set_detail = std::to_string(header.sealer_list.size()) + " sealers in the header, " +
-                                   std::to_string(anchor.sealers.size()) + " anchored at block " +
-                                   std::to_string(anchor.checkpoint.number);
-    if (failed == reason::fisco::kSealerSetMismatch) {
-      finality.children.push_back(failed_check("sealer_set", core::Error(failed, set_detail + "; sets differ (set "
-                                                                                             "changes are not followed)")));
-      finality.children.push_back(skipped_check("signatures", "not run: sealer_set did not pass"));
-      finality.children.push_back(skipped_check("quorum", "not run: sealer_set did not pass"));
-    } else {
-      finality.children.push_back(ok_check("sealer_set", set_detail + ", equal"));
-      if (sealed || failed == reason::fisco::kQuorumNotMet) {
-        finality.children.push_back(ok_check("signatures", std::to_string(signatures.size()) +
-                                                               " valid signatures of distinct sealers"));
-      } else {
-        finality.children.push_back(failed_check("signatures", sealed.error()));
-        finality.children.push_back(skipped_check("quorum", "not run: signatures did not pass"));
-      }
-      if (sealed) {
-        finality.children.push_back(ok_check("quorum", std::to_string(sealed->signed_power) + " of " +
-                                                           std::to_string(anchor.sealers.size()) + " signed, " +
-                                                           std::to_string(sealed->quorum) + " needed"));
-      } else if (failed == reason::fisco::kQuorumNotMet) {
-        finality.children.push_back(failed_check("quorum", sealed.error()));
-      }
-    }
-    if (!sealed) {
-      finality.status = CheckStatus::kFailed;
-      finality.reason = sealed.error().reason();
-      finality.detail = sealed.error().detail();
-      checks.push_back(std::move(finality));
-      return std::nullopt;
-    }
-    finality.detail = "pbft: " + std::to_string(sealed->signed_power) + " of " + std::to_string(anchor.sealers.size()) +
-                      " sealers signed (" + std::string(anchor.crypto == FiscoCrypto::kSm ? "sm2" : "secp256k1") + ")";
-    checks.push_back(std::move(finality));
-  }
-
-  // ---- ancestry: no segment (each PBFT block is final alone), but the anchors vouch for their
-  // sealer set from the pinned block on only.
-  if (header.number < anchor.checkpoint.number) {
-    checks.push_back(failed_check(check::kAncestry, core::Error(reason::fisco::kBlockBeforeAnchor,
-                                                                "block " + std::to_string(header.number) +
-                                                                    " is before the anchored block " +
-                                                                    std::to_string(anchor.checkpoint.number))));
+  const auto signatures = fisco_signatures(b);
+  const auto sealed = verify_fisco2_seals(header, anchor.crypto, anchor.sealers, signatures);
+  if (!push_fisco_finality(checks, sealed, header.sealer_list.size(), anchor, signatures.size(),
+                           anchor.sealers.size())) {
     return std::nullopt;
   }
-  if (header.number == anchor.checkpoint.number && hash != anchor.checkpoint.hash) {
-    checks.push_back(failed_check(check::kAncestry, core::Error(reason::kCheckpointMismatch,
-                                                                "the anchored block " +
-                                                                    std::to_string(anchor.checkpoint.number) + " is " +
-                                                                    core::to_hex(anchor.checkpoint.hash))));
-    return std::nullopt;
-  }
-  checks.push_back(ok_check(check::kAncestry, "at or after the anchored block " +
-                                                  std::to_string(anchor.checkpoint.number) +
-                                                  "; each PBFT block is final by its own seals"));
+  if (!push_fisco_ancestry(checks, anchor, header.number, hash)) return std::nullopt;
 
   // ---- inclusion: the receipt hashes into rlp(index) ‖ H(receipt) under the sealed receiptsRoot.
   const FiscoReceiptProofInput input{b.fisco_inclusion.receipt_index, b.fisco_inclusion.log_index,
@@ -195,6 +233,214 @@ std::optional<FiscoSource> check_fisco_source(const Bundle& b, const ChainAnchor
   FiscoSource out{ProvenLog{Receipt{}, std::move(proven->log), input.receipt_index, input.log_index},
                   FinalizedHeader{hash, header.number, header.state_root, header.receipts_root, {}, {}}};
   return out;
+}
+
+// FISCO 3.x (PROOF_FORMATS.md B.3): the same checks over the header's and receipt's fields, the
+// hash recomputed by the anchored layout, the quorum by weight, the binary-tree proof bound to the
+// receipt's index.
+std::optional<FiscoSource> check_fisco3_source(const Bundle& b, const FiscoAnchor& anchor, std::vector<Check>& checks) {
+  // ---- header: well-formed, and hashes by the anchored layout and crypto mode to what the bundle says.
+  const Fisco3Header& header = b.source.fisco3_header;
+  if (auto valid = validate_fisco3_header(header); !valid) {
+    checks.push_back(failed_check(check::kHeader, valid.error()));
+    return std::nullopt;
+  }
+  const core::Hash32 hash = fisco3_header_hash(header, anchor.layout, anchor.crypto);
+  if (!push_fisco_header(checks, b, anchor, header.number, hash)) return std::nullopt;
+
+  // ---- finality: signatures of anchored sealers whose weights reach total − (total−1)/3.
+  const auto signatures = fisco_signatures(b);
+  const auto sealed =
+      verify_fisco3_seals(header, anchor.layout, anchor.crypto, anchor.sealers, anchor.weights, signatures);
+  std::uint64_t total = 0;
+  for (const auto weight : anchor.weights) total += weight;  // bounded per sealer at load: no overflow
+  if (!push_fisco_finality(checks, sealed, header.sealer_list.size(), anchor, signatures.size(), total)) {
+    return std::nullopt;
+  }
+  if (!push_fisco_ancestry(checks, anchor, header.number, hash)) return std::nullopt;
+
+  // ---- inclusion: the receipt's recomputed hash at its index under the sealed receiptsRoot.
+  const Fisco3ReceiptProofInput input{b.fisco3_inclusion.receipt_index, b.fisco3_inclusion.log_index,
+                                      &b.fisco3_inclusion.receipt, b.fisco3_inclusion.proof};
+  auto proven = prove_fisco3_log(anchor.crypto, header.receipts_root, header.number, input);
+  if (!proven) {
+    checks.push_back(failed_check(check::kInclusion, proven.error()));
+    return std::nullopt;
+  }
+  checks.push_back(ok_check(check::kInclusion, "receipt " + std::to_string(input.receipt_index) + " (version " +
+                                                   std::to_string(input.receipt->version) + ", " +
+                                                   std::to_string(input.receipt->logs.size()) + " logs), log " +
+                                                   std::to_string(input.log_index) +
+                                                   " in the receipt, under receiptsRoot"));
+  FiscoSource out{ProvenLog{Receipt{}, std::move(proven->log), input.receipt_index, input.log_index},
+                  FinalizedHeader{hash, header.number, header.state_root, header.receipts_root, {}, {}}};
+  return out;
+}
+
+// The version the anchors name decides the rules; a bundle of the other version is refused before
+// anything is hashed.
+std::optional<FiscoSource> check_fisco_source(const Bundle& b, const ChainAnchor& chain, std::vector<Check>& checks) {
+  const FiscoAnchor& anchor = chain.fisco;
+  if (b.source.fisco_version != anchor.version) {
+    checks.push_back(failed_check(check::kHeader, core::Error(reason::fisco::kVersionMismatch,
+                                                              "a " + std::to_string(b.source.fisco_version) +
+                                                                  ".x bundle for a chain anchored as " +
+                                                                  std::to_string(anchor.version) + ".x")));
+    return std::nullopt;
+  }
+  return anchor.version == 3 ? check_fisco3_source(b, anchor, checks) : check_fisco2_source(b, anchor, checks);
+}
+
+// One part of a family's check (a child of finality or inclusion): its name and what it found.
+struct Step {
+  std::string_view name;
+  std::function<core::Result<std::string>()> run;
+};
+
+// Runs `steps` in order as the children of check `name`: the first failure fails the parent and
+// leaves the later steps skipped. Returns whether all passed; the parent's detail is then `summary`.
+bool run_steps(std::string_view name, std::span<const Step> steps, const std::function<std::string()>& summary,
+               std::vector<Check>& checks) {
+  Check parent{std::string(name), CheckStatus::kOk, core::Reason{""}, "", {}};
+  for (const Step& step : steps) {
+    if (parent.status == CheckStatus::kFailed) {
+      parent.children.push_back(skipped_check(step.name, "not run: " + parent.children.back().name + " did not pass"));
+      continue;
+    }
+    auto detail = step.run();
+    if (!detail) {
+      parent.children.push_back(failed_check(step.name, detail.error()));
+      parent.status = CheckStatus::kFailed;
+      parent.reason = detail.error().reason();
+      parent.detail = std::string(step.name) + ": " + detail.error().detail();
+      continue;
+    }
+    parent.children.push_back(ok_check(step.name, std::move(detail).value()));
+  }
+  if (parent.status == CheckStatus::kOk) parent.detail = summary();
+  const bool passed = parent.status == CheckStatus::kOk;
+  checks.push_back(std::move(parent));
+  return passed;
+}
+
+// What a Fabric source yields for the event checks: the gateway action's chaincode event (viewing
+// the bundle's block) and where it sits.
+struct FabricSource {
+  std::optional<fabric::ChaincodeEvent> event;  // absent when the action set none
+  fabric::EventPosition at;
+};
+
+// A Fabric block (PROOF_FORMATS.md C): header and data hash, orderer signatures under the anchored
+// block-validation policy, then the envelope, its creator, the gateway chaincode's endorsement
+// policy and k pinned peers' VALID attestations. Appends the header, finality, ancestry and
+// inclusion checks and returns the event, or nullopt once one of them failed.
+std::optional<FabricSource> check_fabric_source(const Bundle& b, const ChainAnchor& chain, std::vector<Check>& checks) {
+  const fabric::FabricAnchor& anchor = chain.fabric;
+  const FabricInclusion& in = b.fabric_inclusion;
+
+  // ---- header: the block decodes, its envelopes hash to its data_hash, and its header DER hashes
+  // to what the bundle says. The data hash covers every envelope: the block is the inclusion proof.
+  auto decoded = fabric::decode_block(b.source.block);
+  if (!decoded) {
+    checks.push_back(failed_check(check::kHeader, decoded.error()));
+    return std::nullopt;
+  }
+  const fabric::Block& block = *decoded;
+  const core::Hash32 hash = fabric::block_hash(block.header);
+  if (auto data = fabric::check_data_hash(block); !data) {
+    checks.push_back(failed_check(check::kHeader, data.error()));
+    return std::nullopt;
+  }
+  if (hash != b.source.block_hash) {
+    checks.push_back(failed_check(check::kHeader, core::Error(reason::kBlockHashMismatch,
+                                                              "sha256 of the header DER is " + core::to_hex(hash) +
+                                                                  ", bundle says " + core::to_hex(b.source.block_hash))));
+    return std::nullopt;
+  }
+  if (block.header.number != b.source.block_number) {
+    checks.push_back(failed_check(
+        check::kHeader, core::Error(reason::kBlockNumberMismatch, "header number " + std::to_string(block.header.number) +
+                                                                      ", bundle says " +
+                                                                      std::to_string(b.source.block_number))));
+    return std::nullopt;
+  }
+  checks.push_back(ok_check(check::kHeader, "block " + std::to_string(block.header.number) + " " + core::to_hex(hash) +
+                                                " (sha256 of the header DER), data hash over " +
+                                                std::to_string(block.envelopes.size()) + " envelopes"));
+
+  // ---- finality: the orderers' signatures meet the anchored block-validation policy.
+  if (auto signed_ok = fabric::verify_orderer_signatures(block, anchor.orderers); !signed_ok) {
+    checks.push_back(failed_check(check::kFinality, signed_ok.error()));
+    return std::nullopt;
+  }
+  const bool bft = anchor.orderers.rule == fabric::BlockValidation::kBftQuorum;
+  checks.push_back(ok_check(check::kFinality,
+                            std::string(validation_name(anchor.orderers.rule)) + ": " +
+                                (bft ? "a quorum of the " + std::to_string(anchor.orderers.consenters.size()) +
+                                           " pinned consenters signed"
+                                     : "a pinned orderer signed")));
+  checks.push_back(skipped_check(check::kAncestry, "a Fabric block is final by its own orderer signatures"));
+
+  // ---- inclusion: the envelope, its creator, the endorsements and the peers' validation flags.
+  std::optional<fabric::Transaction> tx;
+  const Step steps[] = {
+      {"transaction",
+       [&]() -> core::Result<std::string> {
+         if (in.tx_index >= block.envelopes.size()) {
+           return core::Error(fabric::reason::kTxIndexOutOfRange, "envelope " + std::to_string(in.tx_index) + " of " +
+                                                                      std::to_string(block.envelopes.size()));
+         }
+         CW_TRY(tx, fabric::decode_envelope(block.envelopes[in.tx_index]));
+         if (tx->header_type != fabric::kHeaderTypeEndorserTransaction) {
+           return core::Error(fabric::reason::kNotEndorserTransaction, "header type " + std::to_string(tx->header_type));
+         }
+         if (tx->channel_id != anchor.channel || in.channel != anchor.channel) {
+           return core::Error(fabric::reason::kChannelMismatch, "envelope on \"" + tx->channel_id + "\", bundle names \"" +
+                                                                    in.channel + "\", anchored \"" + anchor.channel + "\"");
+         }
+         if (tx->tx_id != in.tx_id) {
+           return core::Error(fabric::reason::kTxIdMismatch, "envelope tx id " + tx->tx_id + ", bundle says " + in.tx_id);
+         }
+         return "envelope " + std::to_string(in.tx_index) + " on channel \"" + anchor.channel + "\", tx " + tx->tx_id;
+       }},
+      {"creator",
+       [&]() -> core::Result<std::string> {
+         CW_CHECK(fabric::verify_creator(*tx));
+         return "signed by " + tx->creator_msp_id + ", tx id = sha256(nonce ‖ creator)";
+       }},
+      {"endorsement",
+       [&]() -> core::Result<std::string> {
+         if (in.event_index >= tx->actions.size()) {
+           return core::Error(fabric::reason::kEventIndexOutOfRange, "action " + std::to_string(in.event_index) + " of " +
+                                                                         std::to_string(tx->actions.size()));
+         }
+         const fabric::Action& action = tx->actions[in.event_index];
+         if (action.chaincode_name != anchor.chaincode) {
+           return core::Error(fabric::reason::kWrongChaincode, "action of chaincode \"" + action.chaincode_name +
+                                                                   "\", gateway is \"" + anchor.chaincode + "\"");
+         }
+         if (action.response_status >= fabric::kChaincodeErrorThreshold) {
+           return core::Error(fabric::reason::kChaincodeFailed, "response status " + std::to_string(action.response_status));
+         }
+         CW_CHECK(fabric::verify_endorsements(*tx, anchor.endorsement));
+         return "chaincode \"" + anchor.chaincode + "\", " + std::to_string(anchor.endorsement.required) +
+                " organisations endorsed as the policy needs";
+       }},
+      {"validation",
+       [&]() -> core::Result<std::string> {
+         CW_CHECK(fabric::check_transactions_filter(block, in.tx_index));
+         CW_TRY(const fabric::PeerAgreement agreed,
+                fabric::verify_peer_attestations(anchor, block.header.number, hash, tx->tx_id, in.attestations));
+         return std::to_string(agreed.attested) + " of " + std::to_string(anchor.peers.size()) +
+                " pinned peers attest VALID, " + std::to_string(agreed.required) + " needed (trusted, k of n)";
+       }},
+  };
+  const auto summary = [&] {
+    return "envelope " + std::to_string(in.tx_index) + " endorsed by the gateway's policy, VALID by " +
+           std::to_string(in.attestations.size()) + " pinned peers";
+  };
+  if (!run_steps(check::kInclusion, steps, summary, checks)) return std::nullopt;
+  return FabricSource{tx->actions[in.event_index].event, {hash, block.header.number, in.tx_index, in.event_index}};
 }
 
 bool any_status(const Verdict& v, CheckStatus status) {
@@ -287,7 +533,12 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
     return finish();
   }
   const bool fisco = chain->family == core::ChainFamily::kFiscoBcos;
-  const core::Word32 gateway_word = core::address_word(chain->gateway);
+  const bool fabric_chain = chain->family == core::ChainFamily::kFabric;
+  // A Fabric gateway is a chaincode: messages name it by keccak256 of its name.
+  const core::Word32 gateway_word =
+      fabric_chain ? fabric::gateway_word(chain->fabric.chaincode) : core::address_word(chain->gateway);
+  const std::string gateway_name =
+      fabric_chain ? "chaincode \"" + chain->fabric.chaincode + "\"" : core::to_hex(chain->gateway);
   {
     const bool is_message = b.kind == BundleKind::kMessage;
     const core::ChainIdentity& named = is_message ? b.message.src_chain : b.message.dst_chain;
@@ -304,20 +555,24 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
       checks.push_back(failed_check(
           check::kIdentity, core::Error(reason::kGatewayMismatch, std::string(is_message ? "srcGateway " : "dstGateway ") +
                                                                       core::to_hex(named_gateway) + ", configured " +
-                                                                      core::to_hex(chain->gateway))));
+                                                                      gateway_name)));
       skip_rest(check::kIdentity);
       return finish();
     }
-    std::string detail = "chain \"" + chain->name + "\", mode " +
-                         (fisco ? "pbft (fisco " + std::to_string(chain->fisco.version) + ".x, crypto " +
-                                      std::string(crypto_name(chain->fisco.crypto)) + ")"
-                                : std::string(mode_name(chain->consensus.mode)));
+    std::string mode = std::string(mode_name(chain->consensus.mode));
+    if (fisco) {
+      mode = "pbft (fisco " + std::to_string(chain->fisco.version) + ".x, crypto " +
+             std::string(crypto_name(chain->fisco.crypto)) + ")";
+    } else if (fabric_chain) {
+      mode = std::string(validation_name(chain->fabric.orderers.rule)) + " (fabric channel \"" +
+             chain->fabric.channel + "\")";
+    }
+    std::string detail = "chain \"" + chain->name + "\", mode " + mode;
     if (chain->insecure) detail += " (INSECURE anchor)";
     checks.push_back(ok_check(check::kIdentity, std::move(detail)));
   }
   // ---- event semantics, message id, claim of a proven MessageSent (every family).
-  auto check_message_sent = [&](const ProvenLog& proven, const FinalizedHeader& fh) -> Verdict {
-    auto sent = read_message_sent(proven, fh, chain->gateway, chain->limits);
+  auto check_message_sent = [&](core::Result<SentEvent> sent) -> Verdict {
     if (!sent && sent.error().reason() == reason::kMessageIdMismatch) {
       checks.push_back(ok_check(check::kEvent, "MessageSent from the gateway"));
       checks.push_back(failed_check(check::kMessageId, sent.error()));
@@ -358,6 +613,44 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
     return finish();
   };
 
+  // ---- event semantics, message id, claim of a proven MessageExecuted (kind execution).
+  auto check_message_executed = [&](core::Result<ExecutedEvent> executed) -> Verdict {
+    if (!executed) {
+      checks.push_back(failed_check(check::kEvent, executed.error()));
+      skip_rest(check::kEvent);
+      return finish();
+    }
+    if (executed->src_chain != b.message.src_chain || executed->sequence != b.message.sequence) {
+      checks.push_back(failed_check(check::kEvent, core::Error(reason::kTopicMismatch,
+                                                               "srcChain or sequence topic differs from the message")));
+      skip_rest(check::kEvent);
+      return finish();
+    }
+    checks.push_back(ok_check(check::kEvent, "MessageExecuted from the gateway, status " +
+                                                 std::to_string(static_cast<int>(executed->outcome.status))));
+    const core::MessageId id = core::message_id(b.message);
+    if (id != executed->id) {
+      checks.push_back(failed_check(check::kMessageId, core::Error(reason::kMessageIdMismatch,
+                                                                   "event id " + core::to_hex(executed->id) +
+                                                                       ", message hashes to " + core::to_hex(id))));
+      skip_rest(check::kMessageId);
+      return finish();
+    }
+    checks.push_back(ok_check(check::kMessageId, core::to_hex(id)));
+    v.id = id;
+    v.execution = executed->outcome;
+    if (executed->claim != b.claim) {
+      checks.push_back(failed_check(check::kClaim, core::Error(reason::kClaimMismatch, "recomputed " +
+                                                                                            core::to_hex(executed->claim) +
+                                                                                            ", bundle says " +
+                                                                                            core::to_hex(b.claim))));
+      return finish();
+    }
+    v.claim = executed->claim;
+    checks.push_back(ok_check(check::kClaim, core::to_hex(executed->claim)));
+    return finish();
+  };
+
   if (fisco) {
     auto source = check_fisco_source(b, *chain, checks);
     if (!source) {
@@ -365,7 +658,26 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
       skip_rest(failed);
       return finish();
     }
-    return check_message_sent(source->proven, source->header);
+    return check_message_sent(read_message_sent(source->proven, source->header, chain->gateway, chain->limits));
+  }
+  if (fabric_chain) {
+    auto source = check_fabric_source(b, *chain, checks);
+    if (!source) {
+      const std::string failed = checks.back().name;  // skip_rest appends to checks
+      skip_rest(failed);
+      return finish();
+    }
+    const std::string& chaincode = chain->fabric.chaincode;
+    if (!source->event) {
+      const core::Error none(fabric::reason::kNoEvent, "action " + std::to_string(b.fabric_inclusion.event_index) +
+                                                           " of chaincode \"" + chaincode + "\" set no event");
+      if (b.kind == BundleKind::kMessage) return check_message_sent(none);
+      return check_message_executed(none);
+    }
+    if (b.kind == BundleKind::kMessage) {
+      return check_message_sent(fabric::read_message_sent(*source->event, chaincode, source->at, chain->limits));
+    }
+    return check_message_executed(fabric::read_message_executed(*source->event, chaincode, source->at));
   }
   const ConsensusMode mode = chain->consensus.mode;
 
@@ -490,44 +802,12 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
                                                    std::to_string(b.inclusion.log_index) + " in the receipt"));
 
   // ---- event semantics, message id, claim.
-  if (b.kind == BundleKind::kMessage) return check_message_sent(*proven, fh);
-
-  auto executed = read_message_executed(*proven, fh, chain->gateway);
-  if (!executed) {
-    checks.push_back(failed_check(check::kEvent, executed.error()));
-    skip_rest(check::kEvent);
-    return finish();
+  if (b.kind == BundleKind::kMessage) {
+    return check_message_sent(read_message_sent(*proven, fh, chain->gateway, chain->limits));
   }
-  if (executed->src_chain != b.message.src_chain || executed->sequence != b.message.sequence) {
-    checks.push_back(failed_check(check::kEvent, core::Error(reason::kTopicMismatch,
-                                                             "srcChain or sequence topic differs from the message")));
-    skip_rest(check::kEvent);
-    return finish();
-  }
-  checks.push_back(ok_check(check::kEvent, "MessageExecuted from the gateway, status " +
-                                               std::to_string(static_cast<int>(executed->outcome.status))));
-  const core::MessageId id = core::message_id(b.message);
-  if (id != executed->id) {
-    checks.push_back(failed_check(check::kMessageId, core::Error(reason::kMessageIdMismatch,
-                                                                 "event id " + core::to_hex(executed->id) +
-                                                                     ", message hashes to " + core::to_hex(id))));
-    skip_rest(check::kMessageId);
-    return finish();
-  }
-  checks.push_back(ok_check(check::kMessageId, core::to_hex(id)));
-  v.id = id;
-  v.execution = executed->outcome;
-  if (executed->claim != b.claim) {
-    checks.push_back(failed_check(check::kClaim, core::Error(reason::kClaimMismatch, "recomputed " +
-                                                                                          core::to_hex(executed->claim) +
-                                                                                          ", bundle says " +
-                                                                                          core::to_hex(b.claim))));
-    return finish();
-  }
-  v.claim = executed->claim;
-  checks.push_back(ok_check(check::kClaim, core::to_hex(executed->claim)));
-  return finish();
+  return check_message_executed(read_message_executed(*proven, fh, chain->gateway));
 }
+
 
 Verdict unusable_input(const core::Error& error) {
   Verdict v;

@@ -43,6 +43,8 @@ namespace reason::fisco {
 // The block is older than the one the anchored sealer set was read at: the anchors vouch for that
 // set from the pinned block on only.
 inline constexpr core::Reason kBlockBeforeAnchor{"fisco.block_before_anchor"};
+// A 2.x bundle for a chain the anchors give as 3.x, or the reverse.
+inline constexpr core::Reason kVersionMismatch{"fisco.version_mismatch"};
 }  // namespace reason::fisco
 
 // Where the canonical hash of an unsigned (confirmations / trusted) chain's block comes from: the

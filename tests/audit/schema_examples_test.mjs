@@ -154,7 +154,15 @@ const invalid = {
     schema: "/source additionalProperties",
     loader: "json.unknown_field source.validator_sets",
   },
+  "proof-bundle.invalid-fabric-attestation-code.json": {
+    schema: "/inclusion/attestations/0/validation_code maximum",
+    loader: "json.bad_field inclusion.attestations[0].validation_code",
+  },
   "proof-bundle.invalid-fisco-execution.json": { schema: "/kind const", loader: "json.bad_field kind" },
+  "proof-bundle.invalid-fisco3-signature-index.json": {
+    schema: "/source/signatures/0 additionalProperties",
+    loader: "json.unknown_field source.signatures[0].index",
+  },
   "proof-bundle.invalid-fisco-segment.json": {
     schema: "/source additionalProperties",
     loader: "json.unknown_field source.segment",
@@ -199,6 +207,14 @@ const invalid = {
     schema: beyondSchema("uniqueItems compares whole entries, not one field of them"),
     loader: "anchors.duplicate_chain chains[1]",
   },
+  "trust-anchors.invalid-fabric-consenter-on-raft.json": {
+    schema: "/chains/0/orderers/members/0/consenter_id false schema",
+    loader: "json.unknown_field chains[0].orderers.members[0].consenter_id",
+  },
+  "trust-anchors.invalid-fabric-peer-quorum-zero.json": {
+    schema: "/chains/0/peers/required minimum",
+    loader: "verify.bad_trust_anchor chains[0].peers.required",
+  },
   "trust-anchors.invalid-fisco-crypto.json": {
     schema: "/chains/0/consensus/crypto enum",
     loader: "json.bad_field chains[0].consensus.crypto",
@@ -211,8 +227,16 @@ const invalid = {
     schema: "/chains/0/consensus/sealers/1 pattern",
     loader: "json.bad_field chains[0].consensus.sealers[1]",
   },
+  "trust-anchors.invalid-fisco3-no-weights.json": {
+    schema: "/chains/0/consensus required",
+    loader: "json.missing_field chains[0].consensus.weights",
+  },
+  "trust-anchors.invalid-fisco3-zero-weight.json": {
+    schema: "/chains/0/consensus/weights/2 minimum",
+    loader: "json.bad_field chains[0].consensus.weights[2]",
+  },
   "trust-anchors.invalid-fisco-version.json": {
-    schema: "/chains/0/consensus/version const",
+    schema: "/chains/0/consensus/version enum",
     loader: "anchors.unsupported_fisco_version chains[0].consensus.version",
   },
   "trust-anchors.invalid-hex-chain-id.json": { schema: "/chains/0/chain_id pattern", loader: "json.bad_field chains[0].chain_id" },
@@ -258,7 +282,9 @@ const schemaOnly = new Set(["adapter-protocol"]);
 // tests/unit/evm/source_segment_test.cpp builds them); ibft1 is the qbft sent chain's headers
 // after the genesis re-sealed as IBFT 1.0 (proposer seal, three committed seals) by the same
 // validator keys, then bundled the same way. The fisco bundles and anchors are those of
-// tests/unit/verify/data/fisco_derive.mjs (a derived FISCO 2.x block in each crypto mode).
+// tests/unit/verify/data/fisco_derive.mjs (a derived FISCO 2.x and 3.x block in each crypto mode). The
+// fabric bundle and anchors were written once by FabricWorld (tests/unit/verify/fabric_fixtures.hpp),
+// a derived channel with throwaway P-256 keys that were not kept.
 const verifiesWith = {
   "proof-bundle.valid-confirmations.json": [
     ["trust-anchors.valid.json", "canonical-hashes.valid.json"],
@@ -272,6 +298,9 @@ const verifiesWith = {
   "proof-bundle.valid-clique.json": [["trust-anchors.valid-clique.json"]],
   "proof-bundle.valid-fisco-ecdsa.json": [["trust-anchors.valid-fisco-ecdsa.json"]],
   "proof-bundle.valid-fisco-sm.json": [["trust-anchors.valid-fisco-sm.json"]],
+  "proof-bundle.valid-fisco3-ecdsa.json": [["trust-anchors.valid-fisco3-ecdsa.json"]],
+  "proof-bundle.valid-fisco3-sm.json": [["trust-anchors.valid-fisco3-sm.json"]],
+  "proof-bundle.valid-fabric.json": [["trust-anchors.valid-fabric.json"]],
 };
 
 // C2SP signed-note grammar for a Causeway checkpoint (c2sp.org/signed-note, tlog-checkpoint,

@@ -5,7 +5,7 @@
 #
 #   tests/bench/relay_bench.sh run [--messages 5000] [--per-tx 200] [--block-time 1] [--batch 80]
 #                                  [--max-gas 10000000] [--flush-ms 50] [--concurrency 4]
-#                                  [--gas-cap 15000000] [--block-gas-limit G]
+#                                  [--gas-cap 15000000] [--block-gas-limit G] [--attesters 1] [--threshold T]
 #     The fixed workload on a fresh devnet (free ports, private state directory): Probe.sendMany on
 #     chain a emits --per-tx MessageSent per transaction, both chains mine every --block-time
 #     seconds, the relay delivers to b in batches of at most --batch messages and --max-gas summed
@@ -17,6 +17,12 @@
 #     messages/s, latencies by block timestamp (driver.mjs latency), relay CPU seconds per message
 #     and peak RSS, the mean batch, how long acknowledgements took, and a per-second timeline of
 #     the relay's counters (to see which stage limits).
+#     --attesters N (at most 4) deploys the gateways with N attesters at threshold T (default
+#     N/2 + 1, rounded down) and runs N relays, as tests/e2e/multiorg_test.sh does
+#     (tests/e2e/multiorg_lib.sh): each with its own vote key, gas accounts on both chains, store and
+#     API, each submitting its own votes. CPU and RSS are then reported summed and per relay, with
+#     the transactions each relay's gas accounts sent on each chain (their nonces before and after)
+#     per message, and a timeline per relay.
 #
 #   tests/bench/relay_bench.sh store [--messages 1000000] [--pending 100000] [--bundle-bytes 4096]
 #     Fills a store with that many messages (causeway_store_fill: the last --pending verified, the
@@ -42,7 +48,7 @@ mode="${1:-}"
 shift
 
 messages="" per_tx=200 block_time=1 batch=80 max_gas=10000000 flush_ms=50 concurrency=4
-gas_cap=15000000 block_gas_limit="" pending=100000 bundle_bytes=4096 keep=0
+gas_cap=15000000 block_gas_limit="" pending=100000 bundle_bytes=4096 keep=0 attesters=1 threshold=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --messages) messages="$2"; shift 2 ;;
@@ -56,6 +62,8 @@ while [[ $# -gt 0 ]]; do
     --block-gas-limit) block_gas_limit="$2"; shift 2 ;;
     --pending) pending="$2"; shift 2 ;;
     --bundle-bytes) bundle_bytes="$2"; shift 2 ;;
+    --attesters) attesters="$2"; shift 2 ;;
+    --threshold) threshold="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     *) echo "relay_bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -63,33 +71,44 @@ done
 if [[ -z "$messages" ]]; then
   if [[ "$mode" == run ]]; then messages=5000; else messages=1000000; fi
 fi
+threshold="${threshold:-$((attesters / 2 + 1))}"
 for n in "$messages" "$per_tx" "$block_time" "$batch" "$max_gas" "$flush_ms" "$concurrency" "$gas_cap" \
-  "${block_gas_limit:-0}" "$pending" "$bundle_bytes"; do
+  "${block_gas_limit:-0}" "$pending" "$bundle_bytes" "$attesters" "$threshold"; do
   [[ "$n" =~ ^[0-9]+$ ]] || { echo "relay_bench: '$n' is not a whole number" >&2; exit 2; }
 done
+# Relay n pays gas with development accounts 2n-1 and 2n (multiorg_lib.sh); anvil funds ten.
+((attesters >= 1 && attesters <= 4)) || { echo "relay_bench: --attesters must be 1 to 4" >&2; exit 2; }
+((threshold >= 1 && threshold <= attesters)) || { echo "relay_bench: --threshold must be 1 to $attesters" >&2; exit 2; }
+[[ "$mode" == run || "$attesters" == 1 ]] || { echo "relay_bench: --attesters is for run" >&2; exit 2; }
 [[ -x "$bin" ]] || { echo "relay_bench: no causeway binary at $bin (set CAUSEWAY_BUILD)" >&2; exit 2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/causeway-bench.XXXXXX")"
 export CAUSEWAY_DEVNET_STATE="$work/devnet"
 export CAUSEWAY_DEVNET_CONTRACTS="$contracts"
 export CAUSEWAY_DEVNET_BLOCK_TIME="$block_time"
+export CAUSEWAY_DEVNET_ATTESTERS="$attesters" CAUSEWAY_DEVNET_THRESHOLD="$threshold"
 manifest="$CAUSEWAY_DEVNET_STATE/manifest.json"
 probes="$work/probes.json"
 config="$work/relay.json"
-relay_log="$work/relay.log"
-timeline="$work/timeline.tsv"
-relay_pid=""
-sampler_pid=""
+relay_pid=()    # by relay number, 1..attesters
+sampler_pid=()
 devnet_up=0
 
+# per_relay NAME N: relay N's file of that kind, relay 1's as it always was (relay.log, relay-2.log).
+per_relay() { if (($2 == 1)); then echo "$work/$1"; else echo "$work/${1%.*}-$2.${1##*.}"; fi; }
+
 cleanup() {
-  local status=$?
-  if [[ -n "$sampler_pid" ]]; then kill "$sampler_pid" 2>/dev/null || true; fi
-  if [[ -n "$relay_pid" ]]; then kill -9 "$relay_pid" 2>/dev/null || true; fi
+  local status=$? n log
+  for n in "${!sampler_pid[@]}"; do kill "${sampler_pid[$n]}" 2>/dev/null || true; done
+  for n in "${!relay_pid[@]}"; do kill -9 "${relay_pid[$n]}" 2>/dev/null || true; done
   if ((devnet_up)); then "$devnet" down >/dev/null 2>&1 || true; fi
-  if [[ $status -ne 0 && -f "$relay_log" ]]; then
-    echo "---- last relay log lines ----" >&2
-    tail -n 20 "$relay_log" >&2
+  if [[ $status -ne 0 ]]; then
+    for ((n = 1; n <= attesters; n++)); do
+      log="$(per_relay relay.log "$n")"
+      [[ -f "$log" ]] || continue
+      echo "---- last lines of relay $n's log ----" >&2
+      tail -n 20 "$log" >&2
+    done
   fi
   if ((keep)); then echo "relay_bench: kept $work" >&2; else rm -rf "$work"; fi
 }
@@ -101,61 +120,62 @@ drive() { node "$driver" "$@" --manifest "$manifest"; }
 clock_ticks="$(getconf CLK_TCK)"
 now() { date +%s.%N; }
 
-read -r port_a port_b port_api < <(node "$check" free-ports 3)
+read -r port_a port_b api_ports < <(node "$check" free-ports $((2 + attesters)))
 export CAUSEWAY_DEVNET_PORT_A="$port_a" CAUSEWAY_DEVNET_PORT_B="$port_b"
-api="http://127.0.0.1:$port_api"
+read -r -a relay_port <<<"0 $api_ports"  # relay N's API port is relay_port[N]
+relay_api() { echo "http://127.0.0.1:${relay_port[$1]}"; }
 
-# utime + stime of the relay in seconds (fields 14 and 15 of /proc/PID/stat, counted after the
+# shellcheck source=tests/e2e/multiorg_lib.sh
+source "$root/tests/e2e/multiorg_lib.sh"
+
+# utime + stime of relay $1 in seconds (fields 14 and 15 of /proc/PID/stat, counted after the
 # command name, which may hold spaces).
 cpu_seconds() {
   local stat
-  stat="$(<"/proc/$relay_pid/stat")"
+  stat="$(<"/proc/${relay_pid[$1]}/stat")"
   awk -v ticks="$clock_ticks" '{ printf "%.2f\n", ($12 + $13) / ticks }' <<<"${stat##*) }"
 }
-# A field of /proc/PID/status in KiB: VmRSS (now) or VmHWM (peak).
-memory_kib() { awk -v key="$1:" '$1 == key { print $2 }' "/proc/$relay_pid/status"; }
-
-# The sum of a metric's samples whose labels contain every given k="v" (0 when absent).
-metric() {
-  local name="$1"
-  shift
-  curl -sf --max-time 5 "$api/metrics" | awk -v name="$name" -v want="$*" '
-    BEGIN { n = split(want, w, " ") }
-    { split($1, parts, "{") }
-    parts[1] == name { for (i = 1; i <= n; i++) if (index($1, w[i]) == 0) next; sum += $NF }
-    END { printf "%.10g\n", sum + 0 }'
+# A field of relay $2's /proc/PID/status in KiB: VmRSS (now) or VmHWM (peak).
+memory_kib() { awk -v key="$1:" '$1 == key { print $2 }' "/proc/${relay_pid[$2]}/status"; }
+# for_relays FUNCTION [ARGS...]: its output for each relay, comma-separated.
+for_relays() {
+  local n out=()
+  for ((n = 1; n <= attesters; n++)); do out+=("$("$@" "$n")"); done
+  (IFS=,; echo "${out[*]}")
 }
 
-# Starts the relay and waits for /readyz 200; sets ready_seconds (from exec to 200, 20 ms polls).
+# Starts relay $1 and waits for /readyz 200; sets ready_seconds (from exec to 200, 20 ms polls).
 start_relay() {
-  local started i
+  local n="$1" started i
   started="$(now)"
-  "$bin" relay --config "$config" >>"$relay_log" 2>&1 &
-  relay_pid=$!
+  "$bin" relay --config "$(per_relay relay.json "$n")" >>"$(per_relay relay.log "$n")" 2>&1 &
+  relay_pid[n]=$!
   for ((i = 0; i < 3000; i++)); do
-    if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$api/readyz")" == 200 ]]; then
+    if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(relay_api "$n")/readyz")" == 200 ]]; then
       ready_seconds="$(awk -v a="$started" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')"
       return 0
     fi
-    kill -0 "$relay_pid" 2>/dev/null || fail "the relay exited during start-up"
+    kill -0 "${relay_pid[$n]}" 2>/dev/null || fail "relay $n exited during start-up"
     sleep 0.02
   done
-  fail "the relay was not ready within 60 s"
+  fail "relay $n was not ready within 60 s"
 }
 
 stop_relay() {
-  kill -TERM "$relay_pid"
-  wait "$relay_pid" || fail "the relay did not stop cleanly"
-  relay_pid=""
+  kill -TERM "${relay_pid[$1]}"
+  wait "${relay_pid[$1]}" || fail "relay $1 did not stop cleanly"
+  unset "relay_pid[$1]"
 }
 
-# Once a second: seconds since $1, relay CPU seconds, RSS KiB, and the lane a->b counters (NA
-# while /metrics does not answer: it is served on the engine's thread, so a busy engine shows).
+# Once a second, into relay $2's timeline: seconds since $1, its CPU seconds, RSS KiB, and its lane
+# a->b counters (NA while /metrics does not answer: it is served on the engine's thread, so a busy
+# engine shows).
 sample() {
-  local t0="$1" body counters
+  local t0="$1" n="$2" timeline body counters
+  timeline="$(per_relay timeline.tsv "$n")"
   printf 't\tcpu_s\trss_kib\tobserved\tsubmitted\texecuted\tacknowledged\tdeliver_txs\tack_txs\n' >"$timeline"
-  while kill -0 "$relay_pid" 2>/dev/null; do
-    body="$(curl -sf --max-time 2 "$api/metrics" || true)"
+  while kill -0 "${relay_pid[$n]}" 2>/dev/null; do
+    body="$(curl -sf --max-time 2 "$(relay_api "$n")/metrics" || true)"
     counters=$'NA\tNA\tNA\tNA\tNA\tNA'
     [[ -z "$body" ]] || counters="$(awk '
         function add(key) { split($1, p, "{"); if (p[1] == key && index($1, "lane=\"a->b\"")) return $NF; return 0 }
@@ -164,10 +184,35 @@ sample() {
           if (index($1, "causeway_submissions_total{") == 1 && index($1, "outcome=\"sent\"") && index($1, "lane=\"a->b\"")) {
             if (index($1, "kind=\"deliver\"")) d += $NF; else k += $NF } }
         END { printf "%d\t%d\t%d\t%d\t%d\t%d", o, s, e, a, d, k }' <<<"$body")"
-    printf '%s\t%s\t%s\t%s\n' "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')" "$(cpu_seconds)" \
-      "$(memory_kib VmRSS)" "$counters" >>"$timeline"
+    printf '%s\t%s\t%s\t%s\n' "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')" "$(cpu_seconds "$n")" \
+      "$(memory_kib VmRSS "$n")" "$counters" >>"$timeline"
     sleep 1
   done
+}
+
+# Each chain's head and the nonce (pending: every transaction sent, mined or not) of each relay's
+# gas account on it, as JSON {"heads": {"a": n, "b": n}, "nonces": [{"a": n, "b": n}, ...]}, relays
+# in order.
+chain_snapshot() {
+  local n configs=()
+  for ((n = 1; n <= attesters; n++)); do configs+=("$(per_relay relay.json "$n")"); done
+  node -e '
+    const fs = require("fs");
+    const { createRequire } = require("module");
+    const { ethers } = createRequire(process.argv[1] + "/package.json")("ethers");
+    const [, manifest, ...configs] = process.argv.slice(1);
+    const m = JSON.parse(fs.readFileSync(manifest));
+    const rpc = async (url, method, params) => (await (await fetch(url, {method: "POST",
+      headers: {"content-type": "application/json"}, body: JSON.stringify({jsonrpc: "2.0", id: 1, method, params})})).json()).result;
+    (async () => {
+      const heads = Object.fromEntries(await Promise.all(m.chains.map(async (c) => [c.name, Number(await rpc(c.rpc.http, "eth_blockNumber", []))])));
+      const nonces = await Promise.all(configs.map(async (file) => Object.fromEntries(await Promise.all(JSON.parse(fs.readFileSync(file)).chains.map(async (chain) => {
+        const address = new ethers.Wallet(fs.readFileSync(chain.gas_key.raw_file, "utf8").trim()).address;
+        const url = m.chains.find((c) => c.name === chain.name).rpc.http;
+        return [chain.name, Number(await rpc(url, "eth_getTransactionCount", [address, "pending"]))];
+      })))));
+      console.log(JSON.stringify({heads, nonces}));
+    })();' "$tools" "$manifest" "${configs[@]}"
 }
 
 # ---- run: the end-to-end workload --------------------------------------------------------------
@@ -187,7 +232,7 @@ run_bench() {
       fail "could not raise the block gas limit"
   fi
   drive deploy --out "$probes" >/dev/null
-  "$bin" config from-manifest "$manifest" --out "$config" --store "$work/relay.db" --listen "127.0.0.1:$port_api" >/dev/null
+  "$bin" config from-manifest "$manifest" --out "$config" --store "$work/relay.db" --listen "127.0.0.1:${relay_port[1]}" >/dev/null
   node -e '
     const fs = require("fs");
     const [file, batch, maxGas, flush, gasCap] = process.argv.slice(1);
@@ -196,83 +241,138 @@ run_bench() {
     for (const chain of c.chains) chain.gas_cap = gasCap;
     fs.writeFileSync(file, JSON.stringify(c, null, 2));' "$config" "$batch" "$max_gas" "$flush_ms" "$gas_cap"
   "$bin" config check "$config" >/dev/null || fail "the generated config does not load"
+  local n
+  if ((attesters > 1)); then
+    # shellcheck disable=SC2046 # one argument per account
+    dev_keys $(seq 3 $((2 * attesters)))
+    for ((n = 2; n <= attesters; n++)); do
+      derive_config "$(per_relay relay.json "$n")" $((n - 1)) $((2 * n - 1)) $((2 * n)) "$(per_relay relay.db "$n")" \
+        "127.0.0.1:${relay_port[$n]}"
+    done
+  fi
   local confirmations
   confirmations="$(node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(c.chains.find(x => x.name === "a").consensus.confirmations ?? 0)' "$config")"
+  chain_snapshot >"$work/before.json"
 
-  start_relay
+  for ((n = 1; n <= attesters; n++)); do start_relay "$n"; done
   local t_send cpu_start cpu_executed cpu_acked t_executed t_acked
   t_send="$(now)"
-  cpu_start="$(cpu_seconds)"
-  sample "$t_send" &
-  sampler_pid=$!
+  cpu_start="$(for_relays cpu_seconds)"
+  for ((n = 1; n <= attesters; n++)); do
+    sample "$t_send" "$n" &
+    sampler_pid[n]=$!
+  done
   drive send --probes "$probes" --from a --to b --count "$messages" --per-tx "$per_tx" --concurrency "$concurrency" >"$work/send.json"
   local timeout=$((600 + messages / 5))
   drive wait --probes "$probes" --expect "{\"b\":{\"probe\":{\"received\":$messages}}}" --timeout "$timeout" >/dev/null ||
     fail "not all $messages messages executed on b within $timeout s"
   t_executed="$(now)"
-  cpu_executed="$(cpu_seconds)"
+  cpu_executed="$(for_relays cpu_seconds)"
   drive wait --probes "$probes" --expect "{\"a\":{\"probe\":{\"acks\":$messages}}}" --timeout "$timeout" >/dev/null ||
     fail "not all $messages messages acknowledged on a within $timeout s"
   t_acked="$(now)"
-  cpu_acked="$(cpu_seconds)"
+  cpu_acked="$(for_relays cpu_seconds)"
   sleep 1.5  # one more timeline sample with everything done
-  local peak_rss batch_sum batch_count deliver_txs ack_txs
-  peak_rss="$(memory_kib VmHWM)"
-  batch_sum="$(metric causeway_batch_size_sum 'lane="a->b"')"
-  batch_count="$(metric causeway_batch_size_count 'lane="a->b"')"
-  deliver_txs="$(metric causeway_submissions_total 'lane="a->b"' 'kind="deliver"' 'outcome="sent"')"
-  ack_txs="$(metric causeway_submissions_total 'lane="a->b"' 'kind="acknowledge"' 'outcome="sent"')"
-  kill "$sampler_pid" 2>/dev/null || true
-  wait "$sampler_pid" 2>/dev/null || true
-  sampler_pid=""
-  stop_relay
+  local peak_rss
+  peak_rss="$(for_relays memory_kib VmHWM)"
+  for ((n = 1; n <= attesters; n++)); do
+    curl -sf --max-time 5 "$(relay_api "$n")/metrics" >"$(per_relay metrics.txt "$n")" || fail "relay $n's /metrics did not answer"
+  done
+  for n in "${!sampler_pid[@]}"; do
+    kill "${sampler_pid[$n]}" 2>/dev/null || true
+    wait "${sampler_pid[$n]}" 2>/dev/null || true
+    unset "sampler_pid[$n]"
+  done
+  for ((n = 1; n <= attesters; n++)); do stop_relay "$n"; done
+  chain_snapshot >"$work/after.json"
   drive latency --from a --to b --confirmations "$confirmations" >"$work/latency.json"
-  # Gas used per block on each chain over the run: whether block gas is what limits.
+  # Gas used per block on each chain over the run: whether block gas is what limits; and the gas of
+  # every block after the relays started (the sends, deliveries and acknowledgements).
   node -e '
     const fs = require("fs");
     const m = JSON.parse(fs.readFileSync(process.argv[1]));
+    const start = JSON.parse(fs.readFileSync(process.argv[2])).heads;
     const rpc = async (url, method, params) => (await (await fetch(url, {method: "POST",
       headers: {"content-type": "application/json"}, body: JSON.stringify({jsonrpc: "2.0", id: 1, method, params})})).json()).result;
     Promise.all(m.chains.map(async (c) => {
       const head = Number(await rpc(c.rpc.http, "eth_blockNumber", []));
       const used = [];
-      let limit = 0;
+      let limit = 0, run = 0;
       for (let n = Number(c.deployBlock); n <= head; n++) {
         const b = await rpc(c.rpc.http, "eth_getBlockByNumber", ["0x" + n.toString(16), false]);
         limit = Number(b.gasLimit);
         if (Number(b.gasUsed) > 0) used.push(Number(b.gasUsed));
+        if (n > start[c.name]) run += Number(b.gasUsed);
       }
       const full = used.filter((g) => g > 0.9 * limit).length;
       return [c.name, {gas_limit: limit, busy_blocks: used.length, blocks_over_90_percent: full,
         mean_gas_used_busy: used.length ? Math.round(used.reduce((a, b) => a + b, 0) / used.length) : 0,
-        max_gas_used: used.length ? Math.max(...used) : 0}];
-    })).then((e) => console.log(JSON.stringify(Object.fromEntries(e))));' "$manifest" >"$work/gas.json"
+        max_gas_used: used.length ? Math.max(...used) : 0, gas_used_run: run}];
+    })).then((e) => console.log(JSON.stringify(Object.fromEntries(e))));' "$manifest" "$work/before.json" >"$work/gas.json"
   local store_bytes
-  store_bytes="$(du -cb "$work"/relay.db* | tail -1 | cut -f1)"
+  store_bytes="$(du -cb "$work"/relay*.db* | tail -1 | cut -f1)"
 
   node -e '
     const fs = require("fs");
     const [dir, n, perTx, blockTime, batch, maxGas, flush, concurrency, tSend, tExec, tAck,
-           cpuStart, cpuExec, cpuAck, peakRss, batchSum, batchCount, deliverTxs, ackTxs, storeBytes, gasCap] = process.argv.slice(1);
+           cpuStart, cpuExec, cpuAck, peakRss, storeBytes, gasCap, attesters, threshold] = process.argv.slice(1);
     const num = Number;
     const lat = JSON.parse(fs.readFileSync(dir + "/latency.json"));
     const send = JSON.parse(fs.readFileSync(dir + "/send.json"));
     const gas = JSON.parse(fs.readFileSync(dir + "/gas.json"));
-    const rows = fs.readFileSync(dir + "/timeline.tsv", "utf8").trim().split("\n").slice(1).map((l) => l.split("\t").map(Number));
-    const N = num(n);
+    const N = num(n), R = num(attesters);
+    const relays = Array.from({length: R}, (_, i) => i + 1);
+    // The file of a kind for relay r, named as per_relay names it.
+    const perRelay = (name, r) => dir + "/" + (r === 1 ? name : name.replace(/\.([^.]+)$/, `-${r}.$1`));
+    const list = (s) => s.split(",").map(Number);
+    const [cpu0, cpuE, cpuA, rss] = [cpuStart, cpuExec, cpuAck, peakRss].map(list);
+    const [before, after] = ["before", "after"].map((w) => JSON.parse(fs.readFileSync(`${dir}/${w}.json`)).nonces);
     const rate = (count, seconds) => (seconds > 0 ? Math.round(count / seconds) : null);
-    // When a timeline counter first moved and first reached N: each stage on its own.
-    const stage = (col) => {
-      const first = rows.find((r) => r[col] > 0), done = rows.find((r) => r[col] >= N);
-      if (!first || !done) return null;
-      return {first_s: first[0], done_s: done[0], per_second: rate(N, done[0] - first[0])};
-    };
-    const backlog = Math.max(0, ...rows.filter((r) => !isNaN(r[3])).map((r) => r[3] - r[5]));
+    const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+    const lane = "lane=\"a->b\"";
+    // Every sample (name, label text, value) of a saved /metrics answer of relay r.
+    const samples = (r) => fs.readFileSync(perRelay("metrics.txt", r), "utf8").split("\n").flatMap((line) => {
+      const m = line.match(/^([a-z_]+)(\{[^}]*\})?\s+(\S+)$/);
+      return m ? [{name: m[1], labels: m[2] || "", value: Number(m[3])}] : [];
+    });
+    const metric = (all, name, ...want) => sum(all.filter((s) => s.name === name && want.every((w) => s.labels.includes(w))).map((s) => s.value));
+    const perRelayFigures = relays.map((r, i) => {
+      const all = samples(r);
+      const rows = fs.readFileSync(perRelay("timeline.tsv", r), "utf8").trim().split("\n").slice(1).map((l) => l.split("\t").map(Number));
+      // When a timeline counter first moved and first reached N: each stage on its own.
+      const stage = (col) => {
+        const first = rows.find((row) => row[col] > 0), done = rows.find((row) => row[col] >= N);
+        if (!first || !done) return null;
+        return {first_s: first[0], done_s: done[0], per_second: rate(N, done[0] - first[0])};
+      };
+      // Submissions of lane a->b by kind and outcome (sent, confirmed, reverted, reverted_estimate, ...).
+      const submissions = {};
+      for (const s of all.filter((s) => s.name === "causeway_submissions_total" && s.labels.includes(lane))) {
+        const kind = s.labels.match(/kind="([^"]*)"/)[1], outcome = s.labels.match(/outcome="([^"]*)"/)[1];
+        (submissions[kind] ??= {})[outcome] = s.value;
+      }
+      return {
+        relay: r,
+        cpu_s_to_execution: cpuE[i] - cpu0[i], cpu_s_with_acks: cpuA[i] - cpu0[i], peak_rss_kib: rss[i],
+        batch_sum: metric(all, "causeway_batch_size_sum", lane), batch_count: metric(all, "causeway_batch_size_count", lane),
+        deliver_txs: metric(all, "causeway_submissions_total", lane, "kind=\"deliver\"", "outcome=\"sent\""),
+        ack_txs: metric(all, "causeway_submissions_total", lane, "kind=\"acknowledge\"", "outcome=\"sent\""),
+        transactions: {a: after[i].a - before[i].a, b: after[i].b - before[i].b}, submissions,
+        stages: {observed: stage(3), submitted: stage(4), executed: stage(5), acknowledged: stage(6),
+                 peak_backlog: Math.max(0, ...rows.filter((row) => !isNaN(row[3])).map((row) => row[3] - row[5]))},
+      };
+    });
+    const total = (key) => sum(perRelayFigures.map((x) => x[key]));
+    const txs = {a: sum(perRelayFigures.map((x) => x.transactions.a)), b: sum(perRelayFigures.map((x) => x.transactions.b))};
+    const cpuPerMessage = (s) => Number((s / N).toFixed(5));
+    const mib = (kib) => Number((kib / 1024).toFixed(1));
+    const first = perRelayFigures[0];
     const t = lat.times;
     const out = {
       workload: {messages: N, per_tx: num(perTx), block_time_s: num(blockTime), batch_max_messages: num(batch),
                  batch_max_gas: num(maxGas), flush_after_ms: num(flush), sender_concurrency: num(concurrency), gas_cap: num(gasCap),
-                 confirmations: lat.confirmations, send_txs: send.txs, send_blocks: send.last_block - send.first_block + 1},
+                 confirmations: lat.confirmations, send_txs: send.txs, send_blocks: send.last_block - send.first_block + 1,
+                 attesters: R, threshold: num(threshold)},
       messages_per_second: {
         first_send_to_last_execution: rate(N, t.executed.last - t.sent.first),
         first_to_last_execution: rate(N, t.executed.last - t.executed.first),
@@ -285,23 +385,34 @@ run_bench() {
         target_inclusion_to_acknowledgement: lat.seconds.execution_to_acknowledgement,
       },
       acknowledgements: {completed_s_after_last_execution: t.acknowledged.last - t.executed.last,
-                         wall_s_after_all_executed: Number((num(tAck) - num(tExec)).toFixed(1)), transactions: num(ackTxs)},
+                         wall_s_after_all_executed: Number((num(tAck) - num(tExec)).toFixed(1)), transactions: total("ack_txs")},
+      // Summed over the relays; per relay under relays.
       relay: {
-        cpu_s_per_message_to_execution: Number(((num(cpuExec) - num(cpuStart)) / N).toFixed(5)),
-        cpu_s_per_message_with_acks: Number(((num(cpuAck) - num(cpuStart)) / N).toFixed(5)),
-        cpu_s_total: Number((num(cpuAck) - num(cpuStart)).toFixed(2)),
-        peak_rss_mib: Number((num(peakRss) / 1024).toFixed(1)),
+        cpu_s_per_message_to_execution: cpuPerMessage(total("cpu_s_to_execution")),
+        cpu_s_per_message_with_acks: cpuPerMessage(total("cpu_s_with_acks")),
+        cpu_s_total: Number(total("cpu_s_with_acks").toFixed(2)),
+        peak_rss_mib: mib(total("peak_rss_kib")),
         store_mib: Number((num(storeBytes) / 1048576).toFixed(1)),
       },
-      batches: {mean_messages_per_deliver: num(batchCount) > 0 ? Number((num(batchSum) / num(batchCount)).toFixed(1)) : null,
-                deliver_txs: num(deliverTxs)},
-      stages: {observed: stage(3), submitted: stage(4), executed: stage(5), acknowledged: stage(6), peak_backlog: backlog},
+      // Every transaction sent by the gas accounts of the relays on each chain (nonces before and after).
+      transactions: {a: txs.a, b: txs.b, per_message_a: Number((txs.a / N).toFixed(3)), per_message_b: Number((txs.b / N).toFixed(3))},
+      // Chain a: the send and the acknowledgements; chain b: the deliveries.
+      gas_per_message: {a: Math.round(gas.a.gas_used_run / N), b: Math.round(gas.b.gas_used_run / N)},
+      batches: {mean_messages_per_deliver: total("batch_count") > 0 ? Number((total("batch_sum") / total("batch_count")).toFixed(1)) : null,
+                deliver_txs: total("deliver_txs")},
+      stages: first.stages,
+      relays: perRelayFigures.map((x) => ({relay: x.relay, cpu_s_per_message_to_execution: cpuPerMessage(x.cpu_s_to_execution),
+        cpu_s_per_message_with_acks: cpuPerMessage(x.cpu_s_with_acks), peak_rss_mib: mib(x.peak_rss_kib),
+        mean_messages_per_deliver: x.batch_count > 0 ? Number((x.batch_sum / x.batch_count).toFixed(1)) : null,
+        transactions: x.transactions, submissions: x.submissions, stages: x.stages})),
       blocks: gas,
     };
     const d = (x) => (x ? `p50 ${x.p50} / p95 ${x.p95} / p99 ${x.p99} / max ${x.max}` : "-");
     const s = (x) => (x ? `${x.per_second}/s (t=${x.first_s}..${x.done_s} s)` : "-");
+    const summed = R > 1 ? `, summed over ${R} relays` : "";
     const table = [
       ["workload", `${N} messages, ${perTx}/tx, ${blockTime} s blocks of ${gas.b.gas_limit} gas, batch ≤ ${batch} msgs / ${maxGas} gas, flush ${flush} ms, tx gas cap ${gasCap}`],
+      ["attesters", `${R} relay${R > 1 ? "s" : ""}, threshold ${threshold} of ${R}`],
       ["msgs/s first send → last execution", out.messages_per_second.first_send_to_last_execution],
       ["msgs/s first → last execution", out.messages_per_second.first_to_last_execution],
       ["msgs/s first send → last ack", out.messages_per_second.first_send_to_last_acknowledgement],
@@ -309,21 +420,30 @@ run_bench() {
       ["latency finality → inclusion (s)", d(out.latency_s.source_finality_to_target_inclusion)],
       ["latency execution → ack (s)", d(out.latency_s.target_inclusion_to_acknowledgement)],
       ["acks done after last execution (s)", out.acknowledgements.completed_s_after_last_execution],
-      ["relay CPU s/message (to exec / with acks)", `${out.relay.cpu_s_per_message_to_execution} / ${out.relay.cpu_s_per_message_with_acks}`],
-      ["relay peak RSS (MiB)", out.relay.peak_rss_mib],
+      [`relay CPU s/message (to exec / with acks${summed})`, `${out.relay.cpu_s_per_message_to_execution} / ${out.relay.cpu_s_per_message_with_acks}`],
+      [`relay peak RSS (MiB${summed})`, out.relay.peak_rss_mib],
       ["store size (MiB)", out.relay.store_mib],
       ["mean batch (msgs/deliver tx)", `${out.batches.mean_messages_per_deliver} over ${out.batches.deliver_txs} txs`],
+      ["relay txs per message on a / b", `${out.transactions.per_message_a} / ${out.transactions.per_message_b} (${txs.a} / ${txs.b} txs)`],
+      ["gas per message on a / b", `${out.gas_per_message.a} / ${out.gas_per_message.b}`],
       ["stage rates observed / submitted", `${s(out.stages.observed)} / ${s(out.stages.submitted)}`],
       ["stage rates executed / acknowledged", `${s(out.stages.executed)} / ${s(out.stages.acknowledged)}`],
-      ["peak backlog (observed − executed)", backlog],
+      ["peak backlog (observed − executed)", out.stages.peak_backlog],
       ["busy blocks ≥90% gas a / b", `${gas.a.blocks_over_90_percent}/${gas.a.busy_blocks} / ${gas.b.blocks_over_90_percent}/${gas.b.busy_blocks}`],
     ];
+    if (R > 1) {
+      const outcomes = (o) => (o ? Object.entries(o).map(([k, v]) => `${v} ${k}`).join(", ") : "none");
+      for (const x of out.relays) {
+        table.push([`relay ${x.relay}: CPU s/msg, peak RSS, txs a / b`, `${x.cpu_s_per_message_to_execution} / ${x.cpu_s_per_message_with_acks}, ${x.peak_rss_mib} MiB, ${x.transactions.a} / ${x.transactions.b}`]);
+        table.push([`relay ${x.relay}: deliver; acknowledge`, `${outcomes(x.submissions.deliver)}; ${outcomes(x.submissions.acknowledge)}`]);
+        table.push([`relay ${x.relay}: stages submitted / executed`, `${s(x.stages.submitted)} / ${s(x.stages.executed)}`]);
+      }
+    }
     const w = Math.max(...table.map((r) => r[0].length));
     process.stderr.write(table.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n");
     console.log(JSON.stringify(out));' \
     "$work" "$messages" "$per_tx" "$block_time" "$batch" "$max_gas" "$flush_ms" "$concurrency" "$t_send" "$t_executed" \
-    "$t_acked" "$cpu_start" "$cpu_executed" "$cpu_acked" "$peak_rss" "$batch_sum" "$batch_count" "$deliver_txs" "$ack_txs" \
-    "$store_bytes" "$gas_cap"
+    "$t_acked" "$cpu_start" "$cpu_executed" "$cpu_acked" "$peak_rss" "$store_bytes" "$gas_cap" "$attesters" "$threshold"
 }
 
 # ---- store: restart-to-ready and memory on a filled store ---------------------------------------
@@ -335,7 +455,7 @@ store_bench() {
   [[ -d "$contracts" ]] || fail "no compiled contracts at $contracts (set CAUSEWAY_BUILD)"
   "$devnet" up >/dev/null
   devnet_up=1
-  "$bin" config from-manifest "$manifest" --out "$config" --store "$work/relay.db" --listen "127.0.0.1:$port_api" >/dev/null
+  "$bin" config from-manifest "$manifest" --out "$config" --store "$work/relay.db" --listen "127.0.0.1:${relay_port[1]}" >/dev/null
   local lane
   lane="$(node -e '
     const m = JSON.parse(require("fs").readFileSync(process.argv[1]));
@@ -351,13 +471,13 @@ store_bench() {
   # Store::open alone, in a process of its own, so its peak RSS is the open's.
   "$store_fill" --store "$work/relay.db" --open-only >"$work/open.json"
 
-  start_relay
+  start_relay 1
   local rss_ready rss_later peak_rss
-  rss_ready="$(memory_kib VmRSS)"
+  rss_ready="$(memory_kib VmRSS 1)"
   sleep 10
-  rss_later="$(memory_kib VmRSS)"
-  peak_rss="$(memory_kib VmHWM)"
-  stop_relay
+  rss_later="$(memory_kib VmRSS 1)"
+  peak_rss="$(memory_kib VmHWM 1)"
+  stop_relay 1
 
   node -e '
     const fs = require("fs");

@@ -150,7 +150,11 @@ wait_for() {
 # eth_getTransactionCount of each gas account equals the journal's nonces: 0..n-1, each carried by
 # exactly one transaction that was not dropped or replaced, none skipped, none reused (THREATS 26).
 # (A transaction mined just before SIGTERM may still be journaled as broadcast: it counts.)
-check_nonces() {
+# compare_nonces QUERY TABLE HEX, for any store: QUERY is a command running one SQL statement and
+# printing its result, TABLE the journal's table, HEX the SQL giving an account as lower-case hex;
+# the gas accounts are $manifest's keys.gas.
+compare_nonces() {
+  local query="$1" table="$2" hex="$3"
   node -e '
     const fs = require("fs");
     const m = JSON.parse(fs.readFileSync(process.argv[1]));
@@ -164,12 +168,19 @@ check_nonces() {
   local chain_id account count kept distinct
   while read -r chain_id account count; do
     # States 1 signed, 2 broadcast, 3 confirmed; 4 dropped and 5 replaced never used their nonce.
-    local where="chain_id = $chain_id AND lower(hex(account)) = '${account#0x}' AND state IN (1, 2, 3)"
-    kept="$(sqlite3 "$work/relay.db" "SELECT count(*) FROM submissions WHERE $where")"
-    distinct="$(sqlite3 "$work/relay.db" "SELECT count(DISTINCT nonce) || ' ' || ifnull(max(nonce), -1) FROM submissions WHERE $where")"
+    local where="chain_id = $chain_id AND $hex = '${account#0x}' AND state IN (1, 2, 3)"
+    kept="$("$query" "SELECT count(*) FROM $table WHERE $where")"
+    distinct="$("$query" "SELECT count(DISTINCT nonce) || ' ' || coalesce(max(nonce), -1) FROM $table WHERE $where")"
     [[ "$kept" -eq "$count" ]] || fail "chain $chain_id: node nonce $count, journal holds $kept transactions that used a nonce"
     [[ "$distinct" == "$count $((count - 1))" ]] || fail "chain $chain_id: journaled nonces are not 0..$((count - 1)) once each ($distinct)"
   done <"$work/nonces.txt"
+}
+
+# check_nonces [STORE]: compare_nonces for a SQLite store, $work/relay.db by default.
+check_nonces() {
+  nonces_store="${1:-$work/relay.db}"
+  sqlite_query() { sqlite3 "$nonces_store" "$1"; }
+  compare_nonces sqlite_query submissions "lower(hex(account))"
 }
 
 setup() {

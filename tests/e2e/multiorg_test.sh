@@ -18,8 +18,9 @@ set -euo pipefail
 export CAUSEWAY_DEVNET_ATTESTERS=3 CAUSEWAY_DEVNET_THRESHOLD=2
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/multiorg_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/multiorg_lib.sh"
 
-tools="${CAUSEWAY_NODE_TOOLS:-$root/deploy/devnet}"
 contracts="$CAUSEWAY_CONTRACTS_BUILD"
 token="e2e-admin-$RANDOM$RANDOM"
 export CAUSEWAY_E2E_ADMIN_TOKEN="$token"
@@ -27,40 +28,10 @@ secrets+=("$token")
 read -r port_2 port_3 < <(node "$check" free-ports 2)
 declare -A peer_port=([2]="$port_2" [3]="$port_3") peer_pid=()
 
-# Relay 1 is lib.sh's ($config, $api, start_relay, stop_relay); relays 2 and 3 are peers run here.
-# Gas accounts are anvil's funded development accounts: 1 and 2 are the manifest's (relay 1), 3..6
-# relays 2 and 3, 7 and 8 the governance commands, 9 the rogue attester's submitter.
-dev_keys() {  # dev_keys INDEX...: $work/gas-INDEX.key for each account INDEX, mode 0600
-  node -e '
-    const { createRequire } = require("module");
-    const { ethers } = createRequire(process.argv[1] + "/package.json")("ethers");
-    const [, work, ...indexes] = process.argv.slice(1);
-    const phrase = "test test test test test test test test test test test junk";
-    for (const i of indexes) {
-      const w = ethers.HDNodeWallet.fromPhrase(phrase, undefined, "m/44\x27/60\x27/0\x27/0/" + i);
-      require("fs").writeFileSync(work + "/gas-" + i + ".key", w.privateKey + "\n", {mode: 0o600});
-    }' "$tools" "$work" "$@"
-  local i
-  for i in "$@"; do secrets+=("$(head -n 1 "$work/gas-$i.key")"); done
-}
-
-# derive_config OUT VOTE_INDEX GAS_A GAS_B STORE LISTEN: relay 1's config with another vote key,
-# gas accounts, store and API address.
-derive_config() {
-  node -e '
-    const fs = require("fs");
-    const [out, config, manifest, vote, gasA, gasB, store, listen] = process.argv.slice(1);
-    const c = JSON.parse(fs.readFileSync(config));
-    const m = JSON.parse(fs.readFileSync(manifest));
-    c.relay.vote_key = {raw_file: m.keys.vote[Number(vote)].file};
-    c.relay.store = store;
-    c.relay.listen = listen;
-    for (const chain of c.chains) chain.gas_key = {raw_file: chain.name === "a" ? gasA : gasB};
-    fs.writeFileSync(out, JSON.stringify(c, null, 2));' \
-    "$1" "$config" "$manifest" "$2" "$work/gas-$3.key" "$work/gas-$4.key" "$5" "$6"
-  "$bin" config check "$1" >/dev/null || fail "$1 does not load"
-}
-
+# Relay 1 is lib.sh's ($config, $api, start_relay, stop_relay); relays 2 and 3 are peers run here
+# (multiorg_lib.sh). Gas accounts are anvil's funded development accounts: 1 and 2 are the
+# manifest's (relay 1), 3..6 relays 2 and 3, 7 and 8 the governance commands, 9 the rogue
+# attester's submitter.
 configs() {
   # Quick retries and a reconciliation sweep (which also re-reads the gateways' epochs) every 3 s.
   make_config 'c.relay.api = Object.assign(c.relay.api || {}, {admin_token_env: "CAUSEWAY_E2E_ADMIN_TOKEN"});

@@ -1,6 +1,7 @@
-// Tests for the `source.external` setting of a chain (relay/app/config_loader): the example with an
-// external source reads into engine::ExternalSourceSettings, defaults apply, and every malformed
-// field is refused by reason and path (tests/audit holds the schema examples against the schema).
+// Tests for the `source.external` and `sink.external` settings of a chain (relay/app/config_loader):
+// the examples with an external source and sink read into engine::ExternalAdapterSettings, defaults
+// apply, and every malformed field is refused by reason and path (tests/audit holds the schema
+// examples against the schema).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -94,4 +95,32 @@ TEST_CASE("config source: an object naming exactly the external kind", "[unit]")
   require_refused(config_from_json(j), rc::kUnknownField, "chains[0].source");
   j["chains"][0]["source"] = json::array({"adapter"});
   require_refused(config_from_json(j), rc::kBadField, "chains[0].source");
+}
+
+TEST_CASE("config sink.external: the example reads into the chain's settings, like source.external", "[unit]") {
+  const json example = json::parse(read_text(source_path("schemas/examples/config.valid-external-sink.json")));
+  auto config = config_from_json(example);
+  REQUIRE(config.ok());
+  const auto& a = config->chains.at(0);
+  REQUIRE(a.external_sink.has_value());
+  REQUIRE(a.external_source.has_value());
+  CHECK(a.external_sink->command == a.external_source->command);
+  CHECK(a.external_sink->env.at("GAS_KEY_FILE") == "/etc/causeway/adapter-gas-a.key");
+  CHECK_FALSE(config->chains.at(1).external_sink.has_value());
+
+  // The same reader as the source's, with the sink's paths.
+  json j = example;
+  j["chains"][0]["sink"]["external"]["command"] = json::array();
+  require_refused(config_from_json(j), rc::kBadField, "chains[0].sink.external.command");
+  j = example;
+  j["chains"][0]["sink"]["external"]["env"]["1X"] = "y";
+  require_refused(config_from_json(j), rc::kBadField, "chains[0].sink.external.env.1X");
+  j = example;
+  j["chains"][0]["sink"]["external"]["call_timeout_ms"] = 0;
+  require_refused(config_from_json(j), rc::kBadField, "chains[0].sink.external.call_timeout_ms");
+  j = example;
+  j["chains"][0]["sink"] = json{{"evm", json::object()}};
+  require_refused(config_from_json(j), rc::kUnknownField, "chains[0].sink");
+  j["chains"][0]["sink"] = json::object();
+  require_refused(config_from_json(j), rc::kMissingField, "chains[0].sink");
 }

@@ -20,16 +20,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+#include "tests/support/source_path.hpp"
 
 namespace causeway::test {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-inline fs::path source_dir() {
-  if (const char* dir = std::getenv("CAUSEWAY_SOURCE_DIR")) return dir;
-  return fs::path(__FILE__).parent_path().parent_path().parent_path();
-}
+inline fs::path source_dir() { return source_path(""); }
 
 // A port nothing listens on now (the kernel's pick for port 0).
 inline int free_port() {

@@ -1,11 +1,16 @@
 // Store write throughput: message transitions per second (each with its audit leaf) committed one
-// per transaction and 100 per group commit, with synchronous=FULL on the local disk.
+// per transaction and 100 per group commit, on SQLite (synchronous=FULL, the local disk) and on
+// PostgreSQL (the server CAUSEWAY_PG_CONNINFO names, e.g. inside tests/support/with_postgres.sh
+// with CAUSEWAY_PG_FSYNC=on so that both commit to disk).
 #include <benchmark/benchmark.h>
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,17 +32,14 @@ core::Message bench_message(std::uint64_t sequence) {
   return m;
 }
 
+using Opener = std::function<core::Result<std::unique_ptr<store::Store>>()>;
+
 // Alternates every message between parked and verified (both legal forever, both leaf-writing),
 // so the benchmark never runs out of messages and every transition costs the same.
-void BM_StoreTransitions(benchmark::State& state) {
+void run_transitions(benchmark::State& state, const Opener& open) {
   const auto group = static_cast<std::uint64_t>(state.range(0));
-  std::string dir = (std::filesystem::temp_directory_path() / "causeway-store-bench-XXXXXX").string();
-  if (::mkdtemp(dir.data()) == nullptr) {
-    state.SkipWithError("mkdtemp failed");
-    return;
-  }
   {
-    auto opened = store::Store::open(dir + "/bench.db");
+    auto opened = open();
     if (!opened.ok()) {
       state.SkipWithError(opened.error().message().c_str());
       return;
@@ -80,10 +82,34 @@ void BM_StoreTransitions(benchmark::State& state) {
     state.counters["audit_leaves"] = static_cast<double>(s.audit_size());
     (void)s.close();
   }
+}
+
+void BM_StoreTransitions(benchmark::State& state) {
+  std::string dir = (std::filesystem::temp_directory_path() / "causeway-store-bench-XXXXXX").string();
+  if (::mkdtemp(dir.data()) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  run_transitions(state, [&] { return store::Store::open(dir + "/bench.db"); });
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
+}
+
+// A fresh schema per run (the throwaway cluster is removed afterwards).
+void BM_StoreTransitionsPostgres(benchmark::State& state) {
+  const char* conninfo = ::getenv("CAUSEWAY_PG_CONNINFO");
+  if (conninfo == nullptr) {
+    state.SkipWithError("set CAUSEWAY_PG_CONNINFO (run inside tests/support/with_postgres.sh)");
+    return;
+  }
+  static int run = 0;
+  store::PostgresTarget target;
+  target.conninfo = conninfo;
+  target.schema = "bench_" + std::to_string(::getpid()) + "_" + std::to_string(++run);
+  run_transitions(state, [&] { return store::Store::open_postgres(target); });
 }
 
 }  // namespace
 
 BENCHMARK(BM_StoreTransitions)->Arg(1)->Arg(100)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_StoreTransitionsPostgres)->Arg(1)->Arg(100)->UseRealTime()->Unit(benchmark::kMicrosecond);

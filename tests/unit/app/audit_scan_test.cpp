@@ -23,6 +23,7 @@
 #include "relay/verify/json_read.hpp"
 #include "tests/support/fixed_values.hpp"
 #include "tests/unit/verify/bundle_fixtures.hpp"
+#include "tests/unit/verify/fabric_fixtures.hpp"
 
 using namespace causeway;
 using app::Justification;
@@ -161,6 +162,40 @@ TEST_CASE("scan: a delivery and an acknowledgement with verified bundles are jus
   const auto ack = classified(event_of(bundle("b_executed_tx0_log0"), true), found(bundle("b_executed_tx0_log0")));
   CHECK(ack.justification == Justification::kJustified);
   CHECK(ack.detail == "execution bundle verified");
+}
+
+TEST_CASE("scan: fabric deliveries and acknowledgements are judged by verify_bundle", "[unit][fabric]") {
+  const test::fabric_fixtures::FabricWorld world;
+  const verify::TrustAnchors fabric_anchors = world.anchors();
+  const auto judge = [&](bool acknowledgement, const verify::Bundle& b) {
+    app::ScanEntry e;
+    e.chain = "fabric-causeway";
+    e.acknowledgement = acknowledgement;
+    e.id = core::message_id(b.message);
+    e.claim = b.claim;
+    e.status = static_cast<std::uint8_t>(core::ExecStatus::kOk);
+    app::classify_bundle(e, found(b), fabric_anchors, verify::NoCanonicalHashes{});
+    INFO(e.reason.name << ": " << e.detail);
+    return e;
+  };
+  const verify::Bundle sent = world.build();
+  CHECK(judge(false, sent).justification == Justification::kJustified);
+  test::fabric_fixtures::FabricWorldOptions execution;
+  execution.kind = verify::BundleKind::kExecution;
+  const verify::Bundle executed = world.build(execution);
+  const auto ack = judge(true, executed);
+  CHECK(ack.justification == Justification::kJustified);
+  CHECK(ack.detail == "execution bundle verified");
+
+  // One peer short of k: the delivery has no valid bundle, by the verifier's reason.
+  verify::Bundle fewer = sent;
+  fewer.fabric_inclusion.attestations.pop_back();
+  const auto short_of = judge(false, fewer);
+  CHECK(short_of.justification == Justification::kUnjustified);
+  CHECK(short_of.reason == verify::fabric::reason::kPeerQuorumNotMet);
+  CHECK(short_of.detail.rfind(verify::check::kInclusion, 0) == 0);
+  // A valid execution bundle offered for a delivery.
+  CHECK(judge(false, executed).reason == app::reason::kScanWrongKind);
 }
 
 TEST_CASE("scan: a bundle that fails verification makes the delivery unjustified with its reason", "[unit]") {

@@ -619,3 +619,58 @@ TEST_CASE("config: the audit log key must be an Ed25519 key file, not a keystore
                   }),
                   rc::kBadField, "relay.log_key");
 }
+
+TEST_CASE("config: relay.store is a SQLite path or a PostgreSQL object without a password in it", "[unit]") {
+  auto store = [](json value) { return load_edited([&](json& j) { j["relay"]["store"] = value; }); };
+  auto r = store({{"postgres", {{"conninfo", "host=db dbname=causeway user=relay"}, {"password_env", "PG_PASS"}}}});
+  REQUIRE(r.ok());
+  REQUIRE(r->relay.postgres.has_value());
+  CHECK(r->relay.postgres->conninfo == "host=db dbname=causeway user=relay");
+  CHECK(r->relay.postgres->password_env == "PG_PASS");
+  CHECK(r->relay.postgres->schema == "causeway");
+  CHECK(r->relay.store.empty());
+  r = store({{"postgres", {{"conninfo", "host=db"}, {"schema", "relay_b"}}}});
+  REQUIRE(r.ok());
+  CHECK(r->relay.postgres->schema == "relay_b");
+  CHECK(r->relay.postgres->password_file.empty());
+
+  require_refused(store(42), rc::kBadField, "relay.store");
+  require_refused(store({{"postgres", {{"conninfo", "host=db password=hunter2"}}}}), rc::kBadField,
+                  "relay.store.postgres.conninfo");
+  require_refused(store({{"postgres", {{"conninfo", "postgresql://relay:hunter2@db/causeway"}}}}), rc::kBadField,
+                  "relay.store.postgres.conninfo");
+  require_refused(store({{"postgres", {{"conninfo", "host=db"}, {"password_env", "P"}, {"password_file", "/p"}}}}),
+                  rc::kBadField, "relay.store.postgres");
+  require_refused(store({{"postgres", {{"conninfo", "host=db"}, {"schema", "Relay"}}}}), rc::kBadField,
+                  "relay.store.postgres.schema");
+  require_refused(store({{"postgres", {{"conninfo", "host=db"}, {"password_env", "PG-PASS"}}}}), rc::kBadField,
+                  "relay.store.postgres.password_env");
+  require_refused(store({{"postgres", json::object()}}), rc::kMissingField, "relay.store.postgres.conninfo");
+  require_refused(store({{"postgres", {{"conninfo", "host=db"}, {"sslmode", "require"}}}}), rc::kUnknownField,
+                  "relay.store.postgres.sslmode");
+  require_refused(store({{"sqlite", "/x.db"}}), rc::kUnknownField, "relay.store.sqlite");
+}
+
+TEST_CASE("config: relay.store.postgres.lease takes ttl_ms and renew_ms below ttl_ms / 2", "[unit]") {
+  auto lease = [](json value) {
+    return load_edited([&](json& j) { j["relay"]["store"] = {{"postgres", {{"conninfo", "host=db"}, {"lease", value}}}}; });
+  };
+  auto defaults = load_edited([](json& j) { j["relay"]["store"] = {{"postgres", {{"conninfo", "host=db"}}}}; });
+  REQUIRE(defaults.ok());
+  CHECK(defaults->relay.postgres->lease_ttl == std::chrono::milliseconds(10000));
+  CHECK(defaults->relay.postgres->lease_renew == std::chrono::milliseconds(3333));
+  auto short_ttl = lease({{"ttl_ms", 3000}});
+  REQUIRE(short_ttl.ok());
+  CHECK(short_ttl->relay.postgres->lease_ttl == std::chrono::milliseconds(3000));
+  CHECK(short_ttl->relay.postgres->lease_renew == std::chrono::milliseconds(1000));
+  auto both = lease({{"ttl_ms", 3000}, {"renew_ms", 1499}});
+  REQUIRE(both.ok());
+  CHECK(both->relay.postgres->lease_renew == std::chrono::milliseconds(1499));
+
+  require_refused(lease({{"ttl_ms", 3000}, {"renew_ms", 1500}}), rc::kBadField, "relay.store.postgres.lease.renew_ms");
+  require_refused(lease({{"renew_ms", 6000}}), rc::kBadField, "relay.store.postgres.lease.renew_ms");
+  require_refused(lease({{"ttl_ms", 50}}), rc::kBadField, "relay.store.postgres.lease.ttl_ms");
+  require_refused(lease({{"ttl_ms", "3000"}}), rc::kBadField, "relay.store.postgres.lease.ttl_ms");
+  require_refused(lease({{"ttl", 3000}}), rc::kUnknownField, "relay.store.postgres.lease.ttl");
+  require_refused(lease(42), rc::kBadField, "relay.store.postgres.lease");
+}

@@ -2,7 +2,11 @@
 // summary line, exit codes, and the reason named on a refusal.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "relay/app/store_command.hpp"
 #include "relay/store/store.hpp"
@@ -90,5 +94,19 @@ TEST_CASE("store command: refusals exit 1 with the reason, usage errors exit 2",
   SECTION("a config that does not load") {
     const auto o = run({StoreAction::kCheck, dir.file("missing.yaml"), "", "", ""});
     CHECK(o.code == 2);
+  }
+  SECTION("a config whose store is on PostgreSQL: pg_dump's job") {
+    const char* source = std::getenv("CAUSEWAY_SOURCE_DIR");
+    REQUIRE(source != nullptr);
+    std::ifstream example(std::string(source) + "/schemas/examples/config.valid.json");
+    REQUIRE(example.good());
+    auto config = nlohmann::json::parse(example);
+    config["relay"]["store"] = {{"postgres", {{"conninfo", "host=db dbname=causeway"}}}};
+    std::ofstream(dir.file("relay.json")) << config.dump();
+    for (const auto action : {StoreAction::kBackup, StoreAction::kRestore, StoreAction::kCheck}) {
+      const auto o = run({action, dir.file("relay.json"), "", dir.file("out.db"), path});
+      CHECK(o.code == 1);
+      CHECK(o.err.find("store.backup_unsupported") != std::string::npos);
+    }
   }
 }

@@ -16,6 +16,7 @@
 #include "relay/core/message_json.hpp"
 #include "relay/core/protocol.hpp"
 #include "tests/support/vectors.hpp"
+#include "tests/support/source_path.hpp"
 
 using namespace causeway::core;
 using causeway::test::hex;
@@ -30,12 +31,7 @@ constexpr MessageLimits kLimits{1 << 16};
 // diffed by the protocol.golden_regenerates test.
 const json& golden() {
   static const json file = [] {
-    std::filesystem::path root;
-    if (const char* env = std::getenv("CAUSEWAY_SOURCE_DIR"); env != nullptr && *env != '\0') {
-      root = env;
-    } else {
-      root = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "..";
-    }
+    const auto root = causeway::test::source_path("");
     std::ifstream in(root / "schemas" / "vectors" / "protocol-v1.json");
     if (!in.good()) FAIL("schemas/vectors/protocol-v1.json not found under " << root.string());
     return json::parse(in);

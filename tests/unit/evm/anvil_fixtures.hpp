@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include "tests/support/source_path.hpp"
 
 namespace causeway::test::anvil {
 
@@ -19,7 +20,7 @@ struct ForkFixture {
 };
 
 inline nlohmann::json load(const std::string& name) {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / "data" / name;
+  const auto path = test::source_path("tests/unit/evm/data/" + name);
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open fixture " + path.string());
   return nlohmann::json::parse(in);

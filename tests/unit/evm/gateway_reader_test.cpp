@@ -1,5 +1,6 @@
 // Unit tests of adapters/evm/gateway_reader: the calldata of each view, strict decoding of the
-// returned ABI words (one mutation per case gives evm_gateway.bad_reply), node errors passed on.
+// returned ABI words (one mutation per case gives evm_gateway.bad_reply), node errors passed on,
+// per-id views as JSON-RPC batches.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -21,25 +22,45 @@ const core::Address kGateway = core::fixed_literal<core::Address>("0x00000000000
 
 std::string word_hex(std::uint64_t value) { return core::to_hex(core::abi::uint_word(value)); }
 
-// eth_call answers by function selector; every call is recorded.
+// eth_call answers by function selector, or for one calldata exactly; every call is recorded, and
+// every batch's size.
 class ViewRpc final : public evm::Rpc {
  public:
   boost::asio::awaitable<core::Result<json>> call(std::string method, json params) override {
     if (method != "eth_call") co_return core::Error(net::reason::kRpcMethodNotFound, method);
     calls.push_back(params);
     const std::string data = params.at(0).at("data").get<std::string>();
+    if (const auto exact = answers.find(data); exact != answers.end()) co_return json(exact->second);
     const auto it = answers.find(data.substr(0, 10));
     if (it == answers.end()) co_return core::Error(net::reason::kRpcError, "rpc code 3: execution reverted");
     co_return json(it->second);
   }
 
+  boost::asio::awaitable<core::Result<std::vector<core::Result<json>>>> batch(std::vector<net::Call> batch) override {
+    batches.push_back(batch.size());
+    if (short_batch) batch.pop_back();
+    std::vector<core::Result<json>> out;
+    for (auto& c : batch) out.push_back(co_await call(std::move(c.method), std::move(c.params)));
+    co_return out;
+  }
+
   void answer(std::string_view signature, std::string hex) {
     answers[core::to_hex(evm::function_selector(signature))] = std::move(hex);
+  }
+  // The answer to `signature` called with `id` alone.
+  void answer_for(std::string_view signature, const core::MessageId& id, std::string hex) {
+    core::Bytes data = evm::function_selector(signature);
+    core::append(data, core::abi::encode({core::abi::word(id)}));
+    answers[core::to_hex(data)] = std::move(hex);
   }
 
   std::map<std::string, std::string> answers;
   std::vector<json> calls;
+  std::vector<std::size_t> batches;
+  bool short_batch = false;  // answers one call fewer than asked
 };
+
+core::MessageId id_of(std::uint64_t n) { return core::MessageId{core::abi::uint_word(n).bytes}; }
 
 template <typename T>
 T run(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
@@ -144,12 +165,88 @@ TEST_CASE("gateway reader: a reply that is not the view's ABI encoding is evm_ga
   REQUIRE(empty.ok());
   CHECK(empty->empty());
 
-  rpc.answer("executed(bytes32)", word_hex(1));
-  rpc.answer("executionStatus(bytes32)", word_hex(0));  // executed, yet no status
+  rpc.answer("executionStatus(bytes32)", word_hex(5));  // statuses are 0..4
   expect_bad(run(io, reader.inbox_state({{core::MessageId{}}})));
-  rpc.answer("executed(bytes32)", word_hex(2));
-  rpc.answer("executionStatus(bytes32)", word_hex(1));
+  rpc.answer("executionStatus(bytes32)", word_hex(1) + std::string(64, '0'));  // a second word
   expect_bad(run(io, reader.inbox_state({{core::MessageId{}}})));
+}
+
+TEST_CASE("gateway reader: per-id views go as one JSON-RPC batch of eth_calls per 100 ids", "[unit]") {
+  boost::asio::io_context io;
+  ViewRpc rpc;
+  evm::GatewayReader reader(rpc, kGateway);
+  std::vector<core::MessageId> ids;
+  for (std::uint64_t n = 1; n <= 250; ++n) ids.push_back(id_of(n));
+  rpc.answer("executionStatus(bytes32)", word_hex(0));
+  rpc.answer_for("executionStatus(bytes32)", id_of(7), word_hex(1));
+  rpc.answer_for("executionStatus(bytes32)", id_of(201), word_hex(2));
+  const auto inbox = run(io, reader.inbox_state({ids}));
+  REQUIRE(inbox.ok());
+  CHECK(rpc.batches == std::vector<std::size_t>{100, 100, 50});
+  REQUIRE(inbox->size() == 250);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& entry = (*inbox)[i];
+    CHECK(entry.id == ids[i]);
+    const std::uint8_t expected = i == 6 ? 1 : i == 200 ? 2 : 0;
+    CHECK(entry.status == expected);
+    CHECK(entry.executed == (expected != 0));
+  }
+  // One executionStatus(id) per id, in the ids' order, at latest; executed(id) is not asked.
+  REQUIRE(rpc.calls.size() == 250);
+  core::Bytes expected = evm::function_selector("executionStatus(bytes32)");
+  core::append(expected, core::abi::encode({core::abi::word(ids[42])}));
+  CHECK(rpc.calls[42].at(0).at("data") == core::to_hex(expected));
+  CHECK(rpc.calls[42].at(1) == "latest");
+
+  rpc.batches.clear();
+  rpc.answer("ackStatus(bytes32)", word_hex(0));
+  rpc.answer_for("ackStatus(bytes32)", id_of(3), word_hex(4));
+  const auto acked = run(io, reader.ack_status({id_of(1), id_of(2), id_of(3)}));
+  REQUIRE(acked.ok());
+  CHECK(*acked == std::vector<std::uint8_t>{0, 0, 4});
+  CHECK(rpc.batches == std::vector<std::size_t>{3});
+  const auto none = run(io, reader.ack_status({}));
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  CHECK(rpc.batches.size() == 1);  // no ids, no request
+}
+
+TEST_CASE("gateway reader: one bad item fails the whole batched lookup, by name", "[unit]") {
+  boost::asio::io_context io;
+  ViewRpc rpc;
+  evm::GatewayReader reader(rpc, kGateway);
+  const std::vector<core::MessageId> ids{id_of(1), id_of(2), id_of(3)};
+  rpc.answer("ackStatus(bytes32)", word_hex(1));
+  REQUIRE(run(io, reader.ack_status(ids)).ok());
+  const auto expect = [&](const core::Reason& why) {
+    const auto result = run(io, reader.ack_status(ids));
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().reason() == why);
+    CHECK(result.error().message().find("ackStatus(bytes32)") != std::string::npos);
+  };
+  // Each mutates the middle item of a valid batch reply.
+  rpc.answer_for("ackStatus(bytes32)", id_of(2), "0xzz");  // not hex
+  expect(evm::reason::gateway::kBadReply);
+  rpc.answer_for("ackStatus(bytes32)", id_of(2), word_hex(1).substr(0, 64));  // 31 bytes
+  expect(evm::reason::gateway::kBadReply);
+  rpc.answer_for("ackStatus(bytes32)", id_of(2), word_hex(0x100));  // beyond uint8
+  expect(evm::reason::gateway::kBadReply);
+  rpc.answer_for("ackStatus(bytes32)", id_of(2), word_hex(5));  // statuses are 0..4
+  expect(evm::reason::gateway::kBadReply);
+  rpc.answers.erase(rpc.answers.find(core::to_hex(evm::function_selector("ackStatus(bytes32)"))));
+  rpc.answer_for("ackStatus(bytes32)", id_of(1), word_hex(1));
+  rpc.answer_for("ackStatus(bytes32)", id_of(3), word_hex(1));
+  rpc.answers.erase(rpc.answers.find([&] {
+    core::Bytes data = evm::function_selector("ackStatus(bytes32)");
+    core::append(data, core::abi::encode({core::abi::word(id_of(2))}));
+    return core::to_hex(data);
+  }()));
+  expect(net::reason::kRpcError);  // the node's error for that one call keeps its reason
+
+  // A batch answered with one reply too few is not a node's answer.
+  rpc.answer("ackStatus(bytes32)", word_hex(1));
+  rpc.short_batch = true;
+  expect(evm::reason::gateway::kBadReply);
 }
 
 TEST_CASE("gateway reader: a node error keeps its reason, with the view named", "[unit]") {

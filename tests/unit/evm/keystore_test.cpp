@@ -16,6 +16,7 @@
 #include "adapters/evm/keystore.hpp"
 #include "tests/support/vectors.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/source_path.hpp"
 
 namespace causeway::test {
 namespace {
@@ -25,12 +26,7 @@ namespace fs = std::filesystem;
 using causeway::test::TempDir;
 using nlohmann::json;
 
-fs::path data_dir() {
-  if (const char* src = std::getenv("CAUSEWAY_SOURCE_DIR"); src != nullptr && *src != '\0') {
-    return fs::path(src) / "tests" / "unit" / "evm" / "data";
-  }
-  return fs::path(__FILE__).parent_path() / "data";
-}
+fs::path data_dir() { return causeway::test::source_path("tests/unit/evm/data"); }
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);

@@ -429,9 +429,7 @@ TEST_CASE("evm sink: inbox_state is the gateway reader's", "[unit]") {
   test::MemoryJournal journal;
   ScriptedRpc rpc(journal);
   auto sink = make_sink(io, rpc, journal);
-  const std::string one = "0x" + std::string(63, '0') + "1";
   const std::string three = "0x" + std::string(63, '0') + "3";
-  rpc.call_answers[core::to_hex(evm::function_selector("executed(bytes32)"))] = one;
   rpc.call_answers[core::to_hex(evm::function_selector("executionStatus(bytes32)"))] = three;
   auto inbox = test::run_task(io, sink->inbox_state(evm::InboxRequest{{core::MessageId{repeat32(0x11).bytes}}}));
   REQUIRE(inbox.ok());

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A scripted adapter for the supervisor and source tests (process_test.cpp, source_test.cpp):
-# answers adapter.hello as FAKE_PROTOCOL / FAKE_FAMILY / FAKE_CHAIN say, then misbehaves per
+# A scripted adapter for the supervisor, source and sink tests (process_test.cpp, source_test.cpp,
+# sink_test.cpp): answers adapter.hello as FAKE_PROTOCOL / FAKE_FAMILY / FAKE_CHAIN / FAKE_SIDES
+# (JSON list items, "source" by default) say, then misbehaves per
 # FAKE_MODE on every other call, or (mode ok) answers each method with the JSON in
 # $FAKE_REPLIES/<method> (adapter.health: {"status":"ok"} when there is no such file).
 set -u
@@ -9,6 +10,7 @@ protocol="${FAKE_PROTOCOL:-1}"
 family="${FAKE_FAMILY:-evm}"
 chain="${FAKE_CHAIN:?}"
 replies="${FAKE_REPLIES:-}"
+sides="${FAKE_SIDES:-\"source\"}"
 
 reply() { printf '{"jsonrpc":"2.0","id":%s,"result":%s}\n' "$1" "$2"; }
 
@@ -20,7 +22,7 @@ while IFS= read -r line; do
   method="${line#*\"method\":\"}"
   method="${method%%\"*}"
   if [[ $method == adapter.hello ]]; then
-    reply "$id" "{\"protocol\":$protocol,\"name\":\"fake\",\"version\":\"0.1\",\"family\":\"$family\",\"chain_identity\":\"$chain\",\"sides\":[\"source\"]}"
+    reply "$id" "{\"protocol\":$protocol,\"name\":\"fake\",\"version\":\"0.1\",\"family\":\"$family\",\"chain_identity\":\"$chain\",\"sides\":[$sides]}"
     continue
   fi
   case "$mode" in

@@ -18,15 +18,11 @@
 #include <boost/asio/io_context.hpp>
 
 #include "adapters/external/process.hpp"
+#include "tests/support/source_path.hpp"
 
 namespace causeway::test::external {
 
-inline std::filesystem::path source_path(const std::string& relative) {
-  if (const char* source = std::getenv("CAUSEWAY_SOURCE_DIR"); source != nullptr && *source != '\0') {
-    return std::filesystem::path(source) / relative;
-  }
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / relative;
-}
+using test::source_path;
 
 inline const std::string kChain = "0x" + std::string(64, '1');
 

@@ -17,7 +17,7 @@ using S = store::MessageState;
 namespace {
 
 std::unique_ptr<store::Store> open_store(const std::string& path, store::StoreOptions options = test::test_options()) {
-  auto opened = store::Store::open(path, std::move(options));
+  auto opened = test::open_test_store(path, std::move(options));
   INFO((opened.ok() ? std::string() : opened.error().message()));
   REQUIRE(opened.ok());
   return std::move(opened).value();
@@ -181,7 +181,7 @@ TEST_CASE("checkpoints are stored only for the log's own root", "[unit]") {
   REQUIRE(s->close().ok());
 }
 
-TEST_CASE("the stored audit log is append-only and a tampered leaf is found", "[unit]") {
+TEST_CASE("the stored audit log is append-only and a tampered leaf is found", "[unit][sqlite]") {
   TempDir dir;
   const auto path = dir.file("relay.db");
   {
@@ -202,12 +202,12 @@ TEST_CASE("the stored audit log is append-only and a tampered leaf is found", "[
   }
   auto options = test::test_options();
   options.full_integrity_check = true;
-  auto opened = store::Store::open(path, options);
+  auto opened = test::open_test_store(path, options);
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().reason() == store::reason::kAuditMismatch);
 }
 
-TEST_CASE("a log of several audit tiles reopens from its tile hashes and finds a tampered tile", "[unit]") {
+TEST_CASE("a log of several audit tiles reopens from its tile hashes and finds a tampered tile", "[unit][sqlite]") {
   TempDir dir;
   const auto path = dir.file("relay.db");
   constexpr std::uint64_t kTile = core::MerkleLog::kTileLeaves;
@@ -268,12 +268,12 @@ TEST_CASE("a log of several audit tiles reopens from its tile hashes and finds a
   }
   auto options = test::test_options();
   options.full_integrity_check = true;
-  auto opened = store::Store::open(path, options);
+  auto opened = test::open_test_store(path, options);
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().reason() == store::reason::kAuditMismatch);
 }
 
-TEST_CASE("audit_entries_by_claim returns a claim's leaves in index order through the claim index", "[unit]") {
+TEST_CASE("audit_entries_by_claim returns a claim's leaves in index order through the claim index", "[unit][sqlite]") {
   TempDir dir;
   const auto path = dir.file("relay.db");
   auto s = open_store(path);
@@ -308,10 +308,10 @@ TEST_CASE("audit_entries_by_claim returns a claim's leaves in index order throug
   REQUIRE(plan.ok());
   std::string detail;
   for (;;) {
-    auto row = plan->step();
+    auto row = (*plan)->step();
     REQUIRE(row.ok());
     if (!*row) break;
-    detail += plan->column_text(3);
+    detail += (*plan)->column_text(3);
   }
   CHECK(detail.find("audit_leaves_claim") != std::string::npos);
 }

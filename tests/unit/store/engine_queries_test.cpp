@@ -30,7 +30,7 @@ store::NewMessage new_on(std::uint64_t sequence, bool ordered, std::string_view 
 
 TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence order", "[unit]") {
   TempDir dir;
-  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
   auto& s = **opened;
   store::WriteBatch batch;
@@ -73,7 +73,7 @@ TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence orde
 
 TEST_CASE("state_counts and lane_sequences report what is stored", "[unit]") {
   TempDir dir;
-  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
   auto& s = **opened;
   store::WriteBatch batch;
@@ -102,7 +102,7 @@ TEST_CASE("lane_backlogs counts the pending messages of each lane and the oldest
   auto options = test::test_options();
   std::uint64_t clock = 1000;
   options.clock = [&clock] { return clock; };
-  auto opened = store::Store::open(dir.file("relay.db"), options);
+  auto opened = test::open_test_store(dir.file("relay.db"), options);
   REQUIRE(opened);
   auto& s = **opened;
   store::WriteBatch first;
@@ -132,7 +132,7 @@ TEST_CASE("lane_backlogs counts the pending messages of each lane and the oldest
 
 TEST_CASE("executions: the first record stands and commits with its transition", "[unit]") {
   TempDir dir;
-  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
   auto& s = **opened;
   const auto m = new_on(1, false);
@@ -173,7 +173,7 @@ TEST_CASE("executions: the first record stands and commits with its transition",
 
 TEST_CASE("a group commit with an illegal transition writes none of its bundles or executions", "[unit]") {
   TempDir dir;
-  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
   auto& s = **opened;
   const auto m = new_on(1, false);
@@ -198,7 +198,7 @@ TEST_CASE("a group commit with an illegal transition writes none of its bundles 
 
 TEST_CASE("resuming a parked message at its stage needs no evidence and writes no leaf", "[unit]") {
   TempDir dir;
-  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
   auto& s = **opened;
   const auto m = new_on(1, false);

@@ -31,7 +31,7 @@ core::SignedTxRecord signed_tx(std::uint64_t nonce, std::uint64_t n, const core:
 }
 
 std::unique_ptr<store::Store> open_store(const std::string& path) {
-  auto opened = store::Store::open(path, test::test_options());
+  auto opened = test::open_test_store(path, test::test_options());
   INFO((opened.ok() ? std::string() : opened.error().message()));
   REQUIRE(opened.ok());
   return std::move(opened).value();

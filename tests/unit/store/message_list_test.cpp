@@ -36,7 +36,7 @@ struct Fixture {
   Fixture() {
     auto options = test::test_options();
     options.clock = [this] { return now; };
-    auto opened = store::Store::open(dir.file("relay.db"), options);
+    auto opened = test::open_test_store(dir.file("relay.db"), options);
     REQUIRE(opened);
     s = std::move(opened).value();
   }

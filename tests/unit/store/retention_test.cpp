@@ -18,7 +18,7 @@ struct RetentionWorld {
   RetentionWorld() {
     store::StoreOptions options;
     options.clock = [this] { return now; };
-    auto opened = store::Store::open(dir.file("relay.db"), options);
+    auto opened = test::open_test_store(dir.file("relay.db"), options);
     REQUIRE(opened.ok());
     store = std::move(opened).value();
   }

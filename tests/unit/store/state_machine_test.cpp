@@ -56,7 +56,7 @@ struct Fixture {
   TempDir dir;
   std::unique_ptr<store::Store> store;
   Fixture() {
-    auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+    auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
     REQUIRE(opened.ok());
     store = std::move(opened).value();
   }

@@ -1,5 +1,6 @@
 // Shared fixtures for the store tests: a temporary directory that cleans up, a fixed clock,
-// messages and hashes built from small integers, raw SQL and byte surgery on a store's file.
+// messages and hashes built from small integers, raw SQL and byte surgery on a store's file, and
+// the store under test on either backend (open_test_store).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "relay/core/bytes.hpp"
@@ -25,6 +27,30 @@ inline store::StoreOptions test_options() {
   store::StoreOptions options;
   options.clock = [] { return kTestTime; };
   return options;
+}
+
+// The PostgreSQL store of store_pg_tests (built with CAUSEWAY_TEST_POSTGRES, run by
+// tests/support/with_postgres.sh): the cluster's trust-auth conninfo and a schema named after
+// `path`, so each test's TempDir is a fresh schema and reopening the same path finds it again.
+inline store::PostgresTarget postgres_target_for(const std::string& path) {
+  const char* conninfo = std::getenv("CAUSEWAY_PG_CONNINFO");
+  if (conninfo == nullptr) FAIL("CAUSEWAY_PG_CONNINFO is not set: run under tests/support/with_postgres.sh");
+  store::PostgresTarget target;
+  target.conninfo = conninfo;
+  target.schema = "t_" + core::to_hex(core::keccak256(core::as_bytes(path)).view()).substr(2, 24);
+  return target;
+}
+
+// The store under test at `path`: the SQLite file there, or in store_pg_tests a PostgreSQL
+// schema named after it. The behavioural test cases open their stores through this, so one
+// source runs against both backends; SQLite-only cases are tagged [sqlite].
+inline core::Result<std::unique_ptr<store::Store>> open_test_store(const std::string& path,
+                                                                   store::StoreOptions options = test_options()) {
+#ifdef CAUSEWAY_TEST_POSTGRES
+  return store::Store::open_postgres(postgres_target_for(path), std::move(options));
+#else
+  return store::Store::open(path, std::move(options));
+#endif
 }
 
 // A distinct, non-zero 32-byte value per tag and number.

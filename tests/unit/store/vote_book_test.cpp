@@ -31,7 +31,7 @@ store::VoteRecord vote_on(const core::MessageId& id, store::VoteKind kind, std::
 
 TEST_CASE("vote book stores votes by key and keeps the first of a key", "[unit]") {
   TempDir dir;
-  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
   auto& s = **opened;
   const auto m = test::new_message(1);
@@ -68,7 +68,7 @@ TEST_CASE("vote book stores votes by key and keeps the first of a key", "[unit]"
 
 TEST_CASE("vote book refuses a vote on a message it does not hold", "[unit]") {
   TempDir dir;
-  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
   const auto unknown = core::message_id(test::test_message(9));
   auto put = (*opened)->put_vote(vote_on(unknown, store::VoteKind::kDeliver, 1));
@@ -79,7 +79,7 @@ TEST_CASE("vote book refuses a vote on a message it does not hold", "[unit]") {
 
 TEST_CASE("vote book: a group commit stores votes with their transitions, or neither", "[unit]") {
   TempDir dir;
-  auto opened = store::Store::open(dir.file("relay.db"), test::test_options());
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
   auto& s = **opened;
   const auto m = test::new_message(1);
@@ -116,14 +116,14 @@ TEST_CASE("vote book survives a reopen: migration 3 is part of the schema", "[un
   const auto m = test::new_message(1);
   const auto id = core::message_id(m.message);
   {
-    auto opened = store::Store::open(path, test::test_options());
+    auto opened = test::open_test_store(path, test::test_options());
     REQUIRE(opened);
     CHECK((*opened)->open_report().to_version >= 3);
     REQUIRE((*opened)->insert_observed(m));
     REQUIRE((*opened)->put_vote(vote_on(id, store::VoteKind::kSkip, 3)));
     REQUIRE((*opened)->close());
   }
-  auto reopened = store::Store::open(path, test::test_options());
+  auto reopened = test::open_test_store(path, test::test_options());
   REQUIRE(reopened);
   const auto votes = (*reopened)->votes(id).value();
   REQUIRE(votes.size() == 1);

@@ -19,15 +19,11 @@
 #include "relay/verify/bundle.hpp"
 #include "relay/verify/trust_anchors.hpp"
 #include "relay/verify/verify.hpp"
+#include "tests/support/source_path.hpp"
 
 namespace causeway::test::bundle_fixtures {
 
-inline std::filesystem::path source_path(const std::string& relative) {
-  if (const char* source = std::getenv("CAUSEWAY_SOURCE_DIR"); source != nullptr && *source != '\0') {
-    return std::filesystem::path(source) / relative;
-  }
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / relative;
-}
+using test::source_path;
 
 inline std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path);

@@ -49,7 +49,7 @@ TEST_CASE("bundle reader names the JSON path of each error", "[unit]") {
   require_path(r.error(), "source.block_number");
   r = mutate([](auto& j) { j["version"] = 2; });
   CHECK(r.error().reason() == reason::kBundleUnsupportedVersion);
-  r = mutate([](auto& j) { j["family"] = "fabric"; });
+  r = mutate([](auto& j) { j["family"] = "chainmaker"; });
   require_path(r.error(), "family");
   r = mutate([](auto& j) { j["message"]["flags"] = 2; });
   require_path(r.error(), "message");

@@ -4,21 +4,22 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <memory>
 #include <string>
-
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include "relay/core/hash.hpp"
 #include "relay/core/signature.hpp"
 #include "relay/verify/fabric_block.hpp"
 #include "relay/verify/protobuf_wire.hpp"
 #include "tests/support/vectors.hpp"
+#include "tests/unit/verify/fabric_fixtures.hpp"
 
 using namespace causeway;
 using namespace causeway::verify;
 using causeway::test::hex;
+using causeway::test::fabric_fixtures::BuiltBlock;
+using causeway::test::fabric_fixtures::ld;
+using causeway::test::fabric_fixtures::negate_s;
+using causeway::test::fabric_fixtures::TestSigner;
 using nlohmann::json;
 
 namespace {
@@ -30,145 +31,6 @@ std::string cert_sha256(core::ByteView certificate) {
   REQUIRE(der.ok());
   return hx(core::sha256(*der).view());
 }
-
-// A protobuf length-delimited field, for building messages by hand.
-core::Bytes ld(std::uint32_t number, core::ByteView payload) {
-  core::Bytes out;
-  for (std::uint64_t v : {static_cast<std::uint64_t>(number) << 3 | 2, static_cast<std::uint64_t>(payload.size())}) {
-    while (v >= 0x80) {
-      out.push_back(static_cast<std::uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<std::uint8_t>(v));
-  }
-  core::append(out, payload);
-  return out;
-}
-core::Bytes ld(std::uint32_t number, std::string_view text) {
-  return ld(number, core::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-}
-
-core::Bytes varint_field(std::uint32_t number, std::uint64_t value) {
-  core::Bytes out;
-  for (std::uint64_t v : {static_cast<std::uint64_t>(number) << 3, value}) {
-    while (v >= 0x80) {
-      out.push_back(static_cast<std::uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<std::uint8_t>(v));
-  }
-  return out;
-}
-
-// n - s on P-256: the other valid s of an ECDSA signature.
-void negate_s(core::EcdsaSignature& sig) {
-  const core::Bytes n = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-  int borrow = 0;
-  for (int i = 31; i >= 0; --i) {
-    const auto at = static_cast<std::size_t>(i);
-    const int d = n[at] - sig.s[at] - borrow;
-    sig.s[at] = static_cast<std::uint8_t>(d & 0xff);
-    borrow = d < 0 ? 1 : 0;
-  }
-}
-
-// A throwaway P-256 key with a self-signed certificate, for blocks no fixture has (BFT).
-class TestSigner {
- public:
-  explicit TestSigner(const std::string& name) : key_(EVP_EC_gen("P-256")) {
-    REQUIRE(key_);
-    std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
-    REQUIRE(X509_set_version(cert.get(), 2) == 1);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
-    X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
-    REQUIRE(X509_set_pubkey(cert.get(), key_.get()) == 1);
-    REQUIRE(X509_sign(cert.get(), key_.get(), EVP_sha256()) > 0);
-    const int length = i2d_X509(cert.get(), nullptr);
-    REQUIRE(length > 0);
-    certificate_.resize(static_cast<std::size_t>(length));
-    unsigned char* out = certificate_.data();
-    i2d_X509(cert.get(), &out);
-  }
-  const core::Bytes& certificate() const { return certificate_; }
-  // ECDSA over SHA-256(message), normalised to low-S as Fabric's BCCSP signs.
-  core::Bytes sign(core::ByteView message) const {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-    REQUIRE(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) == 1);
-    std::size_t length = 0;
-    REQUIRE(EVP_DigestSign(ctx.get(), nullptr, &length, message.data(), message.size()) == 1);
-    core::Bytes der(length);
-    REQUIRE(EVP_DigestSign(ctx.get(), der.data(), &length, message.data(), message.size()) == 1);
-    der.resize(length);
-    auto sig = core::parse_ecdsa_signature(der, core::SignatureEncoding::kDer);
-    REQUIRE(sig.ok());
-    if (sig->s[0] >= 0x80) negate_s(*sig);
-    return core::encode_der(*sig);
-  }
-
- private:
-  struct KeyFree {
-    void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-  };
-  std::unique_ptr<EVP_PKEY, KeyFree> key_;
-  core::Bytes certificate_;
-};
-
-// A block with one envelope whose metadata[SIGNATURES] holds the given signatures (built from
-// the header and a signed-bytes prefix by `sign_all`).
-struct BuiltBlock {
-  fabric::BlockHeader header;
-  core::Bytes envelope = hex("0a0474782d31");
-  core::Bytes value = hex("0a00");
-  core::Bytes data_hash;
-  core::Bytes previous_hash = core::Bytes(32, 0x42);
-
-  BuiltBlock() {
-    const core::Hash32 digest = core::sha256(envelope);
-    data_hash.assign(digest.bytes.begin(), digest.bytes.end());
-    header = {9, previous_hash, data_hash};
-  }
-  core::Bytes encode(const std::vector<core::Bytes>& signatures) const {
-    core::Bytes header_bytes = varint_field(1, header.number);
-    core::append(header_bytes, ld(2, previous_hash));
-    core::append(header_bytes, ld(3, data_hash));
-    core::Bytes metadata0 = ld(1, value);
-    for (const core::Bytes& sig : signatures) core::append(metadata0, ld(2, sig));
-    core::Bytes metadata = ld(1, metadata0);
-    for (int i = 0; i < 4; ++i) core::append(metadata, ld(1, core::Bytes{}));
-    core::Bytes block = ld(1, header_bytes);
-    core::append(block, ld(2, ld(1, envelope)));
-    core::append(block, ld(3, metadata));
-    return block;
-  }
-  // MetadataSignature for SmartBFT: IdentifierHeader{identifier, nonce}, signature_header empty.
-  core::Bytes bft_signature(const TestSigner& signer, std::uint64_t id) const {
-    core::Bytes identifier = varint_field(1, id);
-    core::append(identifier, ld(2, std::string_view("nonce")));
-    core::Bytes signed_bytes = value;
-    core::append(signed_bytes, identifier);
-    core::append(signed_bytes, fabric::header_der(header));
-    core::Bytes out = ld(2, signer.sign(signed_bytes));
-    core::append(out, ld(3, identifier));
-    return out;
-  }
-  // MetadataSignature for Raft/solo: SignatureHeader{creator = SerializedIdentity, nonce}.
-  core::Bytes raft_signature(const TestSigner& signer, std::string_view msp_id) const {
-    core::Bytes identity = ld(1, msp_id);
-    core::append(identity, ld(2, signer.certificate()));
-    core::Bytes signature_header = ld(1, identity);
-    core::append(signature_header, ld(2, std::string_view("nonce")));
-    core::Bytes signed_bytes = value;
-    core::append(signed_bytes, signature_header);
-    core::append(signed_bytes, fabric::header_der(header));
-    core::Bytes out = ld(1, signature_header);
-    core::append(out, ld(2, signer.sign(signed_bytes)));
-    return out;
-  }
-};
 
 std::optional<core::Bytes> prod_block(int n) {
   return test::load_binary_vector("fabric/sample_prod_blocks/block_" + std::to_string(n) + ".pb");

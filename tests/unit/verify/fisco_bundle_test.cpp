@@ -343,7 +343,7 @@ TEST_CASE("fisco bundles and anchors read strictly and write back unchanged", "[
   }
   {
     json j = bundle;
-    j["family"] = "fabric";
+    j["family"] = "chainmaker";
     CHECK(bundle_rejects(j) == "json.bad_field");
   }
 
@@ -351,8 +351,10 @@ TEST_CASE("fisco bundles and anchors read strictly and write back unchanged", "[
   auto anchors_reject = [](const json& j) { return reason_of(trust_anchors_from_json(j)); };
   {
     json j = anchors;
-    j["chains"][0]["consensus"]["version"] = 3;
+    j["chains"][0]["consensus"]["version"] = 4;
     CHECK(anchors_reject(j) == "anchors.unsupported_fisco_version");
+    j["chains"][0]["consensus"]["version"] = 3;  // without the 3.x layout and weights
+    CHECK(anchors_reject(j) == "json.missing_field");
   }
   {
     json j = anchors;

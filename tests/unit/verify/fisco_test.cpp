@@ -517,39 +517,47 @@ TEST_CASE("fisco 3.x derived binary trees: roots and proofs, mutations refused b
     for (const auto& entry : tree["proofs"]) {
       const auto index = entry["index"].get<std::size_t>();
       const auto proof = hashes_of(entry["proof"]);
-      CHECK(verify_fisco3_proof(crypto, leaves[index], proof, root).ok());
+      CHECK(verify_fisco3_proof(crypto, index, leaves[index], proof, root).ok());
       auto other_leaf = leaves[index];
       other_leaf.bytes[31] ^= 1;
-      CHECK(reason_of(verify_fisco3_proof(crypto, other_leaf, proof, root)) == fr::kProofNotInGroup);
+      CHECK(reason_of(verify_fisco3_proof(crypto, index, other_leaf, proof, root)) == fr::kProofNotInGroup);
       auto other_root = root;
       other_root.bytes[0] ^= 1;
-      CHECK(reason_of(verify_fisco3_proof(crypto, leaves[index], proof, other_root)) == fr::kRootMismatch);
+      CHECK(reason_of(verify_fisco3_proof(crypto, index, leaves[index], proof, other_root)) == fr::kRootMismatch);
+      // The proof binds the position: the same proof for another index, or one past the tree.
+      const std::size_t levels = proof.size() == 1 ? 0 : leaves.size() <= 2 ? 1 : leaves.size() <= 4 ? 2 : 3;
+      CHECK(reason_of(verify_fisco3_proof(crypto, index + (std::size_t{1} << levels), leaves[index], proof, root)) ==
+            fr::kProofPosition);
+      if (proof.size() > 1 && proof[0].bytes[3] == 2) {
+        CHECK(reason_of(verify_fisco3_proof(crypto, index ^ 1, leaves[index], proof, root)) == fr::kProofPosition);
+      }
       if (proof.size() > 1) {
         auto mutated = proof;
         mutated[0].bytes[3] = 3;  // a group wider than the binary tree
-        CHECK(reason_of(verify_fisco3_proof(crypto, leaves[index], mutated, root)) == fr::kProofBadGroup);
+        CHECK(reason_of(verify_fisco3_proof(crypto, index, leaves[index], mutated, root)) == fr::kProofBadGroup);
         mutated = proof;
         mutated[0].bytes[31] = 1;  // count item with a non-zero tail
-        CHECK(reason_of(verify_fisco3_proof(crypto, leaves[index], mutated, root)) == fr::kProofBadGroup);
+        CHECK(reason_of(verify_fisco3_proof(crypto, index, leaves[index], mutated, root)) == fr::kProofBadGroup);
         mutated = proof;
         mutated.pop_back();
-        CHECK(reason_of(verify_fisco3_proof(crypto, leaves[index], mutated, root)) == fr::kProofTruncated);
+        CHECK(reason_of(verify_fisco3_proof(crypto, index, leaves[index], mutated, root)) == fr::kProofTruncated);
         if (proof[0].bytes[3] == 2) {
           mutated = proof;
           // A wrong node is caught by the next group up, or by the root at the top.
           const auto wrong_node = proof.size() == 3 ? fr::kRootMismatch : fr::kProofNotInGroup;
-          std::swap(mutated[1], mutated[2]);  // the sibling's position
-          CHECK(reason_of(verify_fisco3_proof(crypto, leaves[index], mutated, root)) == wrong_node);
+          std::swap(mutated[1], mutated[2]);  // the node in its sibling's slot
+          CHECK(reason_of(verify_fisco3_proof(crypto, index, leaves[index], mutated, root)) == fr::kProofPosition);
           mutated = proof;
           mutated[index % 2 == 0 ? 2 : 1].bytes[0] ^= 1;  // the sibling itself
-          CHECK(reason_of(verify_fisco3_proof(crypto, leaves[index], mutated, root)) == wrong_node);
+          CHECK(reason_of(verify_fisco3_proof(crypto, index, leaves[index], mutated, root)) == wrong_node);
         }
       }
       ++executed;
     }
   }
   std::vector<core::Hash32> empty;
-  CHECK(reason_of(verify_fisco3_proof(FiscoCrypto::kEcdsa, core::Hash32{}, empty, core::Hash32{})) == fr::kProofLength);
+  CHECK(reason_of(verify_fisco3_proof(FiscoCrypto::kEcdsa, 0, core::Hash32{}, empty, core::Hash32{})) ==
+        fr::kProofLength);
   CHECK(fisco3_merkle_root(FiscoCrypto::kEcdsa, empty).is_zero());
   causeway::test::report_cases("fisco 3.x derived proofs", executed);
 }

@@ -86,7 +86,7 @@ TEST_CASE("trust anchors: per-mode fields, identity, duplicates and sets by name
   require_path(r.error(), "chains[0].limits.max_payload");
   r = mutate([](auto& j) { j["version"] = 2; });
   CHECK(r.error().reason() == reason::kAnchorUnsupportedVersion);
-  r = mutate([](auto& j) { j["chains"][0]["family"] = "fabric"; });
+  r = mutate([](auto& j) { j["chains"][0]["family"] = "chainmaker"; });
   require_path(r.error(), "chains[0].family");
   // A BFT checkpoint vote is read; on other modes it is refused.
   r = mutate([](auto& j) { j["chains"][2]["consensus"]["checkpoint_vote"] = {{"recipient", "0x" + std::string(40, '1')}, {"add", true}}; });

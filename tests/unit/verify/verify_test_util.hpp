@@ -15,6 +15,7 @@
 #include "relay/core/rlp.hpp"
 #include "relay/verify/consensus.hpp"
 #include "tests/support/vectors.hpp"
+#include "tests/support/source_path.hpp"
 
 namespace causeway::test::verify_util {
 
@@ -79,14 +80,9 @@ inline verify::ValidatorSet set_of(const nlohmann::json& addresses, std::uint64_
   return set;
 }
 
-// tests/unit/verify/data/NAME, parsed: under $CAUSEWAY_SOURCE_DIR when it is set, else beside this file.
+// tests/unit/verify/data/NAME, parsed.
 inline nlohmann::json load_data_json(const std::string& name) {
-  std::filesystem::path path;
-  if (const char* source = std::getenv("CAUSEWAY_SOURCE_DIR"); source != nullptr && *source != '\0') {
-    path = std::filesystem::path(source) / "tests/unit/verify/data" / name;
-  } else {
-    path = std::filesystem::path(__FILE__).parent_path() / "data" / name;
-  }
+  const auto path = test::source_path("tests/unit/verify/data/" + name);
   std::ifstream in(path);
   if (!in.good()) FAIL("cannot open " + path.string());
   return nlohmann::json::parse(in);

@@ -166,3 +166,25 @@ export function forge(bundle) {
   forged[forged.length - 1] ^= 0xff;
   return { ...bundle, message: { ...bundle.message, payload: hexlify(forged) } };
 }
+
+// The gateway's write functions and the inbox read a sink needs (Gateway.sol).
+export const gatewayAbi = new ethers.Interface([
+  `function deliver(${MESSAGE_TUPLE}[] msgs, bytes32[] claims, bytes[][] signatures)`,
+  "function acknowledge(bytes32 id, uint8 status, bytes32 claim, bytes[] signatures)",
+  `function skip(${MESSAGE_TUPLE} m, bytes[] signatures)`,
+  "function executionStatus(bytes32 id) view returns (uint8)",
+]);
+
+// Gateway.sol's ACK_GAS_LIMIT: the guarded call of the sender's ack hook an acknowledge makes.
+export const ACK_GAS_LIMIT = 150_000n;
+
+// The gas limit of a gateway write, as the relay's own sink sizes it (adapters/evm/gas.hpp): the
+// gateway reverts a guarded call it cannot pass its full gas limit (63/64 rule, THREATS 28), and an
+// estimate taken while votes were below threshold misses those calls, so the limit covers
+// ceil(Σ guarded × 64/63) + 80000 per call + 60000, and at least the estimate plus 20 %.
+export function gasLimitFor(guarded, estimate) {
+  const sum = guarded.reduce((a, b) => a + BigInt(b), 0n);
+  const required = (sum * 64n + 62n) / 63n + 80_000n * BigInt(Math.max(guarded.length, 1)) + 60_000n;
+  const padded = (BigInt(estimate) * 120n) / 100n;
+  return required > padded ? required : padded;
+}

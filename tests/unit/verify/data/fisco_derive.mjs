@@ -1,7 +1,7 @@
 // Derives the FISCO BCOS vectors the real fixtures lack (PROOF_FORMATS.md B.2, B.3): GM-mode (SM3 +
 // SM2) 2.x headers, 2.x signature lists in both modes, a >= 3.0.0 header signed by weighted sealers,
-// 3.x binary-tree proofs, and in both modes a 2.x block whose receipt carries a gateway MessageSent,
-// as a proof bundle with the trust anchors it verifies against (PROTOCOL.md sections 1-4). An implementation independent of the C++ one: ethers for RLP,
+// 3.x binary-tree proofs, and in both modes a 2.x and a 3.x block whose receipt carries a gateway
+// MessageSent, as a proof bundle with the trust anchors it verifies against (PROTOCOL.md sections 1-4). An implementation independent of the C++ one: ethers for RLP,
 // Keccak-256 and secp256k1, npm sm-crypto 0.5.8 for SM3 and SM2.
 //   node tests/unit/verify/data/fisco_derive.mjs [--out <file>]   (default: data/fisco_derived.json)
 // SM2 nonces are derived from the key and the hash (test-only, like RFC 6979 in spirit) so that the
@@ -233,6 +233,110 @@ function fiscoBundle(crypto) {
     anchors };
 }
 
+// ---- A FISCO 3.x block with a gateway event, as a bundle and its anchors ------------------------
+const BUNDLE3_BLOCK = 2300;
+const RECEIPTS3 = 6;  // 6 -> 3 -> 2 -> 1: the target's parent is the lone, unpaired node of its level
+const TARGET3 = 4;
+
+const text = (t) => Buffer.from(t).toString('hex');
+
+// The 3.x receipt preimage (B.3) of receipt fields as a bundle carries them.
+function receipt3Preimage(r) {
+  return be(r.version, 4) + text(r.gas_used) + text(r.contract_address) + be(BigInt.asUintN(32, BigInt(r.status)), 4) +
+    strip(r.output) + (r.version >= 1 ? text(r.effective_gas_price) : '') +
+    r.logs.map((l) => text(l.address) + l.topics.map(strip).join('') + strip(l.data)).join('') +
+    be(r.block_number, 8);
+}
+
+// The binary root and the flat proof of entry `index` (as in bcos3Tree, over given leaves).
+function receipt3Tree(crypto, leaves, index) {
+  let level = leaves.map(strip);
+  const items = [];
+  let pos = index;
+  while (level.length > 1) {
+    const start = pos - (pos % 2);
+    const group = level.slice(start, start + 2);
+    items.push('0x' + be(group.length, 4) + '00'.repeat(28), ...group.map((g) => '0x' + g));
+    const next = [];
+    for (let k = 0; k < level.length; k += 2) next.push(strip(H(crypto, level.slice(k, k + 2).join(''))));
+    level = next;
+    pos = Math.floor(pos / 2);
+  }
+  return { root: '0x' + level[0], items };
+}
+
+// ECDSA receipts are version 0 (no effectiveGasPrice), SM ones version 1; the sealers weigh 1..4,
+// and sealers 3, 0 and 2 sign (weight 8 of 10, quorum 7). SM signatures mix r‖s and r‖s‖pub.
+function fiscoBundle3(crypto) {
+  const genesis = H(crypto, ethers.hexlify(ethers.toUtf8Bytes(`causeway fisco3 ${crypto} genesis`)));
+  const chainKey = ethers.keccak256(ethers.toUtf8Bytes('chain0/group0'));
+  const srcChain = ethers.keccak256(abi.encode(['uint8', 'bytes32', 'bytes32'], [2, chainKey, genesis]));
+  const gatewayWord = ethers.zeroPadValue(GATEWAY, 32);
+  const dstChain = ethers.keccak256(abi.encode(['uint8', 'bytes32', 'bytes32'], [1, ethers.toBeHex(31337n, 32),
+    H('ecdsa', '0d57')]));
+  const dstGateway = ethers.zeroPadValue('0x' + '00'.repeat(19) + 'd5', 32);
+  const fields = [1, srcChain, gatewayWord, dstChain, dstGateway, ethers.zeroPadValue('0x' + 'ee'.repeat(20), 32), 9n,
+    ethers.zeroPadValue('0x' + '5e'.repeat(20), 32), 0n, 250000n, 0];
+  const payload = ethers.hexlify(ethers.toUtf8Bytes(`hello from fisco 3.x ${crypto}`));
+  const messageId = ethers.keccak256(abi.encode(ID_TYPES, [...fields, ethers.keccak256(payload)]));
+  // Nodes store log addresses as lower-case hex text without 0x; log 0 is another contract's.
+  const other = { address: '0b'.repeat(20), topics: [ethers.id('Other(uint256)')], data: ethers.toBeHex(5n, 32) };
+  const sent = {
+    address: strip(GATEWAY),
+    topics: [ethers.id('MessageSent(bytes32,bytes32,uint64,bytes)'), messageId, dstChain, ethers.toBeHex(9n, 32)],
+    data: abi.encode(['bytes'], [abi.encode([MESSAGE_TUPLE], [[...fields, payload]])]),
+  };
+  const version = crypto === 'sm' ? 1 : 0;
+  const receipts = Array.from({ length: RECEIPTS3 }, (_, i) => ({
+    version, gas_used: String(30000 + i), contract_address: '', status: 0, output: '0x',
+    effective_gas_price: version >= 1 ? '1' : '', logs: i === TARGET3 ? [other, sent] : [],
+    block_number: String(BUNDLE3_BLOCK),
+  }));
+  const tree = receipt3Tree(crypto, receipts.map((r) => H(crypto, receipt3Preimage(r))), TARGET3);
+
+  const sealers = [0, 1, 2, 3].map((i) => sealer(crypto, i));
+  const weights = [1, 2, 3, 4];
+  const header = {
+    version: 0x3000000, parent_info: [{ number: String(BUNDLE3_BLOCK - 1), hash: H(crypto, be(BUNDLE3_BLOCK - 1, 8)) }],
+    txs_root: H(crypto, '31'), receipts_root: tree.root, state_root: H(crypto, '33'), number: String(BUNDLE3_BLOCK),
+    gas_used: String(30000 * RECEIPTS3 + 15), timestamp: '1700000200000', sealer: 1,
+    sealer_list: sealers.map((s) => '0x' + s.id), extra_data: '0x', consensus_weights: weights,
+  };
+  // >= 3.0.0 layout: be32(version), be64 for every other integer, no length prefixes.
+  const preimage = be(header.version, 4) +
+    header.parent_info.map((p) => be(p.number, 8) + strip(p.hash)).join('') + strip(header.txs_root) +
+    strip(header.receipts_root) + strip(header.state_root) + be(header.number, 8) + text(header.gas_used) +
+    be(header.timestamp, 8) + be(header.sealer, 8) + header.sealer_list.map(strip).join('') +
+    strip(header.extra_data) + weights.map((w) => be(w, 8)).join('');
+  const blockHash = H(crypto, preimage);
+  const signatures = [3, 0, 2].map((i) => ({ sealer_index: i, signature: sign(crypto, sealers[i], blockHash, i !== 0) }));
+  const claim = ethers.keccak256(abi.encode(['bytes32', 'bytes32', 'uint64', 'uint32', 'uint32'],
+    [messageId, blockHash, BUNDLE3_BLOCK, TARGET3, 1]));
+  const dec = (n) => BigInt(n).toString();
+  const message = {
+    version: 1, srcChain, srcGateway: gatewayWord, dstChain, dstGateway, receiver: fields[5], sequence: dec(fields[6]),
+    sender: fields[7], timeout: dec(fields[8]), gasLimit: dec(fields[9]), flags: 0, payload,
+  };
+  const bundle = {
+    version: 1, family: 'fisco', kind: 'message', claim, message,
+    source: { chain_identity: srcChain, block_number: dec(BUNDLE3_BLOCK), block_hash: blockHash, version: 3, header,
+      signatures },
+    inclusion: { kind: 'fisco3_receipt_merkle', receipt_index: TARGET3, log_index: 1, receipt: receipts[TARGET3],
+      proof: tree.items },
+  };
+  const anchors = {
+    version: 1,
+    chains: [{
+      name: `fisco3-${crypto}`, family: 'fisco', chain_id: 'chain0', group_id: 'group0', genesis_hash: genesis,
+      chain_identity: srcChain, gateway: GATEWAY,
+      consensus: { mode: 'pbft', version: 3, layout: 'v3', crypto, checkpoint: { number: dec(BUNDLE3_BLOCK - 100),
+        hash: H(crypto, be(BUNDLE3_BLOCK - 100, 8)) }, sealers: sealers.map((s) => '0x' + s.id), weights },
+      limits: { max_payload: 32768 },
+    }],
+  };
+  return { name: `bcos3 ${crypto} bundle`, crypto, message_id: messageId, bundle, anchors };
+}
+
 // 3.x receipt hash (B.3): fields concatenated without length prefixes, then H. Version 1 adds
 // effectiveGasPrice; a status is a signed 32-bit integer.
 function bcos3Receipt(crypto, version, status) {
@@ -260,4 +364,5 @@ writeFileSync(out, JSON.stringify({
   bcos3_trees: [1, 2, 5, 7].flatMap((n) => [bcos3Tree('ecdsa', n), bcos3Tree('sm', n)]),
   bundles: [fiscoBundle('ecdsa'), fiscoBundle('sm')],
   bcos3_receipts: [bcos3Receipt('ecdsa', 0, 0), bcos3Receipt('sm', 1, -1)],
+  bundles3: [fiscoBundle3('ecdsa'), fiscoBundle3('sm')],
 }, null, 1) + '\n');
