@@ -164,6 +164,34 @@ TEST_CASE("scan: a delivery and an acknowledgement with verified bundles are jus
   CHECK(ack.detail == "execution bundle verified");
 }
 
+TEST_CASE("scan: FISCO BCOS deliveries (2.x and 3.x, ECDSA and SM) are judged by verify_bundle", "[unit][fisco]") {
+  for (const std::string name : {"fisco-ecdsa", "fisco-sm", "fisco3-ecdsa", "fisco3-sm"}) {
+    INFO(name);
+    using test::bundle_fixtures::read_text;
+    using test::bundle_fixtures::source_path;
+    const auto b = verify::parse_bundle(read_text(source_path("schemas/examples/proof-bundle.valid-" + name + ".json")));
+    REQUIRE(b.ok());
+    const auto fisco_anchors =
+        verify::parse_trust_anchors(read_text(source_path("schemas/examples/trust-anchors.valid-" + name + ".json")));
+    REQUIRE(fisco_anchors.ok());
+    const auto judge = [&](const verify::Bundle& offered) {
+      app::ScanEntry e;
+      e.chain = "fisco";
+      e.id = core::message_id(b->message);
+      e.claim = b->claim;
+      e.status = static_cast<std::uint8_t>(core::ExecStatus::kOk);
+      app::classify_bundle(e, found(offered), *fisco_anchors, verify::NoCanonicalHashes{});
+      INFO(e.reason.name << ": " << e.detail);
+      return e;
+    };
+    CHECK(judge(*b).justification == Justification::kJustified);
+    // One byte of the message's payload changed: the event no longer carries this message.
+    verify::Bundle changed = *b;
+    changed.message.payload.push_back(0x01);
+    CHECK(judge(changed).justification == Justification::kUnjustified);
+  }
+}
+
 TEST_CASE("scan: fabric deliveries and acknowledgements are judged by verify_bundle", "[unit][fabric]") {
   const test::fabric_fixtures::FabricWorld world;
   const verify::TrustAnchors fabric_anchors = world.anchors();
