@@ -137,8 +137,11 @@ wait_listening() {
   local c="$1" pid i
   pid="$(<"$(pid_file "$c")")"
   for ((i = 0; i < 300; i++)); do
-    # A process that exited has no /proc entry, or as a zombie an empty command line.
-    if [[ -z "$(tr -d '\0' 2>/dev/null <"/proc/$pid/cmdline")" ]]; then
+    # A process that exited has no /proc entry, or is a zombie (state Z). Not an empty command
+    # line: that is also what /proc shows of a live process in the middle of its exec.
+    local stat=""
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || true
+    if [[ -z "$stat" || "$(awk '{ print $1 }' <<<"${stat##*)}")" == Z ]]; then
       echo "devnet: anvil for chain $c exited during start; the end of $(log_file "$c"):" >&2
       tail -n 5 "$(log_file "$c")" >&2 || true
       return 1
