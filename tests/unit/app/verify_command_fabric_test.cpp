@@ -3,19 +3,17 @@
 // printed check tree, and a changed peer attestation's reason.
 #include <catch2/catch.hpp>
 
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "relay/app/verify_command.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/app/verify_run.hpp"
 #include "tests/unit/verify/bundle_fixtures.hpp"
 
 namespace {
 
-using causeway::app::Console;
-using causeway::app::run_verify;
 using causeway::app::VerifyOptions;
 using causeway::test::TempDir;
 using json = nlohmann::json;
@@ -26,20 +24,9 @@ const json& example(const std::string& name) {
   return name == "bundle" ? bundle : anchors;
 }
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-Run run(const VerifyOptions& options) {
-  std::ostringstream out;
-  std::ostringstream err;
-  Run r;
-  r.code = run_verify(options, Console{true, false}, out, err);
-  r.out = out.str() + err.str();
-  return r;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using causeway::test::verify_run::contains;
+using causeway::test::verify_run::run;
+using causeway::test::verify_run::Run;
 
 }  // namespace
 

@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -15,13 +14,12 @@
 #include "relay/app/verify_command.hpp"
 #include "tests/unit/verify/bundle_fixtures.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/app/verify_run.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using causeway::test::TempDir;
-using causeway::app::Console;
-using causeway::app::run_verify;
 using causeway::app::VerifyOptions;
 using json = nlohmann::json;
 
@@ -35,20 +33,9 @@ const json& bundle_case(const std::string& crypto, const std::string& list = "bu
   return data;
 }
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-Run run(const VerifyOptions& options) {
-  std::ostringstream out;
-  std::ostringstream err;
-  Run r;
-  r.code = run_verify(options, Console{true, false}, out, err);
-  r.out = out.str() + err.str();
-  return r;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using causeway::test::verify_run::contains;
+using causeway::test::verify_run::run;
+using causeway::test::verify_run::Run;
 
 }  // namespace
 
