@@ -97,6 +97,55 @@ std::uint64_t tx_gas_limit(const UnsignedTx& tx) {
   return std::visit([](const auto& t) { return t.gas_limit; }, tx);
 }
 
+// The gas one execution used, from an eth_createAccessList answer. A revert comes back as a
+// JSON-RPC error (anvil, code 3 with the revert data, as eth_estimateGas answers) or as a result
+// naming the error (geth: {accessList, error, gasUsed}, without the data).
+Result<std::uint64_t> precheck_gas(const Result<Json>& reply) {
+  if (!reply) {
+    const Error& e = reply.error();
+    const auto code = net::rpc_error_code(e);
+    if (code && (*code == 3 || contains_lower(e.detail(), "revert"))) {
+      const std::string data = revert_data(e.detail());
+      return Error(reason::sink::kEstimateReverted, data.empty() ? e.message() : "revert data " + data);
+    }
+    return node_failed("eth_createAccessList", e);
+  }
+  if (!reply->is_object()) return Error(reason::sink::kBadReply, "eth_createAccessList: not an object");
+  if (const auto error = reply->find("error"); error != reply->end() && !error->is_null()) {
+    return Error(reason::sink::kEstimateReverted, error->is_string() ? error->get<std::string>() : error->dump());
+  }
+  const auto used = reply->find("gasUsed");
+  if (used == reply->end()) return Error(reason::sink::kBadReply, "eth_createAccessList: no gasUsed");
+  auto gas = quantity_u64(*used, "eth_createAccessList.gasUsed");
+  if (!gas) return Error(reason::sink::kBadReply, gas.error().message());
+  return gas;
+}
+
+// The classification of an eth_sendRawTransaction answer for the nonce manager.
+BroadcastOutcome broadcast_outcome(const Result<Json>& reply) {
+  if (reply) return BroadcastOutcome::kAccepted;
+  const Error& e = reply.error();
+  if (!net::rpc_error_code(e)) return BroadcastOutcome::kUnreachable;  // transport: unknown whether a node has it
+  if (contains_lower(e.detail(), "already known") || contains_lower(e.detail(), "already imported") ||
+      contains_lower(e.detail(), "known transaction")) {
+    // The node holds these very bytes already: geth "already known", anvil "transaction already
+    // imported", Besu "Known transaction". Releasing the nonce here would let it be mined
+    // while the journal says dropped (found by the kill -9 test on anvil).
+    return BroadcastOutcome::kAccepted;
+  }
+  if (contains_lower(e.detail(), "nonce too low")) return BroadcastOutcome::kNonceTooLow;
+  return BroadcastOutcome::kRejected;
+}
+
+SubmitHandle handle_of(const BroadcastPermit& permit, std::uint64_t gas_limit, BroadcastAdvice advice) {
+  SubmitHandle handle;
+  handle.tx_hash = permit.tx_hash();
+  handle.nonce = permit.nonce();
+  handle.gas_limit = gas_limit;
+  handle.broadcast = advice == BroadcastAdvice::kDone;
+  return handle;
+}
+
 }  // namespace
 
 Result<core::Bytes> deliver_calldata(const SubmitRequest& request) {
@@ -201,20 +250,10 @@ awaitable<Result<std::unique_ptr<EvmSink>>> EvmSink::create(Rpc& rpc, SinkConfig
   co_return std::unique_ptr<EvmSink>(new EvmSink(rpc, std::move(config), std::move(*nonces), eip1559));
 }
 
-awaitable<Result<std::uint64_t>> EvmSink::estimate(const core::Bytes& calldata) {
-  Json params = Json::array();
-  params.push_back(call_object(gas_address(), config_.gateway, calldata));
-  auto reply = co_await rpc_.call("eth_estimateGas", std::move(params));
-  if (!reply) {
-    const Error& e = reply.error();
-    const auto code = net::rpc_error_code(e);
-    if (code && (*code == 3 || contains_lower(e.detail(), "revert"))) {
-      const std::string data = revert_data(e.detail());
-      co_return Error(reason::sink::kEstimateReverted, data.empty() ? e.message() : "revert data " + data);
-    }
-    co_return node_failed("eth_estimateGas", e);
-  }
-  co_return quantity_u64(*reply, "eth_estimateGas");
+net::Call EvmSink::precheck_call(const core::Bytes& calldata) const {
+  net::Call call{.method = "eth_createAccessList"};
+  call.params.push_back(call_object(gas_address(), config_.gateway, calldata));
+  return call;
 }
 
 awaitable<Result<EvmSink::Market>> EvmSink::market() {
@@ -248,9 +287,13 @@ awaitable<Result<EvmSink::Market>> EvmSink::market() {
 awaitable<Result<UnsignedTx>> EvmSink::priced_tx(std::uint64_t gas_limit, core::Bytes calldata) {
   auto now = co_await market();
   if (!now) co_return std::move(now).error();
+  co_return unsigned_tx(*now, gas_limit, std::move(calldata));
+}
+
+Result<UnsignedTx> EvmSink::unsigned_tx(const Market& now, std::uint64_t gas_limit, core::Bytes calldata) {
   if (eip1559_) {
-    auto fees = choose_fees(now->base_fee, now->tip, config_.fees);
-    if (!fees) co_return std::move(fees).error();
+    auto fees = choose_fees(now.base_fee, now.tip, config_.fees);
+    if (!fees) return std::move(fees).error();
     Eip1559Tx tx;
     tx.chain_id = config_.chain_id;
     tx.nonce = nonces_.next_nonce();
@@ -259,19 +302,28 @@ awaitable<Result<UnsignedTx>> EvmSink::priced_tx(std::uint64_t gas_limit, core::
     tx.gas_limit = gas_limit;
     tx.to = config_.gateway;
     tx.data = std::move(calldata);
-    co_return UnsignedTx(std::move(tx));
+    return UnsignedTx(std::move(tx));
   }
-  if (now->gas_price > config_.fees.max_fee_cap) {
-    co_return Error(reason::gas::kBaseFeeAboveCap, "gas price " + std::to_string(now->gas_price) + " above the cap");
+  if (now.gas_price > config_.fees.max_fee_cap) {
+    return Error(reason::gas::kBaseFeeAboveCap, "gas price " + std::to_string(now.gas_price) + " above the cap");
   }
   LegacyTx tx;
   tx.chain_id = config_.chain_id;
   tx.nonce = nonces_.next_nonce();
-  tx.gas_price = u256(now->gas_price);
+  tx.gas_price = u256(now.gas_price);
   tx.gas_limit = gas_limit;
   tx.to = config_.gateway;
   tx.data = std::move(calldata);
-  co_return UnsignedTx(std::move(tx));
+  return UnsignedTx(std::move(tx));
+}
+
+Result<EvmSink::Journaled> EvmSink::journaled(UnsignedTx tx, std::string tag) {
+  auto signed_tx = signed_fresh(std::move(tx));
+  if (!signed_tx) return std::move(signed_tx).error();
+  // Durable before it may reach any node (THREATS 26).
+  auto permit = nonces_.commit(*signed_tx, std::move(tag));
+  if (!permit) return std::move(permit).error();
+  return Journaled{std::move(permit).value(), tx_gas_limit(signed_tx->tx)};
 }
 
 Result<SignedTx> EvmSink::signed_fresh(UnsignedTx tx) {
@@ -294,36 +346,27 @@ awaitable<Result<BroadcastAdvice>> EvmSink::broadcast(const BroadcastPermit& per
   Json params = Json::array();
   params.push_back(core::to_hex(permit.raw()));
   auto reply = co_await rpc_.call("eth_sendRawTransaction", std::move(params));
-  BroadcastOutcome outcome = BroadcastOutcome::kAccepted;
-  if (!reply) {
-    const Error& e = reply.error();
-    if (!net::rpc_error_code(e)) {
-      outcome = BroadcastOutcome::kUnreachable;  // transport: unknown whether a node has it
-    } else if (contains_lower(e.detail(), "already known") || contains_lower(e.detail(), "already imported") ||
-               contains_lower(e.detail(), "known transaction")) {
-      // The node holds these very bytes already: geth "already known", anvil "transaction already
-      // imported", Besu "Known transaction". Releasing the nonce here would let it be mined
-      // while the journal says dropped (found by the kill -9 test on anvil).
-      outcome = BroadcastOutcome::kAccepted;
-    } else if (contains_lower(e.detail(), "nonce too low")) {
-      outcome = BroadcastOutcome::kNonceTooLow;
-    } else {
-      outcome = BroadcastOutcome::kRejected;
-    }
-  }
-  auto advice = nonces_.on_broadcast(permit, outcome);
+  auto advice = on_reply(permit, reply);
   if (!advice) co_return std::move(advice).error();
-  if (*advice == BroadcastAdvice::kNonceReleased) {
-    co_return Error(reason::sink::kBroadcastRejected, reply ? std::string("rejected") : reply.error().message());
-  }
-  if (*advice == BroadcastAdvice::kResync) {
-    auto chain = co_await chain_nonces(rpc_, gas_address());
-    if (!chain) co_return std::move(chain).error();
-    auto report = nonces_.resync(*chain);
-    if (!report) co_return std::move(report).error();
-    co_return Error(reason::sink::kNonceTooLow, "nonce " + std::to_string(permit.nonce()) + " is used; resynced");
-  }
+  if (*advice == BroadcastAdvice::kResync) co_return co_await resynced(permit.nonce());
   co_return *advice;
+}
+
+Result<BroadcastAdvice> EvmSink::on_reply(const BroadcastPermit& permit, const Result<Json>& reply) {
+  auto advice = nonces_.on_broadcast(permit, broadcast_outcome(reply));
+  if (!advice) return std::move(advice).error();
+  if (*advice == BroadcastAdvice::kNonceReleased) {
+    return Error(reason::sink::kBroadcastRejected, reply ? std::string("rejected") : reply.error().message());
+  }
+  return *advice;
+}
+
+awaitable<Error> EvmSink::resynced(std::uint64_t nonce) {
+  auto chain = co_await chain_nonces(rpc_, gas_address());
+  if (!chain) co_return std::move(chain).error();
+  auto report = nonces_.resync(*chain);
+  if (!report) co_return std::move(report).error();
+  co_return Error(reason::sink::kNonceTooLow, "nonce " + std::to_string(nonce) + " is used; resynced");
 }
 
 awaitable<Result<SubmitHandle>> EvmSink::submit(SubmitRequest request) {
@@ -361,26 +404,116 @@ awaitable<Result<SubmitHandle>> EvmSink::submit_call(core::Bytes calldata, std::
 
 awaitable<Result<SubmitHandle>> EvmSink::send(core::Bytes calldata, std::vector<std::uint64_t> guarded_gas,
                                               std::string tag) {
-  auto estimated = co_await estimate(calldata);
-  if (!estimated) co_return std::move(estimated).error();
-  auto gas_limit = batch_gas_limit(guarded_gas, *estimated, config_.gas);
+  net::Call check = precheck_call(calldata);
+  auto used = precheck_gas(co_await rpc_.call(std::move(check.method), std::move(check.params)));
+  if (!used) co_return std::move(used).error();
+  auto gas_limit = batch_gas_limit(guarded_gas, *used, config_.gas);
   if (!gas_limit) co_return std::move(gas_limit).error();
 
   auto unsigned_tx = co_await priced_tx(*gas_limit, std::move(calldata));
   if (!unsigned_tx) co_return std::move(unsigned_tx).error();
-  auto signed_tx = signed_fresh(*unsigned_tx);
-  if (!signed_tx) co_return std::move(signed_tx).error();
-  // Durable before it may reach any node (THREATS 26).
-  auto permit = nonces_.commit(*signed_tx, std::move(tag));
-  if (!permit) co_return std::move(permit).error();
-  auto advice = co_await broadcast(*permit);
+  auto sent = journaled(std::move(unsigned_tx).value(), std::move(tag));
+  if (!sent) co_return std::move(sent).error();
+  auto advice = co_await broadcast(sent->permit);
   if (!advice) co_return std::move(advice).error();
-  SubmitHandle handle;
-  handle.tx_hash = permit->tx_hash();
-  handle.nonce = permit->nonce();
-  handle.gas_limit = tx_gas_limit(signed_tx->tx);
-  handle.broadcast = *advice == BroadcastAdvice::kDone;
-  co_return handle;
+  co_return handle_of(sent->permit, sent->gas_limit, *advice);
+}
+
+awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(std::vector<AckRequest> requests) {
+  std::vector<Result<SubmitHandle>> out;
+  out.reserve(requests.size());
+  std::vector<core::Bytes> calldata;   // per request; empty where it was refused
+  std::vector<net::Call> checks;
+  for (const auto& request : requests) {
+    auto data = acknowledge_calldata(request);
+    if (!data) {
+      out.push_back(std::move(data).error());
+      calldata.emplace_back();
+      continue;
+    }
+    checks.push_back(precheck_call(*data));
+    out.push_back(SubmitHandle{});  // replaced below
+    calldata.push_back(std::move(data).value());
+  }
+  if (checks.empty()) co_return out;
+  auto checked = co_await rpc_.batch(std::move(checks));
+  if (!checked) co_return node_failed("eth_createAccessList", checked.error());
+  std::optional<Market> now;  // read once, when the first acknowledgement passed its pre-check
+
+  // The sender's ack hook is called like a receiver, behind the same guard (see acknowledge).
+  const std::vector<std::uint64_t> guarded(1, kAckHookGasLimit);
+  std::vector<std::size_t> of;  // the request of each journaled transaction
+  std::vector<Journaled> sent;
+  for (std::size_t i = 0, k = 0; i < requests.size(); ++i) {
+    if (!out[i]) continue;
+    if (k >= checked->size()) {
+      out[i] = Error(reason::sink::kBadReply, "eth_createAccessList: fewer answers than calls");
+      continue;
+    }
+    auto used = precheck_gas((*checked)[k++]);
+    if (!used) {
+      out[i] = std::move(used).error();
+      continue;
+    }
+    auto gas_limit = batch_gas_limit(guarded, *used, config_.gas);
+    if (!gas_limit) {
+      out[i] = std::move(gas_limit).error();
+      continue;
+    }
+    if (!now) {
+      auto market_now = co_await market();
+      if (!market_now) co_return std::move(market_now).error();  // nothing is journaled yet
+      now = *market_now;
+    }
+    auto tx = unsigned_tx(*now, *gas_limit, std::move(calldata[i]));
+    if (!tx) {
+      out[i] = std::move(tx).error();
+      continue;
+    }
+    auto journal_entry = journaled(std::move(tx).value(), std::move(requests[i].tag));
+    if (!journal_entry) {
+      out[i] = std::move(journal_entry).error();
+      continue;
+    }
+    of.push_back(i);
+    sent.push_back(std::move(journal_entry).value());
+  }
+  if (sent.empty()) co_return out;
+
+  // Every permit is journaled: from here on a failure is the permit's, never the whole call's.
+  std::vector<net::Call> sends;
+  sends.reserve(sent.size());
+  for (const auto& entry : sent) {
+    net::Call send{.method = "eth_sendRawTransaction"};
+    send.params.push_back(core::to_hex(entry.permit.raw()));
+    sends.push_back(std::move(send));
+  }
+  auto replies = co_await rpc_.batch(std::move(sends));
+  std::vector<std::size_t> used_nonce;  // the requests whose nonce the node says is used
+  for (std::size_t j = 0; j < sent.size(); ++j) {
+    // A failed exchange, or a missing answer, is unreachable to the nonce manager: the permit
+    // keeps its nonce and resend() sends the same bytes again.
+    Result<Json> reply = Error(reason::sink::kBadReply, "no answer to eth_sendRawTransaction");
+    if (!replies) {
+      reply = replies.error();
+    } else if (j < replies->size()) {
+      reply = (*replies)[j];
+    }
+    auto advice = on_reply(sent[j].permit, reply);
+    if (!advice) {
+      out[of[j]] = std::move(advice).error();
+    } else if (*advice == BroadcastAdvice::kResync) {
+      used_nonce.push_back(of[j]);
+    } else {
+      out[of[j]] = handle_of(sent[j].permit, sent[j].gas_limit, *advice);
+    }
+  }
+  if (!used_nonce.empty()) {
+    // One resync serves them all; its own failure is what those acknowledgements report.
+    const Error resync = co_await resynced(sent.front().permit.nonce());
+    for (const std::size_t i : used_nonce) out[i] = resync;
+  }
+  co_return out;
 }
 
 awaitable<Result<std::size_t>> EvmSink::resend() {
@@ -480,11 +613,11 @@ awaitable<Result<SubmitHandle>> EvmSink::bump(SubmitHandle handle) {
   co_return out;
 }
 
-awaitable<Result<Confirmation>> EvmSink::confirm(SubmitHandle handle) {
+std::vector<core::Hash32> EvmSink::candidates(const SubmitHandle& handle) const {
   // Only one transaction of a nonce can mine: ask for the handle's own first, then its siblings.
-  std::vector<core::Hash32> candidates{handle.tx_hash};
-  const auto add = [&candidates](const core::Hash32& hash) {
-    if (std::find(candidates.begin(), candidates.end(), hash) == candidates.end()) candidates.push_back(hash);
+  std::vector<core::Hash32> out{handle.tx_hash};
+  const auto add = [&out](const core::Hash32& hash) {
+    if (std::find(out.begin(), out.end(), hash) == out.end()) out.push_back(hash);
   };
   if (auto family = bumped_.find(handle.nonce); family != bumped_.end() &&
       std::find(family->second.begin(), family->second.end(), handle.tx_hash) != family->second.end()) {
@@ -496,7 +629,11 @@ awaitable<Result<Confirmation>> EvmSink::confirm(SubmitHandle handle) {
       if (record.nonce == handle.nonce) add(record.tx_hash);
     }
   }
-  for (const auto& hash : candidates) {
+  return out;
+}
+
+awaitable<Result<Confirmation>> EvmSink::confirm(SubmitHandle handle) {
+  for (const auto& hash : candidates(handle)) {
     auto one = co_await confirm_one(hash);
     if (!one) co_return std::move(one).error();
     if (one->state != Confirmation::State::kPending) co_return std::move(one).value();
@@ -504,28 +641,69 @@ awaitable<Result<Confirmation>> EvmSink::confirm(SubmitHandle handle) {
   co_return Confirmation{};
 }
 
+awaitable<Result<std::vector<Result<Confirmation>>>> EvmSink::confirm_all(std::vector<SubmitHandle> handles) {
+  std::vector<Result<Confirmation>> out;
+  out.reserve(handles.size());
+  std::vector<std::size_t> alone;  // handles whose transaction is the only one of its nonce
+  std::vector<net::Call> receipts;
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    out.push_back(Confirmation{});  // pending until a receipt says otherwise
+    if (candidates(handles[i]).size() != 1) continue;
+    alone.push_back(i);
+    net::Call call{.method = "eth_getTransactionReceipt"};
+    call.params.push_back(core::to_hex(handles[i].tx_hash));
+    receipts.push_back(std::move(call));
+  }
+  if (!receipts.empty()) {
+    auto replies = co_await rpc_.batch(std::move(receipts));
+    if (!replies) co_return node_failed("eth_getTransactionReceipt", replies.error());
+    for (std::size_t j = 0; j < alone.size(); ++j) {
+      const std::size_t i = alone[j];
+      if (j >= replies->size()) {
+        out[i] = Error(reason::sink::kBadReply, "eth_getTransactionReceipt: fewer answers than calls");
+      } else if (!(*replies)[j]) {
+        out[i] = node_failed("eth_getTransactionReceipt", (*replies)[j].error());
+      } else {
+        out[i] = confirmation_of(handles[i].tx_hash, *(*replies)[j]);
+      }
+    }
+  }
+  for (std::size_t i = 0, j = 0; i < handles.size(); ++i) {
+    if (j < alone.size() && alone[j] == i) {
+      ++j;
+      continue;
+    }
+    out[i] = co_await confirm(handles[i]);
+  }
+  co_return out;
+}
+
 awaitable<Result<Confirmation>> EvmSink::confirm_one(core::Hash32 tx_hash) {
   Json params = Json::array();
   params.push_back(core::to_hex(tx_hash));
   auto reply = co_await rpc_.call("eth_getTransactionReceipt", std::move(params));
   if (!reply) co_return node_failed("eth_getTransactionReceipt", reply.error());
+  co_return confirmation_of(tx_hash, *reply);
+}
+
+Result<Confirmation> EvmSink::confirmation_of(const core::Hash32& tx_hash, const Json& reply) {
   Confirmation out;
-  if (reply->is_null()) co_return out;  // pending
-  if (!reply->is_object()) co_return Error(reason::sink::kBadReply, "receipt is not an object");
-  const Json& receipt = *reply;
+  if (reply.is_null()) return out;  // pending
+  if (!reply.is_object()) return Error(reason::sink::kBadReply, "receipt is not an object");
+  const Json& receipt = reply;
   auto status_field = json_member(receipt, "status", "receipt");
-  if (!status_field) co_return std::move(status_field).error();
+  if (!status_field) return std::move(status_field).error();
   auto status = quantity_u64(**status_field, "receipt.status");
-  if (!status) co_return std::move(status).error();
-  if (*status > 1) co_return Error(reason::sink::kBadReply, "receipt status " + std::to_string(*status));
+  if (!status) return std::move(status).error();
+  if (*status > 1) return Error(reason::sink::kBadReply, "receipt status " + std::to_string(*status));
   auto number_field = json_member(receipt, "blockNumber", "receipt");
-  if (!number_field) co_return std::move(number_field).error();
+  if (!number_field) return std::move(number_field).error();
   auto number = quantity_u64(**number_field, "receipt.blockNumber");
-  if (!number) co_return std::move(number).error();
+  if (!number) return std::move(number).error();
   auto used_field = json_member(receipt, "gasUsed", "receipt");
-  if (!used_field) co_return std::move(used_field).error();
+  if (!used_field) return std::move(used_field).error();
   auto used = quantity_u64(**used_field, "receipt.gasUsed");
-  if (!used) co_return std::move(used).error();
+  if (!used) return std::move(used).error();
   out.tx_hash = tx_hash;
   out.block_number = *number;
   out.gas_used = *used;
@@ -533,28 +711,28 @@ awaitable<Result<Confirmation>> EvmSink::confirm_one(core::Hash32 tx_hash) {
 
   if (*status == 1) {
     auto logs = json_member(receipt, "logs", "receipt");
-    if (!logs) co_return std::move(logs).error();
-    if (!(*logs)->is_array()) co_return Error(reason::sink::kBadReply, "receipt.logs is not an array");
+    if (!logs) return std::move(logs).error();
+    if (!(*logs)->is_array()) return Error(reason::sink::kBadReply, "receipt.logs is not an array");
     const std::string topic0 = core::to_hex(core::keccak256(core::as_bytes(kMessageExecutedSignature)));
     for (const Json& log : **logs) {
-      if (!log.is_object()) co_return Error(reason::sink::kBadReply, "log is not an object");
+      if (!log.is_object()) return Error(reason::sink::kBadReply, "log is not an object");
       auto address = data_fixed<core::Address>(log.value("address", Json()), "log.address");
-      if (!address) co_return std::move(address).error();
+      if (!address) return std::move(address).error();
       if (*address != config_.gateway) continue;
       const Json topics = log.value("topics", Json::array());
       if (!topics.is_array() || topics.empty()) continue;
       auto t0 = data_fixed<core::Hash32>(topics[0], "log.topics[0]");
       if (!t0 || core::to_hex(*t0) != topic0) continue;
       auto event = executed_event(log);
-      if (!event) co_return std::move(event).error();
+      if (!event) return std::move(event).error();
       out.executed.push_back(*event);
     }
   }
   if (nonces_.is_live(tx_hash)) {
     auto confirmed = nonces_.on_confirmed(tx_hash, out.block_number, *status == 1);
-    if (!confirmed) co_return std::move(confirmed).error();
+    if (!confirmed) return std::move(confirmed).error();
   }
-  co_return out;
+  return out;
 }
 
 awaitable<Result<std::vector<InboxEntry>>> EvmSink::inbox_state(InboxRequest request) {

@@ -34,8 +34,9 @@ inline constexpr core::Reason kWrongChainId{"evm_sink.wrong_chain_id"};
 // An empty batch, or claims/signatures not one per message; an acknowledgement with a status
 // outside 1..4 or without signatures.
 inline constexpr core::Reason kBadRequest{"evm_sink.bad_request"};
-// eth_estimateGas says the transaction reverts; the detail carries the revert data ("revert data
-// 0x…") when the node gave it. The engine splits a batch; an acknowledgement waits and retries.
+// The pre-check (one execution of the transaction by eth_createAccessList) says it reverts; the
+// detail carries the revert data ("revert data 0x…") when the node gave it. The engine splits a
+// batch; an acknowledgement waits and retries.
 inline constexpr core::Reason kEstimateReverted{"evm_sink.estimate_reverted"};
 // Any other failure to read what a submission needs from the node (estimate, fees, nonces).
 inline constexpr core::Reason kNodeFailed{"evm_sink.node_failed"};
@@ -43,7 +44,7 @@ inline constexpr core::Reason kNodeFailed{"evm_sink.node_failed"};
 inline constexpr core::Reason kBroadcastRejected{"evm_sink.broadcast_rejected"};
 // The node says the nonce is used: the nonce manager was resynced; submit again.
 inline constexpr core::Reason kNonceTooLow{"evm_sink.nonce_too_low"};
-// A receipt that is malformed.
+// A receipt or pre-check answer that is malformed.
 inline constexpr core::Reason kBadReply{"evm_sink.bad_reply"};
 // A fee bump would need fees above FeePolicy::max_fee_cap: the transaction stays as it is.
 inline constexpr core::Reason kFeeCapReached{"evm_sink.fee_cap_reached"};
@@ -137,13 +138,23 @@ class EvmSink {
   // chain's nonces of the gas key.
   static boost::asio::awaitable<core::Result<std::unique_ptr<EvmSink>>> create(Rpc& rpc, SinkConfig config);
 
-  // Estimates, prices, signs, journals and broadcasts one deliver transaction for the batch.
+  // Pre-checks, prices, signs, journals and broadcasts one deliver transaction for the batch. The
+  // pre-check executes the transaction once (eth_createAccessList) for its revert and gas used;
+  // eth_estimateGas would execute it a dozen times or more to search the least gas limit, which
+  // batch_gas_limit's guarded-call requirement exceeds anyway.
   boost::asio::awaitable<core::Result<SubmitHandle>> submit(SubmitRequest request);
   // The same for one acknowledge transaction. The gas limit also covers the gateway's guarded
   // call of the sender's ack hook (Gateway.sol ACK_GAS_LIMIT × 64/63), which the estimate misses
   // when the votes were still below threshold at estimate time. An id the gateway never sent, or
   // a bad vote, is kEstimateReverted; an id already acknowledged is a no-op the gateway accepts.
   boost::asio::awaitable<core::Result<SubmitHandle>> acknowledge(AckRequest request);
+  // acknowledge() of several acknowledgements in three round trips rather than four each: one
+  // JSON-RPC batch of pre-checks, one fee reading, each signed and journaled in turn (nonces
+  // ascending, every one durable before any is broadcast), then one batch of broadcasts. The
+  // outer error is a failure before anything was journaled; otherwise one result per request, in
+  // order, as acknowledge() gives it.
+  boost::asio::awaitable<core::Result<std::vector<core::Result<SubmitHandle>>>> acknowledge_all(
+      std::vector<AckRequest> requests);
   // The same for one skip transaction. Once the votes reach the threshold and the message is its
   // lane's next, the gateway executes it with status 4 and emits MessageExecuted, which confirm()
   // reports like a delivery's; an executed message makes it a no-op.
@@ -155,6 +166,11 @@ class EvmSink {
   // with the MessageExecuted events, none for an acknowledge) or reverted (status 0). Tells the nonce manager once the receipt is seen. A handle of a bumped
   // nonce looks at every transaction of that nonce, so either handle reports the one that mined.
   boost::asio::awaitable<core::Result<Confirmation>> confirm(SubmitHandle handle);
+  // confirm() of several handles: the receipts of every handle that is the only transaction of
+  // its nonce in one JSON-RPC batch, the others one by one as confirm() does. The outer error is
+  // the batch's exchange failing; otherwise one result per handle, in order.
+  boost::asio::awaitable<core::Result<std::vector<core::Result<Confirmation>>>> confirm_all(
+      std::vector<SubmitHandle> handles);
   // Fee bump of a stuck submission: the same calldata, gas limit and nonce, re-signed with fees
   // raised by at least the replacement minimum (FeePolicy::bump_percent, and at least the current
   // market), journaled as replacing the newest transaction of that nonce before broadcast.
@@ -183,22 +199,42 @@ class EvmSink {
     std::uint64_t gas_price = 0;
   };
 
-  // The one submission pipeline of submit and acknowledge: estimate, gas limit (batch_gas_limit of
-  // `guarded_gas`, the gas limits of the guarded calls the transaction makes, and the estimate),
-  // price, sign, journal, broadcast.
+  // The one submission pipeline of submit and acknowledge: pre-check, gas limit (batch_gas_limit
+  // of `guarded_gas`, the gas limits of the guarded calls the transaction makes, and the gas the
+  // pre-check used), price, sign, journal, broadcast.
   boost::asio::awaitable<core::Result<SubmitHandle>> send(core::Bytes calldata, std::vector<std::uint64_t> guarded_gas,
                                                           std::string tag);
-  boost::asio::awaitable<core::Result<std::uint64_t>> estimate(const core::Bytes& calldata);
+  // The pre-check's call of eth_createAccessList for `calldata` from the gas account.
+  net::Call precheck_call(const core::Bytes& calldata) const;
   boost::asio::awaitable<core::Result<Market>> market();
   // The receipt of one transaction (see confirm).
   boost::asio::awaitable<core::Result<Confirmation>> confirm_one(core::Hash32 tx_hash);
+  // The transactions of the handle's nonce confirm() looks at: its own first, then its siblings.
+  std::vector<core::Hash32> candidates(const SubmitHandle& handle) const;
+  // What the node's eth_getTransactionReceipt answer says of `tx_hash`; tells the nonce manager.
+  core::Result<Confirmation> confirmation_of(const core::Hash32& tx_hash, const Json& reply);
   // Settles a journaled transaction whose nonce the chain has already used: confirmed from its
   // own or a sibling's receipt, else dropped.
   boost::asio::awaitable<core::Result<void>> settle(core::Hash32 tx_hash, std::uint64_t nonce);
   boost::asio::awaitable<core::Result<UnsignedTx>> priced_tx(std::uint64_t gas_limit, core::Bytes calldata);
+  // The transaction at the next nonce, priced from `now`.
+  core::Result<UnsignedTx> unsigned_tx(const Market& now, std::uint64_t gas_limit, core::Bytes calldata);
+  // A journaled transaction's permit and the gas limit it was signed with (signed_fresh may have
+  // nudged it).
+  struct Journaled {
+    BroadcastPermit permit;
+    std::uint64_t gas_limit = 0;
+  };
+  // Signs, journals and hands out the permit of a transaction at the next nonce.
+  core::Result<Journaled> journaled(UnsignedTx tx, std::string tag);
   // Signs `tx`, nudging its gas limit while the journal already holds the hash (a refused repeat).
   core::Result<SignedTx> signed_fresh(UnsignedTx tx);
   boost::asio::awaitable<core::Result<BroadcastAdvice>> broadcast(const BroadcastPermit& permit);
+  // What the node's eth_sendRawTransaction answer means for `permit`, told to the nonce manager:
+  // kNonceReleased is kBroadcastRejected; kResync is left to the caller (it needs the chain).
+  core::Result<BroadcastAdvice> on_reply(const BroadcastPermit& permit, const core::Result<Json>& reply);
+  // After kResync: the chain's nonces read and the manager resynced; kNonceTooLow.
+  boost::asio::awaitable<core::Error> resynced(std::uint64_t nonce);
 
   Rpc& rpc_;
   SinkConfig config_;

@@ -245,7 +245,7 @@ constexpr std::array<core::Address, 3> kPrivacyPrecompiles = {
     core::fixed_literal<core::Address>("0x000000000000000000000000000000000000007a"),
 };
 
-// Opens the header cache for the outermost poll() or prove() and empties it when that call ends
+// Opens the header cache for the outermost poll(), prove() or headers() and empties it when that call ends
 // (on every return path; the guard lives in the coroutine frame).
 class CacheScope {
  public:
@@ -559,9 +559,29 @@ awaitable<Result<RebuiltHeader>> EvmSource::cached_header(std::uint64_t height) 
 }
 
 awaitable<Result<std::vector<core::Bytes>>> EvmSource::segment_of(RebuiltHeader target) {
+  if (!config_.segment_from) co_return std::vector<core::Bytes>{};
+  std::uint64_t from = *config_.segment_from;
+  if (advanced_from_ && *advanced_from_ > from && *advanced_from_ < target.number) from = *advanced_from_;
+  co_return co_await segment_between(from, std::move(target));
+}
+
+awaitable<Result<std::vector<core::Bytes>>> EvmSource::headers(std::uint64_t from, std::uint64_t to) {
+  if (!started_) co_return Error(reason::source::kNotStarted, "headers");
+  const CacheScope cache_scope(header_cache_, cache_scope_open_);
+  if (to <= from) {
+    co_return Error(reason::source::kBelowCheckpoint,
+                    "block " + std::to_string(to) + " is not above checkpoint " + std::to_string(from));
+  }
+  auto target = co_await cached_header(to);
+  if (!target) co_return std::move(target).error().with_context("headers");
+  const core::Bytes target_rlp = target->rlp;
+  CW_CO_TRY(auto segment, co_await segment_between(from, std::move(target).value()));
+  segment.insert(segment.begin() + static_cast<std::ptrdiff_t>(to - from - 1), target_rlp);
+  co_return segment;
+}
+
+awaitable<Result<std::vector<core::Bytes>>> EvmSource::segment_between(std::uint64_t from, RebuiltHeader target) {
   std::vector<core::Bytes> segment;
-  if (!config_.segment_from) co_return segment;
-  const std::uint64_t from = *config_.segment_from;
   if (target.number <= from) {
     co_return Error(reason::source::kBelowCheckpoint, "block " + std::to_string(target.number) +
                                                           " is not above checkpoint " + std::to_string(from));
@@ -569,7 +589,7 @@ awaitable<Result<std::vector<core::Bytes>>> EvmSource::segment_of(RebuiltHeader 
   const std::uint64_t before = target.number - from - 1;
   const std::uint64_t total = before + config_.descendants;
   // Bounded like the verifier bounds it. A long-lived chain outgrows a fixed checkpoint: the cure
-  // is advancing the anchors' checkpoint (the engine will do that), never a longer segment.
+  // is a later checkpoint (the engine establishes them: set_segment_from), never a longer segment.
   const std::size_t bound = verify::BundleLimits{}.max_segment_headers;
   if (total > bound) {
     co_return Error(reason::source::kSegmentTooLong, "block " + std::to_string(target.number) + " needs " +

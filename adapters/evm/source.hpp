@@ -57,8 +57,8 @@ inline constexpr core::Reason kRawHeaderMismatch{"evm_source.raw_header_mismatch
 // public receipt commits to, so it cannot be proven (DESIGN.md section 3).
 inline constexpr core::Reason kPrivateTransaction{"evm_source.private_transaction"};
 // A signed-mode bundle would need more segment headers than BundleLimits::max_segment_headers
-// between the anchors' checkpoint and the block (plus descendants). The fix is a newer checkpoint
-// in the trust anchors, not a longer segment: the verifier refuses longer ones anyway.
+// between the checkpoint and the block (plus descendants). The fix is a newer checkpoint (the
+// engine's own, set_segment_from, or the anchors'), not a longer segment: the verifier refuses those.
 inline constexpr core::Reason kSegmentTooLong{"evm_source.segment_too_long"};
 // The block is at or below the anchors' checkpoint: no segment can link it to the checkpoint.
 inline constexpr core::Reason kBelowCheckpoint{"evm_source.below_checkpoint"};
@@ -219,6 +219,10 @@ class EvmSource {
   // A cursor persisted by the store (height and hash of the last block fully processed); before
   // start(). The next poll checks it is still canonical.
   void restore_cursor(const BlockRef& cursor) { restored_ = cursor; }
+  // Signed modes: a later checkpoint the engine established (verify/checkpoints.hpp). Bundles of
+  // blocks above it carry headers from there on; a block at or below it (a rewound cursor,
+  // reconciliation) still gets its segment from config.segment_from. No effect without segment_from.
+  void set_segment_from(std::uint64_t height) noexcept { advanced_from_ = height; }
 
   // The latest height minus the configured confirmations, with its hash.
   boost::asio::awaitable<core::Result<BlockRef>> head();
@@ -238,6 +242,10 @@ class EvmSource {
   // against the block's per config.hash_rule), else rebuilt from JSON (checked the same way). Not
   // cached: prove() and poll() share their segment headers through a per-call cache instead.
   boost::asio::awaitable<core::Result<RebuiltHeader>> header(HeaderRequest request);
+  // Headers from+1 .. to, then config.descendants headers after `to` (Clique), each linked to the
+  // one before it: what a follower verifies to take `to` as a checkpoint of a chain with no
+  // messages (verify/checkpoints.hpp IdleAdvance). Bounded like a bundle's segment.
+  boost::asio::awaitable<core::Result<std::vector<core::Bytes>>> headers(std::uint64_t from, std::uint64_t to);
 
   // One step: detect a reorg at the cursor (rewind and report), else scan from the cursor up to
   // the head (at most max_range blocks), prove every event and advance the cursor.
@@ -272,9 +280,13 @@ class EvmSource {
   boost::asio::awaitable<core::Result<std::optional<OrphanReport>>> check_reorg();
   // header() through header_cache_.
   boost::asio::awaitable<core::Result<RebuiltHeader>> cached_header(std::uint64_t height);
-  // The segment of a bundle of `target` per config.segment_from / descendants, each header linked
-  // to the one before it (kChainChanged otherwise; the verifier checks the checkpoint link).
+  // The segment of a bundle of `target` per segment_from (config or set_segment_from) and
+  // descendants, each header linked to the one before it (kChainChanged otherwise; the verifier
+  // checks the checkpoint link).
   boost::asio::awaitable<core::Result<std::vector<core::Bytes>>> segment_of(RebuiltHeader target);
+  // The headers of segment_of from `from` (target excluded), checked and linked the same way.
+  boost::asio::awaitable<core::Result<std::vector<core::Bytes>>> segment_between(std::uint64_t from,
+                                                                                 RebuiltHeader target);
   void remember(const BlockRef& block, std::vector<core::Claim> claims);
 
   Rpc& rpc_;
@@ -283,6 +295,7 @@ class EvmSource {
   RawSupport raw_headers_ = RawSupport::kUntried;
   RawSupport raw_receipts_ = RawSupport::kUntried;
   std::optional<BlockRef> restored_;
+  std::optional<std::uint64_t> advanced_from_;  // set_segment_from
   BlockRef cursor_;
   // Heights the cursor passed whose hashes are known (cursor positions and event blocks),
   // ascending, with the claims emitted from each: what a rewind compares and reports.

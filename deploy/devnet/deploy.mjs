@@ -257,14 +257,12 @@ class Sender {
     const pending = this.pending;
     this.pending = [];
     const sent = await Promise.all(pending.map((p) => p.outcome));
-    const receipts = {};
-    for (const [i, { tx, error }] of sent.entries()) {
+    const mined = await Promise.all(sent.map(({ tx, error }, i) => {
       const what = `chain ${this.chain.name}: ${pending[i].label}`;
       if (error) fail(`${what} failed: ${error.shortMessage ?? error.message}`);
-      const receipt = await tx.wait(1, 60_000).catch((e) => fail(`${what} failed: ${e.shortMessage ?? e.message}`));
-      receipts[pending[i].label] = receipt;
-    }
-    return receipts;
+      return tx.wait(1, 60_000).catch((e) => fail(`${what} failed: ${e.shortMessage ?? e.message}`));
+    }));
+    return Object.fromEntries(mined.map((receipt, i) => [pending[i].label, receipt]));
   }
 }
 
@@ -308,6 +306,9 @@ async function deploy(settings) {
   const chains = settings.chains.map((chain) => ({ ...chain, provider: connect(chain) }));
   try {
     await Promise.all(chains.map((c) => awaitChain(c, c.provider)));
+    // Deploy under automine (each transaction mined at once, not one block time per phase), then
+    // hand the chains back to interval mining: several seconds less per devnet start.
+    if (settings.blockTime > 0) await Promise.all(chains.map((c) => c.provider.send("evm_setAutomine", [true])));
     const contractsDir = compiledContracts(settings);
     const artifacts = Object.fromEntries(
       ["Gateway", "PingEcho", "TestToken", "LockBox", "MintBridge"].map((name) => [name, loadArtifact(contractsDir, name)]),
@@ -359,6 +360,10 @@ async function deploy(settings) {
     // configure() below the threshold only records the votes, so read back what took effect.
     await Promise.all(chains.map((c) => requireTrusted(c, c.gateway)));
     await examples.collect(a, b);
+
+    if (settings.blockTime > 0) {
+      await Promise.all(chains.map((c) => c.provider.send("evm_setIntervalMining", [settings.blockTime])));
+    }
 
     const epochs = await Promise.all(chains.map((c) => c.gateway.epoch()));
     if (new Set(epochs.map(String)).size !== 1) fail(`the gateways report different epochs: ${epochs.join(", ")}`);

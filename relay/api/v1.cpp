@@ -27,6 +27,7 @@
 #include "relay/core/protocol.hpp"
 #include "relay/net/url.hpp"
 #include "relay/store/checkpoint_signer.hpp"
+#include "relay/verify/bundle.hpp"
 #include "relay/verify/json_read.hpp"
 
 namespace causeway::api {
@@ -490,7 +491,10 @@ struct V1 {
     if (!*bundle) return missing_bundle(*claim);
     auto rejection = store.rejection(*claim);
     if (!rejection) return failure(rejection.error());
-    auto anchors = engine.config().trust_anchors();
+    // A signed chain's bundle may start at a checkpoint the relay kept: judged from there, as when
+    // the relay took it. One that does not parse is judged (unusable) by bundle_verification_json.
+    auto parsed = verify::parse_bundle((**bundle).json);
+    auto anchors = parsed ? engine.anchors_for(*parsed) : engine.config().trust_anchors();
     if (!anchors) return failure(anchors.error());
     return json_response(200, bundle_verification_json(**bundle, *rejection, *anchors, lane_names()));
   }

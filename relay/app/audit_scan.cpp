@@ -491,7 +491,8 @@ std::string_view justification_name(Justification justification) noexcept {
 }
 
 void classify_bundle(ScanEntry& e, const FoundBundle& found, const verify::TrustAnchors& anchors,
-                     const verify::CanonicalHashSource& canonical) {
+                     const verify::CanonicalHashSource& canonical, verify::CheckpointMemory* learned,
+                     verify::HeaderSource* headers) {
   if (!found.bundle) {
     e.justification = Justification::kLacking;
     e.reason = reason::kScanNoBundle;
@@ -505,7 +506,40 @@ void classify_bundle(ScanEntry& e, const FoundBundle& found, const verify::Trust
     e.detail = bundle.error().detail();
     return;
   }
-  const verify::Verdict verdict = verify::verify_bundle(*bundle, anchors, canonical);
+  // The segment's start, when it is a checkpoint nothing established here and no node can follow.
+  std::optional<std::uint64_t> unfollowed;
+  if (learned != nullptr) {
+    const verify::ChainAnchor* anchor = anchors.find(bundle->source.chain_identity);
+    const std::uint64_t start = verify::segment_start(*bundle);
+    if (anchor != nullptr && anchor->family == core::ChainFamily::kEvm &&
+        verify::is_signed_mode(anchor->consensus.mode) && start > anchor->consensus.checkpoint.number &&
+        !learned->knows(anchor->chain_identity, start)) {
+      if (headers != nullptr && headers->serves(anchor->chain_identity)) {
+        // The relay may have kept it from headers over a quiet stretch: the auditor follows the
+        // same headers with its own node, trusting only its anchors and the seals.
+        if (auto followed_to = learned->follow_to(*anchor, start, *headers); !followed_to) {
+          e.justification = Justification::kUnverifiable;
+          e.reason = followed_to.error().reason();
+          e.detail = "following " + anchor->name + " to block " + std::to_string(start) +
+                     " with the auditor's node: " + followed_to.error().message();
+          return;
+        }
+      } else {
+        unfollowed = start;
+      }
+    }
+  }
+  verify::CheckpointMemory none;
+  const verify::FollowedCheckpoints followed(anchors, (learned != nullptr ? *learned : none).lookup());
+  auto trust = followed.anchors_for(*bundle);
+  if (!trust) {
+    e.justification = Justification::kUnjustified;
+    e.reason = trust.error().reason();
+    e.detail = trust.error().detail();
+    return;
+  }
+  const verify::Verdict verdict = verify::verify_bundle(*bundle, *trust, canonical);
+  if (learned != nullptr) learned->learn(bundle->source.chain_identity, verdict);
   const auto expected = e.acknowledgement ? verify::BundleKind::kExecution : verify::BundleKind::kMessage;
   if (verdict.outcome == verify::Outcome::kInvalid || verdict.outcome == verify::Outcome::kUnusableInput) {
     const verify::Check* problem = verdict.first_problem();
@@ -513,6 +547,12 @@ void classify_bundle(ScanEntry& e, const FoundBundle& found, const verify::Trust
     // outcome_name gives static strings, so the outcome itself can stand as the reason.
     e.reason = problem != nullptr ? problem->reason : core::Reason{verify::outcome_name(verdict.outcome)};
     e.detail = problem != nullptr ? problem->name + ": " + problem->detail : "";
+    if (unfollowed) {
+      e.detail = "the segment starts at block " + std::to_string(*unfollowed) +
+                 ", a checkpoint no earlier bundle established: follow the chain's headers there with --rpc (" +
+                 std::string(e.reason.name) + ": " + e.detail + ")";
+      e.reason = reason::kScanHeadersNotFollowed;
+    }
     return;
   }
   if (bundle->kind != expected) {
@@ -544,6 +584,20 @@ void classify_bundle(ScanEntry& e, const FoundBundle& found, const verify::Trust
   }
   e.justification = Justification::kJustified;
   e.detail = std::string(verify::kind_name(bundle->kind)) + " bundle verified";
+}
+
+void classify_in_block_order(std::vector<std::pair<ScanEntry*, const FoundBundle*>> entries,
+                             const verify::TrustAnchors& anchors, const verify::CanonicalHashSource& canonical,
+                             verify::HeaderSource* headers) {
+  // A bundle resting on a checkpoint the relay kept comes after the bundle that established it.
+  const auto block_of = [](const std::pair<ScanEntry*, const FoundBundle*>& e) -> std::uint64_t {
+    const auto& bundle = e.second->bundle;
+    return bundle && *bundle ? (**bundle).source.block_number : 0;
+  };
+  std::stable_sort(entries.begin(), entries.end(),
+                   [&](const auto& a, const auto& b) { return block_of(a) < block_of(b); });
+  verify::CheckpointMemory learned;
+  for (const auto& [entry, found] : entries) classify_bundle(*entry, *found, anchors, canonical, &learned, headers);
 }
 
 void classify_skip(ScanEntry& e, const SkipEvidence& evidence) {
@@ -711,9 +765,14 @@ int run_scan(const ScanOptions& options, RelayApi* relay, std::ostream& out, std
   }
 
   // ---- verdicts
-  Tally tally;
+  std::vector<std::pair<ScanEntry*, const FoundBundle*>> bundled;
   for (auto& p : pending) {
-    if (!is_skip(p.entry)) classify_bundle(p.entry, p.found, *anchors, canonical);
+    if (!is_skip(p.entry)) bundled.emplace_back(&p.entry, &p.found);
+  }
+  LiveHeaders headers(*chains);
+  classify_in_block_order(std::move(bundled), *anchors, canonical, &headers);
+  Tally tally;
+  for (const auto& p : pending) {
     auto& counts = p.entry.acknowledgement ? tally.acknowledgements : tally.deliveries;
     ++counts[p.entry.justification];
   }

@@ -11,6 +11,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "relay/app/api_client.hpp"
@@ -19,6 +20,7 @@
 #include "relay/core/protocol.hpp"
 #include "relay/core/result.hpp"
 #include "relay/verify/bundle.hpp"
+#include "relay/verify/checkpoints.hpp"
 #include "relay/verify/trust_anchors.hpp"
 #include "relay/verify/verify.hpp"
 
@@ -48,6 +50,10 @@ inline constexpr core::Reason kScanSkipNoEpoch{"audit.scan_skip_no_epoch"};
 inline constexpr core::Reason kScanBadEvent{"audit.scan_bad_event"};
 // A relay answer that is not what the API promises.
 inline constexpr core::Reason kScanBadAnswer{"audit.scan_bad_answer"};
+// A signed chain's bundle starts at a checkpoint no earlier valid bundle established (the relay
+// kept it from headers alone, over a quiet stretch), and the auditor has no node for that chain
+// to follow the headers there itself (--rpc).
+inline constexpr core::Reason kScanHeadersNotFollowed{"audit.scan_headers_not_followed"};
 }  // namespace reason
 
 // The relay's REST API as the remote audit commands reach it; tests stand in for the relay.
@@ -144,8 +150,23 @@ struct FoundBundle {
 // Judges a MessageExecuted (message bundle) or Acknowledged (execution bundle): lacking without a
 // bundle, unjustified when it does not parse, fails verification or proves another id, claim or
 // status than the event, finality_unverifiable when only finality is open, else justified.
+// A signed chain's bundle whose segment starts at a checkpoint the relay kept is verified from
+// that checkpoint once `learned` holds it, and every valid bundle's target goes into `learned`
+// (verify/checkpoints.hpp): classified in ascending block order, a store whose bundles rest on the
+// relay's checkpoints scans clean. Without `learned`, the anchors' pinned checkpoint only.
+// A segment start `learned` lacks (a checkpoint the relay kept from headers alone) is followed
+// with `headers`, the auditor's own nodes, from the highest checkpoint known below it: a failure
+// there leaves the entry unverifiable, and without a node for the chain it is unjustified with
+// kScanHeadersNotFollowed.
 void classify_bundle(ScanEntry& entry, const FoundBundle& found, const verify::TrustAnchors& anchors,
-                     const verify::CanonicalHashSource& canonical);
+                     const verify::CanonicalHashSource& canonical, verify::CheckpointMemory* learned = nullptr,
+                     verify::HeaderSource* headers = nullptr);
+
+// classify_bundle for each (entry, bundle), in ascending order of the bundles' blocks (those
+// without a readable bundle first), all learning into one memory: how the scan judges them.
+void classify_in_block_order(std::vector<std::pair<ScanEntry*, const FoundBundle*>> entries,
+                             const verify::TrustAnchors& anchors, const verify::CanonicalHashSource& canonical,
+                             verify::HeaderSource* headers = nullptr);
 
 // Exit codes: 0 every event justified (or skipped on enough Skip votes, with its skip leaf);
 // 1 something unjustified or lacking a bundle or skip leaf; 2 unusable input (anchors, nodes,

@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 
+#include "adapters/evm/header_json.hpp"
 #include "adapters/evm/rpc_json.hpp"
 #include "relay/core/protocol.hpp"
 #include "relay/net/url.hpp"
@@ -89,6 +90,43 @@ core::Result<std::vector<LiveChain>> connect_live_chains(const std::vector<std::
 LiveChain* find_live_chain(std::vector<LiveChain>& chains, const verify::ChainAnchor& anchor) {
   const auto found = std::find_if(chains.begin(), chains.end(), [&](const LiveChain& c) { return c.anchor == &anchor; });
   return found == chains.end() ? nullptr : &*found;
+}
+
+LiveChain* LiveHeaders::find(const core::ChainIdentity& chain) const {
+  const auto found = std::find_if(chains_.begin(), chains_.end(),
+                                  [&](const LiveChain& c) { return c.anchor->chain_identity == chain; });
+  return found == chains_.end() ? nullptr : &*found;
+}
+
+core::Result<std::vector<core::Bytes>> LiveHeaders::headers(const core::ChainIdentity& chain, std::uint64_t from,
+                                                            std::uint64_t to, std::uint32_t descendants) {
+  LiveChain* live = find(chain);
+  if (live == nullptr) return core::Error(rl::kBadRpc, "no --rpc for the chain");
+  const evm::HeaderHashRule rule = evm::hash_rule_for(live->anchor->consensus.mode);
+  const std::uint64_t last = to + descendants;
+  std::vector<core::Bytes> out;
+  for (std::uint64_t start = from + 1; start <= last; start += kBatchSize) {
+    const std::uint64_t end = std::min<std::uint64_t>(last, start + kBatchSize - 1);
+    std::vector<net::Call> calls;
+    for (std::uint64_t n = start; n <= end; ++n) {
+      calls.push_back({"eth_getBlockByNumber", json::array({evm::to_quantity(n), false})});
+    }
+    auto replies = live->client->batch(std::move(calls));
+    if (!replies) return std::move(replies).error().with_context(live->label + " eth_getBlockByNumber");
+    for (std::uint64_t n = start; n <= end; ++n) {
+      const auto& reply = (*replies)[static_cast<std::size_t>(n - start)];
+      const std::string what = live->anchor->name + " block " + std::to_string(n);
+      if (!reply) return core::Error(reply.error()).with_context(live->label + " " + what);
+      if (!reply->is_object()) return core::Error(rl::kBadReply, what + ": not a block");
+      // Rebuilt, never taken on the node's word: the follower checks every link and seal.
+      CW_TRY(auto header, evm::header_from_json({.block = *reply, .hash_rule = rule}));
+      if (header.number != n) {
+        return core::Error(rl::kBadReply, what + ": the node gave block " + std::to_string(header.number));
+      }
+      out.push_back(std::move(header.rlp));
+    }
+  }
+  return out;
 }
 
 core::Result<std::uint64_t> latest_block(LiveChain& chain) {
@@ -175,7 +213,8 @@ core::Result<std::vector<GatewayLog>> gateway_logs(LiveChain& chain, const core:
 void add_verify_rpc_option(CLI::App& verify, VerifyOptions& options) {
   auto* rpc = verify.add_option("--rpc", options.rpc,
                                 "A live node of an unsigned (confirmations) chain, URL or NAME=URL, repeatable: checks "
-                                "the canonical hash and depth of each bundle's block (causeway only; causeway-verify "
+                                "the canonical hash and depth of each bundle's block; of a signed chain: follows its "
+                                "headers to a checkpoint no bundle given established (causeway only; causeway-verify "
                                 "has no network code)")
                   ->type_name("URL")
                   ->allow_extra_args(false);
@@ -195,6 +234,25 @@ CanonicalFetch live_canonical_fetch() {
       CW_CHECK(add_canonical_hashes(chain, found == by_chain.end() ? none : found->second, out));
     }
     return out;
+  };
+}
+
+HeaderSourceOpen live_header_source() {
+  // The nodes and the LiveHeaders reading them, kept together for as long as run_verify needs them.
+  struct Owned final : verify::HeaderSource {
+    explicit Owned(std::vector<LiveChain> connected) : chains(std::move(connected)) {}
+    bool serves(const core::ChainIdentity& chain) const override { return live.serves(chain); }
+    core::Result<std::vector<core::Bytes>> headers(const core::ChainIdentity& chain, std::uint64_t from,
+                                                   std::uint64_t to, std::uint32_t descendants) override {
+      return live.headers(chain, from, to, descendants);
+    }
+    std::vector<LiveChain> chains;
+    LiveHeaders live{chains};
+  };
+  return [](const std::vector<std::string>& rpc,
+            const verify::TrustAnchors& anchors) -> core::Result<std::unique_ptr<verify::HeaderSource>> {
+    CW_TRY(auto chains, connect_live_chains(rpc, anchors));
+    return std::unique_ptr<verify::HeaderSource>(std::make_unique<Owned>(std::move(chains)));
   };
 }
 

@@ -16,6 +16,7 @@
 #include "relay/core/bytes.hpp"
 #include "relay/core/result.hpp"
 #include "relay/net/client.hpp"
+#include "relay/verify/checkpoints.hpp"
 #include "relay/verify/trust_anchors.hpp"
 #include "relay/verify/verify.hpp"
 
@@ -72,9 +73,25 @@ core::Result<std::vector<GatewayLog>> gateway_logs(LiveChain& chain, const core:
                                                    const core::Hash32& topic, std::uint64_t from, std::uint64_t to,
                                                    std::uint64_t max_range);
 
+// The auditor's nodes as a verify::HeaderSource (verify/checkpoints.hpp): headers fetched with
+// eth_getBlockByNumber in batches and rebuilt by the chain's hash rule; `chains` must outlive it.
+class LiveHeaders final : public verify::HeaderSource {
+ public:
+  explicit LiveHeaders(std::vector<LiveChain>& chains) : chains_(chains) {}
+  bool serves(const core::ChainIdentity& chain) const override { return find(chain) != nullptr; }
+  core::Result<std::vector<core::Bytes>> headers(const core::ChainIdentity& chain, std::uint64_t from,
+                                                 std::uint64_t to, std::uint32_t descendants) override;
+
+ private:
+  LiveChain* find(const core::ChainIdentity& chain) const;
+  std::vector<LiveChain>& chains_;
+};
+
 // `causeway verify --rpc`: registered by the full binary only.
 void add_verify_rpc_option(CLI::App& verify, VerifyOptions& options);
 // The CanonicalFetch run_verify uses for --rpc.
 CanonicalFetch live_canonical_fetch();
+// The HeaderSourceOpen run_verify uses for --rpc: LiveHeaders over its own connections.
+HeaderSourceOpen live_header_source();
 
 }  // namespace causeway::app

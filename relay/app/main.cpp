@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   }
   if (*verify) {
     return causeway::app::run_verify(verify_options, causeway::app::detect_console(), std::cout, std::cerr,
-                                     causeway::app::live_canonical_fetch());
+                                     causeway::app::live_canonical_fetch(), causeway::app::live_header_source());
   }
   if (config_options.action != causeway::app::ConfigAction::kNone) {
     return causeway::app::run_config_command(config_options, std::cout, std::cerr);

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "relay/verify/bundle.hpp"
+#include "relay/verify/checkpoints.hpp"
 #include "relay/verify/json_read.hpp"
 #include "relay/verify/trust_anchors.hpp"
 
@@ -52,6 +53,9 @@ struct Item {
 struct ItemResult {
   Verdict verdict;
   bool parsed = false;  // false: the file never became a bundle, so it has no kind
+  core::ChainIdentity chain;  // parsed bundles: their chain, block and segment start, for follow_checkpoints
+  std::uint64_t block = 0;
+  std::uint64_t start = 0;
 };
 
 std::string lower(std::string_view text) {
@@ -90,18 +94,88 @@ std::vector<Item> collect_items(const std::vector<std::string>& inputs) {
   return items;
 }
 
+// Against the anchors, or with `followed` against those it gives for the bundle.
 ItemResult verify_item(const Item& item, const verify::TrustAnchors& anchors,
-                       const verify::CanonicalHashSource& canonical) {
-  if (item.error) return {verify::unusable_input(*item.error), false};
+                       const verify::CanonicalHashSource& canonical,
+                       const verify::FollowedCheckpoints* followed = nullptr) {
+  if (item.error) return {verify::unusable_input(*item.error), false, {}, 0, 0};
   const verify::BundleLimits limits;
   try {
     auto text = read_bounded_file(item.path, limits.max_json_bytes);
-    if (!text) return {verify::unusable_input(text.error()), false};
+    if (!text) return {verify::unusable_input(text.error()), false, {}, 0, 0};
     auto bundle = verify::parse_bundle(*text, limits);
-    if (!bundle) return {verify::unusable_input(std::move(bundle).error().with_context(item.label)), false};
-    return {verify::verify_bundle(*bundle, anchors, canonical), true};
+    if (!bundle) return {verify::unusable_input(std::move(bundle).error().with_context(item.label)), false, {}, 0, 0};
+    const core::ChainIdentity chain = bundle->source.chain_identity;
+    const std::uint64_t block = bundle->source.block_number;
+    const std::uint64_t start = verify::segment_start(*bundle);
+    if (followed == nullptr) return {verify::verify_bundle(*bundle, anchors, canonical), true, chain, block, start};
+    auto trust = followed->anchors_for(*bundle);
+    if (!trust) {
+      return {verify::unusable_input(std::move(trust).error().with_context(item.label)), true, chain, block, start};
+    }
+    return {verify::verify_bundle(*bundle, *trust, canonical), true, chain, block, start};
   } catch (const std::exception& e) {
-    return {verify::unusable_input(core::Error(kInternalError, item.label + ": " + e.what())), false};
+    return {verify::unusable_input(core::Error(kInternalError, item.label + ": " + e.what())), false, {}, 0, 0};
+  }
+}
+
+// Where a bundle's segment starts when no bundle given established that checkpoint: the relay may
+// have kept it from headers alone, which only a node of the chain can follow.
+void note_unfollowed(verify::Verdict& verdict, std::uint64_t start) {
+  for (auto& check : verdict.root.children) {
+    if (check.name != verify::check::kFinality || check.status != verify::CheckStatus::kFailed) continue;
+    check.detail += "; the segment starts at block " + std::to_string(start) +
+                    ", a checkpoint no bundle given established: give the bundle that did, or follow the chain's "
+                    "headers there with --rpc (the full causeway binary)";
+  }
+}
+
+// Bundles of signed chains may start at a checkpoint the relay kept: the target of another valid
+// bundle (verify/checkpoints.hpp), or a block whose headers it followed over a quiet stretch.
+// Those invalid against the pinned anchors alone are verified again in ascending block order,
+// each against the targets of the valid ones before it or, where none is there and `open_headers`
+// gives a node of the chain, against the checkpoint at its start reached by following the headers.
+void follow_checkpoints(const std::vector<Item>& items, std::vector<ItemResult>& results,
+                        const verify::TrustAnchors& anchors, const verify::CanonicalHashSource& canonical,
+                        const std::vector<std::string>& rpc, const HeaderSourceOpen& open_headers) {
+  verify::CheckpointMemory learned;
+  std::vector<std::size_t> again;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].parsed || learned.learn(results[i].chain, results[i].verdict)) continue;
+    if (results[i].verdict.outcome == Outcome::kInvalid) again.push_back(i);
+  }
+  std::stable_sort(again.begin(), again.end(),
+                   [&](std::size_t a, std::size_t b) { return results[a].block < results[b].block; });
+  const verify::FollowedCheckpoints followed(anchors, learned.lookup());
+  // Opened at the first start no bundle established, once.
+  std::optional<core::Result<std::unique_ptr<verify::HeaderSource>>> headers;
+  for (const std::size_t i : again) {
+    const verify::ChainAnchor* anchor = anchors.find(results[i].chain);
+    const std::uint64_t start = results[i].start;
+    const bool unknown = anchor != nullptr && anchor->family == core::ChainFamily::kEvm &&
+                         verify::is_signed_mode(anchor->consensus.mode) &&
+                         start > anchor->consensus.checkpoint.number && !learned.knows(anchor->chain_identity, start);
+    bool followable = false;
+    if (unknown && open_headers && !rpc.empty()) {
+      if (!headers) headers = open_headers(rpc, anchors);
+      if (!*headers) {
+        results[i].verdict = verify::unusable_input(core::Error(headers->error()).with_context("--rpc"));
+        continue;
+      }
+      followable = (**headers)->serves(anchor->chain_identity);
+    }
+    if (followable) {
+      if (auto reached = learned.follow_to(*anchor, start, ***headers); !reached) {
+        results[i].verdict = verify::unusable_input(std::move(reached).error().with_context(
+            items[i].label + ": following the chain's headers to block " + std::to_string(start) + " with --rpc"));
+        continue;
+      }
+    }
+    results[i] = verify_item(items[i], anchors, canonical, &followed);
+    if (results[i].parsed) learned.learn(results[i].chain, results[i].verdict);
+    if (unknown && !followable && results[i].verdict.outcome == Outcome::kInvalid) {
+      note_unfollowed(results[i].verdict, start);
+    }
   }
 }
 
@@ -373,6 +447,8 @@ void add_verify_options(CLI::App& command, VerifyOptions& options) {
       ->check(CLI::Range(1u, 1024u))
       ->type_name("N");
   command.footer(
+      "A signed chain's bundle may start its segment at the block of another valid bundle given\n"
+      "(a checkpoint the relay kept): give every bundle from the pinned checkpoint on.\n\n"
       "Exit codes (the worst over all bundles wins, in this order: 1, 2, 3, 0):\n"
       "  0  valid\n"
       "  1  invalid: some check failed\n"
@@ -383,7 +459,7 @@ void add_verify_options(CLI::App& command, VerifyOptions& options) {
 }
 
 int run_verify(const VerifyOptions& options, const Console& console, std::ostream& out, std::ostream& err,
-               const CanonicalFetch& fetch) {
+               const CanonicalFetch& fetch, const HeaderSourceOpen& open_headers) {
   if (options.trust.empty()) {
     return command_error(options, out, err,
                          core::Error(reason::kUsage,
@@ -432,7 +508,8 @@ int run_verify(const VerifyOptions& options, const Console& console, std::ostrea
 
   const unsigned jobs = options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   const bool show_progress = console.progress && !options.quiet && items.size() > kProgressThreshold;
-  const std::vector<ItemResult> results = verify_all(items, *anchors, source, jobs, show_progress ? &err : nullptr);
+  std::vector<ItemResult> results = verify_all(items, *anchors, source, jobs, show_progress ? &err : nullptr);
+  follow_checkpoints(items, results, *anchors, source, options.rpc, open_headers);
 
   Counts counts;
   for (const auto& r : results) counts.add(r.verdict.outcome);

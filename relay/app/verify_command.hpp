@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "relay/core/result.hpp"
+#include "relay/verify/checkpoints.hpp"
 #include "relay/verify/verify.hpp"
 
 namespace CLI {
@@ -67,12 +69,20 @@ struct WantedBlock {
 // full `causeway` binary (live_chain.hpp), so the minimal causeway-verify links no network code.
 using CanonicalFetch = std::function<core::Result<verify::CanonicalHashMap>(
     const std::vector<std::string>& rpc, const verify::TrustAnchors& anchors, const std::vector<WantedBlock>& wanted)>;
+// The live nodes of options.rpc as a header source (verify/checkpoints.hpp), for a signed chain's
+// bundle that starts at a checkpoint no given bundle established: the relay kept it from headers
+// alone. Given only by the full `causeway` binary, like CanonicalFetch.
+using HeaderSourceOpen = std::function<core::Result<std::unique_ptr<verify::HeaderSource>>(
+    const std::vector<std::string>& rpc, const verify::TrustAnchors& anchors)>;
 
 // Runs the verification: human or JSON report on `out`, problems with the command itself and the
 // progress line on `err`. Returns DESIGN.md section 5's exit code, the worst over all bundles.
 // With options.rpc, `fetch` supplies the canonical hashes (a usage error without one).
+// With options.rpc and `open_headers`, a signed chain's bundle starting at a checkpoint no given
+// bundle established is verified from there after following the chain's headers to it; without a
+// node for that chain its finality detail says so.
 int run_verify(const VerifyOptions& options, const Console& console, std::ostream& out, std::ostream& err,
-               const CanonicalFetch& fetch = {});
+               const CanonicalFetch& fetch = {}, const HeaderSourceOpen& open_headers = {});
 
 // The canonical-hashes file (schemas/canonical-hashes.schema.json), read strictly.
 struct CanonicalHashLimits {

@@ -30,6 +30,7 @@
 #include "relay/core/hash.hpp"
 #include "relay/net/client.hpp"
 #include "relay/verify/bundle.hpp"
+#include "relay/verify/checkpoints.hpp"
 #include "relay/verify/trust_anchors.hpp"
 #include "relay/verify/verify.hpp"
 
@@ -56,6 +57,13 @@ constexpr std::uint64_t kRedeliverAfterSeconds = 20;
 // An executed message whose execution event has not been proven yet is looked at again after this.
 constexpr std::uint64_t kAckRecheckSeconds = 2;
 constexpr std::size_t kAckBatch = 64;
+// Receipts asked in one JSON-RPC batch when confirming acknowledgements: geth refuses batches of
+// more than 1,000 calls; the oldest are asked first, the rest at the next pass.
+constexpr std::size_t kConfirmBatch = 512;
+// A checkpoint that could not follow a quiet chain's headers is tried again after this.
+constexpr std::chrono::seconds kIdleAdvanceRetry{30};
+// Deliver transactions of a lane awaiting their receipts at most (see deliver_step).
+constexpr std::size_t kMaxDeliversInFlight = 8;
 // Where several relays each submit their own votes (threshold above 1), the first `threshold`
 // attesters in the gateway's order deliver and acknowledge at once; each further one holds its
 // first deliver and its first acknowledge back this long per place beyond them. By then the others'
@@ -298,6 +306,13 @@ struct Lane {
         breaker(s.breaker.failures, s.breaker.cool_down) {}
 };
 
+// A signed chain's verified target the relay may keep as its checkpoint (verify/checkpoints.hpp):
+// its header and the set in force after it, as the store keeps them.
+struct PendingCheckpoint {
+  store::VerifiedHeader header;
+  store::ValidatorSetRecord validators_after;
+};
+
 // What the watcher and reconciliation read a source chain's messages through: the built-in EVM
 // source or an external adapter (DESIGN.md section 3). Either way its bundles are candidates only:
 // the engine verifies each against its own trust anchors, so an adapter can withhold but not forge.
@@ -369,8 +384,16 @@ class SinkAdapter {
   virtual ~SinkAdapter() = default;
   virtual awaitable<Result<evm::SubmitHandle>> submit(evm::SubmitRequest request) = 0;
   virtual awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) = 0;
+  // Several acknowledgements at once: one result per request, in order, except that a sink may
+  // stop after a failure of the node (not a revert of the request), which is then the last result.
+  // The outer error is a failure before any was sent.
+  virtual awaitable<Result<std::vector<Result<evm::SubmitHandle>>>> acknowledge_all(
+      std::vector<evm::AckRequest> requests) = 0;
   virtual awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) = 0;
   virtual awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) = 0;
+  // confirm() of several handles: one result per handle, in order.
+  virtual awaitable<Result<std::vector<Result<evm::Confirmation>>>> confirm_all(
+      std::vector<evm::SubmitHandle> handles) = 0;
   // A submission pending for longer than fees.bump_after: its replacement, or none when the sink
   // prices its own transactions (an adapter); the engine then stops following it, and its messages
   // are delivered again once due, after inbox_state, like any unconfirmed delivery.
@@ -388,8 +411,16 @@ class EvmSinkAdapter final : public SinkAdapter {
   awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) override {
     return sink_.acknowledge(std::move(request));
   }
+  awaitable<Result<std::vector<Result<evm::SubmitHandle>>>> acknowledge_all(
+      std::vector<evm::AckRequest> requests) override {
+    return sink_.acknowledge_all(std::move(requests));
+  }
   awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) override { return sink_.skip(std::move(request)); }
   awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) override { return sink_.confirm(handle); }
+  awaitable<Result<std::vector<Result<evm::Confirmation>>>> confirm_all(
+      std::vector<evm::SubmitHandle> handles) override {
+    return sink_.confirm_all(std::move(handles));
+  }
   awaitable<Result<std::optional<evm::SubmitHandle>>> bump(evm::SubmitHandle handle) override {
     CW_CO_TRY(auto bumped, co_await sink_.bump(handle));
     co_return std::optional<evm::SubmitHandle>(bumped);
@@ -412,8 +443,27 @@ class ExternalSinkAdapter final : public SinkAdapter {
   awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) override {
     return sink_->acknowledge(std::move(request));
   }
+  // The adapter protocol has one acknowledgement per request: sent in turn, up to the first
+  // failure that is not the request's own revert.
+  awaitable<Result<std::vector<Result<evm::SubmitHandle>>>> acknowledge_all(
+      std::vector<evm::AckRequest> requests) override {
+    std::vector<Result<evm::SubmitHandle>> out;
+    for (auto& request : requests) {
+      auto handle = co_await sink_->acknowledge(std::move(request));
+      const bool stop = !handle && handle.error().reason() != external::reason::kEstimateReverted;
+      out.push_back(std::move(handle));
+      if (stop) break;
+    }
+    co_return out;
+  }
   awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) override { return sink_->skip(std::move(request)); }
   awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) override { return sink_->confirm(handle); }
+  awaitable<Result<std::vector<Result<evm::Confirmation>>>> confirm_all(
+      std::vector<evm::SubmitHandle> handles) override {
+    std::vector<Result<evm::Confirmation>> out;
+    for (const auto& handle : handles) out.push_back(co_await sink_->confirm(handle));
+    co_return out;
+  }
   awaitable<Result<std::optional<evm::SubmitHandle>>> bump(evm::SubmitHandle /*handle*/) override {
     co_return std::optional<evm::SubmitHandle>{};
   }
@@ -466,6 +516,11 @@ struct Chain {
   bool gas_low = false;  // below gas_balance_warn at the last read: warn once per drop, not every read
   std::vector<Lane*> outgoing;  // lanes whose messages this chain sends
   std::vector<Lane*> incoming;  // lanes delivering to this chain
+  // Signed modes: the checkpoint new bundles start from (the anchors' or one the relay kept), and
+  // the highest target verified above it, kept once the commit storing its bundle is done.
+  std::uint64_t checkpoint_height = 0;
+  std::optional<PendingCheckpoint> pending_checkpoint;
+  Steady::time_point idle_advance_after{};  // advance_idle_checkpoint: not before, after a failure
 };
 
 }  // namespace
@@ -478,6 +533,10 @@ struct Engine::Impl {
   EngineKeys keys;
   EngineOptions options;
   verify::TrustAnchors anchors;
+  // Which anchors each bundle is verified with: the pinned ones, or a checkpoint kept in the store.
+  verify::FollowedCheckpoints followed{anchors, [this](const core::ChainIdentity& chain, std::uint64_t height) {
+                                         return stored_checkpoint(chain, height);
+                                       }};
   asio::thread_pool pool;
   std::vector<std::unique_ptr<Chain>> chains;
   std::vector<std::unique_ptr<Lane>> lanes;
@@ -812,6 +871,10 @@ struct Engine::Impl {
     }
     CW_CO_TRY(auto cursor, store.cursor(s.chain_identity));
     CW_CO_TRY(auto evm_source, evm::EvmSource::create(*chain.rpc, source_config(chain, cursor)));
+    if (verify::is_signed_mode(chain.mode)) {
+      CW_CO_CHECK(resume_checkpoint(chain));
+      evm_source->set_segment_from(chain.checkpoint_height);
+    }
     std::unique_ptr<SourceAdapter> source;
     if (chain.adapter) {
       external::ExternalSourceConfig external_config;
@@ -996,6 +1059,7 @@ struct Engine::Impl {
         continue;
       }
       metrics.cursor(chain.name).Set(static_cast<double>(chain.source->cursor().number));
+      co_await advance_idle_checkpoint(chain);
       if (!*handled) co_await pause(chain.settings->poll_interval);
     }
   }
@@ -1059,6 +1123,7 @@ struct Engine::Impl {
     CW_CO_CHECK(co_await take_executions(chain, std::move(poll.executions), canonical, batch));
     batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
     CW_CO_CHECK(commit(batch));
+    keep_checkpoint(chain);
     for (const auto& m : batch.observed) {
       if (Lane* lane = lane_of(m.message)) {
         metrics.observed(lane->name).Increment();
@@ -1086,6 +1151,29 @@ struct Engine::Impl {
     return commit(batch);
   }
 
+  // A bundle's stored text (verify::bundle_to_json) and its hash, the verified transition's detail.
+  struct BundleText {
+    std::string json;
+    core::Hash32 hash;
+  };
+
+  // The stored texts of `bundles`, made and hashed on the pool: a message bundle carries its whole
+  // source receipt (about 150 KB with 200 messages per transaction), and every pipeline waits
+  // while the engine's thread converts, prints and hashes it.
+  awaitable<std::vector<BundleText>> bundle_texts(const std::vector<verify::Bundle>& bundles) {
+    const std::vector<verify::Bundle>* input = &bundles;
+    co_return co_await on_pool([input] {
+      std::vector<BundleText> out;
+      out.reserve(input->size());
+      for (const auto& b : *input) {
+        std::string json = verify::bundle_to_json(b).dump();
+        const core::Hash32 hash = bundle_hash(json);
+        out.push_back(BundleText{std::move(json), hash});
+      }
+      return out;
+    });
+  }
+
   // Verifies the source's message bundles and adds what is new to `batch`.
   awaitable<Result<void>> take_bundles(Chain& chain, std::vector<verify::Bundle> bundles,
                                        const std::vector<core::Hash32>& tx_hashes,
@@ -1102,20 +1190,20 @@ struct Engine::Impl {
       wanted.push_back(std::move(b));
     }
     if (wanted.empty()) co_return core::ok();
-    auto verdicts = co_await verify_all(chain, wanted, canonical);
+    CW_CO_TRY(auto verdicts, co_await verify_all(chain, wanted, canonical));
+    std::vector<BundleText> texts = co_await bundle_texts(wanted);
     std::set<core::MessageId> in_batch;
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       const auto& b = wanted[i];
       const auto& v = verdicts[i];
-      const std::string json = verify::bundle_to_json(b).dump();
       if (v.outcome != verify::Outcome::kValid) {
-        CW_CO_TRY(const auto why, reject(chain, b, v, json));
+        CW_CO_TRY(const auto why, reject(chain, b, v, texts[i].json));
         (void)why;
         continue;
       }
       const core::MessageId id = *v.id;
       if (in_batch.contains(id)) continue;
-      CW_CO_TRY(const bool taken, take_verified(b, id, json, batch));
+      CW_CO_TRY(const bool taken, take_verified(b, id, std::move(texts[i]), batch));
       if (taken) in_batch.insert(id);
     }
     co_return core::ok();
@@ -1123,7 +1211,7 @@ struct Engine::Impl {
 
   // Adds a verified message bundle to `batch` unless its message is stored already (and not
   // orphaned); returns whether it did.
-  Result<bool> take_verified(const verify::Bundle& b, const core::MessageId& id, const std::string& json,
+  Result<bool> take_verified(const verify::Bundle& b, const core::MessageId& id, BundleText text,
                              store::WriteBatch& batch) {
     CW_TRY(auto existing, store.message(id));
     if (existing) {
@@ -1134,14 +1222,13 @@ struct Engine::Impl {
         return false;  // seen before (a rescan, the reconciliation, or a bundle pushed to the API)
       }
       // Re-included after a reorg: observed again under its new claim.
-      batch.bundles.push_back({b.claim, id, json, true});
+      batch.bundles.push_back({b.claim, id, std::move(text.json), true});
       batch.transitions.push_back(transition(id, MessageState::kObserved, {}, b.claim));
     } else {
-      batch.bundles.push_back({b.claim, id, json, true});
+      batch.bundles.push_back({b.claim, id, std::move(text.json), true});
       batch.observed.push_back({b.message, b.claim});
     }
-    batch.transitions.push_back(
-        transition(id, MessageState::kVerified, bundle_hash(json), b.claim, deliver_due(b.message)));
+    batch.transitions.push_back(transition(id, MessageState::kVerified, text.hash, b.claim, deliver_due(b.message)));
     return true;
   }
 
@@ -1165,7 +1252,7 @@ struct Engine::Impl {
     CW_CO_TRY(auto canonical, co_await canonical_hashes(*chain, heights, head));
     std::vector<verify::Bundle> one;
     one.push_back(b);
-    auto verdicts = co_await verify_all(*chain, one, canonical);
+    CW_CO_TRY(auto verdicts, co_await verify_all(*chain, one, canonical));
     const verify::Verdict& v = verdicts.front();
     // Stored in the form the watcher stores, so a verified leaf's detail hashes the same bytes.
     const std::string json = verify::bundle_to_json(b).dump();
@@ -1178,10 +1265,11 @@ struct Engine::Impl {
       co_return out;
     }
     store::WriteBatch batch;
-    CW_CO_TRY(const bool taken, take_verified(b, out.id, json, batch));
+    CW_CO_TRY(const bool taken, take_verified(b, out.id, BundleText{json, bundle_hash(json)}, batch));
     out.outcome = taken ? BundleSubmission::Outcome::kAdmitted : BundleSubmission::Outcome::kKnown;
     if (!taken) co_return out;
     CW_CO_CHECK(commit(batch));
+    keep_checkpoint(*chain);
     metrics.observed(lane->name).Increment();
     metrics.verified(lane->name).Increment();
     log(kInfo, "message " + core::to_hex(out.id) + " admitted from a bundle pushed to the API");
@@ -1200,11 +1288,12 @@ struct Engine::Impl {
       of.push_back(&e);
     }
     if (wanted.empty()) co_return core::ok();
-    auto verdicts = co_await verify_all(chain, wanted, canonical);
+    CW_CO_TRY(auto verdicts, co_await verify_all(chain, wanted, canonical));
+    std::vector<BundleText> texts = co_await bundle_texts(wanted);
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       const auto& b = wanted[i];
       const auto& v = verdicts[i];
-      const std::string json = verify::bundle_to_json(b).dump();
+      std::string& json = texts[i].json;
       if (v.outcome != verify::Outcome::kValid || !v.execution) {
         CW_CO_TRY(const auto why, reject(chain, b, v, json));
         (void)why;
@@ -1212,7 +1301,7 @@ struct Engine::Impl {
       }
       const auto& e = *of[i];
       CW_CO_TRY(auto m, store.message(e.id));
-      batch.bundles.push_back({b.claim, e.id, json, true});
+      batch.bundles.push_back({b.claim, e.id, std::move(json), true});
       batch.executions.push_back({e.id, b.claim, v.execution->status, e.tx_hash, b.source.block_number});
       if (m && awaits_execution(*m)) {
         batch.transitions.push_back(transition(e.id, state_for(v.execution->status), e.tx_hash, std::nullopt,
@@ -1231,22 +1320,166 @@ struct Engine::Impl {
     if (t >= m.created_at) metrics.delivery_latency(lane->name).Observe(static_cast<double>(t - m.created_at));
   }
 
-  awaitable<std::vector<verify::Verdict>> verify_all(Chain& chain, const std::vector<verify::Bundle>& bundles,
-                                                     const verify::CanonicalHashMap& canonical) {
-    const verify::TrustAnchors* trust = &anchors;
+  // Verifies each bundle against the anchors its segment starts from (pinned, or a checkpoint the
+  // relay kept); a signed chain's highest valid target above its checkpoint becomes pending.
+  awaitable<Result<std::vector<verify::Verdict>>> verify_all(Chain& chain, const std::vector<verify::Bundle>& bundles,
+                                                             const verify::CanonicalHashMap& canonical) {
+    // Resolved here, on the engine's thread: the kept checkpoints are read from the store.
+    std::vector<verify::TrustAnchors> trust;
+    trust.reserve(bundles.size());
+    for (const auto& b : bundles) {
+      CW_CO_TRY(auto anchors_for_bundle, followed.anchors_for(b));
+      trust.push_back(std::move(anchors_for_bundle));
+    }
+    const std::vector<verify::TrustAnchors>* per_bundle = &trust;
     const std::vector<verify::Bundle>* input = &bundles;
     const verify::CanonicalHashMap* hashes = &canonical;
     const auto started = Steady::now();
-    auto verdicts = co_await on_pool([trust, input, hashes] {
+    auto verdicts = co_await on_pool([per_bundle, input, hashes] {
       std::vector<verify::Verdict> out;
       out.reserve(input->size());
-      for (const auto& b : *input) out.push_back(verify::verify_bundle(b, *trust, *hashes));
+      for (std::size_t i = 0; i < input->size(); ++i) {
+        out.push_back(verify::verify_bundle((*input)[i], (*per_bundle)[i], *hashes));
+      }
       return out;
     });
     const double seconds = std::chrono::duration<double>(Steady::now() - started).count();
     auto& histogram = metrics.verify_seconds(chain.name);
     for (std::size_t i = 0; i < bundles.size(); ++i) histogram.Observe(seconds / static_cast<double>(bundles.size()));
+    if (verify::is_signed_mode(chain.mode)) note_checkpoint(chain, bundles, verdicts);
     co_return verdicts;
+  }
+
+  // ---- relay-kept checkpoints of signed chains (verify/checkpoints.hpp)
+
+  // The checkpoint kept at `height` of `chain`, restored from its stored header and the set stored
+  // beside it; nullopt when none was kept there.
+  Result<std::optional<verify::FinalizedHeader>> stored_checkpoint(const core::ChainIdentity& chain,
+                                                                   std::uint64_t height) {
+    const verify::ChainAnchor* anchor = anchors.find(chain);
+    if (anchor == nullptr || !verify::is_signed_mode(anchor->consensus.mode)) {
+      return std::optional<verify::FinalizedHeader>{};
+    }
+    CW_TRY(auto header, store.verified_header(chain, height));
+    if (!header) return std::optional<verify::FinalizedHeader>{};
+    CW_TRY(auto set, store.validator_set_at(chain, height + 1));
+    // keep_checkpoint stores the set before the header, so a header without its own set is not one.
+    if (!set || set->from_height != height + 1) return std::optional<verify::FinalizedHeader>{};
+    CW_TRY(auto restored, verify::checkpoint_from_header(anchor->consensus.mode, header->header,
+                                                         verify::ValidatorSet{height + 1, set->validators}));
+    if (restored.number != height || restored.hash != header->hash) {
+      return Error(store::reason::kHeaderConflict, "the checkpoint stored at height " + std::to_string(height) +
+                                                       " does not hash to its stored hash");
+    }
+    return std::optional<verify::FinalizedHeader>(std::move(restored));
+  }
+
+  // At start: the latest checkpoint kept in the store when it is above the anchors' own.
+  Result<void> resume_checkpoint(Chain& chain) {
+    const core::ChainIdentity& identity = chain.settings->chain_identity;
+    chain.checkpoint_height =
+        std::max(chain.checkpoint_height, anchors.find(identity)->consensus.checkpoint.number);
+    CW_TRY(const auto latest, store.latest_verified_header(identity));
+    if (latest && latest->height > chain.checkpoint_height) {
+      CW_TRY(const auto kept, stored_checkpoint(identity, latest->height));
+      if (kept) {
+        chain.checkpoint_height = latest->height;
+        log(kInfo, "chain " + chain.name + ": resuming from the checkpoint kept at block " +
+                       std::to_string(latest->height));
+      }
+    }
+    metrics.trusted_checkpoint_height(chain.name).Set(static_cast<double>(chain.checkpoint_height));
+    return core::ok();
+  }
+
+  // Remembers the highest valid target above the chain's checkpoint until its bundle is stored.
+  void note_checkpoint(Chain& chain, const std::vector<verify::Bundle>& bundles,
+                       const std::vector<verify::Verdict>& verdicts) {
+    for (std::size_t i = 0; i < bundles.size(); ++i) {
+      auto target = verify::established_checkpoint(verdicts[i]);
+      if (!target || target->number <= chain.checkpoint_height) continue;
+      if (chain.pending_checkpoint && chain.pending_checkpoint->header.height >= target->number) continue;
+      const verify::Bundle& b = bundles[i];
+      auto pending = pending_of(b.source.chain_identity, *target, b.source.header);
+      if (!pending) continue;  // cannot happen: the verifier decoded the same bytes
+      chain.pending_checkpoint = std::move(*pending);
+    }
+  }
+
+  // A verified target as the store keeps it: its header and the set in force after it.
+  static Result<PendingCheckpoint> pending_of(const core::ChainIdentity& identity,
+                                              const verify::FinalizedHeader& target, const core::Bytes& header_rlp) {
+    CW_TRY(const auto header, verify::decode_evm_header(header_rlp));
+    return PendingCheckpoint{
+        store::VerifiedHeader{identity, target.number, target.hash, verify::to_hash32(header.parent_hash), header_rlp},
+        store::ValidatorSetRecord{identity, target.number + 1, target.validators_after.members}};
+  }
+
+  // After the commit that stored a pending checkpoint's bundle: keeps it, so auditors find every
+  // checkpoint's bundle among the stored ones, and new bundles start there. A failure only leaves
+  // segments longer; the next verified target tries again.
+  void keep_checkpoint(Chain& chain) {
+    if (!chain.pending_checkpoint) return;
+    const PendingCheckpoint pending = std::move(*chain.pending_checkpoint);
+    chain.pending_checkpoint.reset();
+    keep_checkpoint(chain, pending);
+  }
+
+  // Keeps `pending` as the chain's checkpoint unless one at or above it is kept already.
+  void keep_checkpoint(Chain& chain, const PendingCheckpoint& pending) {
+    if (pending.header.height <= chain.checkpoint_height) return;
+    // The set before the header: a header stored alone is never read back as a checkpoint.
+    auto kept = [&]() -> Result<void> {
+      CW_CHECK(store.put_validator_set(pending.validators_after));
+      return store.put_verified_header(pending.header);
+    }();
+    if (!kept) {
+      log(kWarn, "chain " + chain.name + ": checkpoint at block " + std::to_string(pending.header.height) +
+                     " not kept: " + kept.error().message());
+      return;
+    }
+    chain.checkpoint_height = pending.header.height;
+    if (chain.evm_source) chain.evm_source->set_segment_from(chain.checkpoint_height);
+    metrics.trusted_checkpoint_height(chain.name).Set(static_cast<double>(chain.checkpoint_height));
+    log(kDebug, "chain " + chain.name + ": checkpoint kept at block " + std::to_string(chain.checkpoint_height));
+  }
+
+  // A signed chain the built-in source reads, quiet for options.idle_advance.after_blocks: its
+  // checkpoint follows the finalized headers, so the next message's segment stays within the
+  // bound (a chain without messages for BundleLimits::max_segment_headers blocks would stop
+  // otherwise). Auditors follow the same headers with their own nodes. Cheap while the cursor is
+  // close; a failure is counted and tried again after kIdleAdvanceRetry, never fatal.
+  awaitable<void> advance_idle_checkpoint(Chain& chain) {
+    if (chain.adapter || !chain.evm_source || !verify::is_signed_mode(chain.mode)) co_return;
+    if (Steady::now() < chain.idle_advance_after) co_return;
+    const std::uint64_t from = chain.checkpoint_height;
+    const auto to = verify::idle_advance_target(options.idle_advance, from, chain.evm_source->cursor().number);
+    if (!to) co_return;
+    auto advanced = co_await follow_idle_headers(chain, from, *to);
+    if (!advanced) {
+      chain.idle_advance_after = Steady::now() + kIdleAdvanceRetry;
+      metrics.checkpoint_advance_failures(chain.name, reason_label(advanced.error())).Increment();
+      log(kWarn, "chain " + chain.name + ": checkpoint not advanced from block " + std::to_string(from) + " to " +
+                     std::to_string(*to) + ": " + advanced.error().message());
+      co_return;
+    }
+    keep_checkpoint(chain, *advanced);
+  }
+
+  // Headers from+1 .. to (and Clique's descendants) from the chain's node, verified on the pool
+  // from the checkpoint at `from`.
+  awaitable<Result<PendingCheckpoint>> follow_idle_headers(Chain& chain, std::uint64_t from, std::uint64_t to) {
+    const core::ChainIdentity& identity = chain.settings->chain_identity;
+    CW_CO_TRY(auto params, followed.params_at(identity, from));
+    CW_CO_TRY(auto headers, co_await chain.evm_source->headers(from, to));
+    const verify::EvmConsensusParams* consensus = &params;
+    const std::vector<core::Bytes>* fetched = &headers;
+    // In an optional: co_spawn default-constructs what it hands back, which a Result is not.
+    auto target = co_await on_pool([consensus, fetched, to] {
+      return std::optional<Result<verify::FinalizedHeader>>(verify::follow_headers(*consensus, *fetched, to));
+    });
+    if (!*target) co_return std::move(*target).error();
+    co_return pending_of(identity, **target, headers[static_cast<std::size_t>(to - from - 1)]);
   }
 
   // Records a bundle that failed verification by its claim (never by the id it names); returns
@@ -1328,6 +1561,7 @@ struct Engine::Impl {
       store::WriteBatch batch;
       CW_CO_CHECK(co_await take_executions(chain, std::move(proven.executions), canonical, batch));
       CW_CO_CHECK(commit(batch));
+      keep_checkpoint(chain);
       for (const auto& t : batch.transitions) moved.insert(t.id);
       if (!batch.transitions.empty()) {
         log(kInfo, "chain " + chain.name + ": recovered " + std::to_string(batch.transitions.size()) +
@@ -1340,6 +1574,9 @@ struct Engine::Impl {
 
   // Returns whether a full batch (max_messages) went out.
   awaitable<Result<bool>> deliver_step(Lane& lane) {
+    // The target mines a few batches a block (their gas limits fill it); more in its pool only wait
+    // there, and those still unmined at bump_after are re-priced one by one.
+    if (lane.in_flight.size() >= kMaxDeliversInFlight) co_return false;
     const auto& limits = lane.settings->batch;
     static constexpr MessageState kDeliverable[] = {MessageState::kVerified, MessageState::kVoted};
     CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kDeliverable, now(), limits.max_messages * 4));
@@ -1615,7 +1852,9 @@ struct Engine::Impl {
   awaitable<Result<void>> ack_step(Lane& lane) {
     static constexpr MessageState kExecuted[] = {MessageState::kExecutedOk, MessageState::kExecutedFailed,
                                                   MessageState::kTimedOut, MessageState::kSkipped};
-    CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kExecuted, now(), kAckBatch));
+    // Messages with an acknowledgement in flight stay due until its receipt: ask past them, or a
+    // full batch in flight would hold the next one back for a block.
+    CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kExecuted, now(), kAckBatch + lane.acking.size()));
     std::erase_if(due, [&](const store::StoredMessage& m) { return lane.acking.contains(m.id); });
     if (due.empty()) co_return core::ok();
 
@@ -1644,6 +1883,12 @@ struct Engine::Impl {
         log(kWarn, "lane " + lane.name + ": acknowledge transactions not found: " + found.error().message());
       }
     }
+    // The acknowledgements of the step go to the sink together (acknowledge_all): the EVM sink
+    // pre-checks, prices and broadcasts them in three round trips instead of four each.
+    std::vector<const store::StoredMessage*> sending;
+    std::vector<store::VoteRecord> own_votes;
+    std::vector<std::size_t> vote_counts;
+    std::vector<evm::AckRequest> requests;
     for (std::size_t i = 0; i < due.size() && !stopping; ++i) {
       const auto& m = due[i];
       CW_CO_TRY(auto execution, store.execution(m.id));
@@ -1673,33 +1918,53 @@ struct Engine::Impl {
       request.claim = execution->claim;
       for (const auto& v : votes) request.signatures.push_back(v.signature);
       request.tag = "acknowledge " + lane.name + " " + core::to_hex(m.id);
-      auto handle = co_await lane.from->sink->acknowledge(std::move(request));
+      sending.push_back(&m);
+      own_votes.push_back(own);
+      vote_counts.push_back(votes.size());
+      requests.push_back(std::move(request));
+    }
+    if (requests.empty()) co_return core::ok();
+    auto handles = co_await lane.from->sink->acknowledge_all(std::move(requests));
+    if (!handles) {
+      metrics.submissions(lane.name, "acknowledge", "failed").Increment();
+      co_return std::move(handles).error();
+    }
+    // Every acknowledgement sent is followed before anything may return: a store failure on one
+    // message is reported after the others are recorded.
+    std::optional<Error> failure;
+    std::optional<bool> moved;  // whether the gateway's epoch moved, asked once for the step
+    store::WriteBatch booked;
+    for (std::size_t i = 0; i < handles->size() && i < sending.size(); ++i) {
+      const auto& m = *sending[i];
+      auto& handle = (*handles)[i];
       if (!handle) {
         if (estimate_reverted(handle.error())) {
           metrics.submissions(lane.name, "acknowledge", "reverted_estimate").Increment();
-          if (co_await epoch_moved(*lane.from)) {
+          if (!moved) moved = co_await epoch_moved(*lane.from);
+          if (*moved) {
             // Signed for an epoch the gateway left: signed again for the new one at the next step.
-            CW_CO_CHECK(store.record_attempt(m.id, now()));
+            if (auto due_now = store.record_attempt(m.id, now()); !due_now && !failure) failure = due_now.error();
             continue;
           }
           co_await failed_ack(lane, m, handle.error());
           continue;
         }
         metrics.submissions(lane.name, "acknowledge", "failed").Increment();
-        co_return std::move(handle).error();
+        if (!failure) failure = handle.error();
+        continue;
       }
       metrics.submissions(lane.name, "acknowledge", "sent").Increment();
-      if (votes.size() > 1) {
-        metrics.votes_aggregated(lane.name, "ack").Increment(static_cast<double>(votes.size() - 1));
+      if (vote_counts[i] > 1) {
+        metrics.votes_aggregated(lane.name, "ack").Increment(static_cast<double>(vote_counts[i] - 1));
       }
       // The ack's vote is booked when it is published: the acknowledged transition waits for a
       // receipt, which after a restart (or another relay's acknowledge) is not this vote's.
-      store::WriteBatch booked;
-      booked.votes.push_back(own);
-      if (auto stored = commit(booked); !stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
+      booked.votes.push_back(own_votes[i]);
       lane.acking.insert(m.id);
       lane.acks_in_flight.push_back({*handle, {m.id}, Steady::now(), true});
     }
+    if (auto stored = commit(booked); !stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
+    if (failure) co_return *failure;
     co_return core::ok();
   }
 
@@ -1747,21 +2012,29 @@ struct Engine::Impl {
   }
 
   awaitable<void> confirm_acks(Lane& lane) {
-    for (std::size_t i = 0; i < lane.acks_in_flight.size();) {
+    // The receipts of every acknowledgement in flight in one batch (confirm_all) rather than one
+    // round trip each. Only this loop erases from acks_in_flight and ack_step only appends, so the
+    // first `n` entries keep their places (and a deque their addresses) across the awaits below.
+    const std::size_t n = std::min(lane.acks_in_flight.size(), kConfirmBatch);
+    if (n == 0) co_return;
+    std::vector<evm::SubmitHandle> handles;
+    handles.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) handles.push_back(lane.acks_in_flight[i].handle);
+    auto confirmations = co_await lane.from->sink->confirm_all(std::move(handles));
+    if (!confirmations) co_return;  // the node did not answer: all of them stay in flight
+    std::vector<bool> done(n, false);
+    for (std::size_t i = 0; i < n && i < confirmations->size(); ++i) {
       InFlight& f = lane.acks_in_flight[i];
-      auto confirmation = co_await lane.from->sink->confirm(f.handle);
+      const auto& confirmation = (*confirmations)[i];
       const core::MessageId id = f.ids.front();
       if (!confirmation || confirmation->state == evm::Confirmation::State::kPending) {
         bool abandoned = false;
         if (confirmation) abandoned = co_await maybe_bump(lane, *lane.from, f);
-        if (!abandoned) {
-          ++i;
-          continue;
-        }
+        if (!abandoned) continue;
         // Due at once; a retry first asks the gateway whether an acknowledgement landed anyway.
         (void)store.record_attempt(id, now());
         lane.acking.erase(id);
-        lane.acks_in_flight.erase(lane.acks_in_flight.begin() + static_cast<std::ptrdiff_t>(i));
+        done[i] = true;
         continue;
       }
       if (confirmation->state == evm::Confirmation::State::kDelivered) {
@@ -1789,8 +2062,13 @@ struct Engine::Impl {
         (void)store.record_attempt(id, now() + kAckRecheckSeconds);
       }
       lane.acking.erase(id);
-      lane.acks_in_flight.erase(lane.acks_in_flight.begin() + static_cast<std::ptrdiff_t>(i));
+      done[i] = true;
     }
+    std::deque<InFlight> kept;
+    for (std::size_t i = 0; i < lane.acks_in_flight.size(); ++i) {
+      if (i >= n || !done[i]) kept.push_back(std::move(lane.acks_in_flight[i]));
+    }
+    lane.acks_in_flight = std::move(kept);
   }
 
   // ---- reconciliation (DESIGN.md section 4)
@@ -1848,6 +2126,7 @@ struct Engine::Impl {
       store::WriteBatch batch;
       CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), proven.tx_hashes, canonical, batch));
       CW_CO_CHECK(commit(batch));
+      keep_checkpoint(from);
     }
     co_return core::ok();
   }
@@ -2214,6 +2493,10 @@ awaitable<Result<BundleSubmission>> Engine::submit_bundle(std::string json) {
 EngineStatus Engine::status() const { return impl_->status(); }
 
 const Config& Engine::config() const noexcept { return impl_->config; }
+
+core::Result<verify::TrustAnchors> Engine::anchors_for(const verify::Bundle& bundle) const {
+  return impl_->followed.anchors_for(bundle);
+}
 
 std::map<std::string, std::vector<core::Hash32>> Engine::store_lanes() const {
   std::map<std::string, std::vector<core::Hash32>> out;

@@ -26,6 +26,8 @@
 #include "relay/engine/config.hpp"
 #include "relay/engine/metrics.hpp"
 #include "relay/store/store.hpp"
+#include "relay/verify/bundle.hpp"
+#include "relay/verify/checkpoints.hpp"
 
 namespace causeway::engine {
 
@@ -118,6 +120,9 @@ struct EngineOptions {
   std::function<core::Result<void>()> checkpoint;
   // Told about every transition once it is committed (on the engine's thread).
   std::function<void(const TransitionEvent&)> on_transition;
+  // Signed chains read by the built-in source: when their checkpoint advances from headers alone
+  // (verify/checkpoints.hpp); injectable so a test on a short chain reaches it.
+  verify::IdleAdvance idle_advance;
 };
 
 // What /readyz and the API report.
@@ -143,6 +148,10 @@ class Engine {
   EngineStatus status() const;
   // The configuration it runs, as given to create().
   const Config& config() const noexcept;
+  // The trust anchors `bundle` verifies against: the pinned ones, or for a signed chain's bundle
+  // that starts at a checkpoint the relay kept, that checkpoint (verify/checkpoints.hpp). Reads
+  // the store: on the engine's thread.
+  core::Result<verify::TrustAnchors> anchors_for(const verify::Bundle& bundle) const;
   // Per configured lane name, the store lane keys (store::lane_key) its messages carry: those of
   // its unordered and its ordered lane.
   std::map<std::string, std::vector<core::Hash32>> store_lanes() const;

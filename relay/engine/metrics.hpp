@@ -87,6 +87,15 @@ class Metrics {
   prometheus::Gauge& head(const std::string& chain) { return head_.Add({{"chain", chain}}); }
   prometheus::Gauge& cursor(const std::string& chain) { return cursor_.Add({{"chain", chain}}); }
   prometheus::Gauge& chain_up(const std::string& chain) { return chain_up_.Add({{"chain", chain}}); }
+  // Signed chains: the height bundles link back to, pinned or kept by the relay (verify/checkpoints).
+  prometheus::Gauge& trusted_checkpoint_height(const std::string& chain) {
+    return trusted_checkpoint_.Add({{"chain", chain}});
+  }
+  // Signed chains: checkpoints not advanced over a quiet stretch (headers not fetched or not
+  // verified), by reason; bundles keep starting from the older checkpoint.
+  prometheus::Counter& checkpoint_advance_failures(const std::string& chain, const std::string& reason) {
+    return checkpoint_advance_failures_.Add({{"chain", chain}, {"reason", reason}});
+  }
   // The gateway's attester epoch the relay signs for, and the rotations it has followed since start.
   prometheus::Gauge& attester_epoch(const std::string& chain) { return attester_epoch_.Add({{"chain", chain}}); }
   prometheus::Counter& epoch_changes(const std::string& chain) { return epoch_changes_.Add({{"chain", chain}}); }
@@ -160,6 +169,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& head_;
   prometheus::Family<prometheus::Gauge>& cursor_;
   prometheus::Family<prometheus::Gauge>& chain_up_;
+  prometheus::Family<prometheus::Gauge>& trusted_checkpoint_;
+  prometheus::Family<prometheus::Counter>& checkpoint_advance_failures_;
   prometheus::Family<prometheus::Gauge>& attester_epoch_;
   prometheus::Family<prometheus::Counter>& epoch_changes_;
   prometheus::Family<prometheus::Histogram>& verify_seconds_;

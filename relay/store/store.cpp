@@ -1759,6 +1759,22 @@ Result<std::optional<VerifiedHeader>> Store::verified_header(const core::ChainId
   return std::optional<VerifiedHeader>(std::move(h));
 }
 
+Result<std::optional<VerifiedHeader>> Store::latest_verified_header(const core::ChainIdentity& chain) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_->cached("SELECT height, hash, parent_hash, header FROM verified_headers WHERE chain = ? "
+                             "ORDER BY height DESC LIMIT 1"));
+  q->bind_fixed(1, chain);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<VerifiedHeader>{};
+  VerifiedHeader h;
+  h.chain = chain;
+  CW_TRY(h.height, q->column_u64(0));
+  CW_TRY(h.hash, q->column_fixed<core::Hash32>(1));
+  CW_TRY(h.parent_hash, q->column_fixed<core::Hash32>(2));
+  h.header = q->column_blob(3);
+  return std::optional<VerifiedHeader>(std::move(h));
+}
+
 Result<std::optional<ValidatorSetRecord>> Store::validator_set_at(const core::ChainIdentity& chain,
                                                                   std::uint64_t height) {
   CW_CHECK(ensure_open());

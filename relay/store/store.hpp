@@ -412,6 +412,9 @@ class Store {
   // Idempotent for the same hash; another hash at a stored height is kHeaderConflict.
   core::Result<void> put_verified_header(const VerifiedHeader& header);
   core::Result<std::optional<VerifiedHeader>> verified_header(const core::ChainIdentity& chain, std::uint64_t height);
+  // The verified header of `chain` at the greatest height, if any: a signed chain's latest
+  // relay-kept checkpoint (verify/checkpoints.hpp), where the engine resumes after a restart.
+  core::Result<std::optional<VerifiedHeader>> latest_verified_header(const core::ChainIdentity& chain);
   core::Result<void> put_validator_set(const ValidatorSetRecord& set);
   // The set in force at `height`: the record with the greatest from_height <= height.
   core::Result<std::optional<ValidatorSetRecord>> validator_set_at(const core::ChainIdentity& chain,

@@ -510,6 +510,8 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
     if (any_status(v, CheckStatus::kUnverifiable)) v.root.status = CheckStatus::kUnverifiable;
     if (any_status(v, CheckStatus::kFailed)) v.root.status = CheckStatus::kFailed;
     v.outcome = outcome_of(v);
+    // Only a valid bundle's target may serve as a checkpoint: every later check must have passed.
+    if (v.outcome != Outcome::kValid) v.finalized.reset();
     if (const Check* problem = v.first_problem()) {
       v.root.reason = problem->reason;
       v.root.detail = problem->name;
@@ -727,6 +729,7 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
       checks.push_back(failed_check(check::kFinality, f.error()));
     } else {
       finalized = std::move(f).value();
+      v.finalized = finalized;
       checks.push_back(ok_check(check::kFinality, std::string(mode_name(mode)) + ": final over " +
                                                       std::to_string(merged->size()) + " headers from checkpoint " +
                                                       std::to_string(chain->consensus.checkpoint.number)));

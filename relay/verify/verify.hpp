@@ -118,6 +118,9 @@ struct Verdict {
   std::optional<core::MessageId> id;
   std::optional<core::Claim> claim;
   std::optional<core::Outcome> execution;  // kind execution: status and the delivery's claim
+  // A valid bundle of a signed chain (QBFT, IBFT, Clique): its target header as followed, which
+  // the relay may keep as a checkpoint for later bundles (checkpoints.hpp).
+  std::optional<FinalizedHeader> finalized;
 
   // The first failed (else unverifiable) top-level check, or nullptr.
   const Check* first_problem() const noexcept;

@@ -257,6 +257,9 @@ run_bench() {
   for ((n = 1; n <= attesters; n++)); do start_relay "$n"; done
   local t_send cpu_start cpu_executed cpu_acked t_executed t_acked
   t_send="$(now)"
+  # The machine is shared: the 1-minute load average says how much of it the figures had.
+  local load_send load_acked
+  load_send="$(cut -d' ' -f1 /proc/loadavg)"
   cpu_start="$(for_relays cpu_seconds)"
   for ((n = 1; n <= attesters; n++)); do
     sample "$t_send" "$n" &
@@ -271,6 +274,7 @@ run_bench() {
   drive wait --probes "$probes" --expect "{\"a\":{\"probe\":{\"acks\":$messages}}}" --timeout "$timeout" >/dev/null ||
     fail "not all $messages messages acknowledged on a within $timeout s"
   t_acked="$(now)"
+  load_acked="$(cut -d' ' -f1 /proc/loadavg)"
   cpu_acked="$(for_relays cpu_seconds)"
   sleep 1.5  # one more timeline sample with everything done
   local peak_rss
@@ -315,7 +319,7 @@ run_bench() {
   node -e '
     const fs = require("fs");
     const [dir, n, perTx, blockTime, batch, maxGas, flush, concurrency, tSend, tExec, tAck,
-           cpuStart, cpuExec, cpuAck, peakRss, storeBytes, gasCap, attesters, threshold] = process.argv.slice(1);
+           cpuStart, cpuExec, cpuAck, peakRss, storeBytes, gasCap, attesters, threshold, loadSend, loadAcked] = process.argv.slice(1);
     const num = Number;
     const lat = JSON.parse(fs.readFileSync(dir + "/latency.json"));
     const send = JSON.parse(fs.readFileSync(dir + "/send.json"));
@@ -406,6 +410,7 @@ run_bench() {
         mean_messages_per_deliver: x.batch_count > 0 ? Number((x.batch_sum / x.batch_count).toFixed(1)) : null,
         transactions: x.transactions, submissions: x.submissions, stages: x.stages})),
       blocks: gas,
+      load_average_1min: {at_first_send: num(loadSend), at_last_ack: num(loadAcked)},
     };
     const d = (x) => (x ? `p50 ${x.p50} / p95 ${x.p95} / p99 ${x.p99} / max ${x.max}` : "-");
     const s = (x) => (x ? `${x.per_second}/s (t=${x.first_s}..${x.done_s} s)` : "-");
@@ -430,6 +435,7 @@ run_bench() {
       ["stage rates executed / acknowledged", `${s(out.stages.executed)} / ${s(out.stages.acknowledged)}`],
       ["peak backlog (observed − executed)", out.stages.peak_backlog],
       ["busy blocks ≥90% gas a / b", `${gas.a.blocks_over_90_percent}/${gas.a.busy_blocks} / ${gas.b.blocks_over_90_percent}/${gas.b.busy_blocks}`],
+      ["load average at first send / last ack", `${loadSend} / ${loadAcked}`],
     ];
     if (R > 1) {
       const outcomes = (o) => (o ? Object.entries(o).map(([k, v]) => `${v} ${k}`).join(", ") : "none");
@@ -443,7 +449,8 @@ run_bench() {
     process.stderr.write(table.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n");
     console.log(JSON.stringify(out));' \
     "$work" "$messages" "$per_tx" "$block_time" "$batch" "$max_gas" "$flush_ms" "$concurrency" "$t_send" "$t_executed" \
-    "$t_acked" "$cpu_start" "$cpu_executed" "$cpu_acked" "$peak_rss" "$store_bytes" "$gas_cap" "$attesters" "$threshold"
+    "$t_acked" "$cpu_start" "$cpu_executed" "$cpu_acked" "$peak_rss" "$store_bytes" "$gas_cap" "$attesters" "$threshold" \
+    "$load_send" "$load_acked"
 }
 
 # ---- store: restart-to-ready and memory on a filled store ---------------------------------------

@@ -293,6 +293,9 @@ async function deploy(values) {
   const probes = {};
   await withChains(manifest.chains, (chains) => Promise.all(chains.map(async (chain) => {
     const wallet = chain.wallet();
+    // Mined at once under automine, then back to the devnet's block time (as deploy.mjs does).
+    const blockTime = chain.info.blockTime ?? 0;
+    if (blockTime > 0) await chain.provider.send("evm_setAutomine", [true]);
     const fees = await chain.fees();
     let nonce = await chain.provider.getTransactionCount(wallet.address, "pending");
     const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode, wallet);
@@ -311,6 +314,7 @@ async function deploy(values) {
     const switched = await chain.submit(wallet, { ...fees, nonce: nonce++, ...call, gasLimit: callGas });
     await chain.receipts([switched], ["setFailMode(true)"]);
     if (!(await failing.failMode())) fail(`chain ${chain.info.name}: the failing probe is not in fail mode`);
+    if (blockTime > 0) await chain.provider.send("evm_setIntervalMining", [blockTime]);
     probes[chain.info.name] = addresses;
   })));
   const ordered = Object.fromEntries(manifest.chains.map((c) => [c.name, probes[c.name]]));

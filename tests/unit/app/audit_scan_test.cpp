@@ -1,7 +1,7 @@
 // `causeway audit scan`'s classification (relay/app/audit_scan) on fetched data, no chain or relay:
 // deliveries and acknowledgements against the real anvil bundles, skipped deliveries against Skip
 // votes signed here, each failure by its reason from one valid fixture with one thing changed;
-// and equivocating checkpoints.
+// bundles resting on relay-kept checkpoints of a derived QBFT chain; and equivocating checkpoints.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -22,6 +22,7 @@
 #include "relay/verify/inclusion.hpp"
 #include "relay/verify/json_read.hpp"
 #include "tests/support/fixed_values.hpp"
+#include "tests/unit/evm/signed_chain.hpp"
 #include "tests/unit/verify/bundle_fixtures.hpp"
 #include "tests/unit/verify/fabric_fixtures.hpp"
 
@@ -242,6 +243,125 @@ TEST_CASE("scan: a bundle that fails verification makes the delivery unjustified
   const auto parsed = classified(event, unreadable);
   CHECK(parsed.justification == Justification::kUnjustified);
   CHECK(parsed.reason == verify::json_read::reason::kUnknownField);
+}
+
+TEST_CASE("scan: bundles resting on a checkpoint the relay kept scan clean in block order", "[unit]") {
+  // The derived QBFT chain's two events, the second bundle from the first one's block (the source
+  // as the engine configures it once it kept that checkpoint).
+  test::SignedChain h("qbft");
+  h.start();
+  h.source->set_segment_from(h.data["event"]["block"].get<std::uint64_t>());
+  const auto bundles = h.poll_both();
+  const verify::TrustAnchors pinned = h.anchors();
+  std::vector<app::ScanEntry> entries;
+  std::vector<app::FoundBundle> founds;
+  for (const auto& b : bundles) {
+    app::ScanEntry e;
+    e.chain = "qbft-target";
+    e.id = core::message_id(b.message);
+    e.claim = b.claim;
+    e.status = 1;
+    entries.push_back(e);
+    founds.push_back(found(b));
+  }
+
+  // Alone, against the pinned anchors, the second bundle does not reach its checkpoint.
+  app::ScanEntry alone = entries[1];
+  app::classify_bundle(alone, founds[1], pinned, verify::NoCanonicalHashes{});
+  CHECK(alone.justification == Justification::kUnjustified);
+  CHECK(alone.reason == verify::reason::kTargetNotInSegment);
+
+  // Given in reverse, the scan still verifies the first bundle first and learns its block.
+  app::classify_in_block_order({{&entries[1], &founds[1]}, {&entries[0], &founds[0]}}, pinned,
+                               verify::NoCanonicalHashes{});
+  for (const auto& e : entries) {
+    INFO(e.reason.name << ": " << e.detail);
+    CHECK(e.justification == Justification::kJustified);
+  }
+
+  // Without the bundle that established the checkpoint, and no node to follow the headers there,
+  // the later one is unjustified again, saying what would settle it.
+  app::ScanEntry orphan = entries[1];
+  app::classify_in_block_order({{&orphan, &founds[1]}}, pinned, verify::NoCanonicalHashes{});
+  CHECK(orphan.justification == Justification::kUnjustified);
+  CHECK(orphan.reason == app::reason::kScanHeadersNotFollowed);
+  CHECK(orphan.detail.find("verify.target_not_in_segment") != std::string::npos);
+}
+
+namespace {
+
+// The derived QBFT chain's two events with the second bundle from block `kept`, a checkpoint the
+// relay kept from headers alone (no bundle of that block), as scan entries.
+struct FollowedByHeaders {
+  test::SignedChain h{"qbft"};
+  verify::TrustAnchors pinned;
+  std::uint64_t kept = 5;
+  std::vector<app::ScanEntry> entries;
+  std::vector<app::FoundBundle> founds;
+
+  FollowedByHeaders() {
+    h.start();
+    pinned = h.anchors();
+    h.source->set_segment_from(kept);
+    for (const auto& b : h.poll_both()) {
+      app::ScanEntry e;
+      e.chain = "qbft-target";
+      e.id = core::message_id(b.message);
+      e.claim = b.claim;
+      e.status = 1;
+      entries.push_back(e);
+      founds.push_back(found(b));
+    }
+    REQUIRE(verify::segment_start(*founds[1].bundle.value()) == kept);
+  }
+
+  void classify(verify::HeaderSource* headers) {
+    app::classify_in_block_order({{&entries[1], &founds[1]}, {&entries[0], &founds[0]}}, pinned,
+                                 verify::NoCanonicalHashes{}, headers);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("scan: a bundle from a checkpoint kept from headers is judged by following them with the auditor's node",
+          "[unit]") {
+  FollowedByHeaders f;
+  test::DerivedHeaders node(f.h);
+  f.classify(&node);
+  for (const auto& e : f.entries) {
+    INFO(e.reason.name << ": " << e.detail);
+    CHECK(e.justification == Justification::kJustified);
+  }
+  // From the highest checkpoint learned below it (block 4, the first bundle's target, judged first
+  // in block order) to exactly the bundle's start.
+  REQUIRE_FALSE(node.asked.empty());
+  CHECK(node.asked.back().second == f.kept);
+  CHECK(node.asked.front().first == 4);
+}
+
+TEST_CASE("scan: without a node for the chain a bundle from a followed checkpoint says --rpc would settle it",
+          "[unit]") {
+  FollowedByHeaders f;
+  f.classify(nullptr);
+  CHECK(f.entries[0].justification == Justification::kJustified);
+  CHECK(f.entries[1].justification == Justification::kUnjustified);
+  CHECK(f.entries[1].reason == app::reason::kScanHeadersNotFollowed);
+  CHECK(f.entries[1].detail.find("--rpc") != std::string::npos);
+  CHECK(f.entries[1].detail.find("block 5") != std::string::npos);
+}
+
+TEST_CASE("scan: a node serving a header off the anchored chain leaves a bundle from a followed checkpoint "
+          "unverifiable",
+          "[unit]") {
+  FollowedByHeaders f;
+  test::DerivedHeaders node(f.h);
+  // Header 5 with another parent: not the chain the auditor's anchors lead to.
+  node.replaced.emplace(5, test::verify_util::with_field(f.h.header_rlp(5), 0, f.h.chain.hash(3).view()));
+  f.classify(&node);
+  CHECK(f.entries[0].justification == Justification::kJustified);
+  CHECK(f.entries[1].justification == Justification::kUnverifiable);
+  CHECK(f.entries[1].reason == verify::reason::kCheckpointMismatch);
+  CHECK(f.entries[1].detail.find("auditor's node") != std::string::npos);
 }
 
 TEST_CASE("scan: a delivery without a bundle lacks one, with the relay's note", "[unit]") {

@@ -46,16 +46,20 @@ class FakeChain final : public evm::Rpc {
   // Serves a derived signed chain (an entry of derived_chains.json "sent_chains", chain id
   // kChainId): its checkpoint as block 0, its headers as JSON rebuilt field by field from their
   // RLP with their own hashes, empty blocks but for event.block, whose one transaction has
-  // event.receipt.
-  explicit FakeChain(const json& signed_chain) {
+  // event.receipt, and with `later_event` likewise later_event.block (else served empty: its
+  // receipts root then does not match, which only a proof of that block notices).
+  explicit FakeChain(const json& signed_chain, bool later_event = false) {
     gateway_ = *core::fixed_from_hex<core::Address>(signed_chain["gateway"].get<std::string>());
     dst_ = *core::fixed_from_hex<core::ChainIdentity>(hex32("dst"));
     const json& checkpoint = signed_chain["checkpoint"];
     append_signed(checkpoint["header_rlp"].get<std::string>(), checkpoint["hash"].get<std::string>(), nullptr);
     const json& event = signed_chain["event"];
+    const json& later = signed_chain["later_event"];
     for (const json& h : signed_chain["headers"]) {
-      const bool sent = h["number"] == event["block"];
-      append_signed(h["rlp"].get<std::string>(), h["hash"].get<std::string>(), sent ? &event : nullptr);
+      const json* sent = h["number"] == event["block"]              ? &event
+                         : later_event && h["number"] == later["block"] ? &later
+                                                                        : nullptr;
+      append_signed(h["rlp"].get<std::string>(), h["hash"].get<std::string>(), sent);
     }
   }
 

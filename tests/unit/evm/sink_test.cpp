@@ -3,6 +3,7 @@
 // its confirmation, with a scripted Rpc standing in for the node.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
@@ -196,16 +197,19 @@ class ScriptedRpc final : public evm::Rpc {
     if (method == "eth_getBlockByNumber") co_return json{{"number", "0x10"}, {"baseFeePerGas", "0x3b9aca00"}};
     if (method == "eth_getTransactionCount") co_return json("0x5");
     if (method == "eth_maxPriorityFeePerGas") co_return json("0x3b9aca00");
-    if (method == "eth_estimateGas") {
-      if (estimate_reverts) {
+    if (method == "eth_createAccessList") {
+      const std::string data = params.at(0).at("data").get<std::string>();
+      if (estimate_reverts || (!revert_marker.empty() && data.find(revert_marker) != std::string::npos)) {
         co_return core::Error(net::reason::kRpcError, "rpc code 3: execution reverted (data 0x1234abcd)");
       }
-      co_return json(estimate);
+      if (!precheck_reply.is_null()) co_return precheck_reply;
+      co_return json{{"accessList", json::array()}, {"gasUsed", estimate}};
     }
     if (method == "eth_sendRawTransaction") {
       const auto raw = *evm::data_any(params.at(0), "raw");
       const core::Hash32 hash = core::keccak256(raw);
       journaled_at_broadcast.push_back(journal_.has(hash));
+      records_at_broadcast.push_back(journal_.records().size());
       std::optional<core::Hash32> replaces;
       for (const auto& record : journal_.records()) {
         if (record.tx_hash == hash) replaces = record.replaces;
@@ -233,7 +237,18 @@ class ScriptedRpc final : public evm::Rpc {
     co_return core::Error(net::reason::kRpcMethodNotFound, method);
   }
 
+  boost::asio::awaitable<core::Result<std::vector<core::Result<json>>>> batch(std::vector<net::Call> calls) override {
+    batches.push_back(calls.empty() ? std::string() : calls.front().method);
+    if (batch_fails) co_return core::Error(net::reason::kRpcError, "connection refused");
+    co_return co_await evm::Rpc::batch(std::move(calls));
+  }
+
   std::vector<std::string> methods;
+  std::vector<std::string> batches;  // the first method of each batch
+  std::vector<std::size_t> records_at_broadcast;  // journal records when each broadcast arrived
+  bool batch_fails = false;
+  std::string revert_marker;  // the pre-check reverts for calldata holding this hex
+  json precheck_reply;        // when not null, the pre-check's answer
   std::vector<std::optional<core::Hash32>> replaces_at_broadcast;
   std::optional<core::Hash32> mined;  // the one transaction with a receipt
   std::vector<bool> journaled_at_broadcast;
@@ -388,6 +403,150 @@ TEST_CASE("evm sink: a reverting acknowledge estimate is a named error and nothi
   CHECK(rpc.sent.empty());
   CHECK(journal.records().empty());
   CHECK(sink->nonces().next_nonce() == 5);
+}
+
+TEST_CASE("evm sink: the pre-check's revert as a result (geth) or a malformed answer is a named error", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  rpc.precheck_reply = json{{"accessList", json::array()}, {"error", "execution reverted"}, {"gasUsed", "0x5208"}};
+  auto reverted = test::run_task(io, sink->submit(test_request(1)));
+  REQUIRE_FALSE(reverted.ok());
+  CHECK(reverted.error().reason() == evm::reason::sink::kEstimateReverted);
+  CHECK(reverted.error().detail().find("execution reverted") != std::string::npos);
+
+  rpc.precheck_reply = json{{"accessList", json::array()}};  // no gasUsed
+  auto missing = test::run_task(io, sink->acknowledge(test_ack()));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().reason() == evm::reason::sink::kBadReply);
+  rpc.precheck_reply = json{{"accessList", json::array()}, {"gasUsed", "0x012"}};  // not a canonical quantity
+  auto malformed = test::run_task(io, sink->acknowledge(test_ack()));
+  REQUIRE_FALSE(malformed.ok());
+  CHECK(malformed.error().reason() == evm::reason::sink::kBadReply);
+  rpc.precheck_reply = json::array();
+  auto not_object = test::run_task(io, sink->acknowledge(test_ack()));
+  REQUIRE_FALSE(not_object.ok());
+  CHECK(not_object.error().reason() == evm::reason::sink::kBadReply);
+  CHECK(rpc.sent.empty());
+  CHECK(journal.records().empty());
+  // One execution each: eth_estimateGas, which runs the transaction many times, is never asked.
+  CHECK(std::count(rpc.methods.begin(), rpc.methods.end(), "eth_estimateGas") == 0);
+  CHECK(std::count(rpc.methods.begin(), rpc.methods.end(), "eth_createAccessList") == 4);
+}
+
+evm::AckRequest test_ack_of(std::uint8_t fill) {
+  evm::AckRequest r = test_ack();
+  r.id = core::MessageId{repeat32(fill).bytes};
+  r.tag = "ack " + std::to_string(fill);
+  return r;
+}
+
+TEST_CASE("evm sink: acknowledge_all journals every acknowledgement before one batch of broadcasts", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  rpc.methods.clear();
+  std::vector<evm::AckRequest> requests{test_ack_of(0x21), test_ack_of(0x22), test_ack_of(0x23)};
+  requests[1].status = static_cast<core::ExecStatus>(9);  // refused before any node call
+  auto results = test::run_task(io, sink->acknowledge_all(requests));
+  INFO((results.ok() ? std::string() : results.error().message()));
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 3);
+  REQUIRE((*results)[0].ok());
+  REQUIRE_FALSE((*results)[1].ok());
+  CHECK((*results)[1].error().reason() == evm::reason::sink::kBadRequest);
+  REQUIRE((*results)[2].ok());
+  CHECK((*results)[0]->nonce == 5);
+  CHECK((*results)[2]->nonce == 6);
+  CHECK((*results)[0]->broadcast);
+  const evm::GasPolicy policy;
+  CHECK((*results)[2]->gas_limit == (150000 * 64 + 62) / 63 + policy.per_message_overhead + policy.fixed_overhead);
+  // Both journaled before the first broadcast; pre-checks and broadcasts in one batch each, the
+  // fees read once.
+  REQUIRE(rpc.records_at_broadcast.size() == 2);
+  CHECK(rpc.records_at_broadcast[0] == 2);
+  CHECK(rpc.batches == std::vector<std::string>{"eth_createAccessList", "eth_sendRawTransaction"});
+  CHECK(std::count(rpc.methods.begin(), rpc.methods.end(), "eth_getBlockByNumber") == 1);
+  CHECK(std::count(rpc.methods.begin(), rpc.methods.end(), "eth_createAccessList") == 2);
+  auto record = journal.find(core::FindRequest{.key = sink->nonces().key(), .tx_hash = (*results)[2]->tx_hash});
+  REQUIRE(record.ok());
+  REQUIRE(record->has_value());
+  CHECK((*record)->tag == "ack 35");
+  auto decoded = evm::decode_signed((*record)->raw, evm::DecodeOptions{.chain_id = 31337});
+  REQUIRE(decoded.ok());
+  CHECK(std::get<evm::Eip1559Tx>(decoded->tx).data == *evm::acknowledge_calldata(test_ack_of(0x23)));
+  CHECK(sink->nonces().next_nonce() == 7);
+}
+
+TEST_CASE("evm sink: acknowledge_all reports a revert with its data, a refused broadcast, and a failed exchange",
+          "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  // The second one reverts at its pre-check; the first one's broadcast is refused.
+  rpc.revert_marker = std::string(64, '2');  // the id of test_ack_of(0x22)
+  rpc.refuse_next_broadcast = true;
+  std::vector<evm::AckRequest> requests{test_ack_of(0x31), test_ack_of(0x22), test_ack_of(0x33)};
+  auto results = test::run_task(io, sink->acknowledge_all(requests));
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 3);
+  REQUIRE_FALSE((*results)[0].ok());
+  CHECK((*results)[0].error().reason() == evm::reason::sink::kBroadcastRejected);
+  REQUIRE_FALSE((*results)[1].ok());
+  CHECK((*results)[1].error().reason() == evm::reason::sink::kEstimateReverted);
+  CHECK((*results)[1].error().detail().find("0x1234abcd") != std::string::npos);
+  REQUIRE((*results)[2].ok());
+  CHECK((*results)[2]->nonce == 6);
+  // The refused one's nonce is released: the next transaction fills it.
+  CHECK(sink->nonces().next_nonce() == 5);
+
+  // The pre-checks' exchange fails: an error for the whole call, nothing journaled.
+  const auto records = journal.records().size();
+  rpc.batch_fails = true;
+  auto failed = test::run_task(io, sink->acknowledge_all({test_ack_of(0x41)}));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().reason() == evm::reason::sink::kNodeFailed);
+  CHECK(journal.records().size() == records);
+  CHECK(sink->nonces().next_nonce() == 5);
+}
+
+TEST_CASE("evm sink: confirm_all reads the receipts in one batch, each as confirm does", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  auto results = test::run_task(io, sink->acknowledge_all({test_ack_of(0x51), test_ack_of(0x52)}));
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 2);
+  REQUIRE((*results)[0].ok());
+  REQUIRE((*results)[1].ok());
+  rpc.mined = (*results)[1]->tx_hash;
+  rpc.batches.clear();
+  auto confirmations = test::run_task(io, sink->confirm_all({*(*results)[0], *(*results)[1]}));
+  REQUIRE(confirmations.ok());
+  REQUIRE(confirmations->size() == 2);
+  REQUIRE((*confirmations)[0].ok());
+  CHECK((*confirmations)[0]->state == evm::Confirmation::State::kPending);
+  REQUIRE((*confirmations)[1].ok());
+  CHECK((*confirmations)[1]->state == evm::Confirmation::State::kDelivered);
+  CHECK(rpc.batches == std::vector<std::string>{"eth_getTransactionReceipt"});
+  CHECK_FALSE(sink->nonces().is_live((*results)[1]->tx_hash));
+  CHECK(sink->nonces().is_live((*results)[0]->tx_hash));
+
+  // A malformed receipt is the handle's named error; a failed exchange the whole call's.
+  rpc.mined = (*results)[0]->tx_hash;
+  rpc.receipt_status = "0x7";
+  auto malformed = test::run_task(io, sink->confirm_all({*(*results)[0]}));
+  REQUIRE(malformed.ok());
+  REQUIRE_FALSE((*malformed)[0].ok());
+  CHECK((*malformed)[0].error().reason() == evm::reason::sink::kBadReply);
+  rpc.batch_fails = true;
+  auto failed = test::run_task(io, sink->confirm_all({*(*results)[0]}));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().reason() == evm::reason::sink::kNodeFailed);
 }
 
 TEST_CASE("evm sink: confirm reports an acknowledge as delivered or reverted, with no executions", "[unit]") {

@@ -13,6 +13,7 @@
 #include "relay/verify/trust_anchors.hpp"
 #include "relay/verify/verify.hpp"
 #include "tests/unit/evm/fake_chain.hpp"
+#include "tests/unit/evm/signed_chain.hpp"
 #include "tests/unit/verify/verify_test_util.hpp"
 
 using namespace causeway;
@@ -21,61 +22,9 @@ using causeway::test::run_task;
 
 namespace {
 
-verify::ConsensusMode mode_of(const std::string& engine) {
-  if (engine == "qbft") return verify::ConsensusMode::kQbft;
-  if (engine == "ibft2") return verify::ConsensusMode::kIbft2;
-  REQUIRE(engine == "clique");
-  return verify::ConsensusMode::kClique;
-}
-
-struct SignedHarness {
-  const nlohmann::json& data;
-  verify::ConsensusMode mode;
-  FakeChain chain;
-  boost::asio::io_context io;
-  std::unique_ptr<evm::EvmSource> source;
-
-  explicit SignedHarness(const char* name)
-      : data(test::verify_util::derived_chains()["sent_chains"][name]),
-        mode(mode_of(data["engine"].get<std::string>())),
-        chain(data) {}
-
-  // The verifier's own anchors, pinned at the chain's genesis (the checkpoint).
-  verify::TrustAnchors anchors() const {
-    verify::ChainAnchor a;
-    a.name = data["engine"].get<std::string>();
-    a.chain_id = FakeChain::kChainId;
-    a.genesis_hash = chain.hash(0);
-    a.chain_identity = chain.identity();
-    a.gateway = chain.gateway();
-    a.consensus.mode = mode;
-    a.consensus.checkpoint = {0, chain.hash(0)};
-    a.consensus.validator_sets = {test::verify_util::set_of(data["validators"], 1)};
-    if (data.contains("epoch")) a.consensus.clique_epoch = data["epoch"].get<std::uint64_t>();
-    a.checkpoint_pinned = true;
-    a.limits.max_payload = 1u << 20;
-    return verify::TrustAnchors{{a}};
-  }
-
-  // What the engine's source_config() sets for a signed mode.
-  evm::SourceConfig config() const {
-    evm::SourceConfig c = chain.config();
-    c.hash_rule = evm::hash_rule_for(mode);
-    c.segment_from = 0;
-    if (mode == verify::ConsensusMode::kClique) {
-      c.descendants = static_cast<std::uint32_t>(data["validators"].size() / 2);
-    }
-    return c;
-  }
-
-  void start(evm::SourceConfig c) {
-    auto created = evm::EvmSource::create(chain, std::move(c));
-    REQUIRE(created.ok());
-    source = std::move(created).value();
-    auto started = run_task(io, source->start());
-    INFO((started.ok() ? std::string() : started.error().message()));
-    REQUIRE(started.ok());
-  }
+// The derived chain with its one event (signed_chain.hpp), bundles taken one poll at a time.
+struct SignedHarness : test::SignedChain {
+  explicit SignedHarness(const char* name) : SignedChain(name, false) {}
 
   std::uint64_t event_block() const { return data["event"]["block"].get<std::uint64_t>(); }
 

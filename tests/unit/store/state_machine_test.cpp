@@ -297,3 +297,35 @@ TEST_CASE("verified headers never conflict and validator sets answer by height",
   CHECK((**f.store->validator_set_at(chain, 5000)).from_height == 100);
   CHECK(f.store->put_validator_set({chain, 100, {b}}).error().reason() == store::reason::kConstraint);
 }
+
+TEST_CASE("a relay-kept checkpoint round-trips: the latest verified header and the set after it", "[unit]") {
+  Fixture f;
+  const auto chain = test::fixed_of<core::ChainIdentity>("src", 1);
+  const auto other = test::fixed_of<core::ChainIdentity>("src", 2);
+  CHECK_FALSE(f.store->latest_verified_header(chain)->has_value());
+  // Heights past 2^32, stored out of order, and another chain's higher one in between.
+  const std::uint64_t base = 5'000'000'000;
+  const store::VerifiedHeader older{chain, base, test::fixed_of("h", 1), test::fixed_of("p", 1), {0xf9, 0x01}};
+  const store::VerifiedHeader newer{chain, base + 20, test::fixed_of("h", 2), test::fixed_of("p", 2), {0xf9, 0x02}};
+  const store::VerifiedHeader elsewhere{other, base + 99, test::fixed_of("h", 3), test::fixed_of("p", 3), {0xf9}};
+  const auto a = test::fixed_of<core::Address>("a", 1);
+  const auto b = test::fixed_of<core::Address>("b", 1);
+  // As the engine keeps one: the set in force after the header first, then the header.
+  REQUIRE(f.store->put_validator_set({chain, newer.height + 1, {a, b}}).ok());
+  REQUIRE(f.store->put_verified_header(newer).ok());
+  REQUIRE(f.store->put_validator_set({chain, older.height + 1, {a}}).ok());
+  REQUIRE(f.store->put_verified_header(older).ok());
+  REQUIRE(f.store->put_verified_header(elsewhere).ok());
+
+  auto latest = f.store->latest_verified_header(chain);
+  REQUIRE(latest.ok());
+  REQUIRE(latest->has_value());
+  CHECK(**latest == newer);
+  auto set = f.store->validator_set_at(chain, (*latest)->height + 1);
+  REQUIRE(set.ok());
+  REQUIRE(set->has_value());
+  CHECK((*set)->from_height == newer.height + 1);
+  CHECK((*set)->validators == std::vector<core::Address>{a, b});
+  CHECK(**f.store->latest_verified_header(other) == elsewhere);
+  CHECK_FALSE(f.store->latest_verified_header(test::fixed_of<core::ChainIdentity>("src", 3))->has_value());
+}

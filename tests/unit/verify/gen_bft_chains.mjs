@@ -228,6 +228,9 @@ function buildCliqueChain({ name, initial, schedule, epoch, timestampBase, recei
 const SENT_CHAIN_ID = 1001n;
 const SENT_GATEWAY = "0x" + "00".repeat(19) + "aa";
 const SENT_BLOCK = 4;
+// A second event (sequence 2) two blocks on: a bundle of it may start at the first one's block, a
+// checkpoint the relay kept (relay/verify/checkpoints.hpp).
+const LATER_SENT_BLOCK = 6;
 const abi = AbiCoder.defaultAbiCoder();
 const MESSAGE_TUPLE =
   "tuple(uint8 version,bytes32 srcChain,bytes32 srcGateway,bytes32 dstChain,bytes32 dstGateway," +
@@ -236,23 +239,24 @@ const ID_TYPES = ["uint8", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32"
   "uint8", "bytes32"];
 
 // The receipt and its root for a chain whose genesis hashes to `genesisHash`.
-function sentReceipt(name, genesisHash) {
+function sentReceipt(name, genesisHash, sequence = 1n) {
   const srcChain = keccak256(abi.encode(["uint8", "bytes32", "bytes32"], [1, toBeHex(SENT_CHAIN_ID, 32), genesisHash]));
   const gatewayWord = zeroPadValue(SENT_GATEWAY, 32);
   const dstChain = label(`${name}/dst-chain`);
-  const fields = [1, srcChain, gatewayWord, dstChain, gatewayWord, gatewayWord, 1n, gatewayWord, 0n, 300000n, 0];
-  const payload = hexlify(toUtf8Bytes(`segment test ${name}`));
+  const fields = [1, srcChain, gatewayWord, dstChain, gatewayWord, gatewayWord, sequence, gatewayWord, 0n, 300000n, 0];
+  const suffix = sequence === 1n ? "" : ` #${sequence}`;
+  const payload = hexlify(toUtf8Bytes(`segment test ${name}${suffix}`));
   const messageId = keccak256(abi.encode(ID_TYPES, [...fields, keccak256(payload)]));
   const log = {
     address: SENT_GATEWAY,
-    topics: [id("MessageSent(bytes32,bytes32,uint64,bytes)"), messageId, dstChain, toBeHex(1n, 32)],
+    topics: [id("MessageSent(bytes32,bytes32,uint64,bytes)"), messageId, dstChain, toBeHex(sequence, 32)],
     data: abi.encode(["bytes"], [abi.encode([MESSAGE_TUPLE], [[...fields, payload]])]),
   };
   const receipt = { type: "0x2", status: "0x1", cumulativeGasUsed: "0x15f90", logsBloom: BLOOM, logs: [log] };
   const value = concat(["0x02", encodeRlp(["0x01", uint(90000), BLOOM, [[log.address, log.topics, log.data]]])]);
   // A one-receipt trie: a single leaf at key rlp(0) = 0x80, nibbles [8, 0], even leaf prefix 0x20.
   const root = keccak256(encodeRlp(["0x2080", value]));
-  return { receipt, root, message_id: messageId, tx_hash: label(`${name}/tx`) };
+  return { receipt, root, message_id: messageId, tx_hash: label(`${name}/tx${suffix.replace(" #", "")}`) };
 }
 
 // Builds the chain twice: once to learn the genesis hash (the event names its chain), once with
@@ -260,12 +264,14 @@ function sentReceipt(name, genesisHash) {
 function sentChain(name, build) {
   const genesisHash = build({}).chain.checkpoint.hash;
   const sent = sentReceipt(name, genesisHash);
-  const { chain } = build({ [SENT_BLOCK]: sent.root });
+  const later = sentReceipt(name, genesisHash, 2n);
+  const { chain } = build({ [SENT_BLOCK]: sent.root, [LATER_SENT_BLOCK]: later.root });
   return {
     ...chain,
     headers: chain.headers.map((h) => ({ number: h.number, rlp: h.rlp, hash: h.hash })),
     chain_id: Number(SENT_CHAIN_ID), gateway: SENT_GATEWAY,
     event: { block: SENT_BLOCK, tx_hash: sent.tx_hash, message_id: sent.message_id, receipt: sent.receipt },
+    later_event: { block: LATER_SENT_BLOCK, tx_hash: later.tx_hash, message_id: later.message_id, receipt: later.receipt },
   };
 }
 
@@ -388,7 +394,8 @@ function generate() {
       "regenerate with `node tests/unit/verify/gen_bft_chains.mjs`, ctest verify.derived_chains_regenerate checks it). " +
       "BFT chains follow Besu semantics: header N lists the set that seals it; a vote tipping a majority in N changes the list from N+1. " +
       "Clique: epoch 4, a signer added mid-epoch signs only after the epoch block lists it. Variants replace headers from replace_from (0-based segment index). " +
-      "sent_chains: chain id 1001, no votes, block event.block holds one receipt with a MessageSent log of the gateway (the EVM source's segment tests).",
+      "sent_chains: chain id 1001, no votes, block event.block holds one receipt with a MessageSent log of the gateway (the EVM source's segment tests), " +
+      "block later_event.block another (sequence 2; the relay-kept checkpoint tests).",
     generator: "tests/unit/verify/gen_bft_chains.mjs",
     ethers: ethersVersion,
     chains: { qbft: qbft.chain, ibft2: ibft2.chain, qbft_b: qbftB.chain, clique: clique.chain },
