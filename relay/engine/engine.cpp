@@ -910,7 +910,11 @@ struct Engine::Impl {
 
     std::unique_ptr<evm::EvmSink> evm_sink;
     std::unique_ptr<SinkAdapter> sink;
-    if (external::AdapterProcess* process = sink_process(chain)) {
+    if (chain.sink) {
+      // The watcher restarts the chain after a poll it could not record: the sink stays, since its
+      // nonce manager is the account's one writer (a second is refused) and submissions in flight
+      // refer to it.
+    } else if (external::AdapterProcess* process = sink_process(chain)) {
       // The adapter owns its account's nonces: nothing of this relay's journal is re-sent for it.
       auto external_sink = std::make_unique<external::ExternalSink>(*process);
       CW_CO_CHECK(co_await external_sink->start());
@@ -944,8 +948,10 @@ struct Engine::Impl {
     }
     chain.source = std::move(source);
     chain.evm_source = std::move(evm_source);
-    chain.sink = std::move(sink);
-    chain.evm_sink = std::move(evm_sink);
+    if (sink) {
+      chain.sink = std::move(sink);
+      chain.evm_sink = std::move(evm_sink);
+    }
     chain.epoch = core::Epoch{epoch};
     chain.attesters = std::move(members);
     chain.threshold = threshold;
@@ -1121,6 +1127,7 @@ struct Engine::Impl {
 
     CW_CO_CHECK(co_await take_bundles(chain, std::move(poll.bundles), poll.tx_hashes, canonical, batch));
     CW_CO_CHECK(co_await take_executions(chain, std::move(poll.executions), canonical, batch));
+    CW_CO_CHECK(drop_recorded_meanwhile(batch));
     batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
     CW_CO_CHECK(commit(batch));
     keep_checkpoint(chain);
@@ -1149,6 +1156,26 @@ struct Engine::Impl {
       }
     }
     return commit(batch);
+  }
+
+  // take_executions waits on the pool and the nodes after take_bundles checked which messages are
+  // new, and the reconciliation sweep may record some of them meanwhile: those are dropped here
+  // (their bundles are stored once by claim either way) rather than failing the whole commit on
+  // verified -> verified. Runs with no suspension before the commit.
+  Result<void> drop_recorded_meanwhile(store::WriteBatch& batch) {
+    std::set<core::MessageId> recorded;
+    for (const auto& m : batch.observed) {
+      const core::MessageId id = core::message_id(m.message);
+      CW_TRY(const auto stored, store.message(id));
+      if (stored) recorded.insert(id);
+    }
+    if (recorded.empty()) return core::ok();
+    std::erase_if(batch.observed,
+                  [&](const store::NewMessage& m) { return recorded.contains(core::message_id(m.message)); });
+    std::erase_if(batch.transitions, [&](const store::Transition& t) {
+      return t.to == MessageState::kVerified && recorded.contains(t.id);
+    });
+    return core::ok();
   }
 
   // A bundle's stored text (verify::bundle_to_json) and its hash, the verified transition's detail.
