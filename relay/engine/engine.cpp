@@ -1351,14 +1351,21 @@ struct Engine::Impl {
   // relay kept); a signed chain's highest valid target above its checkpoint becomes pending.
   awaitable<Result<std::vector<verify::Verdict>>> verify_all(Chain& chain, const std::vector<verify::Bundle>& bundles,
                                                              const verify::CanonicalHashMap& canonical) {
-    // Resolved here, on the engine's thread: the kept checkpoints are read from the store.
-    std::vector<verify::TrustAnchors> trust;
+    // Resolved here, on the engine's thread (the kept checkpoints are read from the store), once per
+    // chain and segment start, which is all they depend on: a poll's bundles share a few.
+    std::map<std::pair<core::ChainIdentity, std::uint64_t>, verify::TrustAnchors> resolved;
+    std::vector<const verify::TrustAnchors*> trust;
     trust.reserve(bundles.size());
     for (const auto& b : bundles) {
-      CW_CO_TRY(auto anchors_for_bundle, followed.anchors_for(b));
-      trust.push_back(std::move(anchors_for_bundle));
+      const auto key = std::make_pair(b.source.chain_identity, verify::segment_start(b));
+      auto found = resolved.find(key);
+      if (found == resolved.end()) {
+        CW_CO_TRY(auto anchors_for_bundle, followed.anchors_for(b));
+        found = resolved.emplace(key, std::move(anchors_for_bundle)).first;
+      }
+      trust.push_back(&found->second);
     }
-    const std::vector<verify::TrustAnchors>* per_bundle = &trust;
+    const std::vector<const verify::TrustAnchors*>* per_bundle = &trust;
     const std::vector<verify::Bundle>* input = &bundles;
     const verify::CanonicalHashMap* hashes = &canonical;
     const auto started = Steady::now();
@@ -1366,7 +1373,7 @@ struct Engine::Impl {
       std::vector<verify::Verdict> out;
       out.reserve(input->size());
       for (std::size_t i = 0; i < input->size(); ++i) {
-        out.push_back(verify::verify_bundle((*input)[i], (*per_bundle)[i], *hashes));
+        out.push_back(verify::verify_bundle((*input)[i], *(*per_bundle)[i], *hashes));
       }
       return out;
     });

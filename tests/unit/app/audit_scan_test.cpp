@@ -53,6 +53,20 @@ app::ScanEntry event_of(const verify::Bundle& b, bool acknowledgement) {
 
 app::FoundBundle found(verify::Bundle b) { return {core::Result<verify::Bundle>(std::move(b)), ""}; }
 
+// A delivery of each bundle's message on the target, as the scan finds it, beside the bundle.
+void delivered(const std::vector<verify::Bundle>& bundles, std::vector<app::ScanEntry>& entries,
+               std::vector<app::FoundBundle>& founds) {
+  for (const auto& b : bundles) {
+    app::ScanEntry e;
+    e.chain = "qbft-target";
+    e.id = core::message_id(b.message);
+    e.claim = b.claim;
+    e.status = 1;
+    entries.push_back(e);
+    founds.push_back(found(b));
+  }
+}
+
 app::ScanEntry classified(app::ScanEntry e, const app::FoundBundle& f,
                           const verify::CanonicalHashSource& source = canonical()) {
   app::classify_bundle(e, f, anchors(), source);
@@ -255,15 +269,7 @@ TEST_CASE("scan: bundles resting on a checkpoint the relay kept scan clean in bl
   const verify::TrustAnchors pinned = h.anchors();
   std::vector<app::ScanEntry> entries;
   std::vector<app::FoundBundle> founds;
-  for (const auto& b : bundles) {
-    app::ScanEntry e;
-    e.chain = "qbft-target";
-    e.id = core::message_id(b.message);
-    e.claim = b.claim;
-    e.status = 1;
-    entries.push_back(e);
-    founds.push_back(found(b));
-  }
+  delivered(bundles, entries, founds);
 
   // Alone, against the pinned anchors, the second bundle does not reach its checkpoint.
   app::ScanEntry alone = entries[1];
@@ -303,15 +309,7 @@ struct FollowedByHeaders {
     h.start();
     pinned = h.anchors();
     h.source->set_segment_from(kept);
-    for (const auto& b : h.poll_both()) {
-      app::ScanEntry e;
-      e.chain = "qbft-target";
-      e.id = core::message_id(b.message);
-      e.claim = b.claim;
-      e.status = 1;
-      entries.push_back(e);
-      founds.push_back(found(b));
-    }
+    delivered(h.poll_both(), entries, founds);
     REQUIRE(verify::segment_start(*founds[1].bundle.value()) == kept);
   }
 
