@@ -137,6 +137,15 @@ BroadcastOutcome broadcast_outcome(const Result<Json>& reply) {
   return BroadcastOutcome::kRejected;
 }
 
+// A block's gasLimit; 0 where it has none a quantity can be read from (the caller then knows no
+// limit, which only paces it).
+std::uint64_t gas_limit_of(const Json& block) {
+  const auto field = block.find("gasLimit");
+  if (field == block.end()) return 0;
+  auto limit = quantity_u64(*field, "gasLimit");
+  return limit ? *limit : 0;
+}
+
 SubmitHandle handle_of(const BroadcastPermit& permit, std::uint64_t gas_limit, BroadcastAdvice advice) {
   SubmitHandle handle;
   handle.tx_hash = permit.tx_hash();
@@ -230,14 +239,14 @@ awaitable<Result<std::unique_ptr<EvmSink>>> EvmSink::create(Rpc& rpc, SinkConfig
                     "node serves " + std::to_string(*id) + ", configured " + std::to_string(config.chain_id));
   }
 
+  Json params = Json::array();
+  params.push_back("latest");
+  params.push_back(false);
+  auto block = co_await rpc.call("eth_getBlockByNumber", std::move(params));
+  if (!block) co_return node_failed("eth_getBlockByNumber", block.error());
+  if (!block->is_object()) co_return Error(reason::sink::kBadReply, "latest block is not an object");
   bool eip1559 = config.fee_mode == FeeMode::kEip1559;
   if (config.fee_mode == FeeMode::kDetect) {
-    Json params = Json::array();
-    params.push_back("latest");
-    params.push_back(false);
-    auto block = co_await rpc.call("eth_getBlockByNumber", std::move(params));
-    if (!block) co_return node_failed("eth_getBlockByNumber", block.error());
-    if (!block->is_object()) co_return Error(reason::sink::kBadReply, "latest block is not an object");
     const auto base_fee = block->find("baseFeePerGas");
     eip1559 = base_fee != block->end() && !base_fee->is_null();
   }
@@ -247,7 +256,8 @@ awaitable<Result<std::unique_ptr<EvmSink>>> EvmSink::create(Rpc& rpc, SinkConfig
   if (!chain) co_return std::move(chain).error();
   auto nonces = NonceManager::open(*config.journal, key, *chain);
   if (!nonces) co_return std::move(nonces).error();
-  co_return std::unique_ptr<EvmSink>(new EvmSink(rpc, std::move(config), std::move(*nonces), eip1559));
+  co_return std::unique_ptr<EvmSink>(
+      new EvmSink(rpc, std::move(config), std::move(*nonces), eip1559, gas_limit_of(*block)));
 }
 
 net::Call EvmSink::precheck_call(const core::Bytes& calldata) const {
@@ -264,6 +274,7 @@ awaitable<Result<EvmSink::Market>> EvmSink::market() {
     block_params.push_back(false);
     auto block = co_await rpc_.call("eth_getBlockByNumber", std::move(block_params));
     if (!block) co_return node_failed("eth_getBlockByNumber", block.error());
+    block_gas_limit_ = gas_limit_of(*block);
     auto base_field = json_member(*block, "baseFeePerGas", "block");
     if (!base_field) co_return std::move(base_field).error();
     auto base_fee = quantity_u64(**base_field, "baseFeePerGas");
@@ -532,6 +543,48 @@ awaitable<Result<std::size_t>> EvmSink::resend() {
     if (*advice == BroadcastAdvice::kDone) ++accepted;
   }
   co_return accepted;
+}
+
+awaitable<Result<std::vector<std::uint64_t>>> EvmSink::rebroadcast_lost() {
+  std::vector<std::uint64_t> sent_again;
+  if (nonces_.live().empty()) co_return sent_again;
+  auto chain = co_await chain_nonces(rpc_, gas_address());
+  if (!chain) co_return std::move(chain).error();
+  auto report = nonces_.resync(*chain);
+  if (!report) co_return std::move(report).error();
+  // Only transactions some node accepted: one still between journal and broadcast is its sender's.
+  std::vector<BroadcastPermit> candidates;
+  for (auto& permit : report->rebroadcast) {
+    for (const auto& record : nonces_.live()) {
+      if (record.tx_hash == permit.tx_hash() && record.state == core::SubmissionState::kBroadcast) {
+        candidates.push_back(std::move(permit));
+        break;
+      }
+    }
+  }
+  if (candidates.empty()) co_return sent_again;
+  std::vector<net::Call> lookups;
+  lookups.reserve(candidates.size());
+  for (const auto& permit : candidates) {
+    net::Call lookup{.method = "eth_getTransactionByHash"};
+    lookup.params.push_back(core::to_hex(permit.tx_hash()));
+    lookups.push_back(std::move(lookup));
+  }
+  auto known = co_await rpc_.batch(std::move(lookups));
+  if (!known) co_return node_failed("eth_getTransactionByHash", known.error());
+  if (known->size() != candidates.size()) {
+    co_return Error(reason::sink::kBadReply, "eth_getTransactionByHash: " + std::to_string(known->size()) +
+                                                 " answers to " + std::to_string(candidates.size()) + " calls");
+  }
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (!(*known)[i]) co_return node_failed("eth_getTransactionByHash", (*known)[i].error());
+    if (!(*known)[i]->is_null()) continue;
+    auto advice = co_await broadcast(candidates[i]);
+    // Mined meanwhile (nonce too low, resynced) is what we wanted; anything else is the node's.
+    if (!advice && advice.error().reason() != reason::sink::kNonceTooLow) co_return std::move(advice).error();
+    sent_again.push_back(candidates[i].nonce());
+  }
+  co_return sent_again;
 }
 
 awaitable<Result<void>> EvmSink::settle(core::Hash32 tx_hash, std::uint64_t nonce) {

@@ -182,15 +182,24 @@ class EvmSink {
   boost::asio::awaitable<core::Result<std::vector<InboxEntry>>> inbox_state(InboxRequest request);
   // Broadcasts again every journaled transaction no node has accepted yet; returns how many were.
   boost::asio::awaitable<core::Result<std::size_t>> resend();
+  // Transactions a node accepted and then lost: the newest transaction of each unmined nonce is
+  // looked up (one JSON-RPC batch), and those the node no longer knows go out again, same bytes.
+  // A node's pool is not durable (a restart empties it), and anvil 1.7.1 drops a transaction it
+  // skipped for want of block gas; every later nonce then waits behind the gap for good. Returns
+  // the nonces sent again.
+  boost::asio::awaitable<core::Result<std::vector<std::uint64_t>>> rebroadcast_lost();
 
   const core::Address& gas_address() const noexcept { return nonces_.key().account; }
   bool eip1559() const noexcept { return eip1559_; }
+  // The gas limit of the latest block the sink read (at start and with each EIP-1559 fee
+  // reading); 0 on a legacy-fee chain, where no block is read.
+  std::uint64_t block_gas_limit() const noexcept { return block_gas_limit_; }
   const NonceManager& nonces() const noexcept { return nonces_; }
 
  private:
-  EvmSink(Rpc& rpc, SinkConfig config, NonceManager nonces, bool eip1559)
+  EvmSink(Rpc& rpc, SinkConfig config, NonceManager nonces, bool eip1559, std::uint64_t block_gas_limit)
       : rpc_(rpc), config_(std::move(config)), nonces_(std::move(nonces)), eip1559_(eip1559),
-        gateway_(rpc, config_.gateway) {}
+        block_gas_limit_(block_gas_limit), gateway_(rpc, config_.gateway) {}
 
   // What the node asks now: base fee and suggested tip (EIP-1559), or the gas price (legacy).
   struct Market {
@@ -240,6 +249,7 @@ class EvmSink {
   SinkConfig config_;
   NonceManager nonces_;
   bool eip1559_ = false;
+  std::uint64_t block_gas_limit_ = 0;
   GatewayReader gateway_;
   // Per bumped nonce, every transaction this sink signed for it (original first): where confirm()
   // looks when the handle's own transaction was superseded.

@@ -10,7 +10,9 @@
 #include <variant>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -62,8 +64,11 @@ constexpr std::size_t kAckBatch = 64;
 constexpr std::size_t kConfirmBatch = 512;
 // A checkpoint that could not follow a quiet chain's headers is tried again after this.
 constexpr std::chrono::seconds kIdleAdvanceRetry{30};
-// Deliver transactions of a lane awaiting their receipts at most (see deliver_step).
-constexpr std::size_t kMaxDeliversInFlight = 8;
+// Deliver transactions of a lane awaiting their receipts at most (see deliver_room): where the
+// sink knows the target's block gas limit, as many as two blocks hold by their gas limits, up to
+// the larger bound; otherwise the smaller one.
+constexpr std::size_t kMaxDeliversInFlight = 64;
+constexpr std::size_t kDeliversInFlightUnpaced = 8;
 // Where several relays each submit their own votes (threshold above 1), the first `threshold`
 // attesters in the gateway's order deliver and acknowledge at once; each further one holds its
 // first deliver and its first acknowledge back this long per place beyond them. By then the others'
@@ -74,6 +79,8 @@ constexpr std::size_t kMaxDeliversInFlight = 8;
 // benchmark (the first two take 15 s from execution to acknowledgement at p50 there).
 constexpr std::uint64_t kStandInDelaySeconds = kRedeliverAfterSeconds;
 constexpr auto kConfirmEvery = std::chrono::milliseconds(500);
+// A transaction pending this long is looked up in case the node lost it (find_lost).
+constexpr auto kLostAfter = std::chrono::seconds(5);
 // Retention prunes this many bundles per transaction, so the store's single writer is never held
 // for long; and runs at start, then hourly.
 constexpr std::size_t kPruneBatch = 500;
@@ -331,13 +338,13 @@ class SourceAdapter {
 // The built-in source, owned by the chain (recover_executions reads the chain through it too).
 class EvmSourceAdapter final : public SourceAdapter {
  public:
-  explicit EvmSourceAdapter(evm::EvmSource& source) : source_(source) {}
-  void restore_cursor(const evm::BlockRef& cursor) override { source_.restore_cursor(cursor); }
-  awaitable<Result<void>> start() override { return source_.start(); }
-  const evm::BlockRef& cursor() const noexcept override { return source_.cursor(); }
-  awaitable<Result<evm::PollResult>> poll() override { return source_.poll(); }
+  explicit EvmSourceAdapter(std::shared_ptr<evm::EvmSource> source) : source_(std::move(source)) {}
+  void restore_cursor(const evm::BlockRef& cursor) override { source_->restore_cursor(cursor); }
+  awaitable<Result<void>> start() override { return source_->start(); }
+  const evm::BlockRef& cursor() const noexcept override { return source_->cursor(); }
+  awaitable<Result<evm::PollResult>> poll() override { return source_->poll(); }
   awaitable<Result<evm::ProveResult>> find_and_prove(evm::FindSentRequest request) override {
-    CW_CO_TRY(auto events, co_await source_.find_sent(std::move(request)));
+    CW_CO_TRY(auto events, co_await source_->find_sent(std::move(request)));
     // One proof request per block: a bundle proves its events against that block's header.
     std::map<std::uint64_t, evm::ProveRequest> by_block;
     for (auto& e : events) {
@@ -347,7 +354,7 @@ class EvmSourceAdapter final : public SourceAdapter {
     }
     evm::ProveResult all;
     for (auto& [height, block] : by_block) {
-      CW_CO_TRY(auto proven, co_await source_.prove(std::move(block)));
+      CW_CO_TRY(auto proven, co_await source_->prove(std::move(block)));
       std::move(proven.bundles.begin(), proven.bundles.end(), std::back_inserter(all.bundles));
       std::move(proven.tx_hashes.begin(), proven.tx_hashes.end(), std::back_inserter(all.tx_hashes));
     }
@@ -355,7 +362,7 @@ class EvmSourceAdapter final : public SourceAdapter {
   }
 
  private:
-  evm::EvmSource& source_;
+  std::shared_ptr<evm::EvmSource> source_;
 };
 
 // An adapter process's source side; the process itself belongs to the chain and outlives restarts
@@ -399,6 +406,8 @@ class SinkAdapter {
   // are delivered again once due, after inbox_state, like any unconfirmed delivery.
   virtual awaitable<Result<std::optional<evm::SubmitHandle>>> bump(evm::SubmitHandle handle) = 0;
   virtual awaitable<Result<std::vector<evm::InboxEntry>>> inbox_state(evm::InboxRequest request) = 0;
+  // The target's latest known block gas limit, 0 when the sink does not know it.
+  virtual std::uint64_t block_gas_limit() const = 0;
 };
 
 // The built-in sink, owned by the chain (the gas-balance reads look at its nonces too).
@@ -428,6 +437,7 @@ class EvmSinkAdapter final : public SinkAdapter {
   awaitable<Result<std::vector<evm::InboxEntry>>> inbox_state(evm::InboxRequest request) override {
     return sink_.inbox_state(std::move(request));
   }
+  std::uint64_t block_gas_limit() const override { return sink_.block_gas_limit(); }
 
  private:
   evm::EvmSink& sink_;
@@ -470,6 +480,7 @@ class ExternalSinkAdapter final : public SinkAdapter {
   awaitable<Result<std::vector<evm::InboxEntry>>> inbox_state(evm::InboxRequest request) override {
     return sink_->inbox_state(std::move(request));
   }
+  std::uint64_t block_gas_limit() const override { return 0; }  // the adapter paces its own chain
 
  private:
   std::unique_ptr<external::ExternalSink> sink_;
@@ -488,8 +499,10 @@ struct Chain {
   std::unique_ptr<evm::NetRpc> rpc;
   // Reads the chain's gateway logs over RPC: the watcher's source unless an external adapter
   // serves it, and on every chain how recover_executions finds executions the watcher passed.
-  std::unique_ptr<evm::EvmSource> evm_source;
-  std::unique_ptr<SourceAdapter> source;  // what the watcher and reconciliation read
+  // Both are shared: a watcher restart replaces them while the reconciliation or a delivery step
+  // may be suspended in the old ones, which hold their own copy until they are done.
+  std::shared_ptr<evm::EvmSource> evm_source;
+  std::shared_ptr<SourceAdapter> source;  // what the watcher and reconciliation read
   // The process serving the source when the config names an external adapter; supervised for as
   // long as the engine runs.
   std::unique_ptr<external::AdapterProcess> adapter;
@@ -521,6 +534,7 @@ struct Chain {
   std::uint64_t checkpoint_height = 0;
   std::optional<PendingCheckpoint> pending_checkpoint;
   Steady::time_point idle_advance_after{};  // advance_idle_checkpoint: not before, after a failure
+  Steady::time_point lost_check_after{};    // find_lost: not before
 };
 
 }  // namespace
@@ -538,6 +552,7 @@ struct Engine::Impl {
                                          return stored_checkpoint(chain, height);
                                        }};
   asio::thread_pool pool;
+  std::size_t pool_threads;
   std::vector<std::unique_ptr<Chain>> chains;
   std::vector<std::unique_ptr<Lane>> lanes;
   std::atomic<bool> stopping{false};
@@ -551,7 +566,8 @@ struct Engine::Impl {
         metrics(m),
         keys(std::move(k)),
         options(std::move(o)),
-        pool(std::max<std::size_t>(1, c.relay.verify_threads)) {}
+        pool(std::max<std::size_t>(1, c.relay.verify_threads)),
+        pool_threads(std::max<std::size_t>(1, c.relay.verify_threads)) {}
 
   ~Impl() { pool.join(); }
 
@@ -644,6 +660,41 @@ struct Engine::Impl {
     using R = std::invoke_result_t<F>;
     co_return co_await asio::co_spawn(
         pool.get_executor(), [f = std::move(f)]() mutable -> awaitable<R> { co_return f(); }, asio::use_awaitable);
+  }
+
+  // f(i) for every i below n, in contiguous chunks spread over the pool's threads (a poll brings
+  // thousands of bundles, and one task would keep the other threads idle); results in order.
+  template <typename F>
+  awaitable<std::vector<std::invoke_result_t<F&, std::size_t>>> on_pool_each(std::size_t n, F f) {
+    using Part = std::vector<std::invoke_result_t<F&, std::size_t>>;
+    const std::size_t chunks = std::min(n, pool_threads);
+    const F* each = &f;
+    auto chunk = [this, each, n, chunks](std::size_t c) {
+      const std::size_t begin = n * c / chunks;
+      const std::size_t end = n * (c + 1) / chunks;
+      return asio::co_spawn(
+          pool.get_executor(),
+          [each, begin, end]() -> awaitable<Part> {
+            Part out;
+            out.reserve(end - begin);
+            for (std::size_t i = begin; i < end; ++i) out.push_back((*each)(i));
+            co_return out;
+          },
+          asio::deferred);
+    };
+    std::vector<decltype(chunk(0))> ops;
+    for (std::size_t c = 0; c < chunks; ++c) ops.push_back(chunk(c));
+    Part out;
+    if (ops.empty()) co_return out;
+    auto [order, errors, parts] = co_await asio::experimental::make_parallel_group(std::move(ops))
+                                      .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    (void)order;
+    for (const auto& e : errors) {
+      if (e) std::rethrow_exception(e);
+    }
+    out.reserve(n);
+    for (auto& part : parts) std::move(part.begin(), part.end(), std::back_inserter(out));
+    co_return out;
   }
 
   // Endpoints of one chain disagree about a block: nothing from or to that chain can be trusted
@@ -870,19 +921,20 @@ struct Engine::Impl {
       (void)hashes;
     }
     CW_CO_TRY(auto cursor, store.cursor(s.chain_identity));
-    CW_CO_TRY(auto evm_source, evm::EvmSource::create(*chain.rpc, source_config(chain, cursor)));
+    CW_CO_TRY(std::shared_ptr<evm::EvmSource> evm_source,
+              evm::EvmSource::create(*chain.rpc, source_config(chain, cursor)));
     if (verify::is_signed_mode(chain.mode)) {
       CW_CO_CHECK(resume_checkpoint(chain));
       evm_source->set_segment_from(chain.checkpoint_height);
     }
-    std::unique_ptr<SourceAdapter> source;
+    std::shared_ptr<SourceAdapter> source;
     if (chain.adapter) {
       external::ExternalSourceConfig external_config;
       external_config.chain_identity = s.chain_identity;
       CW_CO_TRY(auto external, external::ExternalSource::create(*chain.adapter, std::move(external_config)));
       source = std::make_unique<ExternalSourceAdapter>(std::move(external));
     } else {
-      source = std::make_unique<EvmSourceAdapter>(*evm_source);
+      source = std::make_shared<EvmSourceAdapter>(evm_source);
     }
     if (cursor) source->restore_cursor({cursor->height, cursor->hash});
     CW_CO_CHECK(co_await source->start());
@@ -1188,16 +1240,10 @@ struct Engine::Impl {
   // source receipt (about 150 KB with 200 messages per transaction), and every pipeline waits
   // while the engine's thread converts, prints and hashes it.
   awaitable<std::vector<BundleText>> bundle_texts(const std::vector<verify::Bundle>& bundles) {
-    const std::vector<verify::Bundle>* input = &bundles;
-    co_return co_await on_pool([input] {
-      std::vector<BundleText> out;
-      out.reserve(input->size());
-      for (const auto& b : *input) {
-        std::string json = verify::bundle_to_json(b).dump();
-        const core::Hash32 hash = bundle_hash(json);
-        out.push_back(BundleText{std::move(json), hash});
-      }
-      return out;
+    co_return co_await on_pool_each(bundles.size(), [&bundles](std::size_t i) {
+      std::string json = verify::bundle_to_json(bundles[i]).dump();
+      const core::Hash32 hash = bundle_hash(json);
+      return BundleText{std::move(json), hash};
     });
   }
 
@@ -1365,17 +1411,9 @@ struct Engine::Impl {
       }
       trust.push_back(&found->second);
     }
-    const std::vector<const verify::TrustAnchors*>* per_bundle = &trust;
-    const std::vector<verify::Bundle>* input = &bundles;
-    const verify::CanonicalHashMap* hashes = &canonical;
     const auto started = Steady::now();
-    auto verdicts = co_await on_pool([per_bundle, input, hashes] {
-      std::vector<verify::Verdict> out;
-      out.reserve(input->size());
-      for (std::size_t i = 0; i < input->size(); ++i) {
-        out.push_back(verify::verify_bundle((*input)[i], *(*per_bundle)[i], *hashes));
-      }
-      return out;
+    auto verdicts = co_await on_pool_each(bundles.size(), [&bundles, &trust, &canonical](std::size_t i) {
+      return verify::verify_bundle(bundles[i], *trust[i], canonical);
     });
     const double seconds = std::chrono::duration<double>(Steady::now() - started).count();
     auto& histogram = metrics.verify_seconds(chain.name);
@@ -1579,8 +1617,9 @@ struct Engine::Impl {
       heights.insert(height);
     }
     const std::set<core::MessageId> of(ids.begin(), ids.end());
+    const std::shared_ptr<evm::EvmSource> source = chain.evm_source;  // a watcher restart may replace it
     for (const std::uint64_t height : heights) {
-      CW_CO_TRY(auto events, co_await chain.evm_source->scan({height, height}));
+      CW_CO_TRY(auto events, co_await source->scan({height, height}));
       std::erase_if(events, [&](const evm::LocatedEvent& e) {
         return e.kind != evm::EventKind::kMessageExecuted || !of.contains(e.id);
       });
@@ -1588,7 +1627,7 @@ struct Engine::Impl {
       evm::ProveRequest request;
       request.block = events.front().block;
       request.events = std::move(events);
-      CW_CO_TRY(auto proven, co_await chain.evm_source->prove(std::move(request)));
+      CW_CO_TRY(auto proven, co_await source->prove(std::move(request)));
       std::set<std::uint64_t> one{height};
       CW_CO_TRY(auto canonical,
                 co_await canonical_hashes(chain, one, chain.head + anchor_confirmations(*chain.settings)));
@@ -1606,11 +1645,23 @@ struct Engine::Impl {
     co_return moved;
   }
 
+  // Whether another deliver transaction may go out. A node packs a block by the gas limits of its
+  // transactions, so the target mines a few batches a block; more only wait in its pool (those
+  // still unmined at bump_after are re-priced one by one, and anvil drops one it skipped for block
+  // gas). So what is in flight stays within two blocks' gas limit.
+  bool deliver_room(const Lane& lane) const {
+    if (lane.in_flight.empty()) return true;
+    if (lane.in_flight.size() >= kMaxDeliversInFlight) return false;
+    const std::uint64_t block = lane.to->sink->block_gas_limit();
+    if (block == 0) return lane.in_flight.size() < kDeliversInFlightUnpaced;
+    std::uint64_t pending = 0;
+    for (const auto& f : lane.in_flight) pending += f.handle.gas_limit;
+    return pending < 2 * block;
+  }
+
   // Returns whether a full batch (max_messages) went out.
   awaitable<Result<bool>> deliver_step(Lane& lane) {
-    // The target mines a few batches a block (their gas limits fill it); more in its pool only wait
-    // there, and those still unmined at bump_after are re-priced one by one.
-    if (lane.in_flight.size() >= kMaxDeliversInFlight) co_return false;
+    if (!deliver_room(lane)) co_return false;
     const auto& limits = lane.settings->batch;
     static constexpr MessageState kDeliverable[] = {MessageState::kVerified, MessageState::kVoted};
     CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kDeliverable, now(), limits.max_messages * 4));
@@ -1801,6 +1852,8 @@ struct Engine::Impl {
       co_await pause(kConfirmEvery);
       if (lane.to->started) co_await confirm_deliveries(lane);
       if (lane.from->started) co_await confirm_acks(lane);
+      if (lane.to->started) co_await find_lost(*lane.to, lane.in_flight);
+      if (lane.from->started) co_await find_lost(*lane.from, lane.acks_in_flight);
     }
     // SIGTERM: one last look, so what already mined is recorded now rather than at the next start.
     if (lane.to->started) co_await confirm_deliveries(lane);
@@ -1845,6 +1898,29 @@ struct Engine::Impl {
       }
       lane.in_flight.erase(lane.in_flight.begin() + static_cast<std::ptrdiff_t>(i));
     }
+  }
+
+  // A transaction of ours pending for kLostAfter may be one the node lost (EvmSink::rebroadcast_lost):
+  // every kLostAfter at most, the chain's unmined transactions are looked up and the lost ones
+  // sent again. Long before bump_after, which re-prices and would wait behind the gap as well.
+  awaitable<void> find_lost(Chain& chain, const std::deque<InFlight>& flights) {
+    const auto t = Steady::now();
+    if (!chain.evm_sink || t < chain.lost_check_after) co_return;
+    if (std::none_of(flights.begin(), flights.end(), [&](const InFlight& f) { return t - f.sent_at >= kLostAfter; })) {
+      co_return;
+    }
+    chain.lost_check_after = t + kLostAfter;
+    auto sent = co_await chain.evm_sink->rebroadcast_lost();
+    if (!sent) {
+      log(kWarn, "chain " + chain.name + ": looking for lost transactions: " + sent.error().message());
+      co_return;
+    }
+    if (sent->empty()) co_return;
+    metrics.rebroadcasts(chain.name).Increment(static_cast<double>(sent->size()));
+    std::string nonces;
+    for (const auto n : *sent) nonces += (nonces.empty() ? "" : ", ") + std::to_string(n);
+    log(kWarn, "chain " + chain.name + ": the node had lost " + std::to_string(sent->size()) +
+                   " transactions of ours; sent again (nonces " + nonces + ")");
   }
 
   // Returns whether the engine stops following `f`: pending past bump_after on a sink that prices
@@ -2150,7 +2226,8 @@ struct Engine::Impl {
       find.sequences = missing;
       find.from = from.settings->start_height;
       find.to = cursor;
-      CW_CO_TRY(auto proven, co_await from.source->find_and_prove(std::move(find)));
+      const std::shared_ptr<SourceAdapter> source = from.source;  // a watcher restart may replace it
+      CW_CO_TRY(auto proven, co_await source->find_and_prove(std::move(find)));
       if (proven.bundles.empty()) continue;  // sent after the cursor: the watcher will get there
       log(kInfo, "lane " + lane.name + ": reconciliation found " + std::to_string(proven.bundles.size()) +
                      " messages the relay had not recorded");

@@ -93,6 +93,8 @@ class Metrics {
   }
   // Signed chains: checkpoints not advanced over a quiet stretch (headers not fetched or not
   // verified), by reason; bundles keep starting from the older checkpoint.
+  // Transactions of the relay a node had accepted and then lost, sent again (EvmSink::rebroadcast_lost).
+  prometheus::Counter& rebroadcasts(const std::string& chain) { return rebroadcasts_.Add({{"chain", chain}}); }
   prometheus::Counter& checkpoint_advance_failures(const std::string& chain, const std::string& reason) {
     return checkpoint_advance_failures_.Add({{"chain", chain}, {"reason", reason}});
   }
@@ -170,6 +172,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& cursor_;
   prometheus::Family<prometheus::Gauge>& chain_up_;
   prometheus::Family<prometheus::Gauge>& trusted_checkpoint_;
+  prometheus::Family<prometheus::Counter>& rebroadcasts_;
   prometheus::Family<prometheus::Counter>& checkpoint_advance_failures_;
   prometheus::Family<prometheus::Gauge>& attester_epoch_;
   prometheus::Family<prometheus::Counter>& epoch_changes_;

@@ -19,6 +19,8 @@
 #   reconcile    messages behind the relay's cursor are found by the reconciliation sweep  (e2e)
 #   reorg        a reorg below the confirmation depth: orphaned messages are not delivered,
 #                later ones are; a reorg beyond it halts the lane with an alert (THREATS 22) (chaos)
+#   lost_tx      chain b's node loses the relay's pending deliver transaction from its pool: the
+#                relay finds it gone and sends the same bytes again, long before re-pricing (chaos)
 # Needs: CAUSEWAY_BIN (the causeway binary), CAUSEWAY_CONTRACTS_BUILD (compiled contracts); the
 # harness is tests/e2e/lib.sh.
 set -euo pipefail
@@ -226,6 +228,47 @@ case_reorg() {
   pass "reorg beyond the confirmation depth: lane halted, alert raised"
 }
 
+# rpc_on CHAIN METHOD PARAMS: one JSON-RPC call to the chain's node; prints its result as JSON.
+rpc_on() {
+  node -e '
+    const [file, chain, method, params] = process.argv.slice(1);
+    const m = JSON.parse(require("fs").readFileSync(file));
+    fetch(m.chains.find(c => c.name === chain).rpc.http, {method: "POST", headers: {"content-type": "application/json"},
+      body: JSON.stringify({jsonrpc: "2.0", id: 1, method, params: JSON.parse(params)})})
+      .then(r => r.json()).then(j => {
+        if (j.error) { console.error(method + ": " + JSON.stringify(j.error)); process.exit(1); }
+        console.log(JSON.stringify(j.result));
+      });' "$manifest" "$@"
+}
+
+case_lost_tx() {
+  setup
+  # Re-pricing ten minutes away: only finding the lost transaction delivers within the deadline.
+  make_config 'const b = c.chains.find(x => x.name === "b"); b.fees = {...(b.fees || {}), bump_after_ms: 600000}'
+  start_relay
+  rpc_on b evm_setIntervalMining '[0]' >/dev/null
+  drive send --probes "$probes" --from a --to b --count 5 >/dev/null
+  local i pending=0
+  for ((i = 0; i < 120; i++)); do
+    pending="$(rpc_on b txpool_status '[]' | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(parseInt(JSON.parse(s).pending, 16)))')"
+    ((pending > 0)) && break
+    sleep 0.5
+  done
+  ((pending > 0)) || fail "no deliver transaction reached chain b's pool"
+  rpc_on b anvil_dropAllTransactions '[]' >/dev/null
+  pending="$(rpc_on b txpool_status '[]' | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(parseInt(JSON.parse(s).pending, 16)))')"
+  [[ "$pending" == 0 ]] || fail "anvil_dropAllTransactions left $pending transactions in b's pool"
+  rpc_on b evm_setIntervalMining '[1]' >/dev/null
+  wait_for '{"b":{"probe":{"received":5}},"a":{"probe":{"acks":5}}}' 90
+  (($(metric causeway_rebroadcasts_total 'chain="b"') >= 1)) || fail "causeway_rebroadcasts_total{chain=b} did not count the lost transaction"
+  [[ "$(metric causeway_submissions_total 'outcome="bumped"')" == 0 ]] || fail "a transaction was re-priced"
+  grep -q "the node had lost" "$relay_log" || fail "the relay did not say it sent a lost transaction again"
+  check_exactly_once
+  stop_relay
+  check_nonces
+  pass "a deliver transaction the node lost was found and sent again: delivered and acknowledged once"
+}
+
 case_reconcile() {
   setup
   make_config
@@ -255,6 +298,6 @@ case_reconcile() {
 }
 
 case "${1:-}" in
-  both_ways | crash | outage | rate_limit | conflict | breaker | reorg | reconcile) "case_$1" ;;
-  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|breaker|reorg|reconcile" >&2; exit 2 ;;
+  both_ways | crash | outage | rate_limit | conflict | breaker | reorg | reconcile | lost_tx) "case_$1" ;;
+  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|breaker|reorg|reconcile|lost_tx" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -194,8 +195,16 @@ class ScriptedRpc final : public evm::Rpc {
   boost::asio::awaitable<core::Result<json>> call(std::string method, json params) override {
     methods.push_back(method);
     if (method == "eth_chainId") co_return json("0x7a69");
-    if (method == "eth_getBlockByNumber") co_return json{{"number", "0x10"}, {"baseFeePerGas", "0x3b9aca00"}};
-    if (method == "eth_getTransactionCount") co_return json("0x5");
+    if (method == "eth_getBlockByNumber") {
+      co_return json{{"number", "0x10"}, {"baseFeePerGas", "0x3b9aca00"}, {"gasLimit", "0x1c9c380"}};
+    }
+    if (method == "eth_getTransactionCount") co_return json(tx_count);
+    if (method == "eth_getTransactionByHash") {
+      const auto hash = *evm::data_fixed<core::Hash32>(params.at(0), "hash");
+      lookups.push_back(hash);
+      if (lost.contains(hash)) co_return json(nullptr);
+      co_return json{{"hash", core::to_hex(hash)}};
+    }
     if (method == "eth_maxPriorityFeePerGas") co_return json("0x3b9aca00");
     if (method == "eth_createAccessList") {
       const std::string data = params.at(0).at("data").get<std::string>();
@@ -259,6 +268,9 @@ class ScriptedRpc final : public evm::Rpc {
   std::string receipt_status = "0x1";
   json receipt_logs = json::array();
   std::map<std::string, std::string> call_answers;  // selector "0x12345678" -> eth_call result
+  std::string tx_count = "0x5";       // eth_getTransactionCount, latest and pending
+  std::set<core::Hash32> lost;        // transactions eth_getTransactionByHash does not know
+  std::vector<core::Hash32> lookups;  // what eth_getTransactionByHash was asked
 
  private:
   test::MemoryJournal& journal_;
@@ -761,4 +773,71 @@ TEST_CASE("evm sink: a bump above the fee cap is a named error and sends nothing
   CHECK(rpc.sent.size() == 1);
   CHECK(journal.records().size() == records);
   CHECK(sink->nonces().is_live(original->tx_hash));
+}
+
+TEST_CASE("evm sink: rebroadcast_lost sends the same bytes again for a transaction the node lost", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  CHECK(sink->block_gas_limit() == 30'000'000);
+  std::vector<evm::SubmitHandle> handles;
+  for (int i = 0; i < 3; ++i) {
+    auto handle = test::run_task(io, sink->submit(test_request(1)));
+    REQUIRE(handle.ok());
+    handles.push_back(*handle);
+  }
+  REQUIRE(rpc.sent.size() == 3);
+  const std::size_t records = journal.records().size();
+
+  SECTION("nothing lost: every unmined nonce looked up in one batch, nothing sent") {
+    auto again = test::run_task(io, sink->rebroadcast_lost());
+    REQUIRE(again.ok());
+    CHECK(again->empty());
+    CHECK(rpc.lookups.size() == 3);
+    CHECK(rpc.batches.back() == "eth_getTransactionByHash");
+    CHECK(rpc.sent.size() == 3);
+  }
+  SECTION("the middle nonce lost: it alone goes out again, its journaled bytes, nothing new journaled") {
+    rpc.lost.insert(handles[1].tx_hash);
+    auto again = test::run_task(io, sink->rebroadcast_lost());
+    REQUIRE(again.ok());
+    CHECK(*again == std::vector<std::uint64_t>{6});
+    REQUIRE(rpc.sent.size() == 4);
+    CHECK(rpc.sent[3] == handles[1].tx_hash);
+    CHECK(journal.records().size() == records);
+    CHECK(sink->nonces().is_live(handles[1].tx_hash));
+    CHECK(sink->nonces().next_nonce() == 8);
+  }
+  SECTION("a lost transaction below the chain's nonce was mined or replaced: not sent, not looked up") {
+    rpc.tx_count = "0x6";
+    rpc.lost.insert(handles[0].tx_hash);
+    auto again = test::run_task(io, sink->rebroadcast_lost());
+    REQUIRE(again.ok());
+    CHECK(again->empty());
+    CHECK(rpc.lookups.size() == 2);
+    CHECK(std::find(rpc.lookups.begin(), rpc.lookups.end(), handles[0].tx_hash) == rpc.lookups.end());
+    CHECK(rpc.sent.size() == 3);
+  }
+  SECTION("the lookup failing is a named error and sends nothing") {
+    rpc.lost.insert(handles[1].tx_hash);
+    rpc.batch_fails = true;
+    auto again = test::run_task(io, sink->rebroadcast_lost());
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().reason() == evm::reason::sink::kNodeFailed);
+    CHECK(rpc.sent.size() == 3);
+  }
+}
+
+TEST_CASE("evm sink: rebroadcast_lost asks nothing when no transaction is live", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  const std::size_t calls = rpc.methods.size();
+  auto again = test::run_task(io, sink->rebroadcast_lost());
+  REQUIRE(again.ok());
+  CHECK(again->empty());
+  CHECK(rpc.methods.size() == calls);
+  CHECK(rpc.batches.empty());
 }
