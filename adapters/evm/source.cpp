@@ -293,6 +293,7 @@ Result<std::unique_ptr<EvmSource>> EvmSource::create(Rpc& rpc, SourceConfig conf
   if (config.gateway.is_zero()) return Error(reason::source::kBadConfig, "gateway is the zero address");
   if (config.start_height == 0) return Error(reason::source::kBadConfig, "start_height must be at least 1");
   if (config.max_range == 0) return Error(reason::source::kBadConfig, "max_range is 0");
+  if (config.max_poll_events == 0) return Error(reason::source::kBadConfig, "max_poll_events is 0");
   if (config.reorg_window < 2) return Error(reason::source::kBadConfig, "reorg_window below 2");
   if (config.descendants > 0 && !config.segment_from) {
     return Error(reason::source::kBadConfig, "descendants without segment_from");
@@ -866,6 +867,20 @@ awaitable<Result<PollResult>> EvmSource::poll() {
 
   auto events = co_await scan({.from = from, .to = to});
   if (!events) co_return std::move(events).error();
+  if (events->size() > config_.max_poll_events) {
+    // Whole blocks only, up to the bound (at least the first): the cursor moves by blocks.
+    std::size_t cut = 0;
+    while (cut < events->size()) {
+      std::size_t next = cut;
+      while (next < events->size() && (*events)[next].block.number == (*events)[cut].block.number) ++next;
+      if (cut > 0 && next > config_.max_poll_events) break;
+      cut = next;
+    }
+    if (cut < events->size()) {
+      last = (*events)[cut - 1].block;
+      events->erase(events->begin() + static_cast<std::ptrdiff_t>(cut), events->end());
+    }
+  }
   std::vector<std::pair<BlockRef, std::vector<core::Claim>>> event_blocks;
   for (std::size_t i = 0; i < events->size();) {
     const BlockRef block = (*events)[i].block;

@@ -96,6 +96,11 @@ struct SourceConfig {
   std::uint64_t start_height = 1;      // first block scanned (e.g. the gateway's deploy block); >= 1
   std::uint64_t confirmations = 0;     // head() = latest - confirmations
   std::uint64_t max_range = 1000;      // blocks per eth_getLogs; halved on "too many results"
+  // Events one poll proves at most: it ends after the last whole block within the bound (at least
+  // one block), and the next poll goes on from there. A relay catching up, or a chain whose
+  // transactions emit hundreds of events each, otherwise holds every bundle of the range (each
+  // with its whole receipt) in memory at once, and nothing is stored or delivered until all are.
+  std::size_t max_poll_events = 2000;
   std::size_t reorg_window = 256;      // heights (cursor positions, event blocks) kept for rewinds
   // Also scan and prove the gateway's MessageExecuted events (this chain as a destination), for
   // acknowledgements back to their sources (PROTOCOL.md section 6). Off: MessageSent only.

@@ -160,6 +160,44 @@ TEST_CASE("evm source: eth_getLogs ranges are capped and halved on too many resu
   CHECK(tight.source->cursor().number == 0);
 }
 
+TEST_CASE("evm source: a poll proves whole blocks up to max_poll_events, at least one block", "[unit]") {
+  Harness h;
+  h.chain.mine({{.messages = 3}});
+  h.chain.mine({{.messages = 2}});
+  h.chain.mine({{.messages = 6}});
+  h.chain.mine({});
+  h.chain.mine({{.messages = 1}});
+  auto config = h.chain.config();
+  config.max_poll_events = 4;
+  h.start(config);
+  const auto first = h.poll();
+  REQUIRE(first.ok());
+  CHECK(first->bundles.size() == 3);  // block 2 would make 5
+  CHECK(first->cursor.number == 1);
+  CHECK(first->cursor.hash == h.chain.hash(1));
+  CHECK(first->head == 5);
+  const auto second = h.poll();
+  REQUIRE(second.ok());
+  CHECK(second->bundles.size() == 2);
+  CHECK(second->cursor.number == 2);
+  const auto third = h.poll();
+  REQUIRE(third.ok());
+  CHECK(third->bundles.size() == 6);  // one block over the bound is still taken whole
+  CHECK(third->cursor.number == 3);
+  const auto fourth = h.poll();
+  REQUIRE(fourth.ok());
+  CHECK(fourth->bundles.size() == 1);  // the empty block and the last one together
+  CHECK(fourth->cursor.number == 5);
+  CHECK(fourth->cursor.hash == h.chain.hash(5));
+
+  Harness refused;
+  auto bad = refused.chain.config();
+  bad.max_poll_events = 0;
+  auto created = evm::EvmSource::create(refused.chain, bad);
+  REQUIRE_FALSE(created.ok());
+  CHECK(created.error().reason() == evm::reason::source::kBadConfig);
+}
+
 TEST_CASE("evm source: receipts that miss the header's receiptsRoot are refused and the cursor stays", "[unit]") {
   Harness h;
   const auto block = h.chain.mine({{.messages = 1}, {.messages = 1}});
