@@ -58,7 +58,7 @@ constexpr int kError = 4;
 constexpr std::uint64_t kRedeliverAfterSeconds = 20;
 // An executed message whose execution event has not been proven yet is looked at again after this.
 constexpr std::uint64_t kAckRecheckSeconds = 2;
-constexpr std::size_t kAckBatch = 64;
+constexpr std::size_t kAckBatch = 64;  // at most, see ack_room
 // Receipts asked in one JSON-RPC batch when confirming acknowledgements: geth refuses batches of
 // more than 1,000 calls; the oldest are asked first, the rest at the next pass.
 constexpr std::size_t kConfirmBatch = 512;
@@ -1959,13 +1959,29 @@ struct Engine::Impl {
     }
   }
 
+  // How many acknowledgements the next step may send: kAckBatch, and no more than keep those in
+  // flight within about two blocks' gas limit of the source chain (as deliver_room, by the gas
+  // limit of the ones in flight).
+  std::size_t ack_room(const Lane& lane) const {
+    const std::uint64_t block = lane.from->sink->block_gas_limit();
+    if (block == 0 || lane.acks_in_flight.empty()) return kAckBatch;
+    std::uint64_t pending = 0;
+    for (const auto& f : lane.acks_in_flight) pending += f.handle.gas_limit;
+    if (pending >= 2 * block) return 0;
+    const std::uint64_t each = std::max<std::uint64_t>(1, pending / lane.acks_in_flight.size());
+    return static_cast<std::size_t>(std::min<std::uint64_t>(kAckBatch, (2 * block - pending + each - 1) / each));
+  }
+
   awaitable<Result<void>> ack_step(Lane& lane) {
     static constexpr MessageState kExecuted[] = {MessageState::kExecutedOk, MessageState::kExecutedFailed,
                                                   MessageState::kTimedOut, MessageState::kSkipped};
+    const std::size_t room = ack_room(lane);
+    if (room == 0) co_return core::ok();
     // Messages with an acknowledgement in flight stay due until its receipt: ask past them, or a
     // full batch in flight would hold the next one back for a block.
-    CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kExecuted, now(), kAckBatch + lane.acking.size()));
+    CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kExecuted, now(), room + lane.acking.size()));
     std::erase_if(due, [&](const store::StoredMessage& m) { return lane.acking.contains(m.id); });
+    if (due.size() > room) due.resize(room);
     if (due.empty()) co_return core::ok();
 
     // Whether someone acknowledged already is asked only on a retry: a first acknowledge of an
