@@ -580,9 +580,12 @@ awaitable<Result<std::vector<std::uint64_t>>> EvmSink::rebroadcast_lost() {
     if (!(*known)[i]) co_return node_failed("eth_getTransactionByHash", (*known)[i].error());
     if (!(*known)[i]->is_null()) continue;
     auto advice = co_await broadcast(candidates[i]);
-    // Mined meanwhile (nonce too low, resynced) is what we wanted; anything else is the node's.
-    if (!advice && advice.error().reason() != reason::sink::kNonceTooLow) co_return std::move(advice).error();
-    sent_again.push_back(candidates[i].nonce());
+    if (advice) {
+      sent_again.push_back(candidates[i].nonce());
+    } else if (advice.error().reason() != reason::sink::kNonceTooLow) {
+      // Mined meanwhile (nonce too low; the nonces are resynced) needs nothing; the rest is the node's.
+      co_return std::move(advice).error();
+    }
   }
   co_return sent_again;
 }
