@@ -1506,6 +1506,7 @@ struct Engine::Impl {
       return store.put_verified_header(pending.header);
     }();
     if (!kept) {
+      metrics.checkpoint_advance_failures(chain.name, reason_label(kept.error())).Increment();
       log(kWarn, "chain " + chain.name + ": checkpoint at block " + std::to_string(pending.header.height) +
                      " not kept: " + kept.error().message());
       return;

@@ -90,7 +90,8 @@ Metrics::Metrics()
                            "Transactions of the relay a node had accepted and lost, sent again", *registry_,
                            families_)),
       checkpoint_advance_failures_(family(prometheus::BuildCounter(), "causeway_checkpoint_advance_failures_total",
-                                          "Signed chains: checkpoints not advanced over a quiet stretch, by reason",
+                                          "Signed chains: checkpoints not advanced (a quiet stretch's headers not "
+                                          "followed, or a checkpoint not stored), by reason",
                                           *registry_, families_)),
       attester_epoch_(family(prometheus::BuildGauge(), "causeway_attester_epoch",
                              "The gateway's attester epoch the relay's votes are signed for", *registry_, families_)),
