@@ -30,7 +30,18 @@
 #     chains unreachable (readiness comes after the start attempts) and measures the time to
 #     /readyz 200 and the relay's RSS then and 10 s later.
 #
-# Both print a table on stderr and one JSON object on stdout. --keep keeps the work directory
+#   tests/bench/relay_bench.sh replay [run's workload options, default --per-tx 1 --concurrency 8]
+#     The relay alone: a recording run of the workload (acknowledgements off, chain b snapshotted
+#     before it), then chain b reverted to the snapshot and a fresh relay (new store) whose chain a
+#     source is tests/bench/replay_adapter.mjs serving the recorded message bundles, one block per
+#     poll: no source-side RPC, scanning or proving, the sender gone. It still verifies every bundle
+#     (canonical hashes from chain a's node, which keeps the blocks), stores, votes and delivers to b.
+#     Reports msgs/s from the replaying relay's start to the last execution on b, its CPU per
+#     message and peak RSS, beside the recording run's. A poll's reply is one line of at most 64 MiB
+#     and a poll cannot split a block, so a recorded block's bundles must fit (about 800 at 20
+#     messages per transaction, thousands at 1).
+#
+# All print a table on stderr and one JSON object on stdout. --keep keeps the work directory
 # (store, config, relay log, timeline) and prints where it is.
 set -euo pipefail
 
@@ -44,10 +55,10 @@ driver="$root/tests/e2e/driver.mjs"
 check="$root/tests/integration/devnet_check.mjs"
 
 mode="${1:-}"
-[[ "$mode" == run || "$mode" == store ]] || { awk 'NR > 1 && !/^#/ { exit } NR > 1 { print }' "$0" >&2; exit 2; }
+[[ "$mode" == run || "$mode" == store || "$mode" == replay ]] || { awk 'NR > 1 && !/^#/ { exit } NR > 1 { print }' "$0" >&2; exit 2; }
 shift
 
-messages="" per_tx=200 block_time=1 batch=80 max_gas=10000000 flush_ms=50 concurrency=4
+messages="" per_tx="" block_time=1 batch=80 max_gas=10000000 flush_ms=50 concurrency=""
 gas_cap=15000000 block_gas_limit="" pending=100000 bundle_bytes=4096 keep=0 attesters=1 threshold=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -69,7 +80,12 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 if [[ -z "$messages" ]]; then
-  if [[ "$mode" == run ]]; then messages=5000; else messages=1000000; fi
+  if [[ "$mode" == store ]]; then messages=1000000; else messages=5000; fi
+fi
+if [[ "$mode" == replay ]]; then
+  per_tx="${per_tx:-1}" concurrency="${concurrency:-8}"
+else
+  per_tx="${per_tx:-200}" concurrency="${concurrency:-4}"
 fi
 threshold="${threshold:-$((attesters / 2 + 1))}"
 for n in "$messages" "$per_tx" "$block_time" "$batch" "$max_gas" "$flush_ms" "$concurrency" "$gas_cap" \
@@ -217,7 +233,8 @@ chain_snapshot() {
 
 # ---- run: the end-to-end workload --------------------------------------------------------------
 
-run_bench() {
+# The devnet (with --block-gas-limit), the probes and relay 1's config for the workload's options.
+prepare_run() {
   [[ -d "$contracts" ]] || fail "no compiled contracts at $contracts (set CAUSEWAY_BUILD)"
   "$devnet" up >/dev/null
   devnet_up=1
@@ -241,6 +258,10 @@ run_bench() {
     for (const chain of c.chains) chain.gas_cap = gasCap;
     fs.writeFileSync(file, JSON.stringify(c, null, 2));' "$config" "$batch" "$max_gas" "$flush_ms" "$gas_cap"
   "$bin" config check "$config" >/dev/null || fail "the generated config does not load"
+}
+
+run_bench() {
+  prepare_run
   local n
   if ((attesters > 1)); then
     # shellcheck disable=SC2046 # one argument per account
@@ -514,7 +535,119 @@ store_bench() {
     console.log(JSON.stringify(out));' "$work" "$ready_seconds" "$rss_ready" "$rss_later" "$peak_rss"
 }
 
+# ---- replay: the relay alone, its source replayed from recorded bundles -------------------------
+
+# One JSON-RPC call to chain $1's node (method $2, params $3 as JSON); prints the result as JSON.
+chain_rpc() {
+  node -e '
+    const [file, chain, method, params] = process.argv.slice(1);
+    const m = JSON.parse(require("fs").readFileSync(file));
+    fetch(m.chains.find((c) => c.name === chain).rpc.http, {method: "POST", headers: {"content-type": "application/json"},
+      body: JSON.stringify({jsonrpc: "2.0", id: 1, method, params: JSON.parse(params)})})
+      .then((r) => r.json()).then((j) => {
+        if (j.error) { console.error(method + ": " + JSON.stringify(j.error)); process.exit(1); }
+        console.log(JSON.stringify(j.result));
+      });' "$manifest" "$@"
+}
+
+replay_bench() {
+  ((attesters == 1)) || fail "replay runs one relay"
+  prepare_run
+  # Both runs deliver and follow executions only: the second would find every recorded message
+  # acknowledged on a already.
+  node -e '
+    const fs = require("fs");
+    const c = JSON.parse(fs.readFileSync(process.argv[1]));
+    for (const lane of c.lanes) lane.acknowledge = false;
+    fs.writeFileSync(process.argv[1], JSON.stringify(c, null, 2));' "$config"
+  local snapshot
+  snapshot="$(chain_rpc b evm_snapshot '[]')" || fail "evm_snapshot on b failed"
+
+  # The recording run: the whole relay, source included, on the workload.
+  start_relay 1
+  local t_send cpu_send t_executed cpu_executed peak_recording timeout=$((600 + messages / 5))
+  t_send="$(now)"
+  cpu_send="$(cpu_seconds 1)"
+  drive send --probes "$probes" --from a --to b --count "$messages" --per-tx "$per_tx" --concurrency "$concurrency" >"$work/send.json"
+  drive wait --probes "$probes" --expect "{\"b\":{\"probe\":{\"received\":$messages}}}" --timeout "$timeout" >/dev/null ||
+    fail "recording: not all $messages messages executed on b within $timeout s"
+  t_executed="$(now)"
+  cpu_executed="$(cpu_seconds 1)"
+  peak_recording="$(memory_kib VmHWM 1)"
+  stop_relay 1
+  local identity_a
+  identity_a="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).chains.find((c) => c.name === "a").chainIdentity)' "$manifest")"
+  sqlite3 "$work/relay.db" "SELECT body FROM bundles WHERE verified = 1" | node -e '
+    const rl = require("readline").createInterface({input: process.stdin, crlfDelay: Infinity});
+    const kept = [];
+    rl.on("line", (line) => {
+      const b = JSON.parse(line);
+      if (b.kind === "message" && b.source.chain_identity === process.argv[1]) {
+        kept.push({key: [Number(b.source.block_number), b.inclusion.tx_index, b.inclusion.log_index], line});
+      }
+    });
+    rl.on("close", () => {
+      kept.sort((x, y) => x.key[0] - y.key[0] || x.key[1] - y.key[1] || x.key[2] - y.key[2]);
+      process.stdout.write(kept.map((k) => k.line + "\n").join(""));
+    });' "$identity_a" >"$work/recording.jsonl"
+  local recorded
+  recorded="$(wc -l <"$work/recording.jsonl")"
+  ((recorded == messages)) || fail "the recording holds $recorded message bundles, not $messages"
+
+  # Chain b as before the recording run; a keeps the recorded blocks, which the relay verifies against.
+  [[ "$(chain_rpc b evm_revert "[$snapshot]")" == true ]] || fail "evm_revert on b failed"
+  node -e '
+    const fs = require("fs");
+    const [file, store, adapter, recording, manifest] = process.argv.slice(1);
+    const c = JSON.parse(fs.readFileSync(file));
+    const url = JSON.parse(fs.readFileSync(manifest)).chains.find((x) => x.name === "a").rpc.http;
+    c.relay.store = store;
+    c.chains.find((x) => x.name === "a").source = {external: {
+      command: ["node", adapter, "--recording", recording, "--rpc", url], env: {PATH: process.env.PATH}, call_timeout_ms: 120000}};
+    fs.writeFileSync(file, JSON.stringify(c, null, 2));' \
+    "$config" "$work/replay.db" "$root/tests/bench/replay_adapter.mjs" "$work/recording.jsonl" "$manifest"
+  "$bin" config check "$config" >/dev/null || fail "the replay config does not load"
+  local received
+  received="$(drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).b.probe.received))')"
+  [[ "$received" == 0 ]] || fail "chain b kept $received deliveries after evm_revert"
+
+  # The replay: from the relay's start to the last execution on b.
+  local t_start cpu_start t_done cpu_done peak_replay
+  t_start="$(now)"
+  start_relay 1
+  cpu_start=0
+  drive wait --probes "$probes" --expect "{\"b\":{\"probe\":{\"received\":$messages}}}" --timeout "$timeout" >/dev/null ||
+    fail "replay: not all $messages messages executed on b within $timeout s"
+  t_done="$(now)"
+  cpu_done="$(cpu_seconds 1)"
+  peak_replay="$(memory_kib VmHWM 1)"
+  stop_relay 1
+
+  node -e '
+    const [n, perTx, tSend, cpuSend, tExec, cpuExec, peakRec, tStart, cpuStart, tDone, cpuDone, peakRep, ready] = process.argv.slice(1).map(Number);
+    const r = (x, d) => Number(x.toFixed(d));
+    const out = {
+      messages: n, per_tx: perTx,
+      recording: {msgs_per_s: r(n / (tExec - tSend), 1), cpu_s_per_message: r((cpuExec - cpuSend) / n, 5), peak_rss_mib: r(peakRec / 1024, 1)},
+      replay: {msgs_per_s: r(n / (tDone - tStart), 1), start_to_ready_s: ready, cpu_s_per_message: r((cpuDone - cpuStart) / n, 5),
+               peak_rss_mib: r(peakRep / 1024, 1)},
+    };
+    const table = [
+      ["workload", `${n} messages, ${perTx}/tx, a → b, acknowledgements off`],
+      ["recording: msgs/s first send → last execution", `${out.recording.msgs_per_s}`],
+      ["recording: relay CPU s/message, peak RSS", `${out.recording.cpu_s_per_message}, ${out.recording.peak_rss_mib} MiB`],
+      ["replay: msgs/s relay start → last execution", `${out.replay.msgs_per_s} (ready after ${ready} s)`],
+      ["replay: relay CPU s/message, peak RSS", `${out.replay.cpu_s_per_message}, ${out.replay.peak_rss_mib} MiB`],
+    ];
+    const w = Math.max(...table.map((x) => x[0].length));
+    process.stderr.write(table.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n");
+    console.log(JSON.stringify(out));' \
+    "$messages" "$per_tx" "$t_send" "$cpu_send" "$t_executed" "$cpu_executed" "$peak_recording" "$t_start" "$cpu_start" \
+    "$t_done" "$cpu_done" "$peak_replay" "$ready_seconds"
+}
+
 case "$mode" in
   run) run_bench ;;
   store) store_bench ;;
+  replay) replay_bench ;;
 esac
