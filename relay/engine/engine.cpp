@@ -69,6 +69,8 @@ constexpr std::chrono::seconds kIdleAdvanceRetry{30};
 // the larger bound; otherwise the smaller one.
 constexpr std::size_t kMaxDeliversInFlight = 64;
 constexpr std::size_t kDeliversInFlightUnpaced = 8;
+// Delivery loops per lane (deliver_loop): one prepares a batch while the other's goes out.
+constexpr std::size_t kDeliverLoops = 2;
 // Where several relays each submit their own votes (threshold above 1), the first `threshold`
 // attesters in the gateway's order deliver and acknowledge at once; each further one holds its
 // first deliver and its first acknowledge back this long per place beyond them. By then the others'
@@ -303,6 +305,13 @@ struct Lane {
   std::deque<InFlight> in_flight;       // deliver transactions on `to`
   std::deque<InFlight> acks_in_flight;  // acknowledge transactions on `from`
   std::set<core::MessageId> acking;     // ids with an acknowledge in flight
+  // Deliver steps between choosing a batch and holding its transaction (kDeliverLoops run per
+  // lane): their ids, which no other step takes, how many, and whether one carries an ordered
+  // message (then no other runs beside it).
+  std::set<core::MessageId> submitting;
+  std::size_t submits = 0;
+  bool ordered_submit = false;
+  bool recovering = false;  // a step is in recover_executions
 
   Lane(const LaneSettings& s, Chain* f, Chain* t, Steady::time_point now)
       : settings(&s),
@@ -1573,6 +1582,8 @@ struct Engine::Impl {
 
   // ---- delivery
 
+  // kDeliverLoops of these run per lane, so one batch's pre-check, pricing, signing and broadcast
+  // (a round trip to the node each) overlap with the next's.
   awaitable<void> deliver_loop(Lane& lane) {
     bool full = false;
     while (!stopping) {
@@ -1688,8 +1699,12 @@ struct Engine::Impl {
     }
     std::set<core::MessageId> recovered;
     if (!executed.empty()) {
+      // One step recovers at a time: two would prove and record the same executions.
+      if (lane.recovering) co_return false;
+      lane.recovering = true;
       std::vector<core::MessageId> ids(executed.begin(), executed.end());
       auto found = co_await recover_executions(*lane.to, std::move(ids));
+      lane.recovering = false;
       if (found) {
         recovered = std::move(found).value();
       } else {
@@ -1705,11 +1720,21 @@ struct Engine::Impl {
       }
       todo.push_back(std::move(m));
     }
-    // Not yet executed and not in a live transaction of ours.
+    // Not yet executed, not in a live transaction of ours, not in another step's batch.
     std::set<core::MessageId> busy;
     for (const auto& f : lane.in_flight) busy.insert(f.ids.begin(), f.ids.end());
-    std::erase_if(todo, [&](const store::StoredMessage& m) { return busy.contains(m.id); });
+    std::erase_if(todo, [&](const store::StoredMessage& m) {
+      return busy.contains(m.id) || lane.submitting.contains(m.id);
+    });
     if (todo.empty()) co_return false;
+    // Beside another step only batches whose order cannot matter: an ordered message must reach
+    // the chain in nonce order behind its predecessors (a later batch mined first leaves it
+    // unexecuted until its redelivery). A batch is drawn from the first max_messages.
+    const auto candidates = todo.begin() + static_cast<std::ptrdiff_t>(std::min(todo.size(), limits.max_messages));
+    const bool ordered = std::any_of(todo.begin(), candidates, [](const store::StoredMessage& m) {
+      return m.message.ordered();
+    });
+    if (lane.submits > 0 && (ordered || lane.ordered_submit)) co_return false;
 
     const std::size_t allowed = lane.bucket.take(std::min(todo.size(), limits.max_messages), Steady::now());
     if (allowed < std::min(todo.size(), limits.max_messages)) metrics.rate_limited(lane.name).Increment();
@@ -1727,7 +1752,15 @@ struct Engine::Impl {
       batch.push_back(std::move(m));
     }
     const bool full = batch.size() >= limits.max_messages;
+    std::vector<core::MessageId> ids;
+    for (const auto& m : batch) ids.push_back(m.id);
+    lane.submitting.insert(ids.begin(), ids.end());
+    ++lane.submits;
+    lane.ordered_submit = ordered;
     co_await submit(lane, std::move(batch));
+    for (const auto& id : ids) lane.submitting.erase(id);
+    --lane.submits;
+    lane.ordered_submit = false;
     co_return full;
   }
 
@@ -2586,7 +2619,7 @@ awaitable<void> Engine::run() {
     if (chain->sink_adapter) spawn(m.supervise(*chain, *chain->sink_adapter));
   }
   for (auto& lane : m.lanes) {
-    spawn(m.deliver_loop(*lane));
+    for (std::size_t i = 0; i < kDeliverLoops; ++i) spawn(m.deliver_loop(*lane));
     spawn(m.confirm_loop(*lane));
     spawn(m.ack_loop(*lane));
     spawn(m.reconcile_loop(*lane));
