@@ -25,11 +25,24 @@ function canListen(port) {
   });
 }
 
-// N distinct ports in 20000-39999 that nothing listens on now.
+// The first port of the kernel's ephemeral range (Linux), 32768 where it cannot be read.
+function ephemeralStart() {
+  try {
+    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 21000 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+// N distinct ports from 20000 up to the ephemeral range that nothing listens on now. Below that
+// range, since a port in it can be taken meanwhile by any outgoing connection's local end (an
+// HTTP client of the devnet, say) and the server started on it then fails to bind.
 async function freePorts(count) {
   const ports = new Set();
+  const span = Math.min(ephemeralStart(), 40000) - 20000;
   while (ports.size < count) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = 20000 + Math.floor(Math.random() * span);
     if (!ports.has(port) && (await canListen(port))) ports.add(port);
   }
   console.log([...ports].join(" "));
