@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -553,14 +554,13 @@ awaitable<Result<std::vector<std::uint64_t>>> EvmSink::rebroadcast_lost() {
   auto report = nonces_.resync(*chain);
   if (!report) co_return std::move(report).error();
   // Only transactions some node accepted: one still between journal and broadcast is its sender's.
+  std::set<core::Hash32> accepted;
+  for (const auto& record : nonces_.live()) {
+    if (record.state == core::SubmissionState::kBroadcast) accepted.insert(record.tx_hash);
+  }
   std::vector<BroadcastPermit> candidates;
   for (auto& permit : report->rebroadcast) {
-    for (const auto& record : nonces_.live()) {
-      if (record.tx_hash == permit.tx_hash() && record.state == core::SubmissionState::kBroadcast) {
-        candidates.push_back(std::move(permit));
-        break;
-      }
-    }
+    if (accepted.contains(permit.tx_hash())) candidates.push_back(std::move(permit));
   }
   if (candidates.empty()) co_return sent_again;
   std::vector<net::Call> lookups;

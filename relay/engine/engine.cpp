@@ -293,6 +293,13 @@ struct InFlight {
   bool skip = false;  // a skip transaction, confirmed like a deliver (it emits MessageExecuted)
 };
 
+// The gas limits of `flights` together: what a node reserves for them when it packs a block.
+std::uint64_t gas_in_flight(const std::deque<InFlight>& flights) {
+  std::uint64_t total = 0;
+  for (const auto& f : flights) total += f.handle.gas_limit;
+  return total;
+}
+
 struct Lane {
   const LaneSettings* settings = nullptr;
   std::string name;
@@ -560,8 +567,8 @@ struct Engine::Impl {
   verify::FollowedCheckpoints followed{anchors, [this](const core::ChainIdentity& chain, std::uint64_t height) {
                                          return stored_checkpoint(chain, height);
                                        }};
-  asio::thread_pool pool;
   std::size_t pool_threads;
+  asio::thread_pool pool;
   std::vector<std::unique_ptr<Chain>> chains;
   std::vector<std::unique_ptr<Lane>> lanes;
   std::atomic<bool> stopping{false};
@@ -575,8 +582,8 @@ struct Engine::Impl {
         metrics(m),
         keys(std::move(k)),
         options(std::move(o)),
-        pool(std::max<std::size_t>(1, c.relay.verify_threads)),
-        pool_threads(std::max<std::size_t>(1, c.relay.verify_threads)) {}
+        pool_threads(std::max<std::size_t>(1, c.relay.verify_threads)),
+        pool(pool_threads) {}
 
   ~Impl() { pool.join(); }
 
@@ -1666,9 +1673,7 @@ struct Engine::Impl {
     if (lane.in_flight.size() >= kMaxDeliversInFlight) return false;
     const std::uint64_t block = lane.to->sink->block_gas_limit();
     if (block == 0) return lane.in_flight.size() < kDeliversInFlightUnpaced;
-    std::uint64_t pending = 0;
-    for (const auto& f : lane.in_flight) pending += f.handle.gas_limit;
-    return pending < 2 * block;
+    return gas_in_flight(lane.in_flight) < 2 * block;
   }
 
   // Returns whether a full batch (max_messages) went out.
@@ -1730,14 +1735,13 @@ struct Engine::Impl {
     // Beside another step only batches whose order cannot matter: an ordered message must reach
     // the chain in nonce order behind its predecessors (a later batch mined first leaves it
     // unexecuted until its redelivery). A batch is drawn from the first max_messages.
-    const auto candidates = todo.begin() + static_cast<std::ptrdiff_t>(std::min(todo.size(), limits.max_messages));
-    const bool ordered = std::any_of(todo.begin(), candidates, [](const store::StoredMessage& m) {
-      return m.message.ordered();
-    });
+    const std::size_t wanted = std::min(todo.size(), limits.max_messages);
+    const bool ordered = std::any_of(todo.begin(), todo.begin() + static_cast<std::ptrdiff_t>(wanted),
+                                     [](const store::StoredMessage& m) { return m.message.ordered(); });
     if (lane.submits > 0 && (ordered || lane.ordered_submit)) co_return false;
 
-    const std::size_t allowed = lane.bucket.take(std::min(todo.size(), limits.max_messages), Steady::now());
-    if (allowed < std::min(todo.size(), limits.max_messages)) metrics.rate_limited(lane.name).Increment();
+    const std::size_t allowed = lane.bucket.take(wanted, Steady::now());
+    if (allowed < wanted) metrics.rate_limited(lane.name).Increment();
     if (allowed == 0) co_return false;
 
     std::vector<store::StoredMessage> batch;
@@ -1999,8 +2003,7 @@ struct Engine::Impl {
   std::size_t ack_room(const Lane& lane) const {
     const std::uint64_t block = lane.from->sink->block_gas_limit();
     if (block == 0 || lane.acks_in_flight.empty()) return kAckBatch;
-    std::uint64_t pending = 0;
-    for (const auto& f : lane.acks_in_flight) pending += f.handle.gas_limit;
+    const std::uint64_t pending = gas_in_flight(lane.acks_in_flight);
     if (pending >= 2 * block) return 0;
     const std::uint64_t each = std::max<std::uint64_t>(1, pending / lane.acks_in_flight.size());
     return static_cast<std::size_t>(std::min<std::uint64_t>(kAckBatch, (2 * block - pending + each - 1) / each));
