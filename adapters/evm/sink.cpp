@@ -579,12 +579,27 @@ awaitable<Result<std::vector<std::uint64_t>>> EvmSink::rebroadcast_lost() {
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     if (!(*known)[i]) co_return node_failed("eth_getTransactionByHash", (*known)[i].error());
     if (!(*known)[i]->is_null()) continue;
-    auto advice = co_await broadcast(candidates[i]);
-    if (advice) {
-      sent_again.push_back(candidates[i].nonce());
-    } else if (advice.error().reason() != reason::sink::kNonceTooLow) {
-      // Mined meanwhile (nonce too low; the nonces are resynced) needs nothing; the rest is the node's.
-      co_return std::move(advice).error();
+    Json params = Json::array();
+    params.push_back(core::to_hex(candidates[i].raw()));
+    auto reply = co_await rpc_.call("eth_sendRawTransaction", std::move(params));
+    // Sent again only when the node took the bytes. A refusal leaves the transaction live (a node
+    // accepted it once; the fee bump replaces it) and is the operator's to see, named, on every look.
+    switch (broadcast_outcome(reply)) {
+      case BroadcastOutcome::kAccepted:
+        sent_again.push_back(candidates[i].nonce());
+        break;
+      case BroadcastOutcome::kNonceTooLow: {
+        // Mined meanwhile: nothing to send; the nonces are resynced.
+        Error why = co_await resynced(candidates[i].nonce());
+        if (why.reason() != reason::sink::kNonceTooLow) co_return why;
+        break;
+      }
+      case BroadcastOutcome::kUnreachable:
+        co_return node_failed("eth_sendRawTransaction", reply.error());
+      case BroadcastOutcome::kRejected:
+        co_return Error(reason::sink::kBroadcastRejected, "nonce " + std::to_string(candidates[i].nonce()) +
+                                                              " lost by the node and refused again: " +
+                                                              reply.error().message());
     }
   }
   co_return sent_again;

@@ -186,7 +186,7 @@ class EvmSink {
   // looked up (one JSON-RPC batch), and those the node no longer knows go out again, same bytes.
   // A node's pool is not durable (a restart empties it), and anvil 1.7.1 drops a transaction it
   // skipped for want of block gas; every later nonce then waits behind the gap for good. Returns
-  // the nonces sent again.
+  // the nonces the node took again; one it refuses again is kBroadcastRejected naming the nonce.
   boost::asio::awaitable<core::Result<std::vector<std::uint64_t>>> rebroadcast_lost();
 
   const core::Address& gas_address() const noexcept { return nonces_.key().account; }

@@ -332,26 +332,31 @@ awaitable<Result<std::optional<Json>>> EvmSource::raw_call(std::string method, c
   co_return std::optional<Json>(std::move(reply).value());
 }
 
+Result<RebuiltHeader> EvmSource::header_from_raw_reply(const Json& raw, const core::Hash32& hash,
+                                                       std::uint64_t height) const {
+  auto bytes = data_any(raw, "debug_getRawHeader");
+  if (!bytes) return Error(reason::source::kRawHeaderMismatch, bytes.error().message());
+  auto header = header_from_raw(std::move(bytes).value(), hash, config_.hash_rule);
+  if (!header) return std::move(header).error();
+  if (header->number != height) {
+    return Error(reason::source::kRawHeaderMismatch, "the raw header is of block " + std::to_string(header->number));
+  }
+  return header;
+}
+
 awaitable<Result<RebuiltHeader>> EvmSource::header_of(const Json& block, std::uint64_t height) {
   if (raw_headers_ != RawSupport::kAbsent) {
-    auto hash_json = json_member(block, "hash", "block");
-    if (!hash_json) co_return std::move(hash_json).error();
-    auto hash = data_fixed<core::Hash32>(**hash_json, "block.hash");
-    if (!hash) co_return std::move(hash).error();
-    auto raw = co_await raw_call("debug_getRawHeader", *hash, raw_headers_);
+    CW_CO_TRY(const auto hash, block_hash_of(block));
+    auto raw = co_await raw_call("debug_getRawHeader", hash, raw_headers_);
     if (!raw) co_return std::move(raw).error();
-    if (*raw) {
-      auto bytes = data_any(**raw, "debug_getRawHeader");
-      if (!bytes) co_return Error(reason::source::kRawHeaderMismatch, bytes.error().message());
-      auto header = header_from_raw(std::move(bytes).value(), *hash, config_.hash_rule);
-      if (!header) co_return std::move(header).error();
-      if (header->number != height) {
-        co_return Error(reason::source::kRawHeaderMismatch, "the raw header is of block " + std::to_string(header->number));
-      }
-      co_return std::move(header).value();
-    }
+    if (*raw) co_return header_from_raw_reply(**raw, hash, height);
   }
   co_return header_from_json({.block = block, .hash_rule = config_.hash_rule});
+}
+
+Result<core::Hash32> EvmSource::block_hash_of(const Json& block) {
+  CW_TRY(const Json* hash_json, json_member(block, "hash", "block"));
+  return data_fixed<core::Hash32>(*hash_json, "block.hash");
 }
 
 awaitable<Result<BlockReceipts>> EvmSource::receipts_of(const Json& block, const RebuiltHeader& header) {
@@ -384,12 +389,86 @@ awaitable<Result<RebuiltHeader>> EvmSource::header(HeaderRequest request) {
   auto block = co_await block_json(request.height);
   if (!block) co_return std::move(block).error();
   auto rebuilt = co_await header_of(*block, request.height);
-  if (!rebuilt) co_return std::move(rebuilt).error().with_context("block " + std::to_string(request.height));
-  if (rebuilt->number != request.height) {
-    co_return Error(reason::source::kNoBlock, "asked for block " + std::to_string(request.height) + ", got " +
-                                                  std::to_string(rebuilt->number));
+  co_return of_height(std::move(rebuilt), request.height);
+}
+
+Result<RebuiltHeader> EvmSource::of_height(Result<RebuiltHeader> header, std::uint64_t height) {
+  if (!header) return std::move(header).error().with_context("block " + std::to_string(height));
+  if (header->number != height) {
+    return Error(reason::source::kNoBlock, "asked for block " + std::to_string(height) + ", got " +
+                                               std::to_string(header->number));
   }
-  co_return std::move(rebuilt).value();
+  return header;
+}
+
+// 256 blocks' JSON (without transactions, a few KB each) is far below a reply's 32 MiB bound.
+constexpr std::size_t kHeaderBatch = 256;
+
+awaitable<Result<void>> EvmSource::prefetch_headers(std::uint64_t from, std::uint64_t to) {
+  std::vector<std::uint64_t> missing;
+  for (std::uint64_t height = from; height <= to && height >= from; ++height) {
+    if (!header_cache_.contains(height)) missing.push_back(height);
+  }
+  for (std::size_t first = 0; first < missing.size(); first += kHeaderBatch) {
+    const std::size_t end = std::min(missing.size(), first + kHeaderBatch);
+    std::vector<net::Call> calls;
+    calls.reserve(end - first);
+    for (std::size_t i = first; i < end; ++i) {
+      calls.push_back({"eth_getBlockByNumber", Json::array({to_quantity(missing[i]), false})});
+    }
+    auto replies = co_await rpc_.batch(std::move(calls));
+    if (!replies) co_return std::move(replies).error().with_context("eth_getBlockByNumber batch");
+    if (replies->size() != end - first) {
+      co_return Error(reason::source::kBadReply, std::to_string(replies->size()) + " replies to " +
+                                                       std::to_string(end - first) + " eth_getBlockByNumber calls");
+    }
+    std::vector<Json> blocks;
+    blocks.reserve(end - first);
+    for (std::size_t i = first; i < end; ++i) {
+      auto& reply = (*replies)[i - first];
+      if (!reply) co_return std::move(reply).error().with_context("eth_getBlockByNumber " + std::to_string(missing[i]));
+      if (reply->is_null()) co_return Error(reason::source::kNoBlock, "block " + std::to_string(missing[i]));
+      blocks.push_back(std::move(reply).value());
+    }
+    // Until the node has answered one debug_getRawHeader, header_of asks it alone (and learns
+    // whether the method is there); after that the raw headers come in one batch too.
+    std::size_t next = 0;
+    for (; next < blocks.size() && raw_headers_ == RawSupport::kUntried; ++next) {
+      const std::uint64_t height = missing[first + next];
+      CW_CO_TRY(auto header, of_height(co_await header_of(blocks[next], height), height));
+      header_cache_.emplace(height, std::move(header));
+    }
+    if (raw_headers_ != RawSupport::kOffered) {
+      for (; next < blocks.size(); ++next) {
+        const std::uint64_t height = missing[first + next];
+        CW_CO_TRY(auto header, of_height(header_from_json({.block = blocks[next], .hash_rule = config_.hash_rule}), height));
+        header_cache_.emplace(height, std::move(header));
+      }
+      continue;
+    }
+    std::vector<core::Hash32> hashes;
+    std::vector<net::Call> raws;
+    for (std::size_t i = next; i < blocks.size(); ++i) {
+      CW_CO_TRY(const auto hash, block_hash_of(blocks[i]));
+      hashes.push_back(hash);
+      raws.push_back({"debug_getRawHeader", Json::array({core::to_hex(hash)})});
+    }
+    if (raws.empty()) continue;
+    auto raw_replies = co_await rpc_.batch(std::move(raws));
+    if (!raw_replies) co_return std::move(raw_replies).error().with_context("debug_getRawHeader batch");
+    if (raw_replies->size() != hashes.size()) {
+      co_return Error(reason::source::kBadReply, std::to_string(raw_replies->size()) + " replies to " +
+                                                       std::to_string(hashes.size()) + " debug_getRawHeader calls");
+    }
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+      const std::uint64_t height = missing[first + next + i];
+      auto& reply = (*raw_replies)[i];
+      if (!reply) co_return std::move(reply).error().with_context("debug_getRawHeader " + std::to_string(height));
+      CW_CO_TRY(auto header, of_height(header_from_raw_reply(*reply, hashes[i], height), height));
+      header_cache_.emplace(height, std::move(header));
+    }
+  }
+  co_return core::ok();
 }
 
 awaitable<Result<void>> EvmSource::start() {
@@ -599,6 +678,8 @@ awaitable<Result<std::vector<core::Bytes>>> EvmSource::segment_between(std::uint
                                                          std::to_string(bound));
   }
   segment.reserve(static_cast<std::size_t>(total));
+  CW_CO_CHECK(co_await prefetch_headers(from + 1, target.number - 1));
+  CW_CO_CHECK(co_await prefetch_headers(target.number + 1, target.number + config_.descendants));
   // Linked as fetched: a header of another fork would only fail later, in the verifier.
   std::optional<core::Hash32> parent;
   const auto append = [&](const RebuiltHeader& header) -> Result<void> {

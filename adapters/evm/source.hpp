@@ -52,6 +52,8 @@ inline constexpr core::Reason kLogMismatch{"evm_source.log_mismatch"};
 // debug_getRawHeader returned bytes that are not the requested block's header (by the configured
 // hash rule), or not a header at all. Never used: a node that lies here is not trusted to fall back.
 inline constexpr core::Reason kRawHeaderMismatch{"evm_source.raw_header_mismatch"};
+// A JSON-RPC batch answered with another number of replies than calls.
+inline constexpr core::Reason kBadReply{"evm_source.bad_reply"};
 // The event was emitted by a private transaction (GoQuorum signature v 37/38, or a privacy marker
 // transaction to a Besu/GoQuorum privacy precompile): its logs live in a private state that no
 // public receipt commits to, so it cannot be proven (DESIGN.md section 3).
@@ -285,6 +287,15 @@ class EvmSource {
   boost::asio::awaitable<core::Result<std::optional<OrphanReport>>> check_reorg();
   // header() through header_cache_.
   boost::asio::awaitable<core::Result<RebuiltHeader>> cached_header(std::uint64_t height);
+  // Headers from..to not yet in header_cache_ put there, in JSON-RPC batches: a segment or an idle
+  // checkpoint advance spans up to 4,096 blocks, one round trip each (two with raw headers) otherwise.
+  boost::asio::awaitable<core::Result<void>> prefetch_headers(std::uint64_t from, std::uint64_t to);
+  // A debug_getRawHeader reply for the block of `hash` at `height`, decoded and checked.
+  core::Result<RebuiltHeader> header_from_raw_reply(const Json& raw, const core::Hash32& hash,
+                                                    std::uint64_t height) const;
+  static core::Result<core::Hash32> block_hash_of(const Json& block);
+  // `header` unless it failed or is not of `height` (kNoBlock), with the block as context.
+  static core::Result<RebuiltHeader> of_height(core::Result<RebuiltHeader> header, std::uint64_t height);
   // The segment of a bundle of `target` per segment_from (config or set_segment_from) and
   // descendants, each header linked to the one before it (kChainChanged otherwise; the verifier
   // checks the checkpoint link).

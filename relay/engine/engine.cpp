@@ -1097,6 +1097,7 @@ struct Engine::Impl {
         co_await pause(chain.settings->poll_interval);
         continue;
       }
+      const auto polled_at = Steady::now();
       auto polled = co_await chain.source->poll();
       count_restarts(chain);
       if (!polled) {
@@ -1122,7 +1123,7 @@ struct Engine::Impl {
       metrics.chain_up(chain.name).Set(1);
       chain.head = polled->head;
       metrics.head(chain.name).Set(static_cast<double>(polled->head));
-      auto handled = co_await handle_poll(chain, std::move(polled).value());
+      auto handled = co_await handle_poll(chain, std::move(polled).value(), polled_at);
       if (!handled) {
         // Nothing of this poll is stored; the source's in-memory cursor moved past it, so the
         // source is rebuilt from the persisted cursor and reads the range again.
@@ -1158,7 +1159,7 @@ struct Engine::Impl {
   std::uint64_t pending_ = 0;
 
   // Returns whether the source is behind its head (poll again at once).
-  awaitable<Result<bool>> handle_poll(Chain& chain, evm::PollResult poll) {
+  awaitable<Result<bool>> handle_poll(Chain& chain, evm::PollResult poll, Steady::time_point polled_at) {
     store::WriteBatch batch;
     const auto& identity = chain.settings->chain_identity;
 
@@ -1199,6 +1200,7 @@ struct Engine::Impl {
     batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
     CW_CO_CHECK(commit(batch));
     keep_checkpoint(chain);
+    time_found(batch, polled_at);
     for (const auto& m : batch.observed) {
       if (Lane* lane = lane_of(m.message)) {
         metrics.observed(lane->name).Increment();
@@ -1224,6 +1226,24 @@ struct Engine::Impl {
       }
     }
     return commit(batch);
+  }
+
+  // When each message recorded since the start was found (the start of the poll or sweep that
+  // recorded it), until its first deliver transaction is broadcast or it executes: the relay's own
+  // share of the latency (Metrics::relay_overhead). Bounded: at the cap, entries older than ten
+  // minutes (messages delivered by others, orphaned, or parked) go, and then new ones are not timed.
+  std::map<core::MessageId, Steady::time_point> found_at;
+  static constexpr std::size_t kTimedMessages = 100'000;
+
+  void time_found(const store::WriteBatch& batch, Steady::time_point at) {
+    for (const auto& m : batch.observed) {
+      if (!lane_of(m.message)) continue;
+      if (found_at.size() >= kTimedMessages) {
+        std::erase_if(found_at, [&](const auto& entry) { return at - entry.second > std::chrono::minutes(10); });
+        if (found_at.size() >= kTimedMessages) return;
+      }
+      found_at.emplace(core::message_id(m.message), at);
+    }
   }
 
   // take_executions waits on the pool and the nodes after take_bundles checked which messages are
@@ -1405,6 +1425,7 @@ struct Engine::Impl {
     Lane* lane = lane_of(m.message);
     if (!lane) return;
     metrics.executed(lane->name, status_name(status)).Increment();
+    found_at.erase(m.id);
     const auto t = now();
     if (t >= m.created_at) metrics.delivery_latency(lane->name).Observe(static_cast<double>(t - m.created_at));
   }
@@ -1815,6 +1836,9 @@ struct Engine::Impl {
       InFlight flight{*handle, {}, t, false};
       for (const auto& m : batch) {
         flight.ids.push_back(m.id);
+        if (auto found = found_at.extract(m.id)) {
+          metrics.relay_overhead(lane.name).Observe(std::chrono::duration<double>(t - found.mapped()).count());
+        }
         if (m.state == MessageState::kVerified) {
           write.transitions.push_back(
               transition(m.id, MessageState::kVoted, handle->tx_hash, std::nullopt, now() + kRedeliverAfterSeconds));
@@ -2256,6 +2280,7 @@ struct Engine::Impl {
   // Compares the source gateway's outbox (sequences sent) with the store and fills gaps behind
   // the source cursor from chain state: logs found by sequence, proven and verified like any other.
   awaitable<Result<void>> reconcile(Lane& lane) {
+    const auto started = Steady::now();
     Chain& from = *lane.from;
     const std::uint64_t cursor = from.source->cursor().number;
     if (cursor < from.settings->start_height) co_return core::ok();
@@ -2291,6 +2316,7 @@ struct Engine::Impl {
       CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), proven.tx_hashes, canonical, batch));
       CW_CO_CHECK(commit(batch));
       keep_checkpoint(from);
+      time_found(batch, started);
     }
     co_return core::ok();
   }

@@ -63,6 +63,10 @@ Metrics::Metrics()
       delivery_latency_(family(prometheus::BuildHistogram(), "causeway_delivery_latency_seconds",
                                "From observing a final source event to its execution on the destination",
                                *registry_, families_)),
+      relay_overhead_(family(prometheus::BuildHistogram(), "causeway_relay_overhead_seconds",
+                             "From the poll that found a message final to the broadcast of its first deliver "
+                             "transaction: the relay's own share of the delivery latency",
+                             *registry_, families_)),
       rejected_(family(prometheus::BuildCounter(), "causeway_bundles_rejected_total",
                        "Bundles that failed verification, by reason", *registry_, families_)),
       votes_rejected_(family(prometheus::BuildCounter(), "causeway_votes_rejected_total",
@@ -163,6 +167,12 @@ prometheus::Histogram& Metrics::batch_size(const std::string& lane) {
 prometheus::Histogram& Metrics::delivery_latency(const std::string& lane) {
   return delivery_latency_.Add({{"lane", lane}},
                                prometheus::Histogram::BucketBoundaries{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300});
+}
+
+prometheus::Histogram& Metrics::relay_overhead(const std::string& lane) {
+  return relay_overhead_.Add({{"lane", lane}}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                                                     0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+                                                                                     10, 30});
 }
 
 prometheus::Histogram& Metrics::rpc_request_seconds(const std::string& chain, const std::string& endpoint,

@@ -68,6 +68,10 @@ class Metrics {
   prometheus::Histogram& batch_size(const std::string& lane);
   // From the source block's finality (the relay seeing it) to the target transaction's inclusion.
   prometheus::Histogram& delivery_latency(const std::string& lane);
+  // The relay's own share of that: from the start of the poll that found the message's source block
+  // final (or of the reconciliation sweep that found it) to the broadcast of its first deliver
+  // transaction, on a monotonic clock in memory (a message seen before a restart is not timed).
+  prometheus::Histogram& relay_overhead(const std::string& lane);
 
   // Per chain.
   prometheus::Counter& rejected(const std::string& chain, const std::string& reason) {
@@ -161,6 +165,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& lane_halted_;
   prometheus::Family<prometheus::Histogram>& batch_size_;
   prometheus::Family<prometheus::Histogram>& delivery_latency_;
+  prometheus::Family<prometheus::Histogram>& relay_overhead_;
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Family<prometheus::Counter>& votes_rejected_;
   prometheus::Family<prometheus::Counter>& rpc_errors_;

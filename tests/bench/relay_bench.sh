@@ -361,6 +361,35 @@ run_bench() {
       return m ? [{name: m[1], labels: m[2] || "", value: Number(m[3])}] : [];
     });
     const metric = (all, name, ...want) => sum(all.filter((s) => s.name === name && want.every((w) => s.labels.includes(w))).map((s) => s.value));
+    // Quantiles of lane a->b's relay-overhead histogram summed over the relays, interpolated within
+    // a bucket as Prometheus histogram_quantile does (so good to the bucket bounds, 1 ms at the low end).
+    const overhead = (() => {
+      const counts = new Map();
+      for (const r of relays) {
+        for (const s of samples(r).filter((s) => s.name === "causeway_relay_overhead_seconds_bucket" && s.labels.includes(lane))) {
+          const le = s.labels.match(/le="([^"]*)"/)[1];
+          const bound = le === "+Inf" ? Infinity : Number(le);
+          counts.set(bound, (counts.get(bound) || 0) + s.value);
+        }
+      }
+      const buckets = [...counts.entries()].sort((x, y) => x[0] - y[0]);
+      const total = buckets.length ? buckets[buckets.length - 1][1] : 0;
+      if (total === 0) return null;
+      const q = (p) => {
+        const rank = p * total;
+        let lower = 0, below = 0;
+        for (const [bound, count] of buckets) {
+          if (count >= rank) {
+            if (bound === Infinity) return lower;
+            return Number((lower + (bound - lower) * (count > below ? (rank - below) / (count - below) : 1)).toFixed(4));
+          }
+          lower = bound;
+          below = count;
+        }
+        return lower;
+      };
+      return {p50: q(0.5), p95: q(0.95), p99: q(0.99), timed: total};
+    })();
     const perRelayFigures = relays.map((r, i) => {
       const all = samples(r);
       const rows = fs.readFileSync(perRelay("timeline.tsv", r), "utf8").trim().split("\n").slice(1).map((l) => l.split("\t").map(Number));
@@ -408,6 +437,8 @@ run_bench() {
         source_inclusion_to_target_inclusion: lat.seconds.inclusion_to_inclusion,
         source_finality_to_target_inclusion: lat.seconds.finality_to_inclusion,
         target_inclusion_to_acknowledgement: lat.seconds.execution_to_acknowledgement,
+        // The relay's own share: the poll that found a message final to its deliver's broadcast.
+        relay_overhead_found_to_broadcast: overhead,
       },
       acknowledgements: {completed_s_after_last_execution: t.acknowledged.last - t.executed.last,
                          wall_s_after_all_executed: Number((num(tAck) - num(tExec)).toFixed(1)), transactions: total("ack_txs")},
@@ -445,6 +476,7 @@ run_bench() {
       ["latency inclusion → inclusion (s)", d(out.latency_s.source_inclusion_to_target_inclusion)],
       ["latency finality → inclusion (s)", d(out.latency_s.source_finality_to_target_inclusion)],
       ["latency execution → ack (s)", d(out.latency_s.target_inclusion_to_acknowledgement)],
+      ["relay overhead found → broadcast (s)", overhead ? `p50 ${overhead.p50} / p95 ${overhead.p95} / p99 ${overhead.p99} (${overhead.timed} timed)` : "-"],
       ["acks done after last execution (s)", out.acknowledgements.completed_s_after_last_execution],
       [`relay CPU s/message (to exec / with acks${summed})`, `${out.relay.cpu_s_per_message_to_execution} / ${out.relay.cpu_s_per_message_with_acks}`],
       [`relay peak RSS (MiB${summed})`, out.relay.peak_rss_mib],

@@ -44,6 +44,10 @@ case_both_ways() {
   failing_received="$(drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).b.failing.received))')"
   [[ "$failing_received" == 0 ]] || fail "the reverting receiver counted $failing_received messages"
   pass "exactly once, in order, no duplicate acknowledgement"
+  # Every message found by a poll (or the sweep) and first broadcast by this relay is timed once.
+  local timed
+  timed="$(metric causeway_relay_overhead_seconds_count)"
+  [[ "$timed" == 2020 ]] || fail "the relay overhead histogram timed $timed first deliveries, not 2,020"
   [[ "$(metric causeway_messages_executed_total 'status="failed"')" == 20 ]] || fail "executed_total{status=failed} is not 20"
   [[ "$(metric causeway_single_operator_mode)" == 1 ]] || fail "single-operator mode is not shown in metrics"
   [[ "$(metric causeway_lane_halted)" == 0 ]] || fail "a lane is halted"

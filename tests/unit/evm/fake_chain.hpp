@@ -160,6 +160,13 @@ class FakeChain final : public evm::Rpc {
     for (std::size_t i = 0; i < depth; ++i) mine({});
   }
 
+  // Answered call by call like the base class; counted, so tests see what went in one round trip.
+  boost::asio::awaitable<core::Result<std::vector<core::Result<json>>>> batch(std::vector<net::Call> calls) override {
+    ++batches_;
+    co_return co_await evm::Rpc::batch(std::move(calls));
+  }
+  std::size_t batches() const { return batches_; }
+
   boost::asio::awaitable<core::Result<json>> call(std::string method, json params) override {
     ++calls_[method];
     if (method == "eth_chainId") co_return json(evm::to_quantity(kChainId));
@@ -186,7 +193,7 @@ class FakeChain final : public evm::Rpc {
         }
         auto rebuilt = evm::header_from_json({.block = blocks_[n], .hash_rule = evm::HeaderHashRule::kEngineSpecific});
         core::Bytes rlp = rebuilt->rlp;
-        if (tamper_raw_header) rlp[rlp.size() - 1] ^= 0x01;  // last byte of requestsHash
+        if (tamper_raw_header || tamper_raw_block == n) rlp[rlp.size() - 1] ^= 0x01;  // last byte of requestsHash
         co_return json(core::to_hex(rlp));
       }
       co_return json(nullptr);
@@ -262,6 +269,8 @@ class FakeChain final : public evm::Rpc {
   bool offer_raw = false;
   // debug_getRawHeader flips a bit of the header it returns.
   bool tamper_raw_header = false;
+  // Only this block's raw header is flipped.
+  std::optional<std::uint64_t> tamper_raw_block;
   // eth_getLogs returns every gateway log of the range, whatever topics were asked for.
   bool ignore_topic_filter = false;
 
@@ -389,6 +398,7 @@ class FakeChain final : public evm::Rpc {
   std::string salt_;
   std::size_t max_logs_ = 1000000;
   std::map<std::string, std::size_t> calls_;
+  std::size_t batches_ = 0;
   std::map<std::string, json> transactions_;
   std::vector<json> filters_;
 };

@@ -819,6 +819,17 @@ TEST_CASE("evm sink: rebroadcast_lost sends the same bytes again for a transacti
     CHECK(std::find(rpc.lookups.begin(), rpc.lookups.end(), handles[0].tx_hash) == rpc.lookups.end());
     CHECK(rpc.sent.size() == 3);
   }
+  SECTION("the node refusing the lost bytes again: a named error, not counted as sent, still live") {
+    rpc.lost.insert(handles[1].tx_hash);
+    rpc.refuse_next_broadcast = true;
+    auto again = test::run_task(io, sink->rebroadcast_lost());
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().reason() == evm::reason::sink::kBroadcastRejected);
+    CHECK(again.error().message().find("nonce 6") != std::string::npos);
+    REQUIRE(rpc.sent.size() == 4);
+    CHECK(journal.records().size() == records);
+    CHECK(sink->nonces().is_live(handles[1].tx_hash));
+  }
   SECTION("the lookup failing is a named error and sends nothing") {
     rpc.lost.insert(handles[1].tx_hash);
     rpc.batch_fails = true;

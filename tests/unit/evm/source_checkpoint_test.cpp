@@ -317,6 +317,44 @@ TEST_CASE("idle advance: a tampered seal in the fetched headers keeps no checkpo
   CHECK(std::string(kept.error().reason().name) == "verify.non_member_seal");
 }
 
+TEST_CASE("idle advance: headers() fetches its range in JSON-RPC batches, the same headers as one by one",
+          "[unit][derived]") {
+  for (const bool raw : {false, true}) {
+    SECTION(raw ? "raw headers" : "headers rebuilt from JSON") {
+      SignedChain h("qbft");
+      h.chain.offer_raw = raw;
+      h.start();
+      const std::size_t blocks = h.chain.calls("eth_getBlockByNumber");
+      const std::size_t raws = h.chain.calls("debug_getRawHeader");
+      const std::size_t batches = h.chain.batches();
+      auto headers = run_task(h.io, h.source->headers(0, 5));
+      REQUIRE(headers.ok());
+      REQUIRE(headers->size() == 5);
+      // The target alone (its debug_getRawHeader settles whether the node offers raw headers),
+      // then blocks 1..4 in one batch and, from a node offering them, their raw headers in another.
+      CHECK(h.chain.calls("eth_getBlockByNumber") - blocks == 5);
+      CHECK(h.chain.calls("debug_getRawHeader") - raws == (raw ? 5u : 1u));
+      CHECK(h.chain.batches() - batches == (raw ? 2u : 1u));
+      for (std::uint64_t n = 1; n <= 5; ++n) {
+        auto one = run_task(h.io, h.source->header({.height = n}));
+        REQUIRE(one.ok());
+        CHECK((*headers)[n - 1] == one->rlp);
+      }
+    }
+  }
+  SECTION("a tampered raw header in the batch fails by name") {
+    // Clique's block hash covers the whole header (QBFT's leaves the seals out, where the flipped
+    // byte falls): the node's bytes no longer give the block's hash.
+    SignedChain h("clique");
+    h.chain.offer_raw = true;
+    h.start();
+    h.chain.tamper_raw_block = 3;
+    auto headers = run_task(h.io, h.source->headers(0, 5));
+    REQUIRE_FALSE(headers.ok());
+    CHECK(headers.error().reason() == evm::reason::source::kRawHeaderMismatch);
+  }
+}
+
 TEST_CASE("idle advance: the source refuses an empty or over-long range by name", "[unit][derived]") {
   SignedChain h("ibft2");
   h.start();
