@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <variant>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
@@ -319,6 +320,9 @@ struct Lane {
   std::size_t submits = 0;
   bool ordered_submit = false;
   bool recovering = false;  // a step is in recover_executions
+  // Delivery loops waiting for company (Impl::idle), woken when a poll or sweep records messages.
+  std::set<asio::steady_timer*> idle;
+  std::uint64_t recorded = 0;  // how many times messages were recorded for the lane
 
   Lane(const LaneSettings& s, Chain* f, Chain* t, Steady::time_point now)
       : settings(&s),
@@ -599,6 +603,24 @@ struct Engine::Impl {
     while (!stopping && Steady::now() < until) {
       timer.expires_after(std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(100)));
       co_await timer.async_wait(asio::use_awaitable);
+    }
+  }
+
+  // Sleeps up to `d`, waking early when messages are recorded for `lane` (found) or at stop(): a
+  // partial batch waits for company, but what one poll found is all the company it gets.
+  awaitable<void> idle(Lane& lane, Steady::duration d) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    lane.idle.insert(&timer);
+    const struct Leave {
+      Lane& lane;
+      asio::steady_timer* timer;
+      ~Leave() { lane.idle.erase(timer); }
+    } leave{lane, &timer};
+    const std::uint64_t seen = lane.recorded;
+    const auto until = Steady::now() + d;
+    while (!stopping && lane.recorded == seen && Steady::now() < until) {
+      timer.expires_after(std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(100)));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled by found()
     }
   }
 
@@ -1200,7 +1222,7 @@ struct Engine::Impl {
     batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
     CW_CO_CHECK(commit(batch));
     keep_checkpoint(chain);
-    time_found(batch, polled_at);
+    found(batch, polled_at);
     for (const auto& m : batch.observed) {
       if (Lane* lane = lane_of(m.message)) {
         metrics.observed(lane->name).Increment();
@@ -1235,14 +1257,23 @@ struct Engine::Impl {
   std::map<core::MessageId, Steady::time_point> found_at;
   static constexpr std::size_t kTimedMessages = 100'000;
 
-  void time_found(const store::WriteBatch& batch, Steady::time_point at) {
+  // After the commit that recorded `batch.observed`, found at `at`: times them and wakes their
+  // lanes' idle delivery loops.
+  void found(const store::WriteBatch& batch, Steady::time_point at) {
+    std::set<Lane*> woken;
     for (const auto& m : batch.observed) {
-      if (!lane_of(m.message)) continue;
+      Lane* lane = lane_of(m.message);
+      if (!lane) continue;
+      woken.insert(lane);
       if (found_at.size() >= kTimedMessages) {
         std::erase_if(found_at, [&](const auto& entry) { return at - entry.second > std::chrono::minutes(10); });
-        if (found_at.size() >= kTimedMessages) return;
+        if (found_at.size() >= kTimedMessages) continue;
       }
       found_at.emplace(core::message_id(m.message), at);
+    }
+    for (Lane* lane : woken) {
+      ++lane->recorded;
+      for (asio::steady_timer* timer : lane->idle) timer->cancel();
     }
   }
 
@@ -1616,7 +1647,7 @@ struct Engine::Impl {
     bool full = false;
     while (!stopping) {
       // A partial batch waits up to flush_after for company; after a full one the next goes at once.
-      if (!full) co_await pause(lane.settings->batch.flush_after);
+      if (!full) co_await idle(lane, lane.settings->batch.flush_after);
       full = false;
       if (!lane.to->started || !lane.halted.empty()) continue;
       const auto t = Steady::now();
@@ -2316,7 +2347,7 @@ struct Engine::Impl {
       CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), proven.tx_hashes, canonical, batch));
       CW_CO_CHECK(commit(batch));
       keep_checkpoint(from);
-      time_found(batch, started);
+      found(batch, started);
     }
     co_return core::ok();
   }

@@ -361,7 +361,7 @@ run_bench() {
       return m ? [{name: m[1], labels: m[2] || "", value: Number(m[3])}] : [];
     });
     const metric = (all, name, ...want) => sum(all.filter((s) => s.name === name && want.every((w) => s.labels.includes(w))).map((s) => s.value));
-    // Quantiles of lane a->b's relay-overhead histogram summed over the relays, interpolated within
+    // Quantiles of the relay-overhead histogram of lane a->b summed over the relays, interpolated within
     // a bucket as Prometheus histogram_quantile does (so good to the bucket bounds, 1 ms at the low end).
     const overhead = (() => {
       const counts = new Map();
@@ -437,7 +437,7 @@ run_bench() {
         source_inclusion_to_target_inclusion: lat.seconds.inclusion_to_inclusion,
         source_finality_to_target_inclusion: lat.seconds.finality_to_inclusion,
         target_inclusion_to_acknowledgement: lat.seconds.execution_to_acknowledgement,
-        // The relay's own share: the poll that found a message final to its deliver's broadcast.
+        // The relay share: from the poll that found a message final to the broadcast of its deliver.
         relay_overhead_found_to_broadcast: overhead,
       },
       acknowledgements: {completed_s_after_last_execution: t.acknowledged.last - t.executed.last,
