@@ -586,48 +586,76 @@ awaitable<Result<Json>> EvmSource::block_receipts(std::uint64_t height, const Js
   co_return all;
 }
 
-awaitable<Result<std::optional<std::string>>> EvmSource::why_private(core::Hash32 tx_hash, BlockRef block,
-                                                                     std::uint32_t tx_index) {
+// Lookups per JSON-RPC batch: a block's event transactions, a few hundred bytes of JSON each.
+constexpr std::size_t kTransactionBatch = 256;
+
+awaitable<Result<std::map<core::Hash32, std::optional<std::string>>>> EvmSource::why_private(
+    std::vector<LocatedEvent> events, BlockRef block) {
+  std::map<core::Hash32, std::uint32_t> places;  // each transaction once, at its index
+  for (const LocatedEvent& event : events) places.emplace(event.tx_hash, event.tx_index);
+  std::vector<std::pair<core::Hash32, std::uint32_t>> txs(places.begin(), places.end());
+  std::map<core::Hash32, std::optional<std::string>> out;
+  for (std::size_t first = 0; first < txs.size(); first += kTransactionBatch) {
+    const std::size_t end = std::min(txs.size(), first + kTransactionBatch);
+    std::vector<net::Call> calls;
+    calls.reserve(end - first);
+    for (std::size_t i = first; i < end; ++i) {
+      calls.push_back({"eth_getTransactionByHash", Json::array({core::to_hex(txs[i].first)})});
+    }
+    auto replies = co_await rpc_.batch(std::move(calls));
+    if (!replies) co_return std::move(replies).error().with_context("eth_getTransactionByHash batch");
+    if (replies->size() != end - first) {
+      co_return Error(reason::source::kBadReply, std::to_string(replies->size()) + " replies to " +
+                                                     std::to_string(end - first) + " eth_getTransactionByHash calls");
+    }
+    for (std::size_t i = first; i < end; ++i) {
+      CW_CO_TRY(auto why, privacy_of((*replies)[i - first], txs[i].first, block, txs[i].second));
+      out.emplace(txs[i].first, std::move(why));
+    }
+  }
+  co_return out;
+}
+
+Result<std::optional<std::string>> EvmSource::privacy_of(const Result<Json>& reply, const core::Hash32& tx_hash,
+                                                         const BlockRef& block, std::uint32_t tx_index) const {
   const std::string hash_hex = core::to_hex(tx_hash);
-  Json params = Json::array();
-  params.push_back(hash_hex);
-  auto tx = co_await rpc_.call("eth_getTransactionByHash", std::move(params));
-  if (!tx) co_return std::move(tx).error().with_context("eth_getTransactionByHash " + hash_hex);
+  if (!reply) return Error(reply.error()).with_context("eth_getTransactionByHash " + hash_hex);
+  const Json& tx = *reply;
   // The node's own logs named this transaction at this place: any other answer means its view of
   // the block changed since (the next poll sees the reorg).
-  if (tx->is_null()) co_return Error(reason::source::kChainChanged, "transaction " + hash_hex + " is unknown now");
+  if (tx.is_null()) return Error(reason::source::kChainChanged, "transaction " + hash_hex + " is unknown now");
   const std::string where = "transaction " + hash_hex;
-  CW_CO_TRY(const Json* hash_json, json_member(*tx, "hash", where));
-  CW_CO_TRY(const auto hash, data_fixed<core::Hash32>(*hash_json, where + ".hash"));
-  CW_CO_TRY(const Json* block_hash_json, json_member(*tx, "blockHash", where));
-  CW_CO_TRY(const auto block_hash, data_fixed<core::Hash32>(*block_hash_json, where + ".blockHash"));
-  CW_CO_TRY(const Json* index_json, json_member(*tx, "transactionIndex", where));
-  CW_CO_TRY(const auto index, quantity_u64(*index_json, where + ".transactionIndex"));
+  CW_TRY(const Json* hash_json, json_member(tx, "hash", where));
+  CW_TRY(const auto hash, data_fixed<core::Hash32>(*hash_json, where + ".hash"));
+  CW_TRY(const Json* block_hash_json, json_member(tx, "blockHash", where));
+  CW_TRY(const auto block_hash, data_fixed<core::Hash32>(*block_hash_json, where + ".blockHash"));
+  CW_TRY(const Json* index_json, json_member(tx, "transactionIndex", where));
+  CW_TRY(const auto index, quantity_u64(*index_json, where + ".transactionIndex"));
   if (hash != tx_hash || block_hash != block.hash || index != tx_index) {
-    co_return Error(reason::source::kChainChanged, where + " is not at index " + std::to_string(tx_index) +
-                                                       " of block " + core::to_hex(block.hash) + " now");
+    return Error(reason::source::kChainChanged, where + " is not at index " + std::to_string(tx_index) +
+                                                    " of block " + core::to_hex(block.hash) + " now");
   }
 
-  if (json_present(*tx, "to")) {
-    CW_CO_TRY(const auto to, data_fixed<core::Address>((*tx)["to"], where + ".to"));
+  if (json_present(tx, "to")) {
+    CW_TRY(const auto to, data_fixed<core::Address>(tx["to"], where + ".to"));
     if (std::find(kPrivacyPrecompiles.begin(), kPrivacyPrecompiles.end(), to) != kPrivacyPrecompiles.end()) {
-      co_return std::optional<std::string>("a privacy marker transaction (to " + core::to_hex(to) + ")");
+      return std::optional<std::string>("a privacy marker transaction (to " + core::to_hex(to) + ")");
     }
   }
   std::uint64_t type = 0;  // nodes from before EIP-2718 omit it
-  if (json_present(*tx, "type")) {
-    CW_CO_TRY(type, quantity_u64((*tx)["type"], where + ".type"));
+  if (json_present(tx, "type")) {
+    CW_TRY(type, quantity_u64(tx["type"], where + ".type"));
   }
   // GoQuorum marks a private legacy transaction by v = 37 or 38. On chain id 1 that is plain
   // EIP-155 (GoQuorum refuses chain id 1 for this reason), so it means nothing there.
   if (type == 0 && config_.chain_id != 1) {
-    CW_CO_TRY(const Json* v_json, json_member(*tx, "v", where));
-    CW_CO_TRY(const auto v, quantity_bytes(*v_json, where + ".v", 32));
+    CW_TRY(const Json* v_json, json_member(tx, "v", where));
+    CW_TRY(const auto v, quantity_bytes(*v_json, where + ".v", 32));
     if (v.size() == 1 && (v[0] == 37 || v[0] == 38)) {
-      co_return std::optional<std::string>("a GoQuorum private transaction (v = " + std::to_string(v[0]) + ")");
+      return std::optional<std::string>("a GoQuorum private transaction (v = " + std::to_string(v[0]) + ")");
     }
   }
-  co_return std::optional<std::string>{};
+  return std::optional<std::string>{};
 }
 
 awaitable<Result<RebuiltHeader>> EvmSource::cached_header(std::uint64_t height) {
@@ -724,23 +752,24 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
 
   ProveResult result;
   // Private transactions first: their events cannot be in the public receipts, so they are
-  // refused by name before any receipt is read. One lookup per transaction, not per block.
-  std::map<core::Hash32, std::optional<std::string>> privacy;
-  std::vector<LocatedEvent> events;
+  // refused by name before any receipt is read. One lookup per transaction, in batches.
+  std::vector<LocatedEvent> in_block;
   for (const LocatedEvent& event : request.events) {
     if (event.block != request.block) {
       result.rejected.push_back({event, Error(reason::source::kLogMismatch, "event of another block")});
       continue;
     }
-    auto known = privacy.find(event.tx_hash);
-    if (known == privacy.end()) {
-      auto why = co_await why_private(event.tx_hash, request.block, event.tx_index);
-      if (!why) co_return std::move(why).error().with_context(where);
-      known = privacy.emplace(event.tx_hash, std::move(why).value()).first;
-    }
-    if (known->second) {
+    in_block.push_back(event);
+  }
+  if (in_block.empty()) co_return result;
+  auto privacy = co_await why_private(in_block, request.block);
+  if (!privacy) co_return std::move(privacy).error().with_context(where);
+  std::vector<LocatedEvent> events;
+  for (const LocatedEvent& event : in_block) {
+    const auto& why = privacy->at(event.tx_hash);
+    if (why) {
       result.rejected.push_back({event, Error(reason::source::kPrivateTransaction,
-                                              core::to_hex(event.tx_hash) + " is " + *known->second)});
+                                              core::to_hex(event.tx_hash) + " is " + *why)});
       continue;
     }
     events.push_back(event);

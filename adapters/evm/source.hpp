@@ -280,10 +280,13 @@ class EvmSource {
   // not offer it (remembered in `support`, and said once through on_notice).
   boost::asio::awaitable<core::Result<std::optional<Json>>> raw_call(std::string method, const core::Hash32& block_hash,
                                                                       RawSupport& support);
-  // Looks one event transaction up by hash (it must be at tx_index of `block`): nullopt when it
-  // is public, else what makes it private.
-  boost::asio::awaitable<core::Result<std::optional<std::string>>> why_private(core::Hash32 tx_hash, BlockRef block,
-                                                                               std::uint32_t tx_index);
+  // Looks the events' transactions up by hash (each must be at its tx_index of `block`), in
+  // JSON-RPC batches: per transaction nullopt when it is public, else what makes it private.
+  boost::asio::awaitable<core::Result<std::map<core::Hash32, std::optional<std::string>>>> why_private(
+      std::vector<LocatedEvent> events, BlockRef block);
+  // One eth_getTransactionByHash reply judged as why_private does.
+  core::Result<std::optional<std::string>> privacy_of(const core::Result<Json>& reply, const core::Hash32& tx_hash,
+                                                      const BlockRef& block, std::uint32_t tx_index) const;
   boost::asio::awaitable<core::Result<std::optional<OrphanReport>>> check_reorg();
   // header() through header_cache_.
   boost::asio::awaitable<core::Result<RebuiltHeader>> cached_header(std::uint64_t height);

@@ -476,6 +476,7 @@ TEST_CASE("evm source: events of private transactions are refused by name and th
                 {.messages = 1, .tx_fields = goquorum_marker},
                 {.messages = 1, .tx_fields = public_legacy}});
   h.start(h.chain.config());
+  const std::size_t batches = h.chain.batches();
   auto polled = h.poll();
   REQUIRE(polled.ok());
   REQUIRE(polled->rejected.size() == 5);
@@ -490,8 +491,10 @@ TEST_CASE("evm source: events of private transactions are refused by name and th
   CHECK(polled->bundles[1].inclusion.tx_index == 0);
   CHECK(polled->bundles[2].inclusion.tx_index == 6);
   CHECK(polled->cursor.number == 1);  // the lane moved on
-  // One lookup per transaction, not per event and not per transaction of the block.
+  // One lookup per transaction, not per event and not per transaction of the block, all in one
+  // JSON-RPC batch.
   CHECK(h.chain.calls("eth_getTransactionByHash") == 7);
+  CHECK(h.chain.batches() - batches == 1);
 }
 
 TEST_CASE("evm source: a block whose events are all private reads no receipts", "[unit]") {
