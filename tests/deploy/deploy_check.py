@@ -270,6 +270,7 @@ def check_alerts(check):
     for wanted in ("CausewayLaneHalted", "CausewayBacklogGrowing", "CausewayBundlesRejected",
                    "CausewayFinalityViolation", "CausewayEndpointConflict", "CausewaySingleOperatorMode",
                    "CausewayInsecureTrust", "CausewayGasBalanceLow", "CausewayCheckpointStale",
+                   "CausewayTrustedCheckpointStale", "CausewayLeaseRenewFailing",
                    "CausewayCheckpointNotWitnessed", "CausewayRelayDown", "CausewayRelayNotReady"):
         check.ok(wanted in alerts, f"alert {wanted} defined")
     with tempfile.TemporaryDirectory() as tmp:
