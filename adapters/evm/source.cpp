@@ -401,6 +401,18 @@ Result<RebuiltHeader> EvmSource::of_height(Result<RebuiltHeader> header, std::ui
   return header;
 }
 
+awaitable<Result<std::vector<Result<Json>>>> EvmSource::checked_batch(std::vector<net::Call> calls) {
+  const std::string method = calls.empty() ? std::string() : calls.front().method;
+  const std::size_t count = calls.size();
+  auto replies = co_await rpc_.batch(std::move(calls));
+  if (!replies) co_return std::move(replies).error().with_context(method + " batch");
+  if (replies->size() != count) {
+    co_return Error(reason::source::kBadReply, std::to_string(replies->size()) + " replies to " +
+                                                   std::to_string(count) + " " + method + " calls");
+  }
+  co_return std::move(replies).value();
+}
+
 // 256 blocks' JSON (without transactions, a few KB each) is far below a reply's 32 MiB bound.
 constexpr std::size_t kHeaderBatch = 256;
 
@@ -416,16 +428,11 @@ awaitable<Result<void>> EvmSource::prefetch_headers(std::uint64_t from, std::uin
     for (std::size_t i = first; i < end; ++i) {
       calls.push_back({"eth_getBlockByNumber", Json::array({to_quantity(missing[i]), false})});
     }
-    auto replies = co_await rpc_.batch(std::move(calls));
-    if (!replies) co_return std::move(replies).error().with_context("eth_getBlockByNumber batch");
-    if (replies->size() != end - first) {
-      co_return Error(reason::source::kBadReply, std::to_string(replies->size()) + " replies to " +
-                                                       std::to_string(end - first) + " eth_getBlockByNumber calls");
-    }
+    CW_CO_TRY(auto replies, co_await checked_batch(std::move(calls)));
     std::vector<Json> blocks;
     blocks.reserve(end - first);
     for (std::size_t i = first; i < end; ++i) {
-      auto& reply = (*replies)[i - first];
+      auto& reply = replies[i - first];
       if (!reply) co_return std::move(reply).error().with_context("eth_getBlockByNumber " + std::to_string(missing[i]));
       if (reply->is_null()) co_return Error(reason::source::kNoBlock, "block " + std::to_string(missing[i]));
       blocks.push_back(std::move(reply).value());
@@ -454,15 +461,10 @@ awaitable<Result<void>> EvmSource::prefetch_headers(std::uint64_t from, std::uin
       raws.push_back({"debug_getRawHeader", Json::array({core::to_hex(hash)})});
     }
     if (raws.empty()) continue;
-    auto raw_replies = co_await rpc_.batch(std::move(raws));
-    if (!raw_replies) co_return std::move(raw_replies).error().with_context("debug_getRawHeader batch");
-    if (raw_replies->size() != hashes.size()) {
-      co_return Error(reason::source::kBadReply, std::to_string(raw_replies->size()) + " replies to " +
-                                                       std::to_string(hashes.size()) + " debug_getRawHeader calls");
-    }
+    CW_CO_TRY(auto raw_replies, co_await checked_batch(std::move(raws)));
     for (std::size_t i = 0; i < hashes.size(); ++i) {
       const std::uint64_t height = missing[first + next + i];
-      auto& reply = (*raw_replies)[i];
+      auto& reply = raw_replies[i];
       if (!reply) co_return std::move(reply).error().with_context("debug_getRawHeader " + std::to_string(height));
       CW_CO_TRY(auto header, of_height(header_from_raw_reply(*reply, hashes[i], height), height));
       header_cache_.emplace(height, std::move(header));
@@ -602,14 +604,9 @@ awaitable<Result<std::map<core::Hash32, std::optional<std::string>>>> EvmSource:
     for (std::size_t i = first; i < end; ++i) {
       calls.push_back({"eth_getTransactionByHash", Json::array({core::to_hex(txs[i].first)})});
     }
-    auto replies = co_await rpc_.batch(std::move(calls));
-    if (!replies) co_return std::move(replies).error().with_context("eth_getTransactionByHash batch");
-    if (replies->size() != end - first) {
-      co_return Error(reason::source::kBadReply, std::to_string(replies->size()) + " replies to " +
-                                                     std::to_string(end - first) + " eth_getTransactionByHash calls");
-    }
+    CW_CO_TRY(auto replies, co_await checked_batch(std::move(calls)));
     for (std::size_t i = first; i < end; ++i) {
-      CW_CO_TRY(auto why, privacy_of((*replies)[i - first], txs[i].first, block, txs[i].second));
+      CW_CO_TRY(auto why, privacy_of(replies[i - first], txs[i].first, block, txs[i].second));
       out.emplace(txs[i].first, std::move(why));
     }
   }

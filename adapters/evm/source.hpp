@@ -293,6 +293,8 @@ class EvmSource {
   // Headers from..to not yet in header_cache_ put there, in JSON-RPC batches: a segment or an idle
   // checkpoint advance spans up to 4,096 blocks, one round trip each (two with raw headers) otherwise.
   boost::asio::awaitable<core::Result<void>> prefetch_headers(std::uint64_t from, std::uint64_t to);
+  // One JSON-RPC batch of calls to one method, one reply per call in order (kBadReply otherwise).
+  boost::asio::awaitable<core::Result<std::vector<core::Result<Json>>>> checked_batch(std::vector<net::Call> calls);
   // A debug_getRawHeader reply for the block of `hash` at `height`, decoded and checked.
   core::Result<RebuiltHeader> header_from_raw_reply(const Json& raw, const core::Hash32& hash,
                                                     std::uint64_t height) const;

@@ -1867,8 +1867,8 @@ struct Engine::Impl {
       InFlight flight{*handle, {}, t, false};
       for (const auto& m : batch) {
         flight.ids.push_back(m.id);
-        if (auto found = found_at.extract(m.id)) {
-          metrics.relay_overhead(lane.name).Observe(std::chrono::duration<double>(t - found.mapped()).count());
+        if (auto timed = found_at.extract(m.id)) {
+          metrics.relay_overhead(lane.name).Observe(std::chrono::duration<double>(t - timed.mapped()).count());
         }
         if (m.state == MessageState::kVerified) {
           write.transitions.push_back(
