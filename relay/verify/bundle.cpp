@@ -1,12 +1,17 @@
 // Strict reading and writing of proof bundles (see bundle.hpp).
 #include "relay/verify/bundle.hpp"
 
+#include <algorithm>
+#include <array>
 #include <limits>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "relay/core/base64.hpp"
+#include "relay/core/hex_prefix.hpp"
 #include "relay/core/message_json.hpp"
+#include "relay/core/rlp.hpp"
 #include "relay/verify/json_read.hpp"
 
 namespace causeway::verify {
@@ -42,12 +47,11 @@ core::Result<BundleSource> read_source_block(const json& j, const BundleLimits& 
 }
 
 // Every inclusion kind starts alike: its kind, which must be `expected_kind`, the transaction's
-// index in the block (a field the family names, read into `index`), the log's index within the
-// receipt and the non-empty receipt. The caller has checked the object's keys and reads the proof.
+// index in the block (a field the family names, read into `index`) and the log's index within the
+// receipt. The caller has checked the object's keys and reads the receipt and the proof.
 template <typename Inclusion>
-core::Result<Inclusion> read_inclusion_receipt(const json& j, std::string_view expected_kind,
-                                               const std::string& index_field, std::uint32_t Inclusion::*index,
-                                               const BundleLimits& limits) {
+core::Result<Inclusion> read_inclusion_indices(const json& j, std::string_view expected_kind,
+                                               const std::string& index_field, std::uint32_t Inclusion::*index) {
   CW_TRY(const std::string kind, json_read::read_string(j["kind"], "inclusion.kind", 64));
   if (kind != expected_kind) return json_read::bad("inclusion.kind", "unsupported \"" + kind + "\"");
   CW_TRY(const std::uint64_t tx,
@@ -56,9 +60,13 @@ core::Result<Inclusion> read_inclusion_receipt(const json& j, std::string_view e
   Inclusion in;
   in.*index = static_cast<std::uint32_t>(tx);
   in.log_index = static_cast<std::uint32_t>(log);
-  CW_TRY(in.receipt, json_read::read_hex(j["receipt"], "inclusion.receipt", limits.max_receipt_bytes));
-  if (in.receipt.empty()) return json_read::bad("inclusion.receipt", "empty");
   return in;
+}
+
+core::Result<core::Bytes> read_receipt(const json& j, const BundleLimits& limits) {
+  CW_TRY(core::Bytes receipt, json_read::read_hex(j, "inclusion.receipt", limits.max_receipt_bytes));
+  if (receipt.empty()) return json_read::bad("inclusion.receipt", "empty");
+  return receipt;
 }
 
 core::Result<BundleSource> read_source(const json& j, const BundleLimits& limits) {
@@ -70,12 +78,39 @@ core::Result<BundleSource> read_source(const json& j, const BundleLimits& limits
   return s;
 }
 
+// The value in an MPT proof's last node when that node is a leaf: the receipt an EVM bundle need
+// not restate (it is the larger half of the bundle). Only a candidate, read without hashing: the
+// verifier proves it against the header's receiptsRoot exactly as it proves a stated receipt.
+std::optional<core::ByteView> leaf_value(const std::vector<core::Bytes>& proof) noexcept {
+  if (proof.empty()) return std::nullopt;
+  auto node = core::rlp::decode_exact(proof.back());
+  if (!node || !node->is_list) return std::nullopt;
+  std::array<core::rlp::Item, 2> items;
+  auto count = core::rlp::split_list(node->payload, items);
+  if (!count || *count != 2 || items[0].is_list || items[1].is_list || items[1].payload.empty()) return std::nullopt;
+  auto path = core::hex_prefix::decode(items[0].payload);
+  if (!path || !path->is_leaf) return std::nullopt;
+  return items[1].payload;
+}
+
+// `receipt` may be left out when the proof's leaf holds it (bundle_to_json does so whenever it can).
 core::Result<EvmReceiptInclusion> read_inclusion(const json& j, const BundleLimits& limits) {
-  CW_CHECK(json_read::check_object(j, "inclusion", {"kind", "tx_index", "log_index", "receipt", "proof"}));
+  CW_CHECK(json_read::check_object(j, "inclusion", {"kind", "tx_index", "log_index", "proof"}, {"receipt"}));
   CW_TRY(EvmReceiptInclusion in,
-         read_inclusion_receipt(j, "evm_receipt_mpt", "tx_index", &EvmReceiptInclusion::tx_index, limits));
+         read_inclusion_indices(j, "evm_receipt_mpt", "tx_index", &EvmReceiptInclusion::tx_index));
   CW_TRY(in.proof, read_hex_list(j["proof"], "inclusion.proof", limits.max_proof_nodes, limits.max_proof_node_bytes));
   if (in.proof.empty()) return json_read::bad("inclusion.proof", "empty");
+  if (j.contains("receipt")) {
+    CW_TRY(in.receipt, read_receipt(j["receipt"], limits));
+    return in;
+  }
+  const auto leaf = leaf_value(in.proof);
+  if (!leaf) return json_read::bad("inclusion.receipt", "absent, and the proof's last node is not a leaf holding it");
+  if (leaf->size() > limits.max_receipt_bytes) {
+    return json_read::bad("inclusion.receipt", "the proof's leaf holds " + std::to_string(leaf->size()) +
+                                                   " bytes, more than " + std::to_string(limits.max_receipt_bytes));
+  }
+  in.receipt.assign(leaf->begin(), leaf->end());
   return in;
 }
 
@@ -101,8 +136,9 @@ core::Result<BundleSource> read_fisco_source(const json& j, const BundleLimits& 
 
 core::Result<FiscoReceiptInclusion> read_fisco_inclusion(const json& j, const BundleLimits& limits) {
   CW_CHECK(json_read::check_object(j, "inclusion", {"kind", "receipt_index", "log_index", "receipt", "proof"}));
-  CW_TRY(FiscoReceiptInclusion in, read_inclusion_receipt(j, "fisco2_receipt_merkle", "receipt_index",
-                                                           &FiscoReceiptInclusion::receipt_index, limits));
+  CW_TRY(FiscoReceiptInclusion in, read_inclusion_indices(j, "fisco2_receipt_merkle", "receipt_index",
+                                                           &FiscoReceiptInclusion::receipt_index));
+  CW_TRY(in.receipt, read_receipt(j["receipt"], limits));
   const json& units = j["proof"];
   CW_CHECK(json_read::check_array(units, "inclusion.proof", kMaxFisco2ProofUnits));
   if (units.empty()) return json_read::bad("inclusion.proof", "empty");
@@ -514,8 +550,11 @@ json bundle_to_json(const Bundle& b) {
   json inclusion{{"kind", "evm_receipt_mpt"},
                  {"tx_index", b.inclusion.tx_index},
                  {"log_index", b.inclusion.log_index},
-                 {"receipt", core::to_hex(b.inclusion.receipt)},
                  {"proof", std::move(proof)}};
+  const auto leaf = leaf_value(b.inclusion.proof);
+  if (!leaf || !std::equal(leaf->begin(), leaf->end(), b.inclusion.receipt.begin(), b.inclusion.receipt.end())) {
+    inclusion["receipt"] = core::to_hex(b.inclusion.receipt);
+  }
   return envelope_to_json(b, "evm", std::move(source), std::move(inclusion));
 }
 

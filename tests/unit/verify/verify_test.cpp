@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "relay/core/mpt.hpp"
 #include "relay/verify/bft.hpp"
 #include "relay/verify/evm_finality.hpp"
 #include "relay/verify/json_read.hpp"
@@ -112,6 +113,24 @@ TEST_CASE("without a canonical hash an unsigned chain's bundle is finality_unver
   auto b = bundle("a_sent_tx0_log0");
   b.inclusion.receipt.back() ^= 0x01;
   require_failure(verify_bundle(b, a, NoCanonicalHashes{}), check::kInclusion, {reason::kReceiptMismatch});
+}
+
+TEST_CASE("a compact bundle (receipt read from the proof's leaf) is proven like a stated one", "[derived]") {
+  const TrustAnchors a = anchors();
+  const auto source = canonical();
+  nlohmann::json compact = bundle_json("a_sent_tx1_log3");
+  compact["inclusion"].erase("receipt");
+  const auto good = bundle_from_json(compact);
+  REQUIRE(good.ok());
+  CHECK(verify_bundle(*good, a, source).outcome == Outcome::kValid);
+  // One byte of the receipt inside the leaf changed: the leaf no longer hashes to its reference.
+  std::string leaf = compact["inclusion"]["proof"].back();
+  char& last = leaf.back();
+  last = last == '0' ? '1' : '0';
+  compact["inclusion"]["proof"].back() = leaf;
+  const auto forged = bundle_from_json(compact);
+  REQUIRE(forged.ok());
+  require_failure(verify_bundle(*forged, a, source), check::kInclusion, {core::mpt::reason::kHashMismatch});
 }
 
 TEST_CASE("changing any single byte of the header fails with a named reason", "[derived]") {
