@@ -344,6 +344,9 @@ bool PostgresConnection::in_transaction() const noexcept {
   return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
 }
 
-Result<void> PostgresConnection::begin() { return exec("BEGIN ISOLATION LEVEL SERIALIZABLE"); }
+Result<void> PostgresConnection::begin(Durability durability) {
+  if (durability == Durability::kSynced) return exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+  return exec("BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit TO off");
+}
 
 }  // namespace causeway::store::sql

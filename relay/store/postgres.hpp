@@ -104,7 +104,8 @@ class PostgresConnection final : public Connection {
   // transition, the next audit leaf index); serializable makes any interleaving with another
   // writer a retryable kBusy instead of a lost update. With the single writer the lease ensures,
   // no transaction ever conflicts, so this costs nothing in practice.
-  core::Result<void> begin() override;
+  // kRelaxed adds SET LOCAL synchronous_commit TO off, for this transaction only.
+  core::Result<void> begin(Durability durability) override;
 
   pg_conn* handle() const noexcept { return conn_; }
   const std::string& schema() const noexcept { return schema_; }

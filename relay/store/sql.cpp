@@ -72,8 +72,8 @@ Result<std::string> Connection::query_text(std::string_view sql) {
 
 // ---- Transaction ----------------------------------------------------------------------------
 
-Result<Transaction> Transaction::begin(Connection& db) {
-  CW_CHECK(db.begin());
+Result<Transaction> Transaction::begin(Connection& db, Durability durability) {
+  CW_CHECK(db.begin(durability));
   return Transaction(&db);
 }
 

@@ -50,6 +50,15 @@ namespace sql {
 // Where SQL text must differ (schema scripts, PRAGMAs, a few joins), the store asks the dialect.
 enum class Dialect : std::uint8_t { kSqlite = 1, kPostgres = 2 };
 
+// How a write transaction's COMMIT reaches the disk. kSynced: on disk when COMMIT returns (SQLite
+// synchronous=FULL, PostgreSQL synchronous_commit=on) — for every write an outside effect follows
+// (a signed transaction before its broadcast). kRelaxed: atomic, and durable across a crash of the
+// process, but a power loss may take it back (SQLite WAL with synchronous=NORMAL, PostgreSQL
+// synchronous_commit=off) — only for bookkeeping the relay redoes from the chains when it is
+// missing. Both dialects lose a suffix, never a hole: the next synced commit makes every earlier
+// one durable too.
+enum class Durability : std::uint8_t { kSynced, kRelaxed };
+
 // A prepared statement. Bind helpers chain and record the first failure, which the next step()
 // reports, so call sites read as one expression and still cannot lose an error.
 class Statement {
@@ -149,8 +158,8 @@ class Connection {
   virtual bool in_transaction() const noexcept = 0;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   virtual int changes() const noexcept = 0;
-  // Opens a write transaction in the dialect's way (see Transaction).
-  virtual core::Result<void> begin() = 0;
+  // Opens a write transaction in the dialect's way (see Transaction), committing as `durability` says.
+  virtual core::Result<void> begin(Durability durability) = 0;
 
  protected:
   Connection() = default;
@@ -165,7 +174,7 @@ class Connection {
 // (see postgres.hpp) ... COMMIT; rolled back on destruction unless committed.
 class Transaction {
  public:
-  static core::Result<Transaction> begin(Connection& db);
+  static core::Result<Transaction> begin(Connection& db, Durability durability = Durability::kSynced);
   Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;

@@ -102,13 +102,15 @@ core::Bytes SqliteStatement::column_blob(int column) const {
 
 // ---- Database -------------------------------------------------------------------------------
 
-Database::Database(Database&& other) noexcept : Connection(std::move(other)), db_(std::exchange(other.db_, nullptr)) {}
+Database::Database(Database&& other) noexcept
+    : Connection(std::move(other)), db_(std::exchange(other.db_, nullptr)), synchronous_(other.synchronous_) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     close();
     Connection::operator=(std::move(other));
     db_ = std::exchange(other.db_, nullptr);
+    synchronous_ = other.synchronous_;
   }
   return *this;
 }
@@ -191,6 +193,12 @@ bool Database::in_transaction() const noexcept { return db_ != nullptr && sqlite
 
 int Database::changes() const noexcept { return db_ != nullptr ? sqlite3_changes(db_) : 0; }
 
-Result<void> Database::begin() { return exec("BEGIN IMMEDIATE"); }
+Result<void> Database::begin(Durability durability) {
+  if (synchronous_ != durability) {
+    CW_CHECK(exec(durability == Durability::kSynced ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+    synchronous_ = durability;
+  }
+  return exec("BEGIN IMMEDIATE");
+}
 
 }  // namespace causeway::store::sql

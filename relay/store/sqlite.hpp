@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,11 +67,13 @@ class Database final : public Connection {
   core::Result<std::unique_ptr<Statement>> prepare(std::string_view sql) override;
   bool in_transaction() const noexcept override;
   int changes() const noexcept override;
-  // BEGIN IMMEDIATE.
-  core::Result<void> begin() override;
+  // BEGIN IMMEDIATE, after PRAGMA synchronous = FULL or NORMAL when the durability differs from the
+  // last transaction's (SQLite refuses to change it inside a transaction).
+  core::Result<void> begin(Durability durability) override;
 
  private:
   sqlite3* db_ = nullptr;
+  std::optional<Durability> synchronous_;  // what the last begin() set, if any
 };
 
 }  // namespace causeway::store::sql

@@ -309,7 +309,8 @@ struct StoreOptions {
 
 // Not thread-safe: the relay writes through one writer (DESIGN.md section 4). Every write is one
 // transaction with synchronous=FULL (PostgreSQL: synchronous_commit=on), so it is on disk when
-// the call returns ok.
+// the call returns ok — except the journal's mark_broadcast and mark_confirmed, relaxed
+// (sql::Durability): facts of the chain that recovery reads again.
 class Store {
  public:
   // Takes `<path>.lock`, opens or creates the database, checks it is a Causeway store and not
@@ -458,7 +459,7 @@ class Store {
 
   Store(std::string path, LockFile lock, std::unique_ptr<sql::Connection> db, StoreOptions options);
   // A write transaction with the write guard run first.
-  core::Result<sql::Transaction> begin_write();
+  core::Result<sql::Transaction> begin_write(sql::Durability durability = sql::Durability::kSynced);
   core::Result<void> initialize();
   core::Result<void> initialize_read_only();
   core::Result<void> load_audit_log();

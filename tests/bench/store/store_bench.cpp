@@ -1,7 +1,8 @@
 // Store write throughput: message transitions per second (each with its audit leaf) committed one
 // per transaction and 100 per group commit, on SQLite (synchronous=FULL, the local disk) and on
 // PostgreSQL (the server CAUSEWAY_PG_CONNINFO names, e.g. inside tests/support/with_postgres.sh
-// with CAUSEWAY_PG_FSYNC=on so that both commit to disk).
+// with CAUSEWAY_PG_FSYNC=on so that both commit to disk); and the submission journal's life of one
+// transaction (signed synced, broadcast and confirmed relaxed) on SQLite.
 #include <benchmark/benchmark.h>
 
 #include <stdlib.h>
@@ -109,7 +110,44 @@ void BM_StoreTransitionsPostgres(benchmark::State& state) {
   run_transitions(state, [&] { return store::Store::open_postgres(target); });
 }
 
+// One journaled transaction's three writes, as the EVM sink makes them: record_signed (synced:
+// on disk before the broadcast), mark_broadcast and mark_confirmed (relaxed: recovery asks the node).
+void BM_JournalSignedBroadcastConfirmed(benchmark::State& state) {
+  std::string dir = (std::filesystem::temp_directory_path() / "causeway-journal-bench-XXXXXX").string();
+  if (::mkdtemp(dir.data()) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  {
+    auto opened = store::Store::open(dir + "/bench.db");
+    if (!opened.ok()) {
+      state.SkipWithError(opened.error().message().c_str());
+      return;
+    }
+    auto& journal = (*opened)->journal();
+    core::SignedTxRecord record;
+    record.key = {31337, core::Address{}};
+    record.raw = core::Bytes(110, 0x02);  // about an acknowledge transaction's size
+    std::uint64_t nonce = 0;
+    for (auto _ : state) {
+      record.nonce = nonce;
+      record.tx_hash = core::keccak256(core::as_bytes(std::to_string(nonce)));
+      ++nonce;
+      if (!journal.record_signed(record).ok() || !journal.mark_broadcast({record.key, record.tx_hash}).ok() ||
+          !journal.mark_confirmed({record.key, record.tx_hash, nonce, true}).ok()) {
+        state.SkipWithError("journal write failed");
+        break;
+      }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+    (void)(*opened)->close();
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
 }  // namespace
 
+BENCHMARK(BM_JournalSignedBroadcastConfirmed)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_StoreTransitions)->Arg(1)->Arg(100)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_StoreTransitionsPostgres)->Arg(1)->Arg(100)->UseRealTime()->Unit(benchmark::kMicrosecond);

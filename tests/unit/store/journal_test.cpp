@@ -85,6 +85,40 @@ TEST_CASE("journal records, broadcasts, confirms and drops signed transactions",
   REQUIRE(s->close().ok());
 }
 
+// What each write's transaction commits with, read inside it by the write guard (SQLite's
+// synchronous 2 is FULL and 1 NORMAL; PostgreSQL's synchronous_commit on or off): a signed
+// transaction is on disk before its broadcast, and a drop is the relay's decision, so both are
+// synced; broadcast and confirmation are the chain's facts, relaxed.
+TEST_CASE("journal: signed and dropped commit synced, broadcast and confirmed relaxed", "[unit]") {
+  TempDir dir;
+  std::vector<std::string> levels;
+  auto options = test::test_options();
+  options.write_guard = [&levels](store::sql::Connection& db) -> core::Result<void> {
+    if (db.dialect() == store::sql::Dialect::kPostgres) {
+      CW_TRY(const std::string level, db.query_text("SHOW synchronous_commit"));
+      levels.push_back(level == "on" ? "synced" : level == "off" ? "relaxed" : level);
+    } else {
+      CW_TRY(const std::int64_t level, db.query_int("PRAGMA synchronous"));
+      levels.push_back(level == 2 ? "synced" : level == 1 ? "relaxed" : std::to_string(level));
+    }
+    return core::ok();
+  };
+  auto opened = test::open_test_store(dir.file("relay.db"), options);
+  REQUIRE(opened.ok());
+  auto s = std::move(opened).value();
+  auto& j = s->journal();
+  const auto a = signed_tx(7, 1);
+  REQUIRE(j.record_signed(a).ok());
+  REQUIRE(j.mark_broadcast({kKey, a.tx_hash}).ok());
+  REQUIRE(j.mark_confirmed({kKey, a.tx_hash, 12, true}).ok());
+  const auto b = signed_tx(8, 2);
+  REQUIRE(j.record_signed(b).ok());
+  REQUIRE(j.mark_dropped({kKey, b.tx_hash, "nonce.too_low"}).ok());
+  REQUIRE(s->insert_observed(test::new_message(1)).ok());  // any other write: synced again
+  CHECK(levels == std::vector<std::string>{"synced", "relaxed", "relaxed", "synced", "synced", "synced"});
+  REQUIRE(s->close().ok());
+}
+
 TEST_CASE("journal replacements: a fee bump stays live beside its original until one confirms", "[unit]") {
   TempDir dir;
   auto s = open_store(dir.file("relay.db"));

@@ -133,7 +133,7 @@ TEST_CASE("lease: a fenced write in progress makes a standby's attempt fail afte
   REQUIRE(writer.ok());
   REQUIRE(store::bound_open_transactions(**writer, kTiming).ok());
   CHECK(*(*writer)->query_text("SHOW idle_in_transaction_session_timeout") == "10s");
-  REQUIRE((*writer)->begin().ok());
+  REQUIRE((*writer)->begin(store::sql::Durability::kSynced).ok());
   REQUIRE(store::check_lease(**writer, a.fence(1)).ok());
   auto waited = b.acquire();
   REQUIRE_FALSE(waited.ok());
