@@ -803,6 +803,7 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
     return (*proofs)[static_cast<std::size_t>(at)];
   };
 
+  verify::ProvenReceipts receipts_proven;  // each transaction's receipt proven once, not once per event
   verify::FinalizedHeader finalized;
   finalized.hash = header->hash;
   finalized.number = header->number;
@@ -848,7 +849,8 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
     };
 
     if (event.kind == EventKind::kMessageSent) {
-      auto sent = verify::verify_message_sent(finalized, input, config_.gateway, config_.message_limits);
+      auto sent =
+          verify::verify_message_sent(finalized, input, config_.gateway, config_.message_limits, &receipts_proven);
       if (!sent) {
         reject(std::move(sent).error());
         continue;
@@ -863,7 +865,7 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
       result.tx_hashes.push_back(event.tx_hash);
       continue;
     }
-    auto executed = verify::verify_message_executed(finalized, input, config_.gateway);
+    auto executed = verify::verify_message_executed(finalized, input, config_.gateway, &receipts_proven);
     if (!executed) {
       reject(std::move(executed).error());
       continue;

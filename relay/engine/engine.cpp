@@ -1480,8 +1480,9 @@ struct Engine::Impl {
       trust.push_back(&found->second);
     }
     const auto started = Steady::now();
-    auto verdicts = co_await on_pool_each(bundles.size(), [&bundles, &trust, &canonical](std::size_t i) {
-      return verify::verify_bundle(bundles[i], *trust[i], canonical);
+    verify::ProvenReceipts proven;  // a transaction's messages (or executions) share one receipt
+    auto verdicts = co_await on_pool_each(bundles.size(), [&bundles, &trust, &canonical, &proven](std::size_t i) {
+      return verify::verify_bundle(bundles[i], *trust[i], canonical, &proven);
     });
     const double seconds = std::chrono::duration<double>(Steady::now() - started).count();
     auto& histogram = metrics.verify_seconds(chain.name);

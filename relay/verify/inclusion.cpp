@@ -109,25 +109,58 @@ core::Result<void> require_success(const Receipt& receipt) noexcept {
   return core::Error(reason::kReceiptBadStatus);
 }
 
+std::shared_ptr<const Receipt> ProvenReceipts::find(const core::Hash32& root, const ReceiptProofInput& input) const {
+  const std::lock_guard lock(mutex_);
+  for (const Entry& e : entries_) {
+    if (e.tx_index != input.tx_index || e.root != root) continue;
+    if (!equal_bytes(e.receipt, input.receipt) ||
+        !std::equal(e.proof.begin(), e.proof.end(), input.proof.begin(), input.proof.end())) {
+      continue;
+    }
+    ++hits_;
+    return e.decoded;
+  }
+  return nullptr;
+}
+
+void ProvenReceipts::add(const core::Hash32& root, const ReceiptProofInput& input,
+                         std::shared_ptr<const Receipt> receipt) {
+  Entry e{root, input.tx_index, {input.proof.begin(), input.proof.end()},
+          {input.receipt.begin(), input.receipt.end()}, std::move(receipt)};
+  const std::lock_guard lock(mutex_);
+  entries_.push_back(std::move(e));
+}
+
+std::size_t ProvenReceipts::hits() const {
+  const std::lock_guard lock(mutex_);
+  return hits_;
+}
+
 core::Result<ProvenLog> prove_log(const FinalizedHeader& header, const ReceiptProofInput& input,
-                                  const core::mpt::ProofLimits& limits) {
-  // The key is derived inside verify_receipt_proof from the index alone (THREATS 12); a zero root
-  // is refused there too (THREATS 8), and absence is an error, never an empty value (THREATS 13).
-  CW_TRY(const core::ByteView proven, core::mpt::verify_receipt_proof(header.receipts_root, input.tx_index,
-                                                                      input.proof, limits));
-  if (!equal_bytes(proven, input.receipt)) {
-    return core::Error(reason::kReceiptMismatch, "the proof proves " + std::to_string(proven.size()) +
-                                                     " bytes that differ from the " +
-                                                     std::to_string(input.receipt.size()) + "-byte receipt");
+                                  const core::mpt::ProofLimits& limits, ProvenReceipts* proven_before) {
+  std::shared_ptr<const Receipt> receipt =
+      proven_before != nullptr ? proven_before->find(header.receipts_root, input) : nullptr;
+  if (receipt == nullptr) {
+    // The key is derived inside verify_receipt_proof from the index alone (THREATS 12); a zero root
+    // is refused there too (THREATS 8), and absence is an error, never an empty value (THREATS 13).
+    CW_TRY(const core::ByteView proven, core::mpt::verify_receipt_proof(header.receipts_root, input.tx_index,
+                                                                        input.proof, limits));
+    if (!equal_bytes(proven, input.receipt)) {
+      return core::Error(reason::kReceiptMismatch, "the proof proves " + std::to_string(proven.size()) +
+                                                       " bytes that differ from the " +
+                                                       std::to_string(input.receipt.size()) + "-byte receipt");
+    }
+    CW_TRY(Receipt decoded, decode_receipt(input.receipt));
+    CW_CHECK(require_success(decoded));
+    receipt = std::make_shared<const Receipt>(std::move(decoded));
+    if (proven_before != nullptr) proven_before->add(header.receipts_root, input, receipt);
   }
-  CW_TRY(Receipt receipt, decode_receipt(input.receipt));
-  CW_CHECK(require_success(receipt));
-  if (input.log_index >= receipt.logs.size()) {
+  if (input.log_index >= receipt->logs.size()) {
     return core::Error(reason::kLogIndexOutOfRange, "log " + std::to_string(input.log_index) + " of " +
-                                                        std::to_string(receipt.logs.size()));
+                                                        std::to_string(receipt->logs.size()));
   }
-  ReceiptLog log = receipt.logs[input.log_index];
-  return ProvenLog{std::move(receipt), std::move(log), input.tx_index, input.log_index};
+  ReceiptLog log = receipt->logs[input.log_index];
+  return ProvenLog{*receipt, std::move(log), input.tx_index, input.log_index};
 }
 
 core::Result<void> check_event_origin(const ReceiptLog& log, const core::Address& gateway, const core::Hash32& topic0,
@@ -197,14 +230,15 @@ core::Result<ExecutedEvent> read_message_executed(const ProvenLog& proven, const
 }
 
 core::Result<SentEvent> verify_message_sent(const FinalizedHeader& header, const ReceiptProofInput& input,
-                                            const core::Address& gateway, const core::MessageLimits& limits) {
-  CW_TRY(const ProvenLog proven, prove_log(header, input));
+                                            const core::Address& gateway, const core::MessageLimits& limits,
+                                            ProvenReceipts* proven_before) {
+  CW_TRY(const ProvenLog proven, prove_log(header, input, {}, proven_before));
   return read_message_sent(proven, header, gateway, limits);
 }
 
 core::Result<ExecutedEvent> verify_message_executed(const FinalizedHeader& header, const ReceiptProofInput& input,
-                                                    const core::Address& gateway) {
-  CW_TRY(const ProvenLog proven, prove_log(header, input));
+                                                    const core::Address& gateway, ProvenReceipts* proven_before) {
+  CW_TRY(const ProvenLog proven, prove_log(header, input, {}, proven_before));
   return read_message_executed(proven, header, gateway);
 }
 

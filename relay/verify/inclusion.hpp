@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -92,11 +94,38 @@ struct ProvenLog {
   std::uint32_t log_index = 0;
 };
 
+// Receipts already proven, so the events of one transaction (twenty or two hundred messages of one
+// multicall, or a deliver's executions) hash its proof and decode its receipt once, not once per
+// event. An entry is reused only for the same receipts root and transaction index with every proof
+// node and the receipt byte-equal to the ones proven, so a hit is exactly what proving again would
+// give. Thread-safe: a poll's bundles share one across the verify pool.
+class ProvenReceipts {
+ public:
+  // The decoded receipt proven with exactly these inputs, if any.
+  std::shared_ptr<const Receipt> find(const core::Hash32& root, const ReceiptProofInput& input) const;
+  // Records a receipt proven (and found successful) under `root`.
+  void add(const core::Hash32& root, const ReceiptProofInput& input, std::shared_ptr<const Receipt> receipt);
+  std::size_t hits() const;
+
+ private:
+  struct Entry {
+    core::Hash32 root;
+    std::uint32_t tx_index = 0;
+    std::vector<core::Bytes> proof;
+    core::Bytes receipt;
+    std::shared_ptr<const Receipt> decoded;
+  };
+  mutable std::mutex mutex_;
+  std::vector<Entry> entries_;
+  mutable std::size_t hits_ = 0;
+};
+
 // Verifies the receipt proof under header.receipts_root (taken only from the finality-checked
 // header, THREATS 15), requires the proven value to equal the receipt bytes, decodes the receipt,
-// requires success and picks the log. The result views input.receipt.
+// requires success and picks the log. With `proven`, a receipt proven before is taken from it and
+// a newly proven one added.
 core::Result<ProvenLog> prove_log(const FinalizedHeader& header, const ReceiptProofInput& input,
-                                  const core::mpt::ProofLimits& limits = {});
+                                  const core::mpt::ProofLimits& limits = {}, ProvenReceipts* proven = nullptr);
 
 // A MessageSent event from the gateway, fully checked: topics are (signature, recomputed id,
 // dstChain, sequence), the message decodes within limits, and the claim is recomputed.
@@ -129,9 +158,10 @@ core::Result<ExecutedEvent> read_message_executed(const ProvenLog& proven, const
 
 // prove_log then read_message_sent / read_message_executed: the whole inclusion in one call.
 core::Result<SentEvent> verify_message_sent(const FinalizedHeader& header, const ReceiptProofInput& input,
-                                            const core::Address& gateway, const core::MessageLimits& limits);
+                                            const core::Address& gateway, const core::MessageLimits& limits,
+                                            ProvenReceipts* proven = nullptr);
 core::Result<ExecutedEvent> verify_message_executed(const FinalizedHeader& header, const ReceiptProofInput& input,
-                                                    const core::Address& gateway);
+                                                    const core::Address& gateway, ProvenReceipts* proven = nullptr);
 
 // The uint64 an indexed `uint64` topic holds, or kTopicMismatch if its high bytes are not zero.
 core::Result<std::uint64_t> topic_uint64(const core::Hash32& topic) noexcept;

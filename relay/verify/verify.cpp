@@ -492,7 +492,8 @@ const Check* Verdict::find(std::string_view name) const noexcept {
   return nullptr;
 }
 
-Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const CanonicalHashSource& canonical) {
+Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const CanonicalHashSource& canonical,
+                      ProvenReceipts* proven_before) {
   Verdict v;
   v.kind = b.kind;
   v.root.name = "bundle";
@@ -793,7 +794,7 @@ Verdict verify_bundle(const Bundle& b, const TrustAnchors& anchors, const Canoni
 
   // ---- inclusion: the receipt is in the block, its transaction succeeded, the log exists.
   const ReceiptProofInput input{b.inclusion.tx_index, b.inclusion.log_index, b.inclusion.receipt, b.inclusion.proof};
-  auto proven = prove_log(fh, input);
+  auto proven = prove_log(fh, input, {}, proven_before);
   if (!proven) {
     checks.push_back(failed_check(check::kInclusion, proven.error()));
     skip_rest(check::kInclusion);

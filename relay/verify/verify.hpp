@@ -127,7 +127,10 @@ struct Verdict {
   const Check* find(std::string_view name) const noexcept;
 };
 
-Verdict verify_bundle(const Bundle& bundle, const TrustAnchors& anchors, const CanonicalHashSource& canonical);
+// `proven`, when given, is shared by the bundles of one batch (see ProvenReceipts): an EVM receipt
+// proven for one of them is not hashed and decoded again for the next.
+Verdict verify_bundle(const Bundle& bundle, const TrustAnchors& anchors, const CanonicalHashSource& canonical,
+                      ProvenReceipts* proven = nullptr);
 
 // The verdict for input that could not be read at all (bundle or anchors): unusable_input.
 Verdict unusable_input(const core::Error& error);

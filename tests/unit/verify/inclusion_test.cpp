@@ -379,3 +379,45 @@ TEST_CASE("event topics must agree with the message they index", "[derived]") {
     CHECK(v.first_problem()->name == (c.topic == 1 ? check::kMessageId : check::kEvent));
   }
 }
+
+// Three events of one transaction (tx 1 of chain a): proven once, read three times; only inputs
+// byte-equal to the proven ones reuse it, so a changed receipt or proof node is judged afresh.
+TEST_CASE("proven receipts: one transaction's receipt is proven once for all its events", "[derived]") {
+  ProvenReceipts proven;
+  std::vector<core::MessageId> ids;
+  for (const std::string name : {"a_sent_tx1_log1", "a_sent_tx1_log3", "a_sent_tx1_log5"}) {
+    INFO(name);
+    const auto b = bundle(name);
+    auto sent = verify_message_sent(header_of(b), input_of(b), chain_a().gateway, chain_a().limits, &proven);
+    REQUIRE(sent.ok());
+    auto alone = verify_message_sent(header_of(b), input_of(b), chain_a().gateway, chain_a().limits);
+    REQUIRE(alone.ok());
+    CHECK(sent->claim == alone->claim);  // the same answer as proving again
+    CHECK(sent->claim == b.claim);
+    ids.push_back(sent->id);
+  }
+  CHECK(proven.hits() == 2);
+  CHECK(ids[0] != ids[1]);
+
+  const auto b = bundle("a_sent_tx1_log3");
+  // A receipt that differs from the proven one: no reuse; the proof still names the mismatch.
+  Bundle other_receipt = b;
+  other_receipt.inclusion.receipt.back() ^= 0x01;
+  CHECK(prove_log(header_of(b), input_of(other_receipt), {}, &proven).error().reason() == reason::kReceiptMismatch);
+  // The same receipt under a changed proof node: no reuse; the proof fails by its own reason.
+  Bundle other_proof = b;
+  other_proof.inclusion.proof.front().back() ^= 0x01;
+  auto changed = prove_log(header_of(b), input_of(other_proof), {}, &proven);
+  REQUIRE_FALSE(changed.ok());
+  CHECK(changed.error().reason().name.rfind("mpt.", 0) == 0);
+  // Another root (another block) with the same bytes: no reuse.
+  FinalizedHeader elsewhere = header_of(b);
+  elsewhere.receipts_root.bytes[0] ^= 0x01;
+  CHECK_FALSE(prove_log(elsewhere, input_of(b), {}, &proven).ok());
+  CHECK(proven.hits() == 2);
+  // A log index beyond the receipt is refused on a reused receipt as on a fresh one.
+  Bundle beyond = b;
+  beyond.inclusion.log_index = 1000;
+  CHECK(prove_log(header_of(b), input_of(beyond), {}, &proven).error().reason() == reason::kLogIndexOutOfRange);
+  CHECK(proven.hits() == 3);
+}
