@@ -154,6 +154,10 @@ const invalid = {
     schema: "/source additionalProperties",
     loader: "json.unknown_field source.validator_sets",
   },
+  "proof-bundle.invalid-compact-without-leaf.json": {
+    schema: beyondSchema("the receipt may be left out; whether the proof ends in a leaf holding it is RLP"),
+    loader: "json.bad_field inclusion.receipt",
+  },
   "proof-bundle.invalid-fabric-attestation-code.json": {
     schema: "/inclusion/attestations/0/validation_code maximum",
     loader: "json.bad_field inclusion.attestations[0].validation_code",
@@ -277,7 +281,8 @@ const schemaOnly = new Set(["adapter-protocol"]);
 
 // Each valid proof bundle and the example anchors (and canonical hashes) it verifies against:
 // causeway-verify must exit 0 for each pair. Where they come from: confirmations and execution are
-// anvil bundles of tests/unit/verify/data/anvil_bundles.json; qbft, ibft2 and clique are the EVM
+// anvil bundles of tests/unit/verify/data/anvil_bundles.json (confirmations-compact is the same
+// bundle without its receipt, which the proof's leaf holds); qbft, ibft2 and clique are the EVM
 // source's bundles of the ethers-sealed "sent_chains" of tests/unit/verify/gen_bft_chains.mjs (as
 // tests/unit/evm/source_segment_test.cpp builds them); ibft1 is the qbft sent chain's headers
 // after the genesis re-sealed as IBFT 1.0 (proposer seal, three committed seals) by the same
@@ -291,6 +296,7 @@ const verifiesWith = {
     ["trust-anchors.valid-confirmations.json", "canonical-hashes.valid.json"],
     ["trust-anchors.valid-trusted.json", "canonical-hashes.valid.json"],
   ],
+  "proof-bundle.valid-confirmations-compact.json": [["trust-anchors.valid.json", "canonical-hashes.valid.json"]],
   "proof-bundle.valid-execution.json": [["trust-anchors.valid.json", "canonical-hashes.valid.json"]],
   "proof-bundle.valid-qbft.json": [["trust-anchors.valid-qbft.json"]],
   "proof-bundle.valid-ibft2.json": [["trust-anchors.valid-ibft2.json"]],
