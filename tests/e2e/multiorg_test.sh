@@ -132,6 +132,13 @@ send_both_ways() {  # send_both_ways N: N/2 unordered and N/2 ordered messages e
   drive send --probes "$probes" --from b --to a --count "$half" --ordered >/dev/null
 }
 
+# send_in_rounds N ROUNDS: send_both_ways N spread over ROUNDS rounds one after another (each round
+# four driver runs, about 2 s), so messages are still being sent, not only relayed, for a while.
+send_in_rounds() {
+  local round
+  for ((round = 0; round < $2; round++)); do send_both_ways $(($1 / $2)); done
+}
+
 start_all() {
   setup
   configs
@@ -222,7 +229,8 @@ case_rotation() {
   start_all
   local voters
   voters="$(node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(m.keys.vote.map(k => k.address).join(","))' "$manifest")"
-  send_both_ways 200 &
+  # In rounds, so that messages are in flight when b rotates however fast the relays deliver.
+  send_in_rounds 200 10 &
   local sender=$!
   sleep 4
   local chain
