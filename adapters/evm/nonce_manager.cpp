@@ -98,18 +98,24 @@ NonceManager::~NonceManager() {
   registry().erase(key_);
 }
 
-std::uint64_t NonceManager::next_nonce() const {
+std::uint64_t NonceManager::next_nonce() const { return next_nonces(1).front(); }
+
+std::vector<std::uint64_t> NonceManager::next_nonces(std::size_t count) const {
+  std::vector<std::uint64_t> out;
+  out.reserve(count);
   std::uint64_t candidate = floor_;
   auto live = live_.lower_bound(floor_);
   auto held = foreign_.lower_bound(floor_);
-  while (candidate < next_) {
+  // Released nonces below the top first, lowest first; then past the top.
+  while (candidate < next_ && out.size() < count) {
     while (live != live_.end() && live->first < candidate) ++live;
     while (held != foreign_.end() && *held < candidate) ++held;
     const bool taken = (live != live_.end() && live->first == candidate) || (held != foreign_.end() && *held == candidate);
-    if (!taken) return candidate;  // a released nonce below the top
+    if (!taken) out.push_back(candidate);
     ++candidate;
   }
-  return next_;
+  for (std::uint64_t n = next_; out.size() < count; ++n) out.push_back(n);
+  return out;
 }
 
 Result<void> NonceManager::check_signer(const SignedTx& tx) const {
@@ -120,18 +126,36 @@ Result<void> NonceManager::check_signer(const SignedTx& tx) const {
 }
 
 Result<BroadcastPermit> NonceManager::commit(const SignedTx& tx, std::string tag) {
-  CW_CHECK(check_signer(tx));
-  const std::uint64_t nonce = tx_nonce(tx.tx);
-  const std::uint64_t expected = next_nonce();
-  if (nonce != expected) {
-    return Error(rn::kWrongNonce, "carries " + std::to_string(nonce) + ", next is " + std::to_string(expected));
+  std::vector<TaggedTx> one;
+  one.push_back({tx, std::move(tag)});
+  CW_TRY(auto permits, commit_all(std::move(one)));
+  return std::move(permits.front());
+}
+
+Result<std::vector<BroadcastPermit>> NonceManager::commit_all(std::vector<TaggedTx> txs) {
+  if (txs.empty()) return std::vector<BroadcastPermit>{};
+  const std::vector<std::uint64_t> expected = next_nonces(txs.size());
+  std::vector<SignedTxRecord> records;
+  records.reserve(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    const SignedTx& tx = txs[i].tx;
+    CW_CHECK(check_signer(tx));
+    const std::uint64_t nonce = tx_nonce(tx.tx);
+    if (nonce != expected[i]) {
+      return Error(rn::kWrongNonce, "carries " + std::to_string(nonce) + ", next is " + std::to_string(expected[i]));
+    }
+    records.push_back({key_, nonce, tx.hash, tx.raw, std::nullopt, std::move(txs[i].tag), SubmissionState::kSigned});
   }
-  SignedTxRecord record{key_, nonce, tx.hash, tx.raw, std::nullopt, std::move(tag), SubmissionState::kSigned};
-  CW_CHECK(journal_->record_signed(record));  // durable before anyone can broadcast it
-  next_ = std::max(next_, nonce + 1);
-  BroadcastPermit permit(record);
-  live_[nonce].push_back(std::move(record));
-  return permit;
+  CW_CHECK(journal_->record_signed_all(records));  // durable before anyone can broadcast them
+  std::vector<BroadcastPermit> permits;
+  permits.reserve(records.size());
+  for (auto& record : records) {
+    next_ = std::max(next_, record.nonce + 1);
+    permits.push_back(BroadcastPermit(record));
+    const std::uint64_t nonce = record.nonce;
+    live_[nonce].push_back(std::move(record));
+  }
+  return permits;
 }
 
 Result<BroadcastPermit> NonceManager::commit_replacement(const SignedTx& tx, const Hash32& replaces, std::string tag) {

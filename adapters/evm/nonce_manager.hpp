@@ -105,9 +105,20 @@ class NonceManager {
   // one past the highest handed out.
   std::uint64_t next_nonce() const;
 
+  // The nonces the next `count` new transactions must carry, in order: next_nonce(), then the
+  // nonces it would hand out after each of them were committed.
+  std::vector<std::uint64_t> next_nonces(std::size_t count) const;
+
   // Journals a newly signed transaction carrying next_nonce(); only then returns its permit.
   // If the journal fails, nothing changes and the transaction must not be broadcast.
   Result<BroadcastPermit> commit(const SignedTx& tx, std::string tag = {});
+  // Journals new transactions carrying next_nonces(txs.size()) in one commit: all permits, in
+  // order, or none and nothing changes.
+  struct TaggedTx {
+    SignedTx tx;
+    std::string tag;
+  };
+  Result<std::vector<BroadcastPermit>> commit_all(std::vector<TaggedTx> txs);
 
   // Journals a fee bump of the live transaction `replaces`: same nonce, both fees raised by at
   // least kMinReplacementBumpPercent (gas.hpp), recorded as a replacement.

@@ -299,16 +299,17 @@ awaitable<Result<EvmSink::Market>> EvmSink::market() {
 awaitable<Result<UnsignedTx>> EvmSink::priced_tx(std::uint64_t gas_limit, core::Bytes calldata) {
   auto now = co_await market();
   if (!now) co_return std::move(now).error();
-  co_return unsigned_tx(*now, gas_limit, std::move(calldata));
+  co_return unsigned_tx(*now, nonces_.next_nonce(), gas_limit, std::move(calldata));
 }
 
-Result<UnsignedTx> EvmSink::unsigned_tx(const Market& now, std::uint64_t gas_limit, core::Bytes calldata) {
+Result<UnsignedTx> EvmSink::unsigned_tx(const Market& now, std::uint64_t nonce, std::uint64_t gas_limit,
+                                        core::Bytes calldata) {
   if (eip1559_) {
     auto fees = choose_fees(now.base_fee, now.tip, config_.fees);
     if (!fees) return std::move(fees).error();
     Eip1559Tx tx;
     tx.chain_id = config_.chain_id;
-    tx.nonce = nonces_.next_nonce();
+    tx.nonce = nonce;
     tx.max_priority_fee_per_gas = u256(fees->max_priority_fee_per_gas);
     tx.max_fee_per_gas = u256(fees->max_fee_per_gas);
     tx.gas_limit = gas_limit;
@@ -321,7 +322,7 @@ Result<UnsignedTx> EvmSink::unsigned_tx(const Market& now, std::uint64_t gas_lim
   }
   LegacyTx tx;
   tx.chain_id = config_.chain_id;
-  tx.nonce = nonces_.next_nonce();
+  tx.nonce = nonce;
   tx.gas_price = u256(now.gas_price);
   tx.gas_limit = gas_limit;
   tx.to = config_.gateway;
@@ -450,12 +451,11 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
   if (checks.empty()) co_return out;
   auto checked = co_await rpc_.batch(std::move(checks));
   if (!checked) co_return node_failed("eth_createAccessList", checked.error());
-  std::optional<Market> now;  // read once, when the first acknowledgement passed its pre-check
 
   // The sender's ack hook is called like a receiver, behind the same guard (see acknowledge).
   const std::vector<std::uint64_t> guarded(1, kAckHookGasLimit);
-  std::vector<std::size_t> of;  // the request of each journaled transaction
-  std::vector<Journaled> sent;
+  std::vector<std::size_t> ready;  // the requests that passed their pre-check, with their gas limits
+  std::vector<std::uint64_t> gas_limits;
   for (std::size_t i = 0, k = 0; i < requests.size(); ++i) {
     if (!out[i]) continue;
     if (k >= checked->size()) {
@@ -472,25 +472,45 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
       out[i] = std::move(gas_limit).error();
       continue;
     }
-    if (!now) {
-      auto market_now = co_await market();
-      if (!market_now) co_return std::move(market_now).error();  // nothing is journaled yet
-      now = *market_now;
-    }
-    auto tx = unsigned_tx(*now, *gas_limit, std::move(calldata[i]));
+    ready.push_back(i);
+    gas_limits.push_back(*gas_limit);
+  }
+  if (ready.empty()) co_return out;
+  auto now = co_await market();
+  if (!now) co_return std::move(now).error();  // nothing is journaled yet
+
+  // Signed at the nonces the manager hands out next, in order, then journaled in one commit: one
+  // disk flush for the whole batch (a refused one keeps no nonce, so the next takes it).
+  const std::vector<std::uint64_t> nonces = nonces_.next_nonces(ready.size());
+  std::vector<std::size_t> of;  // the request of each signed transaction
+  std::vector<NonceManager::TaggedTx> to_commit;
+  for (std::size_t r = 0; r < ready.size(); ++r) {
+    const std::size_t i = ready[r];
+    auto tx = unsigned_tx(*now, nonces[to_commit.size()], gas_limits[r], std::move(calldata[i]));
     if (!tx) {
       out[i] = std::move(tx).error();
       continue;
     }
-    auto journal_entry = journaled(std::move(tx).value(), std::move(requests[i].tag));
-    if (!journal_entry) {
-      out[i] = std::move(journal_entry).error();
+    auto signed_tx = signed_fresh(std::move(tx).value());
+    if (!signed_tx) {
+      out[i] = std::move(signed_tx).error();
       continue;
     }
     of.push_back(i);
-    sent.push_back(std::move(journal_entry).value());
+    to_commit.push_back({std::move(signed_tx).value(), std::move(requests[i].tag)});
   }
-  if (sent.empty()) co_return out;
+  if (to_commit.empty()) co_return out;
+  std::vector<std::uint64_t> signed_gas;
+  signed_gas.reserve(to_commit.size());
+  for (const auto& t : to_commit) signed_gas.push_back(tx_gas_limit(t.tx.tx));
+  auto permits = nonces_.commit_all(std::move(to_commit));
+  if (!permits) {
+    for (const std::size_t i : of) out[i] = permits.error();  // none journaled: none may be sent
+    co_return out;
+  }
+  std::vector<Journaled> sent;
+  sent.reserve(permits->size());
+  for (std::size_t j = 0; j < permits->size(); ++j) sent.push_back({std::move((*permits)[j]), signed_gas[j]});
 
   // Every permit is journaled: from here on a failure is the permit's, never the whole call's.
   std::vector<net::Call> sends;

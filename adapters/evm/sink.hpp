@@ -226,8 +226,9 @@ class EvmSink {
   // own or a sibling's receipt, else dropped.
   boost::asio::awaitable<core::Result<void>> settle(core::Hash32 tx_hash, std::uint64_t nonce);
   boost::asio::awaitable<core::Result<UnsignedTx>> priced_tx(std::uint64_t gas_limit, core::Bytes calldata);
-  // The transaction at the next nonce, priced from `now`.
-  core::Result<UnsignedTx> unsigned_tx(const Market& now, std::uint64_t gas_limit, core::Bytes calldata);
+  // The transaction at `nonce`, priced from `now`.
+  core::Result<UnsignedTx> unsigned_tx(const Market& now, std::uint64_t nonce, std::uint64_t gas_limit,
+                                       core::Bytes calldata);
   // A journaled transaction's permit and the gas limit it was signed with (signed_fresh may have
   // nudged it).
   struct Journaled {

@@ -78,16 +78,17 @@ std::string hex(const core::Address& address) { return core::to_hex(address); }
 // past it), so this journal lives in memory for the length of the command.
 class CommandJournal final : public core::SubmissionJournal {
  public:
-  Result<void> record_signed(const core::SignedTxRecord& record) override {
-    if (lookup(record.key, record.tx_hash) != nullptr) return Error(core::reason::journal::kDuplicateTransaction);
-    if (record.replaces) {
-      const auto* old = lookup(record.key, *record.replaces);
-      if (old == nullptr || old->nonce != record.nonce || !core::is_live(old->state)) {
-        return Error(core::reason::journal::kBadReplacement);
+  Result<void> record_signed_all(std::span<const core::SignedTxRecord> records) override {
+    const std::size_t before = records_.size();
+    for (const auto& record : records) {
+      auto checked = checked_new(record);
+      if (!checked) {
+        records_.resize(before);  // all or none
+        return checked;
       }
+      records_.push_back(record);
+      records_.back().state = core::SubmissionState::kSigned;
     }
-    records_.push_back(record);
-    records_.back().state = core::SubmissionState::kSigned;
     return core::ok();
   }
   Result<void> mark_broadcast(const core::MarkBroadcastRequest& request) override {
@@ -131,6 +132,16 @@ class CommandJournal final : public core::SubmissionJournal {
   }
 
  private:
+  Result<void> checked_new(const core::SignedTxRecord& record) {
+    if (lookup(record.key, record.tx_hash) != nullptr) return Error(core::reason::journal::kDuplicateTransaction);
+    if (record.replaces) {
+      const auto* old = lookup(record.key, *record.replaces);
+      if (old == nullptr || old->nonce != record.nonce || !core::is_live(old->state)) {
+        return Error(core::reason::journal::kBadReplacement);
+      }
+    }
+    return core::ok();
+  }
   core::SignedTxRecord* lookup(const core::NonceKey& key, const core::Hash32& tx_hash) {
     for (auto& r : records_) {
       if (r.key == key && r.tx_hash == tx_hash) return &r;

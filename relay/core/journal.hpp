@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,9 +99,12 @@ class SubmissionJournal {
  public:
   virtual ~SubmissionJournal() = default;
 
-  // Stores a newly signed transaction in state kSigned. With `replaces`, the replaced record must
-  // exist for the same key and nonce; it stays live until one of the two is confirmed.
-  virtual Result<void> record_signed(const SignedTxRecord& record) = 0;
+  // Stores newly signed transactions in state kSigned, all or none, in one durable commit (a batch
+  // of acknowledgements costs one disk flush, not one each). With `replaces`, the replaced record
+  // must exist (earlier in the call, or before it) for the same key and nonce; it stays live until
+  // one of the two is confirmed.
+  virtual Result<void> record_signed_all(std::span<const SignedTxRecord> records) = 0;
+  Result<void> record_signed(const SignedTxRecord& record) { return record_signed_all({&record, 1}); }
   // kSigned -> kBroadcast (idempotent on kBroadcast).
   virtual Result<void> mark_broadcast(const MarkBroadcastRequest& request) = 0;
   // live -> kConfirmed; every other record with the same key and nonce becomes kReplaced in the

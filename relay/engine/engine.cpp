@@ -1297,7 +1297,7 @@ struct Engine::Impl {
     return core::ok();
   }
 
-  // A bundle's stored text (verify::bundle_to_json) and its hash, the verified transition's detail.
+  // A bundle's stored text (verify::bundle_text) and its hash, the verified transition's detail.
   struct BundleText {
     std::string json;
     core::Hash32 hash;
@@ -1308,7 +1308,7 @@ struct Engine::Impl {
   // while the engine's thread converts, prints and hashes it.
   awaitable<std::vector<BundleText>> bundle_texts(const std::vector<verify::Bundle>& bundles) {
     co_return co_await on_pool_each(bundles.size(), [&bundles](std::size_t i) {
-      std::string json = verify::bundle_to_json(bundles[i]).dump();
+      std::string json = verify::bundle_text(bundles[i]);
       const core::Hash32 hash = bundle_hash(json);
       return BundleText{std::move(json), hash};
     });
@@ -1395,7 +1395,7 @@ struct Engine::Impl {
     CW_CO_TRY(auto verdicts, co_await verify_all(*chain, one, canonical));
     const verify::Verdict& v = verdicts.front();
     // Stored in the form the watcher stores, so a verified leaf's detail hashes the same bytes.
-    const std::string json = verify::bundle_to_json(b).dump();
+    const std::string json = verify::bundle_text(b);
     BundleSubmission out;
     out.claim = b.claim;
     out.id = v.id.value_or(core::message_id(b.message));

@@ -598,8 +598,8 @@ class Store::Journal final : public core::SubmissionJournal {
  public:
   explicit Journal(Store& store) : store_(store) {}
 
-  Result<void> record_signed(const core::SignedTxRecord& record) override {
-    return journal_error(record_signed_impl(record));
+  Result<void> record_signed_all(std::span<const core::SignedTxRecord> records) override {
+    return journal_error(record_signed_impl(records));
   }
   // Broadcast and confirmed are the chain's facts, which recovery reads again from the node for
   // every live record (a record found kSigned is sent again: the same bytes, so at most once), so
@@ -667,10 +667,17 @@ class Store::Journal final : public core::SubmissionJournal {
     return std::optional<core::SignedTxRecord>(std::move(record));
   }
 
-  Result<void> record_signed_impl(const core::SignedTxRecord& record) {
+  Result<void> record_signed_impl(std::span<const core::SignedTxRecord> records) {
     CW_CHECK(store_.ensure_open());
     const auto time = store_.now();
     CW_TRY(auto tx, store_.begin_write());
+    for (const auto& record : records) CW_CHECK(insert_signed(record, time));
+    // synchronous=FULL: when COMMIT returns the records are on disk, so broadcasting is now safe.
+    return tx.commit();
+  }
+
+  // Inside the caller's transaction, so a record may replace one inserted earlier in the same call.
+  Result<void> insert_signed(const core::SignedTxRecord& record, std::uint64_t time) {
     {
       CW_TRY(auto q, store_.db_->cached("SELECT 1 FROM submissions WHERE tx_hash = ?"));
       q->bind_fixed(1, record.tx_hash);
@@ -684,19 +691,15 @@ class Store::Journal final : public core::SubmissionJournal {
                                                                           "and nonce");
       }
     }
-    {
-      CW_TRY(auto q, store_.db_->cached(
-                         "INSERT INTO submissions (tx_hash, chain_id, account, nonce, raw, replaces, tag, state, "
-                         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      q->bind_fixed(1, record.tx_hash).bind_u64(2, record.key.chain_id).bind_fixed(3, record.key.account);
-      q->bind_u64(4, record.nonce).bind_blob(5, record.raw);
-      if (record.replaces) q->bind_fixed(6, *record.replaces); else q->bind_null(6);
-      q->bind_text(7, record.tag).bind_i64(8, static_cast<std::int64_t>(core::SubmissionState::kSigned));
-      q->bind_u64(9, time).bind_u64(10, time);
-      CW_CHECK(q->run());
-    }
-    // synchronous=FULL: when COMMIT returns the record is on disk, so broadcasting is now safe.
-    return tx.commit();
+    CW_TRY(auto q, store_.db_->cached(
+                       "INSERT INTO submissions (tx_hash, chain_id, account, nonce, raw, replaces, tag, state, "
+                       "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    q->bind_fixed(1, record.tx_hash).bind_u64(2, record.key.chain_id).bind_fixed(3, record.key.account);
+    q->bind_u64(4, record.nonce).bind_blob(5, record.raw);
+    if (record.replaces) q->bind_fixed(6, *record.replaces); else q->bind_null(6);
+    q->bind_text(7, record.tag).bind_i64(8, static_cast<std::int64_t>(core::SubmissionState::kSigned));
+    q->bind_u64(9, time).bind_u64(10, time);
+    return q->run();
   }
 
   // One commit per call: the state, its confirmation or drop reason, and any replaced siblings.

@@ -529,6 +529,86 @@ core::Result<Bundle> bundle_from_json(const json& j, const BundleLimits& limits)
   return b;
 }
 
+namespace {
+
+// Printable ASCII other than the quote and the backslash: what dump() copies unchanged.
+bool needs_no_escape(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  });
+}
+
+void append_string(std::string& out, const std::string& s) {
+  if (!needs_no_escape(s)) {
+    out += json(s).dump();  // escapes, and throws on invalid UTF-8, exactly as dump() does
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+// An upper bound's good guess of the text's length, so the output grows once.
+std::size_t text_size_hint(const json& j) {
+  switch (j.type()) {
+    case json::value_t::string: return j.get_ref<const std::string&>().size() + 2;
+    case json::value_t::array: {
+      std::size_t n = 2;
+      for (const auto& item : j) n += text_size_hint(item) + 1;
+      return n;
+    }
+    case json::value_t::object: {
+      std::size_t n = 2;
+      for (const auto& [key, value] : j.items()) n += key.size() + 4 + text_size_hint(value);
+      return n;
+    }
+    default: return 24;
+  }
+}
+
+void append_text(std::string& out, const json& j) {
+  switch (j.type()) {
+    case json::value_t::string: append_string(out, j.get_ref<const std::string&>()); return;
+    case json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : j) {
+        if (!first) out += ',';
+        first = false;
+        append_text(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, value] : j.items()) {
+        if (!first) out += ',';
+        first = false;
+        append_string(out, key);
+        out += ':';
+        append_text(out, value);
+      }
+      out += '}';
+      return;
+    }
+    default: out += j.dump();  // null, booleans, numbers, binary: short, and printed as dump() prints them
+  }
+}
+
+}  // namespace
+
+std::string compact_text(const json& j) {
+  std::string out;
+  out.reserve(text_size_hint(j));
+  append_text(out, j);
+  return out;
+}
+
+std::string bundle_text(const Bundle& b) { return compact_text(bundle_to_json(b)); }
+
 core::Result<Bundle> parse_bundle(std::string_view text, const BundleLimits& limits) {
   CW_TRY(const json parsed, json_read::parse_bounded(text, limits.max_json_bytes, limits.max_depth));
   return bundle_from_json(parsed, limits);

@@ -133,6 +133,13 @@ core::Result<Bundle> bundle_from_json(const nlohmann::json& json, const BundleLi
 core::Result<Bundle> parse_bundle(std::string_view text, const BundleLimits& limits = {});
 // The schema form; bundle_from_json(bundle_to_json(b)) == b.
 nlohmann::json bundle_to_json(const Bundle& bundle);
+// The bundle's stored text: exactly bundle_to_json(b).dump(), the bytes whose Keccak-256 a verified
+// transition's audit leaf holds. Written by compact_text.
+std::string bundle_text(const Bundle& bundle);
+// Exactly json.dump() (compact, UTF-8 kept), without the general serializer's per-character
+// escaping for strings that need none: a bundle's proof nodes are long hex strings, and printing
+// them one character at a time was a visible share of the relay's CPU per message.
+std::string compact_text(const nlohmann::json& json);
 
 std::string_view kind_name(BundleKind kind) noexcept;
 

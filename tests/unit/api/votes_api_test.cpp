@@ -134,7 +134,7 @@ TEST_CASE("v1 bundles: POST refuses what is not a bundle, a bundle no lane carri
   verify::Bundle readdressed = bundle_fixtures::bundle("a_sent_tx0_log0");
   readdressed.source.chain_identity = f.config.chains[0].chain_identity;
   readdressed.message = f.lane_message(5);
-  const std::string on_lane = verify::bundle_to_json(readdressed).dump();
+  const std::string on_lane = verify::bundle_text(readdressed);
   const auto audit_size = f.store->audit_size();
   std::string transcript;
   run(f.io, [&]() -> awaitable<void> {

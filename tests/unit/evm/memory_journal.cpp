@@ -26,18 +26,27 @@ bool MemoryJournal::has(const core::Hash32& tx_hash) const {
   return std::any_of(records_.begin(), records_.end(), [&](const auto& r) { return r.tx_hash == tx_hash; });
 }
 
-core::Result<void> MemoryJournal::record_signed(const core::SignedTxRecord& record) {
+core::Result<void> MemoryJournal::record_signed_all(std::span<const core::SignedTxRecord> records) {
   CW_CHECK(maybe_fail());
-  if (has(record.tx_hash)) return Error(rj::kDuplicateTransaction);
-  if (record.replaces) {
-    const auto* old = lookup(record.key, *record.replaces);
-    if (old == nullptr || old->nonce != record.nonce || !core::is_live(old->state)) {
-      return Error(rj::kBadReplacement);
+  const std::size_t before = records_.size();
+  for (const auto& record : records) {
+    core::Result<void> checked = core::ok();
+    if (has(record.tx_hash)) {
+      checked = Error(rj::kDuplicateTransaction);
+    } else if (record.replaces) {
+      const auto* old = lookup(record.key, *record.replaces);
+      if (old == nullptr || old->nonce != record.nonce || !core::is_live(old->state)) {
+        checked = Error(rj::kBadReplacement);
+      }
     }
+    if (!checked) {
+      records_.resize(before);  // all or none
+      return checked;
+    }
+    records_.push_back(record);
+    records_.back().state = SubmissionState::kSigned;
   }
-  records_.push_back(record);
-  records_.back().state = SubmissionState::kSigned;
-  events_.push_back({"record_signed", record.tx_hash});
+  for (const auto& record : records) events_.push_back({"record_signed", record.tx_hash});
   return core::ok();
 }
 

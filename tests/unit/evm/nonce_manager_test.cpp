@@ -137,6 +137,53 @@ TEST_CASE("a failed broadcast does not consume a nonce", "[unit]") {
   CHECK(manager.next_nonce() == 8);
 }
 
+TEST_CASE("a batch is journaled in one write at the nonces handed out next, released holes first", "[unit]") {
+  MemoryJournal journal;
+  Signer signer;
+  NonceManager manager = NonceManager::open(journal, signer.nonce_key, {5, 5}).value();
+  auto five = manager.commit(signer.make(5, kBaseFees)).value();
+  auto six = manager.commit(signer.make(6, kBaseFees)).value();
+  auto seven = manager.commit(signer.make(7, kBaseFees)).value();
+  CHECK(manager.on_broadcast(five, BroadcastOutcome::kRejected).value() == BroadcastAdvice::kNonceReleased);
+  CHECK(manager.on_broadcast(seven, BroadcastOutcome::kRejected).value() == BroadcastAdvice::kNonceReleased);
+  CHECK(manager.next_nonces(4) == std::vector<std::uint64_t>{5, 7, 8, 9});
+  CHECK(manager.next_nonces(0).empty());
+
+  const auto batch = [&](std::vector<std::uint64_t> nonces) {
+    std::vector<NonceManager::TaggedTx> txs;
+    for (const auto n : nonces) txs.push_back({signer.make(n, kBaseFees), "n" + std::to_string(n)});
+    return txs;
+  };
+  // Out of order, or skipping the hole: refused, nothing journaled.
+  const auto records = journal.records().size();
+  CHECK(manager.commit_all(batch({7, 5, 8})).error().reason() == rn::kWrongNonce);
+  CHECK(manager.commit_all(batch({8, 9})).error().reason() == rn::kWrongNonce);
+  // The journal write fails: one write for the batch, so none is journaled and no nonce is taken.
+  journal.fail_next_writes(1);
+  CHECK(manager.commit_all(batch({5, 7, 8})).error().reason() == reason::journal::kStorageFailed);
+  CHECK(journal.records().size() == records);
+  CHECK(manager.next_nonce() == 5);
+  CHECK(manager.unsent().size() == 1);  // six only
+
+  const auto events = journal.events().size();
+  auto permits = manager.commit_all(batch({5, 7, 8}));
+  REQUIRE(permits.ok());
+  REQUIRE(permits->size() == 3);
+  CHECK((*permits)[0].nonce() == 5);
+  CHECK((*permits)[1].nonce() == 7);
+  CHECK((*permits)[2].nonce() == 8);
+  CHECK(journal.events().size() == events + 3);
+  CHECK(journal.records().back().tag == "n8");
+  CHECK(manager.next_nonce() == 9);
+  CHECK(manager.unsent().size() == 4);
+  // A transaction repeated inside one batch: the journal refuses the whole batch.
+  const auto twice = signer.make(9, kBaseFees);
+  std::vector<NonceManager::TaggedTx> repeated{{twice, "a"}, {twice, "b"}};
+  CHECK(manager.commit_all(std::move(repeated)).error().reason() == rn::kWrongNonce);
+  CHECK(manager.commit_all({}).value().empty());
+  CHECK(manager.next_nonce() == 9);
+}
+
 TEST_CASE("the manager refuses transactions of another signer or chain", "[unit]") {
   MemoryJournal journal;
   Signer signer;

@@ -490,6 +490,21 @@ TEST_CASE("evm sink: acknowledge_all journals every acknowledgement before one b
   REQUIRE(decoded.ok());
   CHECK(std::get<evm::Eip1559Tx>(decoded->tx).data == *evm::acknowledge_calldata(test_ack_of(0x23)));
   CHECK(sink->nonces().next_nonce() == 7);
+
+  // The batch is one journal write: when it fails, none is journaled, sent or given a nonce.
+  const auto records = journal.records().size();
+  const auto broadcasts = rpc.records_at_broadcast.size();
+  journal.fail_next_writes(1);
+  auto refused = test::run_task(io, sink->acknowledge_all({test_ack_of(0x24), test_ack_of(0x25)}));
+  REQUIRE(refused.ok());
+  REQUIRE(refused->size() == 2);
+  for (const auto& r : *refused) {
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().reason() == core::reason::journal::kStorageFailed);
+  }
+  CHECK(journal.records().size() == records);
+  CHECK(rpc.records_at_broadcast.size() == broadcasts);
+  CHECK(sink->nonces().next_nonce() == 7);
 }
 
 TEST_CASE("evm sink: acknowledge_all reports a revert with its data, a refused broadcast, and a failed exchange",
@@ -512,8 +527,17 @@ TEST_CASE("evm sink: acknowledge_all reports a revert with its data, a refused b
   CHECK((*results)[1].error().detail().find("0x1234abcd") != std::string::npos);
   REQUIRE((*results)[2].ok());
   CHECK((*results)[2]->nonce == 6);
-  // The refused one's nonce is released: the next transaction fills it.
+  // The refused one's nonce is released: the next transaction fills it, and a batch after it.
   CHECK(sink->nonces().next_nonce() == 5);
+  rpc.revert_marker.clear();
+  auto refill = test::run_task(io, sink->acknowledge_all({test_ack_of(0x34), test_ack_of(0x35)}));
+  REQUIRE(refill.ok());
+  REQUIRE(refill->size() == 2);
+  REQUIRE((*refill)[0].ok());
+  REQUIRE((*refill)[1].ok());
+  CHECK((*refill)[0]->nonce == 5);
+  CHECK((*refill)[1]->nonce == 7);
+  CHECK(sink->nonces().next_nonce() == 8);
 
   // The pre-checks' exchange fails: an error for the whole call, nothing journaled.
   const auto records = journal.records().size();
@@ -522,7 +546,7 @@ TEST_CASE("evm sink: acknowledge_all reports a revert with its data, a refused b
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.error().reason() == evm::reason::sink::kNodeFailed);
   CHECK(journal.records().size() == records);
-  CHECK(sink->nonces().next_nonce() == 5);
+  CHECK(sink->nonces().next_nonce() == 8);
 }
 
 TEST_CASE("evm sink: confirm_all reads the receipts in one batch, each as confirm does", "[unit]") {

@@ -119,6 +119,39 @@ TEST_CASE("journal: signed and dropped commit synced, broadcast and confirmed re
   REQUIRE(s->close().ok());
 }
 
+TEST_CASE("journal: a batch of signed transactions is one synced commit, all or none", "[unit]") {
+  TempDir dir;
+  std::size_t writes = 0;
+  auto options = test::test_options();
+  options.write_guard = [&writes](store::sql::Connection&) -> core::Result<void> {
+    ++writes;
+    return core::ok();
+  };
+  auto opened = test::open_test_store(dir.file("relay.db"), options);
+  REQUIRE(opened.ok());
+  auto s = std::move(opened).value();
+  auto& j = s->journal();
+  // A fee bump may replace a record written earlier in the same batch.
+  auto bump = signed_tx(1, 3);
+  bump.replaces = signed_tx(1, 1).tx_hash;
+  const std::vector<core::SignedTxRecord> batch{signed_tx(1, 1), signed_tx(2, 2), bump};
+  writes = 0;
+  REQUIRE(j.record_signed_all(batch).ok());
+  CHECK(writes == 1);
+  auto live = j.pending({kKey});
+  REQUIRE(live.ok());
+  REQUIRE(live->size() == 3);
+  CHECK((*live)[1].tx_hash == bump.tx_hash);
+  CHECK((*live)[2].tag == "batch-2");
+
+  // The second record is already journaled: the whole batch is refused and the first not kept.
+  const std::vector<core::SignedTxRecord> repeats{signed_tx(3, 4), signed_tx(2, 2)};
+  CHECK(j.record_signed_all(repeats).error().reason() == rj::kDuplicateTransaction);
+  CHECK_FALSE(j.find({kKey, signed_tx(3, 4).tx_hash})->has_value());
+  CHECK(**j.last_nonce({kKey}) == 2);
+  REQUIRE(s->close().ok());
+}
+
 TEST_CASE("journal replacements: a fee bump stays live beside its original until one confirms", "[unit]") {
   TempDir dir;
   auto s = open_store(dir.file("relay.db"));

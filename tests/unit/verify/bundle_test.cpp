@@ -27,6 +27,40 @@ TEST_CASE("every fixture bundle reads, and writes back in the compact form, whic
   }
 }
 
+// The stored text is hashed into the audit log: it must stay byte for byte what dump() prints.
+TEST_CASE("a bundle's stored text is exactly the dump of its schema form, for every fixture", "[derived]") {
+  for (const auto& entry : data()["bundles"]) {
+    INFO(entry["name"].get<std::string>());
+    auto b = bundle_from_json(entry["bundle"]);
+    REQUIRE(b.ok());
+    CHECK(bundle_text(*b) == bundle_to_json(*b).dump());
+    CHECK(compact_text(entry["bundle"]) == entry["bundle"].dump());
+  }
+}
+
+TEST_CASE("compact_text prints what dump() prints, escapes and numbers included", "[unit]") {
+  const auto same = [](const nlohmann::json& j) {
+    INFO(j.dump());
+    CHECK(compact_text(j) == j.dump());
+  };
+  same(nlohmann::json::object());
+  same(nlohmann::json::array());
+  same(nullptr);
+  same(true);
+  same(-12345678901234LL);
+  same(18446744073709551615ULL);
+  same(0.1);
+  same(1e300);
+  same("");
+  same("plain 0xabcdef ~ \x7f\x7f");
+  same("quote \" backslash \\ tab \t newline \n nul " + std::string(1, '\0') + " bell \x07");
+  same("utf-8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x97");
+  same(nlohmann::json::parse(R"({"b":[1,{"\"k":"v"},[],{}],"a":{"z":null,"y":[false,2.5]},"\u00e9":"x"})"));
+  same(nlohmann::json::binary({1, 2, 3}));
+  // Invalid UTF-8 is refused as dump() refuses it, not written.
+  CHECK_THROWS_AS(compact_text(nlohmann::json("bad \xff")), nlohmann::json::type_error);
+}
+
 TEST_CASE("an EVM receipt left out is read from the proof's leaf, and named when it is not there", "[unit]") {
   nlohmann::json compact = bundle_json("a_sent_tx1_log3");
   const core::Bytes stated = bundle("a_sent_tx1_log3").inclusion.receipt;
