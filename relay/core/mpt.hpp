@@ -98,6 +98,7 @@ struct ProofLimits {
   std::size_t max_nodes = 64;
   std::size_t max_node_bytes = 1u << 20;
   std::size_t max_key_bytes = 32;
+  friend bool operator==(const ProofLimits&, const ProofLimits&) = default;
 };
 
 // Verifies `proof` (ordered root first, as Trie::prove and eth_getProof give it) for `key` against

@@ -109,10 +109,11 @@ core::Result<void> require_success(const Receipt& receipt) noexcept {
   return core::Error(reason::kReceiptBadStatus);
 }
 
-std::shared_ptr<const Receipt> ProvenReceipts::find(const core::Hash32& root, const ReceiptProofInput& input) const {
+std::shared_ptr<const Receipt> ProvenReceipts::find(const core::Hash32& root, const ReceiptProofInput& input,
+                                                    const core::mpt::ProofLimits& limits) const {
   const std::lock_guard lock(mutex_);
   for (const Entry& e : entries_) {
-    if (e.tx_index != input.tx_index || e.root != root) continue;
+    if (e.tx_index != input.tx_index || e.root != root || !(e.limits == limits)) continue;
     if (!equal_bytes(e.receipt, input.receipt) ||
         !std::equal(e.proof.begin(), e.proof.end(), input.proof.begin(), input.proof.end())) {
       continue;
@@ -124,8 +125,8 @@ std::shared_ptr<const Receipt> ProvenReceipts::find(const core::Hash32& root, co
 }
 
 void ProvenReceipts::add(const core::Hash32& root, const ReceiptProofInput& input,
-                         std::shared_ptr<const Receipt> receipt) {
-  Entry e{root, input.tx_index, {input.proof.begin(), input.proof.end()},
+                         const core::mpt::ProofLimits& limits, std::shared_ptr<const Receipt> receipt) {
+  Entry e{root, input.tx_index, limits, {input.proof.begin(), input.proof.end()},
           {input.receipt.begin(), input.receipt.end()}, std::move(receipt)};
   const std::lock_guard lock(mutex_);
   entries_.push_back(std::move(e));
@@ -139,7 +140,7 @@ std::size_t ProvenReceipts::hits() const {
 core::Result<ProvenLog> prove_log(const FinalizedHeader& header, const ReceiptProofInput& input,
                                   const core::mpt::ProofLimits& limits, ProvenReceipts* proven_before) {
   std::shared_ptr<const Receipt> receipt =
-      proven_before != nullptr ? proven_before->find(header.receipts_root, input) : nullptr;
+      proven_before != nullptr ? proven_before->find(header.receipts_root, input, limits) : nullptr;
   if (receipt == nullptr) {
     // The key is derived inside verify_receipt_proof from the index alone (THREATS 12); a zero root
     // is refused there too (THREATS 8), and absence is an error, never an empty value (THREATS 13).
@@ -153,7 +154,7 @@ core::Result<ProvenLog> prove_log(const FinalizedHeader& header, const ReceiptPr
     CW_TRY(Receipt decoded, decode_receipt(input.receipt));
     CW_CHECK(require_success(decoded));
     receipt = std::make_shared<const Receipt>(std::move(decoded));
-    if (proven_before != nullptr) proven_before->add(header.receipts_root, input, receipt);
+    if (proven_before != nullptr) proven_before->add(header.receipts_root, input, limits, receipt);
   }
   if (input.log_index >= receipt->logs.size()) {
     return core::Error(reason::kLogIndexOutOfRange, "log " + std::to_string(input.log_index) + " of " +

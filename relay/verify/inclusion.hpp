@@ -96,21 +96,24 @@ struct ProvenLog {
 
 // Receipts already proven, so the events of one transaction (twenty or two hundred messages of one
 // multicall, or a deliver's executions) hash its proof and decode its receipt once, not once per
-// event. An entry is reused only for the same receipts root and transaction index with every proof
-// node and the receipt byte-equal to the ones proven, so a hit is exactly what proving again would
-// give. Thread-safe: a poll's bundles share one across the verify pool.
+// event. An entry is reused only for the same receipts root, transaction index and proof limits with
+// every proof node and the receipt byte-equal to the ones proven, so a hit is exactly what proving
+// again would give. Thread-safe: a poll's bundles share one across the verify pool.
 class ProvenReceipts {
  public:
-  // The decoded receipt proven with exactly these inputs, if any.
-  std::shared_ptr<const Receipt> find(const core::Hash32& root, const ReceiptProofInput& input) const;
-  // Records a receipt proven (and found successful) under `root`.
-  void add(const core::Hash32& root, const ReceiptProofInput& input, std::shared_ptr<const Receipt> receipt);
+  // The decoded receipt proven with exactly these inputs and limits, if any.
+  std::shared_ptr<const Receipt> find(const core::Hash32& root, const ReceiptProofInput& input,
+                                      const core::mpt::ProofLimits& limits) const;
+  // Records a receipt proven (and found successful) under `root` within `limits`.
+  void add(const core::Hash32& root, const ReceiptProofInput& input, const core::mpt::ProofLimits& limits,
+           std::shared_ptr<const Receipt> receipt);
   std::size_t hits() const;
 
  private:
   struct Entry {
     core::Hash32 root;
     std::uint32_t tx_index = 0;
+    core::mpt::ProofLimits limits;  // a hit under other limits could skip a tighter bound
     std::vector<core::Bytes> proof;
     core::Bytes receipt;
     std::shared_ptr<const Receipt> decoded;

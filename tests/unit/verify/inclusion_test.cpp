@@ -414,6 +414,12 @@ TEST_CASE("proven receipts: one transaction's receipt is proven once for all its
   FinalizedHeader elsewhere = header_of(b);
   elsewhere.receipts_root.bytes[0] ^= 0x01;
   CHECK_FALSE(prove_log(elsewhere, input_of(b), {}, &proven).ok());
+  // Tighter proof limits than the ones it was proven under: no reuse; the bound applies.
+  core::mpt::ProofLimits one_node;
+  one_node.max_nodes = 1;
+  auto bounded = prove_log(header_of(b), input_of(b), one_node, &proven);
+  REQUIRE_FALSE(bounded.ok());
+  CHECK(bounded.error().reason().name.rfind("mpt.", 0) == 0);
   CHECK(proven.hits() == 2);
   // A log index beyond the receipt is refused on a reused receipt as on a fresh one.
   Bundle beyond = b;
