@@ -484,6 +484,7 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
   const std::vector<std::uint64_t> nonces = nonces_.next_nonces(ready.size());
   std::vector<std::size_t> of;  // the request of each signed transaction
   std::vector<NonceManager::TaggedTx> to_commit;
+  std::vector<std::uint64_t> signed_gas;  // what each was signed with (signed_fresh may nudge it)
   for (std::size_t r = 0; r < ready.size(); ++r) {
     const std::size_t i = ready[r];
     auto tx = unsigned_tx(*now, nonces[to_commit.size()], gas_limits[r], std::move(calldata[i]));
@@ -497,12 +498,10 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
       continue;
     }
     of.push_back(i);
+    signed_gas.push_back(tx_gas_limit(signed_tx->tx));
     to_commit.push_back({std::move(signed_tx).value(), std::move(requests[i].tag)});
   }
   if (to_commit.empty()) co_return out;
-  std::vector<std::uint64_t> signed_gas;
-  signed_gas.reserve(to_commit.size());
-  for (const auto& t : to_commit) signed_gas.push_back(tx_gas_limit(t.tx.tx));
   auto permits = nonces_.commit_all(std::move(to_commit));
   if (!permits) {
     for (const std::size_t i : of) out[i] = permits.error();  // none journaled: none may be sent

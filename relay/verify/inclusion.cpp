@@ -113,7 +113,7 @@ std::shared_ptr<const Receipt> ProvenReceipts::find(const core::Hash32& root, co
                                                     const core::mpt::ProofLimits& limits) const {
   const std::lock_guard lock(mutex_);
   for (const Entry& e : entries_) {
-    if (e.tx_index != input.tx_index || e.root != root || !(e.limits == limits)) continue;
+    if (e.tx_index != input.tx_index || e.root != root || e.limits != limits) continue;
     if (!equal_bytes(e.receipt, input.receipt) ||
         !std::equal(e.proof.begin(), e.proof.end(), input.proof.begin(), input.proof.end())) {
       continue;
