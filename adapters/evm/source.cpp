@@ -960,7 +960,7 @@ awaitable<Result<PollResult>> EvmSource::poll() {
   if (top->number <= cursor_.number) co_return result;
 
   const std::uint64_t from = cursor_.number + 1;
-  const std::uint64_t to = std::min(top->number, cursor_.number + config_.max_range);
+  const std::uint64_t to = std::min(top->number, cursor_.number + scan_span_);
   auto first = co_await header({.height = from});
   if (!first) co_return std::move(first).error();
   if (first->parent_hash != cursor_.hash) {
@@ -990,6 +990,9 @@ awaitable<Result<PollResult>> EvmSource::poll() {
       events->erase(events->begin() + static_cast<std::ptrdiff_t>(cut), events->end());
     }
   }
+  // Narrowed only once this poll has succeeded (below): a failed poll reads the same range again.
+  const std::uint64_t next_span =
+      last.number < to ? last.number - from + 1 : std::min(config_.max_range, scan_span_ * 2);
   std::vector<std::pair<BlockRef, std::vector<core::Claim>>> event_blocks;
   for (std::size_t i = 0; i < events->size();) {
     const BlockRef block = (*events)[i].block;
@@ -1025,6 +1028,7 @@ awaitable<Result<PollResult>> EvmSource::poll() {
   for (auto& [block, claims] : event_blocks) remember(block, std::move(claims));
   remember(last, {});
   cursor_ = last;
+  scan_span_ = next_span;
   result.cursor = cursor_;
   co_return result;
 }

@@ -255,19 +255,24 @@ class EvmSource {
   boost::asio::awaitable<core::Result<std::vector<core::Bytes>>> headers(std::uint64_t from, std::uint64_t to);
 
   // One step: detect a reorg at the cursor (rewind and report), else scan from the cursor up to
-  // the head (at most max_range blocks), prove every event and advance the cursor.
+  // the head (at most scan_span() blocks), prove every event and advance the cursor.
   boost::asio::awaitable<core::Result<PollResult>> poll();
   // poll() every poll_interval until stop() returns true; each outcome goes to on_poll.
   boost::asio::awaitable<void> follow(std::function<void(const core::Result<PollResult>&)> on_poll,
                                       std::function<bool()> stop);
 
   const BlockRef& cursor() const noexcept { return cursor_; }
+  // Blocks the next poll scans at most: max_range, narrowed to the blocks a poll kept when its
+  // range held more than max_poll_events (the logs of the blocks after them were read and dropped,
+  // and a burst of full blocks would be read again by every following poll), doubled back after
+  // each poll that kept all it read.
+  std::uint64_t scan_span() const noexcept { return scan_span_; }
   RawSupport raw_headers() const noexcept { return raw_headers_; }
   RawSupport raw_receipts() const noexcept { return raw_receipts_; }
   const SourceConfig& config() const noexcept { return config_; }
 
  private:
-  EvmSource(Rpc& rpc, SourceConfig config) : rpc_(rpc), config_(std::move(config)) {}
+  EvmSource(Rpc& rpc, SourceConfig config) : rpc_(rpc), config_(std::move(config)), scan_span_(config_.max_range) {}
 
   boost::asio::awaitable<core::Result<Json>> block_json(std::uint64_t height);
   boost::asio::awaitable<core::Result<Json>> block_receipts(std::uint64_t height, const Json& block);
@@ -318,6 +323,7 @@ class EvmSource {
   std::optional<BlockRef> restored_;
   std::optional<std::uint64_t> advanced_from_;  // set_segment_from
   BlockRef cursor_;
+  std::uint64_t scan_span_;
   // Heights the cursor passed whose hashes are known (cursor positions and event blocks),
   // ascending, with the claims emitted from each: what a rewind compares and reports.
   std::deque<BlockRef> history_;

@@ -691,6 +691,26 @@ struct Engine::Impl {
     metrics.lane_halted(lane.name).Set(1);
   }
 
+  // Runs `a` and `b` at once on the engine's thread; both results, once both are done.
+  template <typename A, typename B>
+  static awaitable<std::pair<A, B>> both(awaitable<A> a, awaitable<B> b) {
+    auto executor = co_await asio::this_coro::executor;
+    auto [order, a_error, a_result, b_error, b_result] =
+        co_await asio::experimental::make_parallel_group(asio::co_spawn(executor, in_optional(std::move(a)), asio::deferred),
+                                                         asio::co_spawn(executor, in_optional(std::move(b)), asio::deferred))
+            .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    (void)order;
+    if (a_error) std::rethrow_exception(a_error);
+    if (b_error) std::rethrow_exception(b_error);
+    co_return std::pair<A, B>(std::move(*a_result), std::move(*b_result));
+  }
+
+  // In an optional: co_spawn default-constructs what it hands back, which a Result is not.
+  template <typename T>
+  static awaitable<std::optional<T>> in_optional(awaitable<T> op) {
+    co_return co_await std::move(op);
+  }
+
   // ---- verification on the pool
 
   template <typename F>
@@ -1100,8 +1120,12 @@ struct Engine::Impl {
 
   awaitable<void> watch(Chain& chain) {
     std::uint32_t failures = 0;
+    // The next poll, made while the last one's bundles were verified and stored (overlaps()).
+    std::optional<Result<evm::PollResult>> ahead;
+    Steady::time_point ahead_at;
     while (!stopping) {
       if (!chain.started) {
+        ahead.reset();
         auto started = co_await start_chain(chain);
         chain.start_attempted = true;
         if (!started) {
@@ -1119,8 +1143,14 @@ struct Engine::Impl {
         co_await pause(chain.settings->poll_interval);
         continue;
       }
-      const auto polled_at = Steady::now();
-      auto polled = co_await chain.source->poll();
+      std::optional<Result<evm::PollResult>> next = std::move(ahead);
+      ahead.reset();
+      Steady::time_point polled_at = ahead_at;
+      if (!next) {
+        polled_at = Steady::now();
+        next.emplace(co_await chain.source->poll());
+      }
+      Result<evm::PollResult>& polled = *next;
       count_restarts(chain);
       if (!polled) {
         const Error& e = polled.error();
@@ -1145,17 +1175,30 @@ struct Engine::Impl {
       metrics.chain_up(chain.name).Set(1);
       chain.head = polled->head;
       metrics.head(chain.name).Set(static_cast<double>(polled->head));
-      auto handled = co_await handle_poll(chain, std::move(polled).value(), polled_at);
+      const std::uint64_t recorded_to = polled->cursor.number;  // the source's own may be a poll ahead
+      std::optional<Result<bool>> outcome;
+      if (overlaps(chain, *polled)) {
+        ahead_at = Steady::now();
+        auto [handled, following] =
+            co_await both(handle_poll(chain, std::move(polled).value(), polled_at), chain.source->poll());
+        outcome.emplace(std::move(handled));
+        ahead.emplace(std::move(following));
+      } else {
+        outcome.emplace(co_await handle_poll(chain, std::move(polled).value(), polled_at));
+      }
+      const Result<bool>& handled = *outcome;
       if (!handled) {
-        // Nothing of this poll is stored; the source's in-memory cursor moved past it, so the
-        // source is rebuilt from the persisted cursor and reads the range again.
+        // Nothing of this poll is stored; the source's in-memory cursor moved past it (and past a
+        // poll made meanwhile, dropped), so the source is rebuilt from the persisted cursor and
+        // reads the range again.
+        ahead.reset();
         log(kError, "chain " + chain.name + ": could not record a poll: " + handled.error().message());
         metrics.rpc_errors(chain.name, reason_label(handled.error())).Increment();
         chain.started = false;
         co_await pause(chain.settings->poll_interval);
         continue;
       }
-      metrics.cursor(chain.name).Set(static_cast<double>(chain.source->cursor().number));
+      metrics.cursor(chain.name).Set(static_cast<double>(recorded_to));
       co_await advance_idle_checkpoint(chain);
       if (!*handled) co_await pause(chain.settings->poll_interval);
     }
@@ -1172,6 +1215,16 @@ struct Engine::Impl {
       count_restarts(chain);
     };
     co_await process.supervise(std::move(on_health), [this] { return stopping.load(); });
+  }
+
+  // Whether the next poll may run while this one's bundles are verified and stored (the source's
+  // reads, mostly waiting on the node, beside the pool's work and the commit): only while the source
+  // is behind its head, for the built-in source of an unsigned chain. A signed chain's commit may
+  // keep a checkpoint, which moves where the next bundles' segments start, so its polls stay one
+  // after another; an external adapter is asked one thing at a time.
+  bool overlaps(const Chain& chain, const evm::PollResult& poll) {
+    return chain.evm_source && !chain.adapter && !verify::is_signed_mode(chain.mode) && !poll.orphaned &&
+           poll.head > poll.cursor.number && !pending_full();
   }
 
   bool pending_full() {

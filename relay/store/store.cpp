@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <set>
 #include <utility>
 
 #include "relay/core/hash.hpp"
@@ -190,13 +191,29 @@ constexpr std::string_view kSchemaV6 = R"sql(
 CREATE INDEX audit_leaves_claim ON audit_leaves (claim);
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations{{
+// Version 7: a bundle's inclusion proof stored once however many bundles carry it. Every message
+// of one transaction proves the same receipt (all its logs), so with many messages per transaction
+// that receipt was most of every one of their bundles. A bundle row keeps its text with the proof
+// cut out, `proof` naming the cut text and `proof_at` the byte offset it goes back in (see
+// Store::put_bundle_in_tx); rows written before keep their whole text and NULL there.
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE bundle_proofs (
+  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),
+  body TEXT NOT NULL
+) STRICT;
+ALTER TABLE bundles ADD COLUMN proof BLOB REFERENCES bundle_proofs (hash);
+ALTER TABLE bundles ADD COLUMN proof_at INTEGER CHECK ((proof IS NULL) = (proof_at IS NULL) AND proof_at >= 0);
+CREATE INDEX bundles_proof ON bundles (proof);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "initial schema", kSchemaV1},
     {2, "executions", kSchemaV2},
     {3, "votes", kSchemaV3},
     {4, "checkpoint cosignatures", kSchemaV4},
     {5, "audit tiles", kSchemaV5},
     {6, "audit leaves by claim", kSchemaV6},
+    {7, "shared bundle proofs", kSchemaV7},
 }};
 
 // The same steps for PostgreSQL (same versions and names): BIGINT for every integer, BYTEA for
@@ -371,16 +388,27 @@ CREATE TRIGGER audit_tiles_no_update BEFORE UPDATE ON audit_tiles
   FOR EACH ROW EXECUTE FUNCTION refuse_change('the audit log is append-only');
 )sql";
 
-constexpr std::array<Migration, 6> kPgMigrations{{
+constexpr std::string_view kPgSchemaV7 = R"sql(
+CREATE TABLE bundle_proofs (
+  hash BYTEA PRIMARY KEY CHECK (octet_length(hash) = 32),
+  body TEXT NOT NULL
+);
+ALTER TABLE bundles ADD COLUMN proof BYTEA REFERENCES bundle_proofs (hash);
+ALTER TABLE bundles ADD COLUMN proof_at BIGINT CHECK ((proof IS NULL) = (proof_at IS NULL) AND proof_at >= 0);
+CREATE INDEX bundles_proof ON bundles (proof);
+)sql";
+
+constexpr std::array<Migration, 7> kPgMigrations{{
     {1, "initial schema", kPgSchemaV1},
     {2, "executions", kPgSchemaV2},
     {3, "votes", kPgSchemaV3},
     {4, "checkpoint cosignatures", kPgSchemaV4},
     {5, "audit tiles", kPgSchemaV5},
     {6, "audit leaves by claim", kSchemaV6},
+    {7, "shared bundle proofs", kPgSchemaV7},
 }};
 
-constexpr bool same_steps(const std::array<Migration, 6>& a, const std::array<Migration, 6>& b) {
+constexpr bool same_steps(const std::array<Migration, 7>& a, const std::array<Migration, 7>& b) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (a[i].version != b[i].version || a[i].name != b[i].name) return false;
   }
@@ -1286,14 +1314,48 @@ Result<void> Store::put_bundle(const BundleRecord& bundle) {
   return tx.commit();
 }
 
+std::optional<ProofSpan> shared_proof_span(std::string_view text) {
+  constexpr std::string_view kKey = "\"proof\":[";
+  const std::size_t key = text.find(kKey);
+  if (key == std::string_view::npos) return std::nullopt;
+  const std::size_t at = key + kKey.size();
+  const std::size_t end = text.find(']', at);
+  if (end == std::string_view::npos || end - at < kMinSharedProof) return std::nullopt;
+  return ProofSpan{at, end - at};
+}
+
 Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time) {
-  // A verified bundle is never overwritten: what the relay acted on stays servable.
-  CW_TRY(auto q, db_->cached(
-                     "INSERT INTO bundles (claim, message_id, body, verified, created_at) VALUES (?, ?, ?, ?, ?) "
-                     "ON CONFLICT (claim) DO UPDATE SET message_id = excluded.message_id, body = excluded.body, "
-                     "verified = excluded.verified WHERE bundles.verified = 0"));
-  q->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, bundle.json);
+  // The proof goes to bundle_proofs once (by content hash; the bundles of one transaction come one
+  // after another, so the hash of the last one is reused); the row keeps the rest of the text.
+  const std::string_view text = bundle.json;
+  const std::optional<ProofSpan> span = shared_proof_span(text);
+  std::string rest;
+  if (span) {
+    const std::string_view proof = text.substr(span->at, span->size);
+    if (proof != last_proof_) {
+      last_proof_.assign(proof);
+      last_proof_hash_ = core::sha256(core::as_bytes(proof));
+    }
+    CW_TRY(auto put, db_->cached("INSERT INTO bundle_proofs (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING"));
+    put->bind_fixed(1, last_proof_hash_).bind_text(2, proof);
+    CW_CHECK(put->run());
+    rest.reserve(text.size() - span->size);
+    rest.append(text.substr(0, span->at)).append(text.substr(span->at + span->size));
+  }
+  // A verified bundle is never overwritten: what the relay acted on stays servable. (The proof text
+  // of an unverified bundle replaced here stays too; retention removes only what it pruned.)
+  CW_TRY(auto q, db_->cached("INSERT INTO bundles (claim, message_id, body, verified, created_at, proof, proof_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                             "ON CONFLICT (claim) DO UPDATE SET message_id = excluded.message_id, body = excluded.body, "
+                             "verified = excluded.verified, proof = excluded.proof, proof_at = excluded.proof_at "
+                             "WHERE bundles.verified = 0"));
+  q->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, span ? std::string_view(rest) : text);
   q->bind_i64(4, bundle.verified ? 1 : 0).bind_u64(5, time);
+  if (span) {
+    q->bind_fixed(6, last_proof_hash_).bind_u64(7, span->at);
+  } else {
+    q->bind_null(6).bind_null(7);
+  }
   return q->run();
 }
 
@@ -1696,7 +1758,8 @@ Result<std::optional<Cursor>> Store::cursor(const core::ChainIdentity& chain) {
 
 Result<std::optional<BundleRecord>> Store::bundle(const core::Claim& claim) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_->cached("SELECT message_id, body, verified FROM bundles WHERE claim = ?"));
+  CW_TRY(auto q, db_->cached("SELECT b.message_id, b.body, b.verified, b.proof_at, p.body FROM bundles b "
+                             "LEFT JOIN bundle_proofs p ON p.hash = b.proof WHERE b.claim = ?"));
   q->bind_fixed(1, claim);
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<BundleRecord>{};
@@ -1705,6 +1768,14 @@ Result<std::optional<BundleRecord>> Store::bundle(const core::Claim& claim) {
   CW_TRY(b.id, q->column_fixed<core::MessageId>(0));
   b.json = q->column_text(1);
   b.verified = q->column_i64(2) != 0;
+  if (!q->is_null(3)) {
+    // The text as it was put: the shared proof back at its offset (put_bundle_in_tx).
+    CW_TRY(const std::uint64_t at, q->column_u64(3));
+    if (q->is_null(4) || at > b.json.size()) {
+      return Error(reason::kCorrupt, "bundle " + hex(claim.view()) + ": its shared proof is missing or misplaced");
+    }
+    b.json.insert(static_cast<std::size_t>(at), q->column_text(4));
+  }
   return std::optional<BundleRecord>(std::move(b));
 }
 
@@ -1718,13 +1789,30 @@ Result<std::size_t> Store::prune_bundles(std::uint64_t before, std::size_t limit
   CW_TRY(auto q, db_->cached(
                      dialect_ == sql::Dialect::kSqlite
                          ? "DELETE FROM bundles WHERE rowid IN (SELECT b.rowid FROM bundles b CROSS JOIN messages m "
-                           "ON m.id = b.message_id WHERE m.state = 'acknowledged' AND m.updated_at < ? LIMIT ?)"
+                           "ON m.id = b.message_id WHERE m.state = 'acknowledged' AND m.updated_at < ? LIMIT ?) "
+                           "RETURNING proof"
                          : "DELETE FROM bundles WHERE rowid IN (SELECT b.rowid FROM bundles b JOIN messages m "
                            "ON m.id = b.message_id WHERE m.state = 'acknowledged' AND m.updated_at < ? "
-                           "ORDER BY b.rowid LIMIT ?)"));
+                           "ORDER BY b.rowid LIMIT ?) RETURNING proof"));
   q->bind_u64(1, before).bind_u64(2, limit);
-  CW_CHECK(q->run());
-  const auto pruned = static_cast<std::size_t>(db_->changes());
+  std::size_t pruned = 0;
+  std::set<core::Hash32> proofs;
+  for (;;) {
+    CW_TRY(const bool row, q->step());
+    if (!row) break;
+    ++pruned;
+    if (!q->is_null(0)) {
+      CW_TRY(auto proof, q->column_fixed<core::Hash32>(0));
+      proofs.insert(proof);
+    }
+  }
+  // A shared proof goes with the last bundle that carried it.
+  CW_TRY(auto orphan, db_->cached("DELETE FROM bundle_proofs WHERE hash = ? AND NOT EXISTS "
+                                  "(SELECT 1 FROM bundles WHERE proof = ?)"));
+  for (const auto& proof : proofs) {
+    orphan->bind_fixed(1, proof).bind_fixed(2, proof);
+    CW_CHECK(orphan->run());
+  }
   CW_CHECK(tx.commit());
   return pruned;
 }

@@ -487,6 +487,19 @@ class Store {
   OpenReport report_;
   core::MerkleLog log_;
   std::unique_ptr<Journal> journal_;
+  // The proof text put_bundle_in_tx stored last and its hash (the next bundle likely shares it).
+  std::string last_proof_;
+  core::Hash32 last_proof_hash_;
 };
+
+// Where a bundle text's inclusion proof lies (the content of its "proof" array), which the bundles
+// of one transaction's messages share and the store keeps once; none when it is shorter than
+// kMinSharedProof bytes (not worth a second row) or absent. Any split is undone byte for byte.
+struct ProofSpan {
+  std::size_t at = 0;
+  std::size_t size = 0;
+};
+inline constexpr std::size_t kMinSharedProof = 1024;
+std::optional<ProofSpan> shared_proof_span(std::string_view text);
 
 }  // namespace causeway::store

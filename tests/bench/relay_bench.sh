@@ -616,7 +616,10 @@ replay_bench() {
   stop_relay 1
   local identity_a
   identity_a="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).chains.find((c) => c.name === "a").chainIdentity)' "$manifest")"
-  sqlite3 "$work/relay.db" "SELECT body FROM bundles WHERE verified = 1" | node -e '
+  # A bundle's text with its shared proof put back at proof_at (a byte offset; Store::bundle does the same).
+  sqlite3 "$work/relay.db" "SELECT CASE WHEN b.proof IS NULL THEN b.body ELSE substr(CAST(b.body AS BLOB), 1, b.proof_at)
+    || p.body || substr(CAST(b.body AS BLOB), b.proof_at + 1) END
+    FROM bundles b LEFT JOIN bundle_proofs p ON p.hash = b.proof WHERE b.verified = 1" | node -e '
     const rl = require("readline").createInterface({input: process.stdin, crlfDelay: Infinity});
     const kept = [];
     rl.on("line", (line) => {

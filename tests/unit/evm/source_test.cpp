@@ -160,7 +160,8 @@ TEST_CASE("evm source: eth_getLogs ranges are capped and halved on too many resu
   CHECK(tight.source->cursor().number == 0);
 }
 
-TEST_CASE("evm source: a poll proves whole blocks up to max_poll_events, at least one block", "[unit]") {
+TEST_CASE("evm source: a poll proves whole blocks up to max_poll_events, at least one block, and narrows its scan",
+          "[unit]") {
   Harness h;
   h.chain.mine({{.messages = 3}});
   h.chain.mine({{.messages = 2}});
@@ -170,25 +171,50 @@ TEST_CASE("evm source: a poll proves whole blocks up to max_poll_events, at leas
   auto config = h.chain.config();
   config.max_poll_events = 4;
   h.start(config);
+  // The blocks each poll's eth_getLogs asked for, as [from, to].
+  auto scanned = [&] {
+    const json& filter = h.chain.filters().back();
+    return std::pair<std::uint64_t, std::uint64_t>{std::stoull(filter.at("fromBlock").get<std::string>(), nullptr, 16),
+                                                   std::stoull(filter.at("toBlock").get<std::string>(), nullptr, 16)};
+  };
+  CHECK(h.source->scan_span() == config.max_range);
   const auto first = h.poll();
   REQUIRE(first.ok());
   CHECK(first->bundles.size() == 3);  // block 2 would make 5
   CHECK(first->cursor.number == 1);
   CHECK(first->cursor.hash == h.chain.hash(1));
   CHECK(first->head == 5);
+  CHECK(scanned() == std::pair<std::uint64_t, std::uint64_t>{1, 5});
+  // The logs of blocks 2..5 were read and dropped: the next poll reads as many blocks as this one kept.
+  CHECK(h.source->scan_span() == 1);
   const auto second = h.poll();
   REQUIRE(second.ok());
   CHECK(second->bundles.size() == 2);
   CHECK(second->cursor.number == 2);
+  CHECK(scanned() == std::pair<std::uint64_t, std::uint64_t>{2, 2});
+  CHECK(h.source->scan_span() == 2);  // all it read was kept: widened again
   const auto third = h.poll();
   REQUIRE(third.ok());
-  CHECK(third->bundles.size() == 6);  // one block over the bound is still taken whole
-  CHECK(third->cursor.number == 3);
+  CHECK(third->bundles.size() == 6);  // one block over the bound is still taken whole, with the empty one after it
+  CHECK(third->cursor.number == 4);
+  CHECK(scanned() == std::pair<std::uint64_t, std::uint64_t>{3, 4});
+  CHECK(h.source->scan_span() == 4);
   const auto fourth = h.poll();
   REQUIRE(fourth.ok());
-  CHECK(fourth->bundles.size() == 1);  // the empty block and the last one together
+  CHECK(fourth->bundles.size() == 1);
   CHECK(fourth->cursor.number == 5);
   CHECK(fourth->cursor.hash == h.chain.hash(5));
+  CHECK(scanned() == std::pair<std::uint64_t, std::uint64_t>{5, 5});
+  CHECK(h.source->scan_span() == 8);
+  for (int i = 0; i < 3000; ++i) h.chain.mine({});
+  const auto fifth = h.poll();
+  REQUIRE(fifth.ok());
+  CHECK(fifth->cursor.number == 13);
+  CHECK(h.source->scan_span() == 16);
+  for (int i = 0; i < 6; ++i) REQUIRE(h.poll().ok());
+  CHECK(h.source->scan_span() == config.max_range);  // 32, 64 ... 512, then max_range and never past it
+  REQUIRE(h.poll().ok());
+  CHECK(h.source->scan_span() == config.max_range);
 
   Harness refused;
   auto bad = refused.chain.config();

@@ -227,3 +227,85 @@ TEST_CASE("resuming a parked message at its stage needs no evidence and writes n
   REQUIRE(s.apply(test::to_state(id, S::kExecutedOk)));
   CHECK(s.audit_size() == leaves + 1);
 }
+
+namespace {
+
+// A bundle-like text whose "proof" array holds `proof`, with `tag` around it.
+std::string text_with_proof(std::string_view tag, std::string_view proof) {
+  return std::string("{\"claim\":\"") + std::string(tag) + "\",\"inclusion\":{\"kind\":\"evm_receipt\",\"proof\":[" +
+         std::string(proof) + "],\"tx_index\":3},\"tail\":\"" + std::string(tag) + "\"}";
+}
+
+std::int64_t proof_rows(store::Store& s) { return *s.connection().query_int("SELECT count(*) FROM bundle_proofs"); }
+
+}  // namespace
+
+TEST_CASE("shared_proof_span finds the proof array's content, and only when it is long enough", "[unit]") {
+  const std::string proof = "\"0x" + std::string(store::kMinSharedProof, 'a') + "\"";
+  const std::string text = text_with_proof("x", proof);
+  const auto span = store::shared_proof_span(text);
+  REQUIRE(span.has_value());
+  CHECK(text.substr(span->at, span->size) == proof);
+  CHECK_FALSE(store::shared_proof_span(text_with_proof("x", "\"0x12\"")).has_value());  // too short
+  CHECK_FALSE(store::shared_proof_span("{\"claim\":\"x\"}").has_value());                 // none
+  // An unclosed array is not cut.
+  CHECK_FALSE(store::shared_proof_span("{\"proof\":[" + proof).has_value());
+}
+
+TEST_CASE("bundles sharing an inclusion proof store it once and read back byte for byte", "[unit]") {
+  TempDir dir;
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  const std::string receipt = "\"0x" + std::string(4000, 'b') + "\",\"0x" + std::string(3000, 'c') + "\"";
+  const std::string other = "\"0x" + std::string(2000, 'd') + "\"";
+  std::vector<store::BundleRecord> records;
+  store::WriteBatch batch;
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    records.push_back({test::fixed_of<core::Claim>("shared", i), test::fixed_of<core::MessageId>("m", i),
+                       text_with_proof("message " + std::to_string(i), receipt), true});
+  }
+  records.push_back({test::fixed_of<core::Claim>("shared", 4), test::fixed_of<core::MessageId>("m", 4),
+                     text_with_proof("another transaction", other), true});
+  records.push_back({test::fixed_of<core::Claim>("shared", 5), test::fixed_of<core::MessageId>("m", 5),
+                     text_with_proof("short", "\"0x1234\""), true});
+  records.push_back({test::fixed_of<core::Claim>("shared", 6), test::fixed_of<core::MessageId>("m", 6),
+                     "{\"bundle\":\"without a proof\"}", false});
+  batch.bundles = records;
+  REQUIRE(s.batch(batch));
+  CHECK(proof_rows(s) == 2);  // the three messages' receipt once, the other transaction's once
+  // Each row keeps its own text without the proof: far less than three receipts.
+  CHECK(*s.connection().query_int("SELECT sum(length(body)) FROM bundles") < 1000);
+  CHECK(*s.connection().query_int("SELECT count(*) FROM bundles WHERE proof IS NULL") == 2);
+  for (const auto& r : records) {
+    auto stored = s.bundle(r.claim);
+    REQUIRE(stored);
+    REQUIRE(stored->has_value());
+    CHECK((*stored)->json == r.json);
+    CHECK((*stored)->id == r.id);
+    CHECK((*stored)->verified == r.verified);
+  }
+  // Put again (a rescan), and an unverified bundle replaced: still one row per proof, texts intact.
+  REQUIRE(s.put_bundle(records[0]));
+  store::BundleRecord replaced = records[5];
+  replaced.json = text_with_proof("now with the receipt", receipt);
+  replaced.verified = true;
+  REQUIRE(s.put_bundle(replaced));
+  CHECK(proof_rows(s) == 2);
+  CHECK((*s.bundle(replaced.claim))->json == replaced.json);
+  CHECK((*s.bundle(records[0].claim))->json == records[0].json);
+}
+
+TEST_CASE("a bundle whose shared proof is missing or misplaced is reported, not served cut", "[unit]") {
+  TempDir dir;
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  const store::BundleRecord record{test::fixed_of<core::Claim>("cut", 1), test::fixed_of<core::MessageId>("m", 1),
+                                   text_with_proof("x", "\"0x" + std::string(2000, 'e') + "\""), true};
+  REQUIRE(s.put_bundle(record));
+  REQUIRE(s.connection().exec("UPDATE bundles SET proof_at = 100000"));
+  auto misplaced = s.bundle(record.claim);
+  REQUIRE_FALSE(misplaced);
+  CHECK(misplaced.error().reason() == store::reason::kCorrupt);
+}

@@ -119,3 +119,38 @@ TEST_CASE("retention tells a pruned bundle from one never stored", "[unit]") {
   CHECK(*at_cutoff == 0);
   CHECK(w.has_bundle(1));
 }
+
+TEST_CASE("retention removes a shared proof with the last bundle that carried it", "[unit]") {
+  RetentionWorld w;
+  const std::uint64_t t0 = test::kTestTime;
+  const std::string proof = "\"0x" + std::string(3000, 'f') + "\"";
+  // Messages 1 and 2 of one transaction (one receipt); 2 is acknowledged later than 1.
+  for (std::uint64_t sequence : {1, 2}) {
+    const auto m = test::new_message(sequence);
+    REQUIRE(w.store->insert_observed(m).ok());
+    const std::string text = "{\"inclusion\":{\"proof\":[" + proof + "]},\"n\":" + std::to_string(sequence) + "}";
+    REQUIRE(w.store->put_bundle({m.claim, core::message_id(m.message), text, true}).ok());
+  }
+  auto proofs = [&] { return *w.store->connection().query_int("SELECT count(*) FROM bundle_proofs"); };
+  CHECK(proofs() == 1);
+  const auto id1 = core::message_id(test::new_message(1).message);
+  const auto id2 = core::message_id(test::new_message(2).message);
+  for (const S state : kAcknowledged) REQUIRE(w.store->apply(test::to_state(id1, state, 1)).ok());
+  w.now = t0 + 5 * kDay;
+  for (const S state : kAcknowledged) REQUIRE(w.store->apply(test::to_state(id2, state, 2)).ok());
+
+  auto first = w.store->prune_bundles(t0 + kDay, 10);
+  REQUIRE(first.ok());
+  CHECK(*first == 1);
+  CHECK_FALSE(w.has_bundle(1));
+  CHECK(proofs() == 1);  // message 2's bundle still carries it
+  auto kept = w.store->bundle(test::new_message(2).claim);
+  REQUIRE(kept.ok());
+  REQUIRE(kept->has_value());
+  CHECK((*kept)->json.find(proof) != std::string::npos);
+
+  auto second = w.store->prune_bundles(t0 + 10 * kDay, 10);
+  REQUIRE(second.ok());
+  CHECK(*second == 1);
+  CHECK(proofs() == 0);
+}
