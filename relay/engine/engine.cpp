@@ -695,9 +695,10 @@ struct Engine::Impl {
   template <typename A, typename B>
   static awaitable<std::pair<A, B>> both(awaitable<A> a, awaitable<B> b) {
     auto executor = co_await asio::this_coro::executor;
+    auto first = asio::co_spawn(executor, in_optional(std::move(a)), asio::deferred);
+    auto second = asio::co_spawn(executor, in_optional(std::move(b)), asio::deferred);
     auto [order, a_error, a_result, b_error, b_result] =
-        co_await asio::experimental::make_parallel_group(asio::co_spawn(executor, in_optional(std::move(a)), asio::deferred),
-                                                         asio::co_spawn(executor, in_optional(std::move(b)), asio::deferred))
+        co_await asio::experimental::make_parallel_group(std::move(first), std::move(second))
             .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     (void)order;
     if (a_error) std::rethrow_exception(a_error);
@@ -721,21 +722,21 @@ struct Engine::Impl {
   }
 
   // f(i) for every i below n, in contiguous chunks spread over the pool's threads (a poll brings
-  // thousands of bundles, and one task would keep the other threads idle); results in order.
+  // thousands of bundles, and one task would keep the other threads idle); results in order. Each
+  // chunk calls its own copy of f in order, so f may keep state from one i to the next.
   template <typename F>
   awaitable<std::vector<std::invoke_result_t<F&, std::size_t>>> on_pool_each(std::size_t n, F f) {
     using Part = std::vector<std::invoke_result_t<F&, std::size_t>>;
     const std::size_t chunks = std::min(n, pool_threads);
-    const F* each = &f;
-    auto chunk = [this, each, n, chunks](std::size_t c) {
+    auto chunk = [this, &f, n, chunks](std::size_t c) {
       const std::size_t begin = n * c / chunks;
       const std::size_t end = n * (c + 1) / chunks;
       return asio::co_spawn(
           pool.get_executor(),
-          [each, begin, end]() -> awaitable<Part> {
+          [each = f, begin, end]() mutable -> awaitable<Part> {
             Part out;
             out.reserve(end - begin);
-            for (std::size_t i = begin; i < end; ++i) out.push_back((*each)(i));
+            for (std::size_t i = begin; i < end; ++i) out.push_back(each(i));
             co_return out;
           },
           asio::deferred);
@@ -1358,13 +1359,15 @@ struct Engine::Impl {
 
   // The stored texts of `bundles`, made and hashed on the pool: a message bundle carries its whole
   // source receipt (about 150 KB with 200 messages per transaction), and every pipeline waits
-  // while the engine's thread converts, prints and hashes it.
+  // while the engine's thread converts, prints and hashes it. A transaction's bundles come one
+  // after another, so each chunk's writer prints their shared proof once.
   awaitable<std::vector<BundleText>> bundle_texts(const std::vector<verify::Bundle>& bundles) {
-    co_return co_await on_pool_each(bundles.size(), [&bundles](std::size_t i) {
-      std::string json = verify::bundle_text(bundles[i]);
+    auto text_of = [&bundles, write = verify::BundleTextWriter{}](std::size_t i) mutable {
+      std::string json = write(bundles[i]);
       const core::Hash32 hash = bundle_hash(json);
       return BundleText{std::move(json), hash};
-    });
+    };
+    co_return co_await on_pool_each(bundles.size(), std::move(text_of));
   }
 
   // Verifies the source's message bundles and adds what is new to `batch`.

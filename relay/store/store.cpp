@@ -1346,8 +1346,9 @@ Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t t
   // of an unverified bundle replaced here stays too; retention removes only what it pruned.)
   CW_TRY(auto q, db_->cached("INSERT INTO bundles (claim, message_id, body, verified, created_at, proof, proof_at) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                             "ON CONFLICT (claim) DO UPDATE SET message_id = excluded.message_id, body = excluded.body, "
-                             "verified = excluded.verified, proof = excluded.proof, proof_at = excluded.proof_at "
+                             "ON CONFLICT (claim) DO UPDATE SET message_id = excluded.message_id, "
+                             "body = excluded.body, verified = excluded.verified, proof = excluded.proof, "
+                             "proof_at = excluded.proof_at "
                              "WHERE bundles.verified = 0"));
   q->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, span ? std::string_view(rest) : text);
   q->bind_i64(4, bundle.verified ? 1 : 0).bind_u64(5, time);

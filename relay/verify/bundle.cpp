@@ -598,6 +598,26 @@ void append_text(std::string& out, const json& j) {
   }
 }
 
+// An EVM bundle's schema form with `proof` as its inclusion proof array (bundle_to_json gives
+// the nodes' hex, BundleTextWriter an empty array it fills as text).
+json evm_bundle_to_json(const Bundle& b, json proof) {
+  json source = source_block_to_json(b.source);
+  if (!b.source.segment.empty()) {
+    json segment = json::array();
+    for (const auto& h : b.source.segment) segment.push_back(core::to_hex(h));
+    source["segment"] = std::move(segment);
+  }
+  json inclusion{{"kind", "evm_receipt_mpt"},
+                 {"tx_index", b.inclusion.tx_index},
+                 {"log_index", b.inclusion.log_index},
+                 {"proof", std::move(proof)}};
+  const auto leaf = leaf_value(b.inclusion.proof);
+  if (!leaf || !std::equal(leaf->begin(), leaf->end(), b.inclusion.receipt.begin(), b.inclusion.receipt.end())) {
+    inclusion["receipt"] = core::to_hex(b.inclusion.receipt);
+  }
+  return envelope_to_json(b, "evm", std::move(source), std::move(inclusion));
+}
+
 }  // namespace
 
 std::string compact_text(const json& j) {
@@ -607,7 +627,32 @@ std::string compact_text(const json& j) {
   return out;
 }
 
-std::string bundle_text(const Bundle& b) { return compact_text(bundle_to_json(b)); }
+std::string bundle_text(const Bundle& b) { return BundleTextWriter{}(b); }
+
+std::string BundleTextWriter::operator()(const Bundle& b) {
+  if (b.family == core::ChainFamily::kFiscoBcos || b.family == core::ChainFamily::kFabric) {
+    return compact_text(bundle_to_json(b));
+  }
+  if (b.inclusion.proof != proof_) {
+    proof_ = b.inclusion.proof;
+    proof_text_.clear();
+    for (const auto& node : proof_) {
+      if (!proof_text_.empty()) proof_text_ += ',';
+      proof_text_ += '"';
+      proof_text_ += core::to_hex(node);  // hex: nothing to escape
+      proof_text_ += '"';
+    }
+  }
+  // The bundle printed with an empty proof array, the proof's text then put inside it. Keys are
+  // sorted and every string before "inclusion"'s is hex or a fixed word, so the first
+  // "proof":[] is the inclusion's.
+  std::string text = compact_text(evm_bundle_to_json(b, json::array()));
+  constexpr std::string_view kEmptyProof = "\"proof\":[]";
+  const std::size_t at = text.find(kEmptyProof);
+  if (at == std::string::npos) return compact_text(bundle_to_json(b));
+  text.insert(at + kEmptyProof.size() - 1, proof_text_);
+  return text;
+}
 
 core::Result<Bundle> parse_bundle(std::string_view text, const BundleLimits& limits) {
   CW_TRY(const json parsed, json_read::parse_bounded(text, limits.max_json_bytes, limits.max_depth));
@@ -619,23 +664,9 @@ json bundle_to_json(const Bundle& b) {
     return b.source.fisco_version == 3 ? fisco3_bundle_to_json(b) : fisco_bundle_to_json(b);
   }
   if (b.family == core::ChainFamily::kFabric) return fabric_bundle_to_json(b);
-  json source = source_block_to_json(b.source);
-  if (!b.source.segment.empty()) {
-    json segment = json::array();
-    for (const auto& h : b.source.segment) segment.push_back(core::to_hex(h));
-    source["segment"] = std::move(segment);
-  }
   json proof = json::array();
   for (const auto& node : b.inclusion.proof) proof.push_back(core::to_hex(node));
-  json inclusion{{"kind", "evm_receipt_mpt"},
-                 {"tx_index", b.inclusion.tx_index},
-                 {"log_index", b.inclusion.log_index},
-                 {"proof", std::move(proof)}};
-  const auto leaf = leaf_value(b.inclusion.proof);
-  if (!leaf || !std::equal(leaf->begin(), leaf->end(), b.inclusion.receipt.begin(), b.inclusion.receipt.end())) {
-    inclusion["receipt"] = core::to_hex(b.inclusion.receipt);
-  }
-  return envelope_to_json(b, "evm", std::move(source), std::move(inclusion));
+  return evm_bundle_to_json(b, std::move(proof));
 }
 
 }  // namespace causeway::verify

@@ -136,6 +136,17 @@ nlohmann::json bundle_to_json(const Bundle& bundle);
 // The bundle's stored text: exactly bundle_to_json(b).dump(), the bytes whose Keccak-256 a verified
 // transition's audit leaf holds. Written by compact_text.
 std::string bundle_text(const Bundle& bundle);
+// bundle_text for a run of bundles: an EVM bundle's inclusion proof is printed once while the next
+// bundles carry the same proof (every message of one source transaction proves the same receipt,
+// tens of KB, and only the rest of its bundle differs). Each text equals bundle_text(b).
+class BundleTextWriter {
+ public:
+  std::string operator()(const Bundle& bundle);
+
+ private:
+  std::vector<core::Bytes> proof_;  // the last EVM proof printed
+  std::string proof_text_;          // its array's content as compact_text prints it
+};
 // Exactly json.dump() (compact, UTF-8 kept), without the general serializer's per-character
 // escaping for strings that need none: a bundle's proof nodes are long hex strings, and printing
 // them one character at a time was a visible share of the relay's CPU per message.

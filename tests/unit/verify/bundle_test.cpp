@@ -38,6 +38,36 @@ TEST_CASE("a bundle's stored text is exactly the dump of its schema form, for ev
   }
 }
 
+// One writer over a run of bundles reuses a proof's text while the proof stays the same: each text
+// must still be what dump() prints, whatever came before it.
+TEST_CASE("a BundleTextWriter prints each bundle as dump() does, shared proofs or not", "[derived]") {
+  std::vector<Bundle> run;
+  for (const auto& entry : data()["bundles"]) {
+    auto b = bundle_from_json(entry["bundle"]);
+    REQUIRE(b.ok());
+    run.push_back(*b);
+    run.push_back(*b);  // the same proof twice in a row: printed once
+    Bundle other_message = *b;
+    other_message.claim.bytes[0] ^= 1;
+    other_message.inclusion.log_index += 1;
+    run.push_back(other_message);
+  }
+  REQUIRE(run.size() >= 6);
+  Bundle receipt_beside = run.front();  // a receipt its proof's leaf does not hold is printed beside it
+  receipt_beside.inclusion.receipt.push_back(0x01);
+  run.push_back(receipt_beside);
+  Bundle no_proof = run.front();
+  no_proof.inclusion.proof.clear();
+  run.push_back(no_proof);
+  run.push_back(run.front());
+  BundleTextWriter write;
+  for (const auto& b : run) {
+    const std::string expected = bundle_to_json(b).dump();
+    CHECK(write(b) == expected);
+    CHECK(bundle_text(b) == expected);
+  }
+}
+
 TEST_CASE("compact_text prints what dump() prints, escapes and numbers included", "[unit]") {
   const auto same = [](const nlohmann::json& j) {
     INFO(j.dump());
