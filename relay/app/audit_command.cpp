@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "relay/app/config_loader.hpp"
 #include "relay/app/verify_command.hpp"
 #include "relay/core/base64.hpp"
 #include "relay/core/checkpoint.hpp"
@@ -195,8 +196,20 @@ nlohmann::ordered_json leaf_json(const store::AuditEntry& entry) {
   return line;
 }
 
+// --store (a SQLite file), or relay.store of --config (SQLite or PostgreSQL), opened read-only.
+core::Result<std::unique_ptr<store::Store>> open_export_source(const AuditOptions& options) {
+  if (options.store.empty() == options.config.empty()) {
+    return core::Error(reason::kAuditUsage, "give exactly one of --store DB and --config FILE");
+  }
+  if (!options.store.empty()) return store::Store::open_read_only(options.store);
+  CW_TRY(const auto config, load_config_file(options.config));
+  if (!config.relay.postgres) return store::Store::open_read_only(config.relay.store);
+  CW_TRY(const auto target, postgres_target(*config.relay.postgres));
+  return store::Store::open_postgres_read_only(target);
+}
+
 core::Result<std::string> export_store(const AuditOptions& options) {
-  CW_TRY(auto store, store::Store::open_read_only(options.store));
+  CW_TRY(auto store, open_export_source(options));
   const fs::path dir(options.out);
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
@@ -1060,9 +1073,16 @@ void add_audit_options(CLI::App& audit, AuditOptions& options) {
   audit.require_subcommand(1, 1);
 
   auto* export_command = audit.add_subcommand("export", "Write a store's audit log and checkpoints to a directory");
-  export_command->add_option("--store", options.store, "The relay's store; read-only, the relay may keep running")
-      ->required()
-      ->type_name("DB");
+  auto* store = export_command
+                    ->add_option("--store", options.store,
+                                 "The relay's SQLite store; read-only, the relay may keep running")
+                    ->type_name("DB");
+  auto* config = export_command
+                     ->add_option("--config", options.config,
+                                  "The relay's config: its relay.store, SQLite or PostgreSQL (a read-only session)")
+                     ->type_name("FILE");
+  store->excludes(config);
+  config->excludes(store);
   export_command->add_option("--out", options.out, "A new or empty directory")->required()->type_name("DIR");
   export_command->callback([&options] { options.action = AuditAction::kExport; });
 

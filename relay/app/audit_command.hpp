@@ -55,6 +55,8 @@ inline constexpr core::Reason kAuditProofMismatch{"audit.proof_mismatch"};
 // The export directory exists and is not empty: mixing two exports would audit neither.
 inline constexpr core::Reason kAuditOutputExists{"audit.output_exists"};
 inline constexpr core::Reason kAuditWriteFailed{"audit.write_failed"};
+// export: neither or both of --store and --config.
+inline constexpr core::Reason kAuditUsage{"audit.usage"};
 // A checkpoint of fewer leaves than one already seen from the same log: it rolled its history back.
 inline constexpr core::Reason kAuditRollback{"audit.rollback"};
 // The relay answered a request with an unexpected status or body.
@@ -84,6 +86,7 @@ enum class AuditAction : std::uint8_t {
 struct AuditOptions {
   AuditAction action = AuditAction::kNone;
   std::string store{};                 // export: the store file
+  std::string config{};                // export: the relay's config, whose relay.store is read instead
   std::string out{};                   // export: the directory; keygen: the key file; checkpoint: the note
   std::string dir{};                   // verify: an export directory
   std::string log_key{};               // a vkey, or a file holding one

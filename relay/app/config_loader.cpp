@@ -16,6 +16,7 @@
 #include <sstream>
 #include <utility>
 
+#include "adapters/evm/keystore.hpp"
 #include "relay/app/verify_command.hpp"
 #include "relay/core/checkpoint.hpp"
 #include "relay/core/secp256k1.hpp"
@@ -1036,6 +1037,19 @@ std::vector<std::string> config_warnings(const engine::Config& config) {
     raw_key(chain.gas_key, name + " gas_key");
   }
   return out;
+}
+
+core::Result<store::PostgresTarget> postgres_target(const engine::PostgresStoreSettings& settings) {
+  store::PostgresTarget target;
+  target.conninfo = settings.conninfo;
+  target.schema = settings.schema;
+  if (!settings.password_env.empty() || !settings.password_file.empty()) {
+    auto password = settings.password_file.empty() ? evm::password_from_env(settings.password_env)
+                                                   : evm::password_from_file(settings.password_file);
+    if (!password) return std::move(password).error().with_context("relay.store.postgres");
+    target.password.assign(reinterpret_cast<const char*>(password->data()), password->size());
+  }
+  return target;
 }
 
 }  // namespace causeway::app

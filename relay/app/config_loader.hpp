@@ -27,6 +27,7 @@
 
 #include "relay/core/result.hpp"
 #include "relay/engine/config.hpp"
+#include "relay/store/postgres.hpp"
 
 namespace causeway::app {
 
@@ -69,6 +70,11 @@ core::Result<engine::Config> load_config_file(const std::filesystem::path& path)
 core::Result<engine::Config> config_from_json(const nlohmann::json& document);
 // The YAML rule above; errors name the field path and the line and column.
 core::Result<nlohmann::json> yaml_to_json(std::string_view text);
+
+// Where the PostgreSQL store of relay.store.postgres lives, its password read from the environment
+// or a file now (never logged: libpq errors are scrubbed of it by the store). For the relay and for
+// the commands that read its store.
+core::Result<store::PostgresTarget> postgres_target(const engine::PostgresStoreSettings& settings);
 
 // What a relay must announce loudly when it starts with this config: single-operator mode,
 // insecure trust, TLS verification off, unencrypted key files. One sentence each.

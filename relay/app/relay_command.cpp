@@ -131,21 +131,6 @@ core::Result<core::PrivateKey> load_key(const engine::KeyRef& ref, const std::st
   return std::move(key->key);
 }
 
-// Where the PostgreSQL store of relay.store.postgres lives, its password read from the environment
-// or a file now (never logged: libpq errors are scrubbed of it by the store).
-core::Result<store::PostgresTarget> postgres_target(const engine::PostgresStoreSettings& settings) {
-  store::PostgresTarget target;
-  target.conninfo = settings.conninfo;
-  target.schema = settings.schema;
-  if (!settings.password_env.empty() || !settings.password_file.empty()) {
-    auto password = settings.password_file.empty() ? evm::password_from_env(settings.password_env)
-                                                   : evm::password_from_file(settings.password_file);
-    if (!password) return std::move(password).error().with_context("relay.store.postgres");
-    target.password.assign(reinterpret_cast<const char*>(password->data()), password->size());
-  }
-  return target;
-}
-
 // This process among the relays sharing one lease: host, pid and a random suffix, so a restarted
 // process (same host, perhaps the same pid in a fresh container) is always a new holder.
 std::string lease_holder_id() {

@@ -285,6 +285,15 @@ Error PostgresConnection::error_of(const pg_result* result, std::string_view wha
 }
 
 Result<std::unique_ptr<PostgresConnection>> PostgresConnection::connect(const PostgresTarget& target) {
+  return open_session(target, false);
+}
+
+Result<std::unique_ptr<PostgresConnection>> PostgresConnection::connect_read_only(const PostgresTarget& target) {
+  return open_session(target, true);
+}
+
+Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open_session(const PostgresTarget& target,
+                                                                             bool read_only) {
   if (!valid_schema_name(target.schema)) {
     return Error(reason::kPostgres, "schema '" + target.schema + "' is not a lower-case SQL identifier");
   }
@@ -311,9 +320,15 @@ Result<std::unique_ptr<PostgresConnection>> PostgresConnection::connect(const Po
   CW_TRY(auto exists, db->prepare("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = ?"));
   exists->bind_text(1, target.schema);
   CW_TRY(const bool row, exists->step());
+  const bool missing = row && exists->column_i64(0) == 0;
+  if (read_only) {
+    if (missing) return Error(reason::kCantOpen, "schema '" + target.schema + "' does not exist");
+    CW_CHECK(db->exec("SET search_path TO " + quoted + "; SET default_transaction_read_only TO on"));
+    return db;
+  }
   // CREATE SCHEMA needs the CREATE privilege on the database even with IF NOT EXISTS; a role
   // given only an existing schema must not need it.
-  if (row && exists->column_i64(0) == 0) CW_CHECK(db->exec("CREATE SCHEMA IF NOT EXISTS " + quoted));
+  if (missing) CW_CHECK(db->exec("CREATE SCHEMA IF NOT EXISTS " + quoted));
   // A signed transaction must be durable before it is broadcast, whatever the server's default.
   CW_CHECK(db->exec("SET search_path TO " + quoted + "; SET synchronous_commit TO on"));
   return db;

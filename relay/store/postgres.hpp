@@ -92,6 +92,9 @@ class PostgresConnection final : public Connection {
   // Connects (connect_timeout 10 s unless the conninfo says otherwise), creates the schema if it
   // is missing, sets search_path to it and synchronous_commit on for this session.
   static core::Result<std::unique_ptr<PostgresConnection>> connect(const PostgresTarget& target);
+  // For readers (`causeway audit export`): the schema must exist (kCantOpen otherwise; nothing is
+  // created) and every transaction of the session is read-only, so the server refuses any write.
+  static core::Result<std::unique_ptr<PostgresConnection>> connect_read_only(const PostgresTarget& target);
 
   Dialect dialect() const noexcept override { return Dialect::kPostgres; }
   void close() noexcept override;
@@ -114,6 +117,8 @@ class PostgresConnection final : public Connection {
   friend class PostgresStatement;
   PostgresConnection(pg_conn* conn, std::string password, std::string schema) noexcept
       : conn_(conn), password_(std::move(password)), schema_(std::move(schema)) {}
+  static core::Result<std::unique_ptr<PostgresConnection>> open_session(const PostgresTarget& target,
+                                                                      bool read_only);
 
   // The error of a failed result (or of the connection when there is none) as a named reason.
   core::Error error_of(const pg_result* result, std::string_view what) const;

@@ -816,6 +816,8 @@ Store::~Store() {
 }
 
 Result<sql::Transaction> Store::begin_write(sql::Durability durability) {
+  // Refused here, not by the database: a reader's snapshot is itself an open transaction.
+  if (read_only_) return Error(reason::kReadOnly, path_ + " is open read-only");
   CW_TRY(auto tx, sql::Transaction::begin(*db_, durability));
   if (options_.write_guard) CW_CHECK(options_.write_guard(*db_));
   return tx;
@@ -868,14 +870,25 @@ Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& path, St
   auto db = sql::Database::open_read_only(path);
   if (!db) return at_path(std::move(db).error(), path);
   // No lock: the relay that owns the store may be running, and a reader never writes.
-  std::unique_ptr<Store> store(
-      new Store(path, LockFile{}, std::make_unique<sql::Database>(std::move(db).value()), std::move(options)));
+  return open_reader(path, std::make_unique<sql::Database>(std::move(db).value()), std::move(options));
+}
+
+Result<std::unique_ptr<Store>> Store::open_postgres_read_only(const PostgresTarget& target, StoreOptions options) {
+  const auto where = "postgresql schema " + target.schema;
+  auto db = sql::PostgresConnection::connect_read_only(target);
+  if (!db) return at_path(std::move(db).error(), where);
+  return open_reader(where, std::move(db).value(), std::move(options));
+}
+
+Result<std::unique_ptr<Store>> Store::open_reader(const std::string& where, std::unique_ptr<sql::Connection> db,
+                                                  StoreOptions options) {
+  std::unique_ptr<Store> store(new Store(where, LockFile{}, std::move(db), std::move(options)));
   store->read_only_ = true;
   auto ready = store->initialize_read_only();
   if (!ready) {
     auto error = std::move(ready).error();
     if (error.reason() == reason::kForeign) return error;
-    return at_path(std::move(error), path);
+    return at_path(std::move(error), where);
   }
   return store;
 }
@@ -890,12 +903,25 @@ Result<void> Store::quick_check(const std::string& path) {
 }
 
 Result<void> Store::initialize_read_only() {
-  CW_CHECK(db_->exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
-  CW_TRY(const auto application_id, db_->query_int("PRAGMA application_id"));
-  if (application_id != kApplicationId) {
+  const auto foreign = [&] {
     return Error(reason::kForeign, path_ + " is not a Causeway store; refusing to read it as one");
+  };
+  std::int64_t user_version = 0;
+  if (dialect_ == sql::Dialect::kSqlite) {
+    CW_CHECK(db_->exec("PRAGMA busy_timeout = " + std::to_string(options_.busy_timeout.count())));
+    // Deferred: the snapshot is taken by the first read below and held until close.
+    CW_CHECK(db_->exec("BEGIN"));
+    CW_TRY(const auto application_id, db_->query_int("PRAGMA application_id"));
+    if (application_id != kApplicationId) return foreign();
+    CW_TRY(user_version, db_->query_int("PRAGMA user_version"));
+  } else {
+    CW_CHECK(db_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    CW_TRY(user_version, stored_schema_version(*db_));
+    if (user_version >= 1) {
+      auto application_id = db_->query_text("SELECT value FROM store_meta WHERE key = 'application_id'");
+      if (!application_id || *application_id != std::to_string(kApplicationId)) return foreign();
+    }
   }
-  CW_TRY(const auto user_version, db_->query_int("PRAGMA user_version"));
   if (user_version > schema_version()) {
     return Error(reason::kTooNew, "schema version " + std::to_string(user_version) + " is newer than this build's " +
                                       std::to_string(schema_version()) + "; read it with a newer Causeway");
@@ -904,7 +930,8 @@ Result<void> Store::initialize_read_only() {
   if (user_version < 1) return Error(reason::kNotFound, "no Causeway schema in it yet");
   report_.from_version = static_cast<std::uint32_t>(user_version);
   report_.to_version = report_.from_version;
-  CW_CHECK(run_check(*db_, "PRAGMA quick_check"));
+  // PostgreSQL checks its own pages (data checksums, if the cluster has them).
+  if (dialect_ == sql::Dialect::kSqlite) CW_CHECK(run_check(*db_, "PRAGMA quick_check"));
   return load_audit_log();
 }
 

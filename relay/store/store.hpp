@@ -320,10 +320,15 @@ class Store {
   // relays on one schema are kept apart by a database lease (StoreOptions::write_guard). There is
   // no PRAGMA check: after an unclean shutdown open() checks the audit log (check_integrity).
   static core::Result<std::unique_ptr<Store>> open_postgres(const PostgresTarget& target, StoreOptions options = {});
-  // SQLite only. For `causeway audit export`: opens an existing store read-only without the lock, so a
-  // running relay keeps writing; no migration, no shutdown marker. The audit log is the one
-  // committed when it opened. Every write fails with kReadOnly; close() only closes.
+  // For `causeway audit export`: opens an existing store read-only without the lock, so a running
+  // relay keeps writing; no migration, no shutdown marker. Every read sees the store as committed
+  // when it opened (one read transaction until close), so the audit log, its checkpoints and the
+  // bundles agree with each other. Every write fails with kReadOnly; close() only closes.
   static core::Result<std::unique_ptr<Store>> open_read_only(const std::string& path, StoreOptions options = {});
+  // The same on PostgreSQL: the schema must exist, the session is read-only on the server too, and
+  // the snapshot is a REPEATABLE READ transaction. No lease: a reader never competes for one.
+  static core::Result<std::unique_ptr<Store>> open_postgres_read_only(const PostgresTarget& target,
+                                                                     StoreOptions options = {});
   // SQLite only. PRAGMA quick_check of the store at `path` on a connection of its own: WAL lets it
   // read while the relay writes. kCorrupt names the first problems found.
   static core::Result<void> quick_check(const std::string& path);
@@ -461,6 +466,9 @@ class Store {
   // A write transaction with the write guard run first.
   core::Result<sql::Transaction> begin_write(sql::Durability durability = sql::Durability::kSynced);
   core::Result<void> initialize();
+  // open_read_only and open_postgres_read_only over their connection.
+  static core::Result<std::unique_ptr<Store>> open_reader(const std::string& where,
+                                                          std::unique_ptr<sql::Connection> db, StoreOptions options);
   core::Result<void> initialize_read_only();
   core::Result<void> load_audit_log();
   // The leaf hashes of complete audit tile `tile`, for the log's proofs and older roots.

@@ -2,7 +2,9 @@
 # The relay on a PostgreSQL store, and active/standby failover of one logical relay through the
 # store's lease (issue 10 part 2; relay/store/lease.hpp), on two live anvil chains. Run inside
 # tests/support/with_postgres.sh (CAUSEWAY_PG_CONNINFO). One case per run:
-#   postgres_relay  one relay on PostgreSQL delivers 200 messages each way exactly once
+#   postgres_relay  one relay on PostgreSQL delivers 200 messages each way exactly once; an auditor
+#                   exports its audit log with `audit export --config` while it runs (a read-only
+#                   session beside the writer) and the export verifies offline
 #   kill            two relays, one config (ttl 3 s): SIGKILL of the active one while 300 messages
 #                   flow each way; the standby takes over once the grant expires; every message
 #                   executed and acknowledged exactly once, the journal's nonces are the chains'.
@@ -100,6 +102,12 @@ stop_b() {
 case_postgres_relay() {
   setup
   make_pg_config
+  # Signed checkpoints, so the export below has something an auditor can verify.
+  local attester log_vkey leaves
+  attester="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).keys.vote[0].address.toLowerCase())' "$manifest")"
+  log_vkey="$("$bin" audit keygen --out "$work/log.key" --name "causeway/$attester")"
+  node -e 'const fs=require("fs"); for (const f of process.argv.slice(2)) { const c=JSON.parse(fs.readFileSync(f)); c.relay.log_key={raw_file: process.argv[1]}; c.relay.checkpoint_every_ms=500; fs.writeFileSync(f, JSON.stringify(c, null, 2)); }' \
+    "$work/log.key" "$config" "$config_b"
   start_relay
   grep -q "lease: ACTIVE" "$relay_log" || fail "no lease line in the log"
   [[ "$(metric causeway_lease_active)" == 1 ]] || fail "causeway_lease_active is not 1"
@@ -107,12 +115,19 @@ case_postgres_relay() {
   wait "${senders[@]}"
   wait_for '{"b":{"probe":{"received":200,"acks":200}},"a":{"probe":{"received":200,"acks":200}}}' 240
   check_exactly_once
+  # Every message verified and executed (its acknowledgement is on chain) before the export's snapshot.
+  "$bin" audit export --config "$config" --out "$work/export" >"$work/export.out" 2>&1 ||
+    { cat "$work/export.out" >&2; fail "audit export --config of the PostgreSQL store failed"; }
+  "$bin" audit verify "$work/export" --log-key "$log_vkey" >"$work/verify.out" 2>&1 ||
+    { cat "$work/verify.out" >&2; fail "the export of the PostgreSQL store does not verify"; }
+  leaves="$(wc -l <"$work/export/leaves.jsonl")"
+  ((leaves >= 800)) || fail "the export holds $leaves leaves, fewer than 800"
   stop_relay
   grep -q "lease released" "$relay_log" || fail "the clean stop did not release the lease"
   [[ "$(psql_q "SELECT value FROM $schema.store_meta WHERE key = 'clean_shutdown'")" == 1 ]] ||
     fail "the clean stop did not mark the store closed"
   check_nonces_pg
-  pass "one relay on PostgreSQL: 200 messages each way executed and acknowledged exactly once, nonces consistent"
+  pass "one relay on PostgreSQL: 200 messages each way executed and acknowledged exactly once, nonces consistent; its audit export ($leaves leaves) verifies"
 }
 
 case_kill() {

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -187,6 +188,32 @@ TEST_CASE("audit export refuses a non-empty directory and a missing store", "[au
   const auto missing = run({"export", "--store", f.scratch("none.db"), "--out", f.scratch("out2")});
   CHECK(missing.code == 2);
   CHECK(missing.err.find("store.cant_open") != std::string::npos);
+}
+
+TEST_CASE("audit export reads the store a relay config names, given exactly one of --store and --config",
+          "[audit]") {
+  AuditFixture f;
+  const char* source = std::getenv("CAUSEWAY_SOURCE_DIR");
+  REQUIRE(source != nullptr);
+  auto config = nlohmann::json::parse(read(std::string(source) + "/schemas/examples/config.valid.json"));
+  config["relay"]["store"] = f.scratch("relay.db");
+  write(f.scratch("relay.json"), config.dump());
+  const auto exported = run({"export", "--config", f.scratch("relay.json"), "--out", f.scratch("by-config")});
+  REQUIRE(exported.code == 0);
+  CHECK(read(fs::path(f.scratch("by-config")) / "leaves.jsonl") == read(f.file("leaves.jsonl")));
+  CHECK(read(fs::path(f.scratch("by-config")) / "checkpoints/12.note") == read(f.file("checkpoints/12.note")));
+
+  const auto neither = run({"export", "--out", f.scratch("neither")});
+  CHECK(neither.code == 2);
+  CHECK(neither.err.find("audit.usage") != std::string::npos);
+  CHECK(run({"export", "--store", f.scratch("relay.db"), "--config", f.scratch("relay.json"), "--out",
+             f.scratch("both")})
+            .code == 2);
+  // A config that does not load is named as such.
+  write(f.scratch("bad.json"), "{\"relay\": 1}");
+  const auto bad = run({"export", "--config", f.scratch("bad.json"), "--out", f.scratch("bad")});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("config.") != std::string::npos);
 }
 
 TEST_CASE("audit verify accepts an untampered export, with the vkey given as text or file", "[audit]") {

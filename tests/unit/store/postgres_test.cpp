@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "relay/core/signature.hpp"
+#include "relay/store/checkpoint_signer.hpp"
 #include "relay/store/postgres.hpp"
 #include "relay/store/store.hpp"
 #include "tests/unit/store/store_fixtures.hpp"
@@ -115,6 +117,58 @@ TEST_CASE("postgres: a newer schema version and a foreign schema are refused by 
                          "INSERT INTO store_meta VALUES ('application_id', '1234')")
               .ok());
   CHECK(store::Store::open_postgres(other, test::test_options()).error().reason() == store::reason::kForeign);
+}
+
+TEST_CASE("postgres: a read-only open sees one snapshot beside the writer, writes nothing, creates nothing",
+          "[postgres]") {
+  TempDir dir;
+  const auto target = test::postgres_target_for(dir.file("reader"));
+  auto writer = open_pg(target);
+  deliver(*writer, 1);
+  deliver(*writer, 2);
+  const auto key = core::Ed25519PrivateKey::from_seed(core::Bytes(32, 7)).value();
+  const store::CheckpointSigner signer{"relay.example/audit", "relay.example/audit", &key,
+                                       [] { return test::kTestTime; }};
+  REQUIRE(store::sign_and_store_checkpoint(*writer, signer).ok());
+
+  auto opened = store::Store::open_postgres_read_only(target, test::test_options());
+  INFO((opened.ok() ? std::string() : opened.error().message()));
+  REQUIRE(opened.ok());
+  auto& reader = **opened;
+  CHECK(reader.audit_size() == 8);
+  CHECK(reader.audit_root(8).value() == writer->audit_root(8).value());
+  CHECK((**reader.audit_entry(7)).leaf == (**writer->audit_entry(7)).leaf);
+  REQUIRE(reader.checkpoints().value().size() == 1);
+  CHECK(reader.set_log_vkey("x").error().reason() == store::reason::kReadOnly);
+  // The writer goes on (and is not held up); the reader keeps the state it opened.
+  deliver(*writer, 3);
+  REQUIRE(store::sign_and_store_checkpoint(*writer, signer).ok());
+  CHECK(reader.audit_size() == 8);
+  CHECK_FALSE(reader.audit_entry(8).value().has_value());
+  CHECK(reader.checkpoints().value().size() == 1);
+  CHECK(reader.close().ok());
+  CHECK(writer->close().ok());
+  // Nothing the reader did marked the store: it reopens clean.
+  CHECK_FALSE(open_pg(target)->open_report().unclean_shutdown);
+
+  // A missing schema is named and not created; an empty one holds no store; another application's is refused.
+  const auto missing = test::postgres_target_for(dir.file("missing"));
+  CHECK(store::Store::open_postgres_read_only(missing, test::test_options()).error().reason() ==
+        store::reason::kCantOpen);
+  auto probe = store::sql::PostgresConnection::connect(target);
+  REQUIRE(probe.ok());
+  CHECK(*(*probe)->query_int("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = '" + missing.schema + "'") ==
+        0);
+  const auto empty = test::postgres_target_for(dir.file("empty"));
+  REQUIRE(exec_in(empty, "SELECT 1").ok());
+  CHECK(store::Store::open_postgres_read_only(empty, test::test_options()).error().reason() ==
+        store::reason::kNotFound);
+  const auto other = test::postgres_target_for(dir.file("other"));
+  REQUIRE(exec_in(other, "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT); "
+                         "INSERT INTO store_meta VALUES ('application_id', '1234'), ('schema_version', '1')")
+              .ok());
+  CHECK(store::Store::open_postgres_read_only(other, test::test_options()).error().reason() ==
+        store::reason::kForeign);
 }
 
 TEST_CASE("postgres: the same writes give the same audit log as SQLite", "[postgres]") {
