@@ -56,16 +56,29 @@ TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence orde
   CHECK(all->size() == 4);
   auto limited = s.due_in_lanes(both, observed, test::kTestTime, 2);
   REQUIRE(limited);
-  CHECK(limited->size() == 2);
+  REQUIRE(limited->size() == 2);
+  // The first two of the whole order (lane, then sequence), whichever lane they come from.
+  CHECK(limited->at(0).id == all->at(0).id);
+  CHECK(limited->at(1).id == all->at(1).id);
 
   const S verified[] = {S::kVerified};
   auto none = s.due_in_lanes(both, verified, test::kTestTime, 10);
   REQUIRE(none);
   CHECK(none->empty());
 
+  // Several states are served as one sequence order, and the limit cuts that order.
+  REQUIRE(s.apply(test::to_state(due->at(1).id, S::kVerified)));
+  const S observed_or_verified[] = {S::kObserved, S::kVerified};
+  auto mixed = s.due_in_lanes(just_ordered, observed_or_verified, test::kTestTime, 2);
+  REQUIRE(mixed);
+  REQUIRE(mixed->size() == 2);
+  CHECK(mixed->at(0).message.sequence.value == 1);
+  CHECK(mixed->at(1).message.sequence.value == 2);
+  CHECK(mixed->at(1).state == S::kVerified);
+
   // Not yet due: a future next attempt hides the message.
   REQUIRE(s.record_attempt(due->at(0).id, test::kTestTime + 60));
-  auto later = s.due_in_lanes(just_ordered, observed, test::kTestTime, 10);
+  auto later = s.due_in_lanes(just_ordered, observed_or_verified, test::kTestTime, 10);
   REQUIRE(later);
   CHECK(later->size() == 2);
   CHECK(later->at(0).message.sequence.value == 2);

@@ -222,6 +222,33 @@ TEST_CASE("postgres: audit leaves, tiles and checkpoints are append-only; a tamp
   CHECK(s->check_integrity().error().reason() == store::reason::kAuditMismatch);
 }
 
+TEST_CASE("postgres: the integrity check reads the log in pages and finds a tampered leaf past the first",
+          "[postgres]") {
+  TempDir dir;
+  const auto target = test::postgres_target_for(dir.file("pages"));
+  constexpr std::uint64_t kMessages = 4200;  // one leaf each: more than a page of 4,096
+  {
+    auto s = open_pg(target);
+    store::WriteBatch batch;
+    for (std::uint64_t i = 1; i <= kMessages; ++i) {
+      batch.observed.push_back(test::new_message(i));
+      batch.transitions.push_back(test::to_state(core::message_id(test::test_message(i)), S::kVerified, i));
+    }
+    REQUIRE(s->batch(batch).ok());
+    REQUIRE(s->audit_size() == kMessages);
+    CHECK(s->check_integrity().ok());
+    REQUIRE(s->close().ok());
+  }
+  REQUIRE(exec_in(target, "DROP TRIGGER audit_leaves_no_update ON audit_leaves; "
+                          "UPDATE audit_leaves SET time = 0 WHERE leaf_index = 4150")
+              .ok());
+  auto s = open_pg(target);
+  const auto checked = s->check_integrity();
+  REQUIRE_FALSE(checked.ok());
+  CHECK(checked.error().reason() == store::reason::kAuditMismatch);
+  CHECK(checked.error().message().find("audit leaf 4150") != std::string::npos);
+}
+
 TEST_CASE("postgres: an unclean shutdown makes the next open check the audit log", "[postgres]") {
   TempDir dir;
   const auto target = test::postgres_target_for(dir.file("unclean"));
