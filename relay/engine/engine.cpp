@@ -640,6 +640,15 @@ struct Engine::Impl {
     Chain* from = chain_by_identity(m.src_chain);
     return from ? lane_between(from, m.dst_chain) : nullptr;
   }
+  // The lane whose unordered or ordered store lane is `key` (store::lane_key).
+  const Lane* lane_keyed(const core::Hash32& key) const {
+    for (const auto& lane : lanes) {
+      if (std::find(lane->store_lanes.begin(), lane->store_lanes.end(), key) != lane->store_lanes.end()) {
+        return lane.get();
+      }
+    }
+    return nullptr;
+  }
   // When this relay's first vote on `chain` is due: at once (0) when one vote is enough or it is
   // among the first `threshold` attesters of the gateway, else kStandInDelaySeconds per place later.
   std::uint64_t first_vote_due(const Chain& chain) {
@@ -673,11 +682,11 @@ struct Engine::Impl {
     return commit(batch);
   }
   void announce(const store::Transition& t) {
-    auto m = store.message(t.id);
+    auto stored = store.message_keys(t.id);
     TransitionEvent event{t.id, t.to, {}, {}, t.reason};
-    if (m && *m) {
-      event.claim = (*m)->claim;
-      if (Lane* lane = lane_of((*m)->message)) event.lane = lane->name;
+    if (stored && *stored) {
+      event.claim = (*stored)->claim;
+      if (const Lane* lane = lane_keyed((*stored)->lane)) event.lane = lane->name;
     }
     log(kInfo, "message " + core::to_hex(event.id) + " " + std::string(store::to_string(event.to)) + " lane " +
                    (event.lane.empty() ? "-" : event.lane) + " claim " + core::to_hex(event.claim) +
@@ -1339,7 +1348,7 @@ struct Engine::Impl {
     std::set<core::MessageId> recorded;
     for (const auto& m : batch.observed) {
       const core::MessageId id = core::message_id(m.message);
-      CW_TRY(const auto stored, store.message(id));
+      CW_TRY(const auto stored, store.message_keys(id));
       if (stored) recorded.insert(id);
     }
     if (recorded.empty()) return core::ok();

@@ -1656,6 +1656,18 @@ Result<std::optional<StoredMessage>> Store::message(const core::MessageId& id) {
   return std::optional<StoredMessage>(std::move(m));
 }
 
+Result<std::optional<MessageKeys>> Store::message_keys(const core::MessageId& id) {
+  CW_CHECK(ensure_open());
+  CW_TRY(auto q, db_->cached("SELECT claim, lane FROM messages WHERE id = ?"));
+  q->bind_fixed(1, id);
+  CW_TRY(const bool row, q->step());
+  if (!row) return std::optional<MessageKeys>{};
+  MessageKeys keys;
+  CW_TRY(keys.claim, q->column_fixed<core::Claim>(0));
+  CW_TRY(keys.lane, q->column_fixed<core::Hash32>(1));
+  return std::optional<MessageKeys>(keys);
+}
+
 Result<std::vector<StoredMessage>> Store::due_messages(MessageState state, std::uint64_t now_unix, std::size_t limit) {
   CW_CHECK(ensure_open());
   CW_TRY(auto q, db_->cached("SELECT " + std::string(kMessageColumns) +

@@ -204,6 +204,12 @@ struct StoredMessage {
   std::uint64_t updated_at = 0;
 };
 
+// What Store::message_keys reads.
+struct MessageKeys {
+  core::Claim claim;
+  core::Hash32 lane;  // lane_key
+};
+
 // Which messages list_messages returns.
 struct MessageFilter {
   std::vector<core::Hash32> lanes;  // lane_key values; empty means every lane
@@ -364,6 +370,9 @@ class Store {
   // One more failed attempt at the current stage; the state does not change.
   core::Result<void> record_attempt(const core::MessageId& id, std::uint64_t next_attempt_at);
   core::Result<std::optional<StoredMessage>> message(const core::MessageId& id);
+  // The claim and lane key of a stored message, read without decoding (or re-hashing) the message
+  // as message() does: for each transition's log line and event, and for existence checks.
+  core::Result<std::optional<MessageKeys>> message_keys(const core::MessageId& id);
   // Messages in `state` whose next attempt is due by `now`, oldest first.
   core::Result<std::vector<StoredMessage>> due_messages(MessageState state, std::uint64_t now, std::size_t limit);
   // The same, restricted to some lanes (lane_key values), in any of `states`, ordered by lane

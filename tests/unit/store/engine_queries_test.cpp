@@ -84,6 +84,26 @@ TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence orde
   CHECK(later->at(0).message.sequence.value == 2);
 }
 
+TEST_CASE("message_keys reads a stored message's claim and lane key, and nothing for an unknown id", "[unit]") {
+  TempDir dir;
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  store::WriteBatch batch;
+  batch.observed.push_back(new_on(5, true));
+  REQUIRE(s.batch(batch));
+  const auto id = core::message_id(message_on(5, true));
+  auto keys = s.message_keys(id);
+  REQUIRE(keys);
+  REQUIRE(keys->has_value());
+  CHECK((*keys)->claim == s.message(id).value()->claim);
+  CHECK((*keys)->lane == store::lane_key(message_on(5, true)));
+  CHECK((*keys)->lane != store::lane_key(message_on(5, false)));
+  auto none = s.message_keys(core::message_id(message_on(6, true)));
+  REQUIRE(none);
+  CHECK_FALSE(none->has_value());
+}
+
 TEST_CASE("state_counts and lane_sequences report what is stored", "[unit]") {
   TempDir dir;
   auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
