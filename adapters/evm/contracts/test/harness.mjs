@@ -463,8 +463,24 @@ export async function expectRevert(action, name) {
 
 export async function send(txPromise) {
   const tx = await txPromise;
-  return tx.wait();
+  try {
+    return await tx.wait(1, SEND_WAIT_MS);
+  } catch (err) {
+    if (err?.code !== "TIMEOUT") throw err;
+  }
+  // Twice a CI run hung in a test for its whole 600 s while the same suite passes in 14 s. ethers'
+  // wait follows new blocks by polling; should it miss the one that mined the transaction (anvil
+  // mines at once), the receipt is asked for directly instead of waiting for ever.
+  const receipt = await tx.provider.getTransactionReceipt(tx.hash);
+  if (receipt === null) throw new Error(`transaction ${tx.hash} not mined within ${SEND_WAIT_MS} ms`);
+  if (receipt.status !== 1) {
+    throw ethers.makeError("transaction execution reverted", "CALL_EXCEPTION", {
+      action: "sendTransaction", data: null, reason: null, invocation: null, revert: null, transaction: tx, receipt,
+    });
+  }
+  return receipt;
 }
+const SEND_WAIT_MS = 20_000;
 
 /// A gateway (n attesters, `threshold`) trusting SOURCE, and a MockReceiver behind it.
 export async function gatewayWithReceiver(chain, { n = 3, threshold = 2 } = {}) {
