@@ -64,6 +64,32 @@ Hash32 keccak256(std::initializer_list<ByteView> parts) noexcept {
 }
 
 Hash32 keccak256(ByteView data) noexcept { return keccak256({data}); }
+
+struct Keccak256::State {
+  CryptoPP::Keccak_256 hasher;
+};
+
+Keccak256::Keccak256() : state_(std::make_unique<State>()) {}
+Keccak256::Keccak256(const Keccak256& other) : state_(std::make_unique<State>(*other.state_)) {}
+Keccak256& Keccak256::operator=(const Keccak256& other) {
+  if (this != &other) *state_ = *other.state_;
+  return *this;
+}
+Keccak256::Keccak256(Keccak256&&) noexcept = default;
+Keccak256& Keccak256::operator=(Keccak256&&) noexcept = default;
+Keccak256::~Keccak256() = default;
+
+Keccak256& Keccak256::update(ByteView data) noexcept {
+  state_->hasher.Update(data.data(), data.size());
+  return *this;
+}
+
+Hash32 Keccak256::digest() const noexcept {
+  CryptoPP::Keccak_256 last = state_->hasher;  // Final() resets the hasher it runs on
+  Hash32 out;
+  last.Final(out.data());
+  return out;
+}
 Hash32 sha256(std::initializer_list<ByteView> parts) noexcept { return sha256_digest().digest(parts); }
 Hash32 sha256(ByteView data) noexcept { return sha256({data}); }
 Hash32 sm3(std::initializer_list<ByteView> parts) noexcept { return sm3_digest().digest(parts); }

@@ -151,8 +151,6 @@ Result<core::Hash32> block_hash_of(const nlohmann::json& answer, std::uint64_t h
   return *parsed;
 }
 
-core::Hash32 bundle_hash(const std::string& json) { return core::keccak256(core::as_bytes(json)); }
-
 // Reason codes only: node output never reaches labels (bounded cardinality, no echoed secrets).
 std::string reason_label(const Error& error) { return std::string(error.reason().name); }
 
@@ -1360,22 +1358,13 @@ struct Engine::Impl {
     return core::ok();
   }
 
-  // A bundle's stored text (verify::bundle_text) and its hash, the verified transition's detail.
-  struct BundleText {
-    std::string json;
-    core::Hash32 hash;
-  };
-
-  // The stored texts of `bundles`, made and hashed on the pool: a message bundle carries its whole
-  // source receipt (about 150 KB with 200 messages per transaction), and every pipeline waits
-  // while the engine's thread converts, prints and hashes it. A transaction's bundles come one
-  // after another, so each chunk's writer prints their shared proof once.
-  awaitable<std::vector<BundleText>> bundle_texts(const std::vector<verify::Bundle>& bundles) {
-    auto text_of = [&bundles, write = verify::BundleTextWriter{}](std::size_t i) mutable {
-      std::string json = write(bundles[i]);
-      const core::Hash32 hash = bundle_hash(json);
-      return BundleText{std::move(json), hash};
-    };
+  // The stored texts of `bundles` (verify::bundle_text) and their hashes, made on the pool: a
+  // message bundle carries its whole source receipt (about 150 KB with 200 messages per
+  // transaction), and every pipeline waits while the engine's thread converts, prints and hashes
+  // it. A transaction's bundles come one after another, so each chunk's writer prints and hashes
+  // their shared proof once.
+  awaitable<std::vector<verify::BundleText>> bundle_texts(const std::vector<verify::Bundle>& bundles) {
+    auto text_of = [&bundles, write = verify::BundleTextWriter{}](std::size_t i) mutable { return write(bundles[i]); };
     co_return co_await on_pool_each(bundles.size(), std::move(text_of));
   }
 
@@ -1396,13 +1385,13 @@ struct Engine::Impl {
     }
     if (wanted.empty()) co_return core::ok();
     CW_CO_TRY(auto verdicts, co_await verify_all(chain, wanted, canonical));
-    std::vector<BundleText> texts = co_await bundle_texts(wanted);
+    std::vector<verify::BundleText> texts = co_await bundle_texts(wanted);
     std::set<core::MessageId> in_batch;
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       const auto& b = wanted[i];
       const auto& v = verdicts[i];
       if (v.outcome != verify::Outcome::kValid) {
-        CW_CO_TRY(const auto why, reject(chain, b, v, texts[i].json));
+        CW_CO_TRY(const auto why, reject(chain, b, v, texts[i].text()));
         (void)why;
         continue;
       }
@@ -1416,7 +1405,7 @@ struct Engine::Impl {
 
   // Adds a verified message bundle to `batch` unless its message is stored already (and not
   // orphaned); returns whether it did.
-  Result<bool> take_verified(const verify::Bundle& b, const core::MessageId& id, BundleText text,
+  Result<bool> take_verified(const verify::Bundle& b, const core::MessageId& id, verify::BundleText text,
                              store::WriteBatch& batch) {
     CW_TRY(auto existing, store.message(id));
     if (existing) {
@@ -1427,10 +1416,10 @@ struct Engine::Impl {
         return false;  // seen before (a rescan, the reconciliation, or a bundle pushed to the API)
       }
       // Re-included after a reorg: observed again under its new claim.
-      batch.bundles.push_back({b.claim, id, std::move(text.json), true});
+      batch.bundles.push_back({b.claim, id, std::move(text.tail), true, text.head});
       batch.transitions.push_back(transition(id, MessageState::kObserved, {}, b.claim));
     } else {
-      batch.bundles.push_back({b.claim, id, std::move(text.json), true});
+      batch.bundles.push_back({b.claim, id, std::move(text.tail), true, text.head});
       batch.observed.push_back({b.message, b.claim});
     }
     batch.transitions.push_back(transition(id, MessageState::kVerified, text.hash, b.claim, deliver_due(b.message)));
@@ -1460,17 +1449,17 @@ struct Engine::Impl {
     CW_CO_TRY(auto verdicts, co_await verify_all(*chain, one, canonical));
     const verify::Verdict& v = verdicts.front();
     // Stored in the form the watcher stores, so a verified leaf's detail hashes the same bytes.
-    const std::string json = verify::bundle_text(b);
+    verify::BundleText stored = verify::BundleTextWriter{}(b);
     BundleSubmission out;
     out.claim = b.claim;
     out.id = v.id.value_or(core::message_id(b.message));
     if (v.outcome != verify::Outcome::kValid) {
-      CW_CO_TRY(out.reason, reject(*chain, b, v, json));
+      CW_CO_TRY(out.reason, reject(*chain, b, v, stored.text()));
       out.outcome = BundleSubmission::Outcome::kRejected;
       co_return out;
     }
     store::WriteBatch batch;
-    CW_CO_TRY(const bool taken, take_verified(b, out.id, BundleText{json, bundle_hash(json)}, batch));
+    CW_CO_TRY(const bool taken, take_verified(b, out.id, std::move(stored), batch));
     out.outcome = taken ? BundleSubmission::Outcome::kAdmitted : BundleSubmission::Outcome::kKnown;
     if (!taken) co_return out;
     CW_CO_CHECK(commit(batch));
@@ -1494,19 +1483,18 @@ struct Engine::Impl {
     }
     if (wanted.empty()) co_return core::ok();
     CW_CO_TRY(auto verdicts, co_await verify_all(chain, wanted, canonical));
-    std::vector<BundleText> texts = co_await bundle_texts(wanted);
+    std::vector<verify::BundleText> texts = co_await bundle_texts(wanted);
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       const auto& b = wanted[i];
       const auto& v = verdicts[i];
-      std::string& json = texts[i].json;
       if (v.outcome != verify::Outcome::kValid || !v.execution) {
-        CW_CO_TRY(const auto why, reject(chain, b, v, json));
+        CW_CO_TRY(const auto why, reject(chain, b, v, texts[i].text()));
         (void)why;
         continue;
       }
       const auto& e = *of[i];
       CW_CO_TRY(auto m, store.message(e.id));
-      batch.bundles.push_back({b.claim, e.id, std::move(json), true});
+      batch.bundles.push_back({b.claim, e.id, std::move(texts[i].tail), true, texts[i].head});
       batch.executions.push_back({e.id, b.claim, v.execution->status, e.tx_hash, b.source.block_number});
       if (m && awaits_execution(*m)) {
         batch.transitions.push_back(transition(e.id, state_for(v.execution->status), e.tx_hash, std::nullopt,
@@ -2307,6 +2295,7 @@ struct Engine::Impl {
     auto confirmations = co_await lane.from->sink->confirm_all(std::move(handles));
     if (!confirmations) co_return;  // the node did not answer: all of them stay in flight
     std::vector<bool> done(n, false);
+    store::WriteBatch acknowledged;  // one commit for the pass, not one each
     for (std::size_t i = 0; i < n && i < confirmations->size(); ++i) {
       InFlight& f = lane.acks_in_flight[i];
       const auto& confirmation = (*confirmations)[i];
@@ -2317,7 +2306,6 @@ struct Engine::Impl {
         if (!abandoned) continue;
         // Due at once; a retry first asks the gateway whether an acknowledgement landed anyway.
         (void)store.record_attempt(id, now());
-        lane.acking.erase(id);
         done[i] = true;
         continue;
       }
@@ -2333,26 +2321,43 @@ struct Engine::Impl {
           // the gateway whether someone acknowledged meanwhile).
           (void)store.record_attempt(id, now() + kRedeliverAfterSeconds);
         } else if (execution && *execution) {
-          auto applied =
-              apply_one(transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
-          if (applied) {
-            metrics.acknowledged(lane.name).Increment();
-          } else if (applied.error().reason() != store::reason::kIllegalTransition) {
-            log(kError, "lane " + lane.name + ": " + applied.error().message());
-          }
+          acknowledged.transitions.push_back(
+              transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
         }
       } else {
         metrics.submissions(lane.name, "acknowledge", "reverted").Increment();
         (void)store.record_attempt(id, now() + kAckRecheckSeconds);
       }
-      lane.acking.erase(id);
       done[i] = true;
     }
+    // Only now are the settled ids free for ack_step again: while the loop awaited, one whose
+    // acknowledged transition waits for this commit still looked due.
+    commit_acknowledged(lane, acknowledged);
     std::deque<InFlight> kept;
     for (std::size_t i = 0; i < lane.acks_in_flight.size(); ++i) {
-      if (i >= n || !done[i]) kept.push_back(std::move(lane.acks_in_flight[i]));
+      if (i < n && done[i]) {
+        lane.acking.erase(lane.acks_in_flight[i].ids.front());
+      } else {
+        kept.push_back(std::move(lane.acks_in_flight[i]));
+      }
     }
     lane.acks_in_flight = std::move(kept);
+  }
+
+  // Commits confirm_acks' acknowledged transitions, less those of messages acknowledged meanwhile
+  // (ack_step found another relay's acknowledge while the receipts were awaited): one illegal
+  // transition would refuse the whole commit. Runs with no suspension between the check and it.
+  void commit_acknowledged(Lane& lane, store::WriteBatch& batch) {
+    std::erase_if(batch.transitions, [&](const store::Transition& t) {
+      auto m = store.message(t.id);
+      return !m || !*m || !store::is_legal_transition((*m)->state, MessageState::kAcknowledged, (*m)->parked_from);
+    });
+    if (batch.transitions.empty()) return;
+    if (auto stored = commit(batch); !stored) {
+      log(kError, "lane " + lane.name + ": " + stored.error().message());
+      return;
+    }
+    metrics.acknowledged(lane.name).Increment(static_cast<double>(batch.transitions.size()));
   }
 
   // ---- reconciliation (DESIGN.md section 4)

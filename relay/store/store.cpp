@@ -1376,22 +1376,29 @@ std::optional<ProofSpan> shared_proof_span(std::string_view text) {
 
 Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time) {
   // The proof goes to bundle_proofs once (by content hash; the bundles of one transaction come one
-  // after another, so the hash of the last one is reused); the row keeps the rest of the text.
-  const std::string_view text = bundle.json;
-  const std::optional<ProofSpan> span = shared_proof_span(text);
+  // after another, so the hash of the last one is reused); the row keeps the rest of the text. A
+  // record with a shared head has its proof there.
+  const std::string_view first = bundle.head ? std::string_view(*bundle.head) : std::string_view(bundle.json);
+  const std::optional<ProofSpan> span = shared_proof_span(first);
   std::string rest;
   if (span) {
-    const std::string_view proof = text.substr(span->at, span->size);
-    if (proof != last_proof_) {
+    const std::string_view proof = first.substr(span->at, span->size);
+    const bool same_head = bundle.head && bundle.head == last_head_;
+    if (!same_head && proof != last_proof_) {
       last_proof_.assign(proof);
       last_proof_hash_ = core::sha256(core::as_bytes(proof));
     }
+    last_head_ = bundle.head;
     CW_TRY(auto put, db_->cached("INSERT INTO bundle_proofs (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING"));
     put->bind_fixed(1, last_proof_hash_).bind_text(2, proof);
     CW_CHECK(put->run());
-    rest.reserve(text.size() - span->size);
-    rest.append(text.substr(0, span->at)).append(text.substr(span->at + span->size));
+    rest.reserve(first.size() - span->size + (bundle.head ? bundle.json.size() : 0));
+    rest.append(first.substr(0, span->at)).append(first.substr(span->at + span->size));
+    if (bundle.head) rest.append(bundle.json);
+  } else if (bundle.head) {
+    rest.append(*bundle.head).append(bundle.json);
   }
+  const std::string_view body = span || bundle.head ? std::string_view(rest) : std::string_view(bundle.json);
   // A verified bundle is never overwritten: what the relay acted on stays servable. (The proof text
   // of an unverified bundle replaced here stays too; retention removes only what it pruned.)
   CW_TRY(auto q, db_->cached("INSERT INTO bundles (claim, message_id, body, verified, created_at, proof, proof_at) "
@@ -1400,7 +1407,7 @@ Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t t
                              "body = excluded.body, verified = excluded.verified, proof = excluded.proof, "
                              "proof_at = excluded.proof_at "
                              "WHERE bundles.verified = 0"));
-  q->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, span ? std::string_view(rest) : text);
+  q->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, body);
   q->bind_i64(4, bundle.verified ? 1 : 0).bind_u64(5, time);
   if (span) {
     q->bind_fixed(6, last_proof_hash_).bind_u64(7, span->at);

@@ -149,8 +149,12 @@ struct ExecutionRecord {
 struct BundleRecord {
   core::Claim claim;
   core::MessageId id;  // the id the bundle claims; for a rejected bundle, possibly a forgery's
-  std::string json;    // the proof bundle (schemas/proof-bundle.schema.json)
+  std::string json;    // the proof bundle (schemas/proof-bundle.schema.json), or its end after `head`
   bool verified = false;
+  // When set, the text is *head followed by json: the start a run of bundles shares (one source
+  // transaction's, holding their inclusion proof; verify::BundleTextWriter), kept in memory once.
+  // Records read back hold their whole text in json.
+  std::shared_ptr<const std::string> head{};
 };
 
 // The vote kinds the vote book keeps (PROTOCOL.md section 5); rotation and configuration votes
@@ -504,8 +508,10 @@ class Store {
   OpenReport report_;
   core::MerkleLog log_;
   std::unique_ptr<Journal> journal_;
-  // The proof text put_bundle_in_tx stored last and its hash (the next bundle likely shares it).
+  // The proof text put_bundle_in_tx stored last and its hash (the next bundle likely shares it),
+  // and the shared head it was in, if any (the same head holds the same proof: not compared again).
   std::string last_proof_;
+  std::shared_ptr<const std::string> last_head_;
   core::Hash32 last_proof_hash_;
 };
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "relay/core/base64.hpp"
+#include "relay/core/hash.hpp"
 #include "relay/core/hex_prefix.hpp"
 #include "relay/core/message_json.hpp"
 #include "relay/core/rlp.hpp"
@@ -627,31 +628,41 @@ std::string compact_text(const json& j) {
   return out;
 }
 
-std::string bundle_text(const Bundle& b) { return BundleTextWriter{}(b); }
+std::string bundle_text(const Bundle& b) { return BundleTextWriter{}(b).text(); }
 
-std::string BundleTextWriter::operator()(const Bundle& b) {
+BundleText BundleTextWriter::operator()(const Bundle& b) {
   if (b.family == core::ChainFamily::kFiscoBcos || b.family == core::ChainFamily::kFabric) {
-    return compact_text(bundle_to_json(b));
+    std::string text = compact_text(bundle_to_json(b));
+    const core::Hash32 hash = core::keccak256(core::as_bytes(text));
+    return {nullptr, std::move(text), hash};
   }
-  if (b.inclusion.proof != proof_) {
+  if (!head_ || b.inclusion.proof != proof_) {
     proof_ = b.inclusion.proof;
-    proof_text_.clear();
-    for (const auto& node : proof_) {
-      if (!proof_text_.empty()) proof_text_ += ',';
-      proof_text_ += '"';
-      proof_text_ += core::to_hex(node);  // hex: nothing to escape
-      proof_text_ += '"';
+    auto head = std::make_shared<std::string>("{\"inclusion\":{\"proof\":[");
+    for (std::size_t i = 0; i < proof_.size(); ++i) {
+      if (i > 0) *head += ',';
+      *head += '"';
+      *head += core::to_hex(proof_[i]);  // hex: nothing to escape
+      *head += '"';
     }
+    *head += "],";
+    head_hash_ = core::Keccak256{};
+    head_hash_.update(core::as_bytes(*head));
+    head_ = std::move(head);  // a new string: the texts written before keep theirs
   }
-  // The bundle printed with an empty proof array, the proof's text then put inside it. Keys are
-  // sorted and every string before "inclusion"'s is hex or a fixed word, so the first
-  // "proof":[] is the inclusion's.
-  std::string text = compact_text(evm_bundle_to_json(b, json::array()));
-  constexpr std::string_view kEmptyProof = "\"proof\":[]";
-  const std::size_t at = text.find(kEmptyProof);
-  if (at == std::string::npos) return compact_text(bundle_to_json(b));
-  text.insert(at + kEmptyProof.size() - 1, proof_text_);
-  return text;
+  // The rest of the inclusion object, then the rest of the bundle, each printed without its
+  // opening brace: both hold keys besides the ones taken out (kind; claim, family, ...).
+  json rest = evm_bundle_to_json(b, json::array());
+  json inclusion = std::move(rest["inclusion"]);
+  inclusion.erase("proof");
+  rest.erase("inclusion");
+  const std::string inclusion_text = compact_text(inclusion);
+  const std::string rest_text = compact_text(rest);
+  std::string tail;
+  tail.reserve(inclusion_text.size() + rest_text.size());
+  tail.append(inclusion_text, 1).append(",").append(rest_text, 1);
+  const core::Hash32 hash = core::Keccak256(head_hash_).update(core::as_bytes(tail)).digest();
+  return {head_, std::move(tail), hash};
 }
 
 core::Result<Bundle> parse_bundle(std::string_view text, const BundleLimits& limits) {

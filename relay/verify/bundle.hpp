@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "relay/core/bytes.hpp"
+#include "relay/core/hash.hpp"
 #include "relay/core/message.hpp"
 #include "relay/core/protocol.hpp"
 #include "relay/core/result.hpp"
@@ -133,19 +135,33 @@ core::Result<Bundle> bundle_from_json(const nlohmann::json& json, const BundleLi
 core::Result<Bundle> parse_bundle(std::string_view text, const BundleLimits& limits = {});
 // The schema form; bundle_from_json(bundle_to_json(b)) == b.
 nlohmann::json bundle_to_json(const Bundle& bundle);
-// The bundle's stored text: exactly bundle_to_json(b).dump(), the bytes whose Keccak-256 a verified
-// transition's audit leaf holds. Written by compact_text.
+// A bundle's stored text, *head (when set) followed by tail, and its Keccak-256: the bundle hash a
+// verified transition's audit leaf holds (PROTOCOL.md section 7). The head is shared by the texts
+// of one run of bundles (BundleTextWriter) and held in memory once for all of them.
+struct BundleText {
+  std::shared_ptr<const std::string> head;
+  std::string tail;
+  core::Hash32 hash;
+
+  std::string text() const { return head ? *head + tail : tail; }
+};
+// The bundle's stored text: its schema form printed compactly (compact_text), keys in order, except
+// that an EVM bundle's inclusion proof comes first: {"inclusion":{"proof":[...],"kind":...},
+// "claim":...}. Every message of one source transaction proves the same receipt, tens of KB, and
+// a text that starts with it lets BundleTextWriter print and hash it once for all of them. Readers
+// take keys in any order; an auditor hashes the text as served, whatever its order.
 std::string bundle_text(const Bundle& bundle);
-// bundle_text for a run of bundles: an EVM bundle's inclusion proof is printed once while the next
-// bundles carry the same proof (every message of one source transaction proves the same receipt,
-// tens of KB, and only the rest of its bundle differs). Each text equals bundle_text(b).
+// bundle_text and its hash for a run of bundles: while the next EVM bundles carry the same proof,
+// the text up to the end of it is printed and absorbed into the hash once, as their shared head,
+// and each bundle adds only its tail.
 class BundleTextWriter {
  public:
-  std::string operator()(const Bundle& bundle);
+  BundleText operator()(const Bundle& bundle);
 
  private:
-  std::vector<core::Bytes> proof_;  // the last EVM proof printed
-  std::string proof_text_;          // its array's content as compact_text prints it
+  std::vector<core::Bytes> proof_;           // the last EVM proof printed
+  std::shared_ptr<const std::string> head_;  // {"inclusion":{"proof":[<its nodes>],
+  core::Keccak256 head_hash_;                // head_ absorbed
 };
 // Exactly json.dump() (compact, UTF-8 kept), without the general serializer's per-character
 // escaping for strings that need none: a bundle's proof nodes are long hex strings, and printing

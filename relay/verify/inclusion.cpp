@@ -124,12 +124,18 @@ std::shared_ptr<const Receipt> ProvenReceipts::find(const core::Hash32& root, co
   return nullptr;
 }
 
-void ProvenReceipts::add(const core::Hash32& root, const ReceiptProofInput& input,
-                         const core::mpt::ProofLimits& limits, std::shared_ptr<const Receipt> receipt) {
+core::Result<std::shared_ptr<const Receipt>> ProvenReceipts::add(const core::Hash32& root,
+                                                                 const ReceiptProofInput& input,
+                                                                 const core::mpt::ProofLimits& limits) {
   Entry e{root, input.tx_index, limits, {input.proof.begin(), input.proof.end()},
-          {input.receipt.begin(), input.receipt.end()}, std::move(receipt)};
+          {input.receipt.begin(), input.receipt.end()}, nullptr};
+  CW_TRY(Receipt decoded, decode_receipt(e.receipt));  // views e.receipt's buffer, which moves with it
+  CW_CHECK(require_success(decoded));
+  e.decoded = std::make_shared<const Receipt>(std::move(decoded));
+  std::shared_ptr<const Receipt> out = e.decoded;
   const std::lock_guard lock(mutex_);
   entries_.push_back(std::move(e));
+  return out;
 }
 
 std::size_t ProvenReceipts::hits() const {
@@ -151,10 +157,13 @@ core::Result<ProvenLog> prove_log(const FinalizedHeader& header, const ReceiptPr
                                                        " bytes that differ from the " +
                                                        std::to_string(input.receipt.size()) + "-byte receipt");
     }
-    CW_TRY(Receipt decoded, decode_receipt(input.receipt));
-    CW_CHECK(require_success(decoded));
-    receipt = std::make_shared<const Receipt>(std::move(decoded));
-    if (proven_before != nullptr) proven_before->add(header.receipts_root, input, limits, receipt);
+    if (proven_before != nullptr) {
+      CW_TRY(receipt, proven_before->add(header.receipts_root, input, limits));
+    } else {
+      CW_TRY(Receipt decoded, decode_receipt(input.receipt));
+      CW_CHECK(require_success(decoded));
+      receipt = std::make_shared<const Receipt>(std::move(decoded));
+    }
   }
   if (input.log_index >= receipt->logs.size()) {
     return core::Error(reason::kLogIndexOutOfRange, "log " + std::to_string(input.log_index) + " of " +

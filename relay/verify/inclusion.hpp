@@ -104,9 +104,11 @@ class ProvenReceipts {
   // The decoded receipt proven with exactly these inputs and limits, if any.
   std::shared_ptr<const Receipt> find(const core::Hash32& root, const ReceiptProofInput& input,
                                       const core::mpt::ProofLimits& limits) const;
-  // Records a receipt proven (and found successful) under `root` within `limits`.
-  void add(const core::Hash32& root, const ReceiptProofInput& input, const core::mpt::ProofLimits& limits,
-           std::shared_ptr<const Receipt> receipt);
+  // Records the receipt of `input`, proven under `root` within `limits`, if it decodes and its
+  // transaction succeeded: decoded from the entry's own copy of the bytes, so its views stay valid
+  // while this object lives, however soon the bundle that brought it goes.
+  core::Result<std::shared_ptr<const Receipt>> add(const core::Hash32& root, const ReceiptProofInput& input,
+                                                   const core::mpt::ProofLimits& limits);
   std::size_t hits() const;
 
  private:

@@ -1,6 +1,8 @@
 // Tests for relay/core/hash: known answers for Keccak-256, SHA-256 and SM3 (GB/T 32905 vectors).
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "relay/core/hash.hpp"
 #include "tests/support/vectors.hpp"
 
@@ -19,6 +21,24 @@ TEST_CASE("hashing parts equals hashing their concatenation", "[unit]") {
   CHECK(keccak256({ByteView(left), ByteView(right)}) == keccak256(whole));
   CHECK(sha256({ByteView(left), ByteView(right)}) == sha256(whole));
   CHECK(sm3({ByteView(left), ByteView(right)}) == sm3(whole));
+}
+
+TEST_CASE("a Keccak256 hasher copied after a shared prefix hashes each continuation as a whole", "[unit]") {
+  const std::string prefix(1000, 'p');  // longer than the 136-byte rate: the copy carries a permuted state
+  Keccak256 shared;
+  shared.update(as_bytes(prefix));
+  CHECK(shared.digest() == keccak256(as_bytes(prefix)));
+  CHECK(shared.digest() == keccak256(as_bytes(prefix)));  // digest() leaves the state as it was
+  for (const std::string tail : {"", "a", "tail of another length"}) {
+    Keccak256 copy(shared);
+    CHECK(copy.update(as_bytes(tail)).digest() == keccak256(as_bytes(prefix + tail)));
+  }
+  Keccak256 assigned;
+  assigned.update(as_bytes("discarded"));
+  assigned = shared;
+  CHECK(assigned.update(as_bytes("x")).digest() == keccak256(as_bytes(prefix + "x")));
+  CHECK(shared.digest() == keccak256(as_bytes(prefix)));  // the copies left the original alone
+  CHECK(to_hex(Keccak256{}.digest()) == "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
 }
 
 TEST_CASE("sha256 known answer", "[unit]") {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "relay/store/store.hpp"
@@ -327,6 +328,40 @@ TEST_CASE("bundles sharing an inclusion proof store it once and read back byte f
   CHECK(proof_rows(s) == 2);
   CHECK((*s.bundle(replaced.claim))->json == replaced.json);
   CHECK((*s.bundle(records[0].claim))->json == records[0].json);
+}
+
+TEST_CASE("bundles given as a shared head and their own tails are stored as their whole texts", "[unit]") {
+  TempDir dir;
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  // BundleTextWriter's form: the head runs to the end of the proof, the tail is the rest.
+  const std::string proof = "\"0x" + std::string(3000, 'f') + "\"";
+  const auto head = std::make_shared<const std::string>("{\"inclusion\":{\"proof\":[" + proof + "],");
+  const auto short_head = std::make_shared<const std::string>("{\"inclusion\":{\"proof\":[\"0x12\"],");
+  store::WriteBatch batch;
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    batch.bundles.push_back({test::fixed_of<core::Claim>("head", i), test::fixed_of<core::MessageId>("m", i),
+                             "\"kind\":\"evm_receipt_mpt\"},\"claim\":\"" + std::to_string(i) + "\"}", true, head});
+  }
+  batch.bundles.push_back({test::fixed_of<core::Claim>("head", 4), test::fixed_of<core::MessageId>("m", 4),
+                           "\"kind\":\"evm_receipt_mpt\"},\"claim\":\"4\"}", true, short_head});
+  REQUIRE(s.batch(batch));
+  CHECK(proof_rows(s) == 1);  // the long proof once; the short one stays in its row
+  CHECK(*s.connection().query_int("SELECT sum(length(body)) FROM bundles") < 400);
+  for (const auto& r : batch.bundles) {
+    auto stored = s.bundle(r.claim);
+    REQUIRE(stored);
+    REQUIRE(stored->has_value());
+    CHECK((*stored)->json == *r.head + r.json);
+    CHECK_FALSE((*stored)->head);
+  }
+  // The same proof under another head object (another chunk's writer): still one row.
+  const auto copy = std::make_shared<const std::string>(*head);
+  REQUIRE(s.put_bundle({test::fixed_of<core::Claim>("head", 5), test::fixed_of<core::MessageId>("m", 5), "\"x\":1}",
+                        true, copy}));
+  CHECK(proof_rows(s) == 1);
+  CHECK((*s.bundle(test::fixed_of<core::Claim>("head", 5)))->json == *head + "\"x\":1}");
 }
 
 TEST_CASE("a bundle whose shared proof is missing or misplaced is reported, not served cut", "[unit]") {
