@@ -468,9 +468,10 @@ export async function send(txPromise) {
   } catch (err) {
     if (err?.code !== "TIMEOUT") throw err;
   }
-  // Twice a CI run hung in a test for its whole 600 s while the same suite passes in 14 s. ethers'
-  // wait follows new blocks by polling; should it miss the one that mined the transaction (anvil
-  // mines at once), the receipt is asked for directly instead of waiting for ever.
+  // A test hung for the suite's whole 600 s once in a CI run and once run alone, while the suite
+  // passes in 14 s. ethers' wait follows new blocks by polling; should it miss the one that mined
+  // the transaction (anvil mines at once), the receipt is asked for directly instead of waiting
+  // for ever.
   const receipt = await tx.provider.getTransactionReceipt(tx.hash);
   if (receipt === null) throw new Error(`transaction ${tx.hash} not mined within ${SEND_WAIT_MS} ms`);
   if (receipt.status !== 1) {
