@@ -1364,6 +1364,18 @@ Result<void> Store::put_bundle(const BundleRecord& bundle) {
   return tx.commit();
 }
 
+namespace {
+
+// A shared proof goes with the last bundle that carried it.
+Result<void> delete_orphan_proof(sql::Connection& db, const core::Hash32& proof) {
+  CW_TRY(auto orphan, db.cached("DELETE FROM bundle_proofs WHERE hash = ? AND NOT EXISTS "
+                                "(SELECT 1 FROM bundles WHERE proof = ?)"));
+  orphan->bind_fixed(1, proof).bind_fixed(2, proof);
+  return orphan->run();
+}
+
+}  // namespace
+
 std::optional<ProofSpan> shared_proof_span(std::string_view text) {
   constexpr std::string_view kKey = "\"proof\":[";
   const std::size_t key = text.find(kKey);
@@ -1399,22 +1411,42 @@ Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t t
     rest.append(*bundle.head).append(bundle.json);
   }
   const std::string_view body = span || bundle.head ? std::string_view(rest) : std::string_view(bundle.json);
-  // A verified bundle is never overwritten: what the relay acted on stays servable. (The proof text
-  // of an unverified bundle replaced here stays too; retention removes only what it pruned.)
-  CW_TRY(auto q, db_->cached("INSERT INTO bundles (claim, message_id, body, verified, created_at, proof, proof_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                             "ON CONFLICT (claim) DO UPDATE SET message_id = excluded.message_id, "
-                             "body = excluded.body, verified = excluded.verified, proof = excluded.proof, "
-                             "proof_at = excluded.proof_at "
-                             "WHERE bundles.verified = 0"));
-  q->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, body);
-  q->bind_i64(4, bundle.verified ? 1 : 0).bind_u64(5, time);
-  if (span) {
-    q->bind_fixed(6, last_proof_hash_).bind_u64(7, span->at);
-  } else {
-    q->bind_null(6).bind_null(7);
+  // A verified bundle is never overwritten: what the relay acted on stays servable. An unverified
+  // one is replaced (rarely: a rescan or the API brought another text for its claim), and a proof
+  // only it carried goes with it. Insert first: the common path is one statement.
+  const auto bind_proof = [&](auto& q, int at) {
+    if (span) {
+      q->bind_fixed(at, last_proof_hash_).bind_u64(at + 1, span->at);
+    } else {
+      q->bind_null(at).bind_null(at + 1);
+    }
+  };
+  CW_TRY(auto insert, db_->cached("INSERT INTO bundles (claim, message_id, body, verified, created_at, proof, proof_at) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (claim) DO NOTHING"));
+  insert->bind_fixed(1, bundle.claim).bind_fixed(2, bundle.id).bind_text(3, body);
+  insert->bind_i64(4, bundle.verified ? 1 : 0).bind_u64(5, time);
+  bind_proof(insert, 6);
+  CW_CHECK(insert->run());
+  if (db_->changes() > 0) return {};
+  std::optional<core::Hash32> old_proof;
+  {
+    CW_TRY(auto old, db_->cached("SELECT proof FROM bundles WHERE claim = ? AND verified = 0"));
+    old->bind_fixed(1, bundle.claim);
+    CW_TRY(const bool unverified, old->step());
+    // Kept as it is; the proof put above may be one no bundle refers to.
+    if (!unverified) return span ? delete_orphan_proof(*db_, last_proof_hash_) : Result<void>{};
+    if (!old->is_null(0)) {
+      CW_TRY(old_proof, old->column_fixed<core::Hash32>(0));
+    }
   }
-  return q->run();
+  CW_TRY(auto update, db_->cached("UPDATE bundles SET message_id = ?, body = ?, verified = ?, proof = ?, proof_at = ? "
+                                  "WHERE claim = ?"));
+  update->bind_fixed(1, bundle.id).bind_text(2, body).bind_i64(3, bundle.verified ? 1 : 0);
+  bind_proof(update, 4);
+  update->bind_fixed(6, bundle.claim);
+  CW_CHECK(update->run());
+  if (!old_proof || (span && *old_proof == last_proof_hash_)) return {};
+  return delete_orphan_proof(*db_, *old_proof);
 }
 
 Result<bool> Store::put_execution(const ExecutionRecord& execution) {
@@ -1883,13 +1915,7 @@ Result<std::size_t> Store::prune_bundles(std::uint64_t before, std::size_t limit
       proofs.insert(proof);
     }
   }
-  // A shared proof goes with the last bundle that carried it.
-  CW_TRY(auto orphan, db_->cached("DELETE FROM bundle_proofs WHERE hash = ? AND NOT EXISTS "
-                                  "(SELECT 1 FROM bundles WHERE proof = ?)"));
-  for (const auto& proof : proofs) {
-    orphan->bind_fixed(1, proof).bind_fixed(2, proof);
-    CW_CHECK(orphan->run());
-  }
+  for (const auto& proof : proofs) CW_CHECK(delete_orphan_proof(*db_, proof));
   CW_CHECK(tx.commit());
   return pruned;
 }

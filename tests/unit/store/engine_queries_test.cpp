@@ -328,6 +328,23 @@ TEST_CASE("bundles sharing an inclusion proof store it once and read back byte f
   CHECK(proof_rows(s) == 2);
   CHECK((*s.bundle(replaced.claim))->json == replaced.json);
   CHECK((*s.bundle(records[0].claim))->json == records[0].json);
+  // An unverified bundle replaced by a text with another proof: the proof only it carried goes.
+  const std::string lone = "\"0x" + std::string(2500, 'e') + "\"";
+  store::BundleRecord pending{test::fixed_of<core::Claim>("shared", 7), test::fixed_of<core::MessageId>("m", 7),
+                              text_with_proof("pending", lone), false};
+  REQUIRE(s.put_bundle(pending));
+  CHECK(proof_rows(s) == 3);
+  pending.json = text_with_proof("pending, now verified", other);
+  pending.verified = true;
+  REQUIRE(s.put_bundle(pending));
+  CHECK(proof_rows(s) == 2);
+  CHECK((*s.bundle(pending.claim))->json == pending.json);
+  // A verified bundle stays as it is, and another proof brought for its claim is not left behind.
+  store::BundleRecord again = pending;
+  again.json = text_with_proof("another text", lone);
+  REQUIRE(s.put_bundle(again));
+  CHECK(proof_rows(s) == 2);
+  CHECK((*s.bundle(pending.claim))->json == pending.json);
 }
 
 TEST_CASE("bundles given as a shared head and their own tails are stored as their whole texts", "[unit]") {
