@@ -109,6 +109,17 @@ core::Result<void> require_success(const Receipt& receipt) noexcept {
   return core::Error(reason::kReceiptBadStatus);
 }
 
+namespace {
+
+// A successful transaction's receipt, decoded from `encoding` (whose bytes it views) and shared.
+core::Result<std::shared_ptr<const Receipt>> decode_successful(core::ByteView encoding) {
+  CW_TRY(Receipt decoded, decode_receipt(encoding));
+  CW_CHECK(require_success(decoded));
+  return std::make_shared<const Receipt>(std::move(decoded));
+}
+
+}  // namespace
+
 std::shared_ptr<const Receipt> ProvenReceipts::find(const core::Hash32& root, const ReceiptProofInput& input,
                                                     const core::mpt::ProofLimits& limits) const {
   const std::lock_guard lock(mutex_);
@@ -129,9 +140,7 @@ core::Result<std::shared_ptr<const Receipt>> ProvenReceipts::add(const core::Has
                                                                  const core::mpt::ProofLimits& limits) {
   Entry e{root, input.tx_index, limits, {input.proof.begin(), input.proof.end()},
           {input.receipt.begin(), input.receipt.end()}, nullptr};
-  CW_TRY(Receipt decoded, decode_receipt(e.receipt));  // views e.receipt's buffer, which moves with it
-  CW_CHECK(require_success(decoded));
-  e.decoded = std::make_shared<const Receipt>(std::move(decoded));
+  CW_TRY(e.decoded, decode_successful(e.receipt));  // views e.receipt's buffer, which moves with it
   std::shared_ptr<const Receipt> out = e.decoded;
   const std::lock_guard lock(mutex_);
   entries_.push_back(std::move(e));
@@ -160,9 +169,7 @@ core::Result<ProvenLog> prove_log(const FinalizedHeader& header, const ReceiptPr
     if (proven_before != nullptr) {
       CW_TRY(receipt, proven_before->add(header.receipts_root, input, limits));
     } else {
-      CW_TRY(Receipt decoded, decode_receipt(input.receipt));
-      CW_CHECK(require_success(decoded));
-      receipt = std::make_shared<const Receipt>(std::move(decoded));
+      CW_TRY(receipt, decode_successful(input.receipt));
     }
   }
   if (input.log_index >= receipt->logs.size()) {
