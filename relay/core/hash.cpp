@@ -90,6 +90,7 @@ Hash32 Keccak256::digest() const noexcept {
   last.Final(out.data());
   return out;
 }
+
 Hash32 sha256(std::initializer_list<ByteView> parts) noexcept { return sha256_digest().digest(parts); }
 Hash32 sha256(ByteView data) noexcept { return sha256({data}); }
 Hash32 sm3(std::initializer_list<ByteView> parts) noexcept { return sm3_digest().digest(parts); }
