@@ -100,10 +100,87 @@ core::Bytes SqliteStatement::column_blob(int column) const {
   return core::Bytes(data, data + size);
 }
 
+// ---- WalCheckpointer ------------------------------------------------------------------------
+
+Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(sqlite3* writer, const std::string& path) {
+  sqlite3* own = nullptr;
+  // No CREATE: the file is the writer's. NOMUTEX: only the checkpointer's thread uses it.
+  const int rc = sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    auto error = error_from_code(rc, "open checkpoint connection " + path, own != nullptr ? sqlite3_errmsg(own) : "");
+    sqlite3_close_v2(own);
+    return error;
+  }
+  sqlite3_extended_result_codes(own, 1);
+  sqlite3_busy_timeout(own, 5000);
+  // FULL as the writer: the log is synced before it is copied and the main file after.
+  char* message = nullptr;
+  if (sqlite3_exec(own, "PRAGMA synchronous = FULL", nullptr, nullptr, &message) != SQLITE_OK) {
+    auto error = error_from_code(sqlite3_extended_errcode(own), "checkpoint connection " + path,
+                                 message != nullptr ? message : "");
+    sqlite3_free(message);
+    sqlite3_close_v2(own);
+    return error;
+  }
+  std::unique_ptr<WalCheckpointer> checkpointer(new WalCheckpointer(writer, own));
+  checkpointer->thread_ = std::thread([self = checkpointer.get()] { self->run(); });
+  // Replaces the automatic checkpoint, which SQLite implements as this same hook.
+  sqlite3_wal_hook(writer, &WalCheckpointer::on_commit, checkpointer.get());
+  return checkpointer;
+}
+
+WalCheckpointer::~WalCheckpointer() {
+  // First, so no commit reaches this object again (commits and this destructor share a thread).
+  sqlite3_wal_autocheckpoint(writer_, kPages);
+  {
+    const std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  sqlite3_close_v2(own_);
+}
+
+int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int pages) {
+  auto* checkpointer = static_cast<WalCheckpointer*>(self);
+  if (pages >= kBackstopPages) {
+    // SQLITE_BUSY while the thread is mid-run: the next commit tries again. Other failures are
+    // left to the next checkpoint, as SQLite's automatic checkpoint leaves them.
+    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) == SQLITE_OK) {
+      ++checkpointer->backstop_runs_;
+    }
+  } else if (pages >= kPages) {
+    {
+      const std::lock_guard lock(checkpointer->mutex_);
+      checkpointer->due_ = true;
+    }
+    checkpointer->wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void WalCheckpointer::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return due_ || stop_; });
+    if (stop_) return;
+    due_ = false;
+    lock.unlock();
+    // Busy while the writer's backstop or close checkpoints: the next commit past kPages wakes us.
+    if (sqlite3_wal_checkpoint_v2(own_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) == SQLITE_OK) {
+      ++background_runs_;
+    }
+    lock.lock();
+  }
+}
+
 // ---- Database -------------------------------------------------------------------------------
 
 Database::Database(Database&& other) noexcept
-    : Connection(std::move(other)), db_(std::exchange(other.db_, nullptr)), synchronous_(other.synchronous_) {}
+    : Connection(std::move(other)),
+      db_(std::exchange(other.db_, nullptr)),
+      synchronous_(other.synchronous_),
+      checkpointer_(std::move(other.checkpointer_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
@@ -111,6 +188,7 @@ Database& Database::operator=(Database&& other) noexcept {
     Connection::operator=(std::move(other));
     db_ = std::exchange(other.db_, nullptr);
     synchronous_ = other.synchronous_;
+    checkpointer_ = std::move(other.checkpointer_);
   }
   return *this;
 }
@@ -118,6 +196,7 @@ Database& Database::operator=(Database&& other) noexcept {
 Database::~Database() { close(); }
 
 void Database::close() noexcept {
+  checkpointer_.reset();  // while db_ is open: it hands the automatic checkpoints back
   cache_.clear();  // finalize before close, or sqlite3_close_v2 keeps the handle as a zombie
   if (db_ != nullptr) {
     sqlite3_close_v2(db_);
@@ -199,6 +278,14 @@ Result<void> Database::begin(Durability durability) {
     synchronous_ = durability;
   }
   return exec("BEGIN IMMEDIATE");
+}
+
+Result<void> Database::checkpoint_in_background(const std::string& path) {
+  if (db_ == nullptr) return Error(reason::kClosed);
+  checkpointer_.reset();
+  CW_TRY(auto checkpointer, WalCheckpointer::start(db_, path));
+  checkpointer_ = std::move(checkpointer);
+  return core::ok();
 }
 
 }  // namespace causeway::store::sql

@@ -1017,9 +1017,11 @@ Result<void> Store::initialize() {
   report_.to_version = schema_version();
   CW_CHECK(load_audit_log());
   if (report_.integrity_checked) CW_CHECK(check_integrity());
-  return db_->exec(
+  CW_CHECK(db_->exec(
       "INSERT INTO store_meta (key, value) VALUES ('clean_shutdown', '0') "
-      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+  if (auto* sqlite = dynamic_cast<sql::Database*>(db_.get())) CW_CHECK(sqlite->checkpoint_in_background(path_));
+  return core::ok();
 }
 
 Result<void> Store::close() {
@@ -1030,8 +1032,12 @@ Result<void> Store::close() {
   }
   CW_CHECK(db_->exec("UPDATE store_meta SET value = '1' WHERE key = 'clean_shutdown'"));
   // Fold the WAL into the main file so the store is one self-contained file at rest; a busy
-  // checkpoint only leaves the WAL for the next open to fold.
-  if (dialect_ == sql::Dialect::kSqlite) (void)db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  // checkpoint only leaves the WAL for the next open to fold. The background checkpointer stops
+  // first: its connection would keep the WAL open, and its checkpoint would make this one busy.
+  if (auto* sqlite = dynamic_cast<sql::Database*>(db_.get())) {
+    sqlite->stop_background_checkpoints();
+    (void)sqlite->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
   db_->close();
   lock_.release();
   return core::ok();

@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "relay/store/sqlite.hpp"
 #include "relay/store/store.hpp"
@@ -73,6 +75,80 @@ TEST_CASE("store opens in WAL mode with synchronous FULL and foreign keys on", "
   REQUIRE(db.ok());
   CHECK(*db->query_text("PRAGMA journal_mode") == "wal");  // persistent in the file
   REQUIRE((*opened)->close().ok());
+}
+
+namespace {
+
+// A database in WAL mode with one table, for the checkpointer tests.
+store::sql::Database wal_database(const std::string& path) {
+  auto db = store::sql::Database::open(path);
+  REQUIRE(db.ok());
+  REQUIRE(*db->query_text("PRAGMA journal_mode = WAL") == "wal");
+  REQUIRE(db->exec("CREATE TABLE pages (body BLOB)").ok());
+  return std::move(db).value();
+}
+
+// Appends `commits` transactions of 100 rows of ~4 KB each: about one WAL page per row.
+void write_pages(store::sql::Database& db, int commits) {
+  for (int c = 0; c < commits; ++c) {
+    REQUIRE(db.exec("BEGIN IMMEDIATE").ok());
+    for (int row = 0; row < 100; ++row) REQUIRE(db.exec("INSERT INTO pages VALUES (randomblob(4000))").ok());
+    REQUIRE(db.exec("COMMIT").ok());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("WAL checkpoints run on a thread of their own, not inside the writer's commits", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("wal.db");
+  auto db = wal_database(path);
+  CHECK(*db.query_int("PRAGMA wal_autocheckpoint") == store::sql::WalCheckpointer::kPages);
+  REQUIRE(db.checkpoint_in_background(path).ok());
+  const auto* checkpointer = db.checkpointer();
+  REQUIRE(checkpointer != nullptr);
+  CHECK(*db.query_int("PRAGMA wal_autocheckpoint") == 0);  // SQLite's own checkpoint hook is off
+
+  // ~3,000 pages: past the threshold many times, never at the backstop.
+  write_pages(db, 30);
+  for (int wait = 0; wait < 1000 && checkpointer->background_runs() == 0; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(checkpointer->background_runs() > 0);
+  CHECK(checkpointer->backstop_runs() == 0);
+
+  db.stop_background_checkpoints();
+  CHECK(db.checkpointer() == nullptr);
+  CHECK(*db.query_int("PRAGMA wal_autocheckpoint") == store::sql::WalCheckpointer::kPages);
+  CHECK(*db.query_int("SELECT count(*) FROM pages") == 3000);
+}
+
+TEST_CASE("a commit checkpoints itself once the WAL is past the backstop", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("wal.db");
+  auto db = wal_database(path);
+  REQUIRE(db.checkpoint_in_background(path).ok());
+  // A reader holding the snapshot of the empty log: no checkpoint can copy a page past it, so the
+  // log grows beyond the backstop however fast the thread is.
+  auto reader = store::sql::Database::open(path);
+  REQUIRE(reader.ok());
+  REQUIRE(reader->exec("BEGIN").ok());
+  REQUIRE(*reader->query_int("SELECT count(*) FROM pages") == 0);
+  write_pages(db, 50);
+  CHECK(db.checkpointer()->backstop_runs() > 0);
+  REQUIRE(reader->exec("COMMIT").ok());
+  CHECK(*db.query_int("SELECT count(*) FROM pages") == 5000);
+}
+
+TEST_CASE("a store closed cleanly leaves no WAL beside its file", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  auto opened = store::Store::open(path, test_options());
+  REQUIRE(opened.ok());
+  for (std::uint64_t i = 1; i <= 200; ++i) REQUIRE((*opened)->insert_observed(test::new_message(i)).ok());
+  CHECK(std::filesystem::exists(path + "-wal"));
+  REQUIRE((*opened)->close().ok());
+  CHECK_FALSE(std::filesystem::exists(path + "-wal"));
 }
 
 TEST_CASE("store refuses a database written by a newer schema version", "[unit]") {
