@@ -53,10 +53,6 @@ constexpr int kInfo = 2;
 constexpr int kWarn = 3;
 constexpr int kError = 4;
 
-// A delivered message whose execution the relay has not seen by then is delivered again (the
-// gateway counts a vote once, so this only executes what is now executable, e.g. an ordered
-// message whose predecessor has since executed).
-constexpr std::uint64_t kRedeliverAfterSeconds = 20;
 // An executed message whose execution event has not been proven yet is looked at again after this.
 constexpr std::uint64_t kAckRecheckSeconds = 2;
 constexpr std::size_t kAckBatch = 64;  // at most, see ack_room
@@ -276,6 +272,12 @@ std::chrono::milliseconds retry_delay(const RetrySettings& retry, std::uint32_t 
   const std::uint64_t delay = initial << shift;
   const auto cap = static_cast<std::uint64_t>(std::max<std::int64_t>(retry.max.count(), 1));
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(delay, cap)));
+}
+
+std::uint64_t redeliver_after_seconds(std::uint32_t redeliveries, bool short_of_threshold) noexcept {
+  if (!short_of_threshold || redeliveries <= kRedeliverSteady) return kRedeliverAfterSeconds;
+  const auto shift = std::min<std::uint32_t>(redeliveries - kRedeliverSteady, 8);
+  return std::min(kRedeliverAfterSeconds << shift, kRedeliverMaxSeconds);
 }
 
 // ---- Runtime state -------------------------------------------------------------------------------
@@ -1892,6 +1894,7 @@ struct Engine::Impl {
     evm::SubmitRequest request;
     store::WriteBatch write;
     std::size_t aggregated = 0;
+    std::set<core::MessageId> short_of_threshold;  // votes fewer than the gateway's threshold
     for (const auto& m : batch) {
       core::DeliverVote vote{m.id, m.claim, lane.to->epoch};
       auto signature = signer->sign(lane.to->domain, vote);
@@ -1902,6 +1905,7 @@ struct Engine::Impl {
       const auto own = own_vote(store::VoteKind::kDeliver, m.id, m.claim, 0, lane.to->epoch, *signature);
       auto votes = with_peer_votes(*lane.to, own);
       aggregated += votes.size() - 1;
+      if (votes.size() < lane.to->threshold) short_of_threshold.insert(m.id);
       request.messages.push_back(m.message);
       request.claims.push_back(m.claim);
       request.signatures.emplace_back();
@@ -1932,7 +1936,9 @@ struct Engine::Impl {
       auto stored = commit(write);
       if (!stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
       for (const auto& m : batch) {
-        if (m.state == MessageState::kVoted) (void)store.record_attempt(m.id, now() + kRedeliverAfterSeconds);
+        if (m.state != MessageState::kVoted) continue;
+        const auto after = redeliver_after_seconds(m.attempts + 1, short_of_threshold.contains(m.id));
+        (void)store.record_attempt(m.id, now() + after);
       }
       metrics.delivered(lane.name).Increment(static_cast<double>(batch.size()));
       lane.in_flight.push_back(std::move(flight));

@@ -222,4 +222,18 @@ class CircuitBreaker {
 // Capped exponential backoff for a message's next attempt: initial × 2^attempts, at most `max`.
 std::chrono::milliseconds retry_delay(const RetrySettings& retry, std::uint32_t attempts) noexcept;
 
+// A delivered message whose execution the relay has not seen by then is delivered again (the
+// gateway counts a vote once, so this only executes what is now executable, e.g. an ordered
+// message whose predecessor has since executed).
+inline constexpr std::uint64_t kRedeliverAfterSeconds = 20;
+inline constexpr std::uint64_t kRedeliverMaxSeconds = 320;
+inline constexpr std::uint32_t kRedeliverSteady = 3;
+// Seconds from the `redeliveries`-th redelivery of a message (1 for the first) to its next. One
+// that carried fewer votes than the gateway's threshold executes the message only when the others
+// are already on the chain and it is now executable (an ordered message behind a late predecessor,
+// which the first few redeliveries settle); while peers are down it pays for a transaction that
+// changes nothing, every 20 s. So after kRedeliverSteady of those the delay doubles, up to
+// kRedeliverMaxSeconds; a redelivery that carries the threshold keeps kRedeliverAfterSeconds.
+std::uint64_t redeliver_after_seconds(std::uint32_t redeliveries, bool short_of_threshold) noexcept;
+
 }  // namespace causeway::engine

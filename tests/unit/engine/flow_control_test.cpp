@@ -62,3 +62,17 @@ TEST_CASE("retry delay doubles from the initial delay up to the cap", "[unit]") 
   CHECK(engine::retry_delay(retry, 6) == 60'000ms);
   CHECK(engine::retry_delay(retry, 4'000'000'000u) == 60'000ms);  // no overflow
 }
+
+TEST_CASE("a redelivery short of the threshold backs off after a few; one that can execute the message does not",
+          "[unit]") {
+  using engine::kRedeliverAfterSeconds;
+  CHECK(engine::redeliver_after_seconds(1, false) == kRedeliverAfterSeconds);
+  CHECK(engine::redeliver_after_seconds(50, false) == kRedeliverAfterSeconds);
+  CHECK(engine::redeliver_after_seconds(1, true) == kRedeliverAfterSeconds);
+  CHECK(engine::redeliver_after_seconds(engine::kRedeliverSteady, true) == kRedeliverAfterSeconds);
+  CHECK(engine::redeliver_after_seconds(engine::kRedeliverSteady + 1, true) == 2 * kRedeliverAfterSeconds);
+  CHECK(engine::redeliver_after_seconds(engine::kRedeliverSteady + 2, true) == 4 * kRedeliverAfterSeconds);
+  CHECK(engine::redeliver_after_seconds(engine::kRedeliverSteady + 3, true) == 8 * kRedeliverAfterSeconds);
+  CHECK(engine::redeliver_after_seconds(engine::kRedeliverSteady + 4, true) == engine::kRedeliverMaxSeconds);
+  CHECK(engine::redeliver_after_seconds(4'000'000'000u, true) == engine::kRedeliverMaxSeconds);  // no overflow
+}
