@@ -43,10 +43,20 @@ pass() { echo "ok: $*"; }
 read -r port_a port_b port_api port_extra < <(node "$check" free-ports 4)
 export CAUSEWAY_DEVNET_PORT_A="$port_a" CAUSEWAY_DEVNET_PORT_B="$port_b"
 api="http://127.0.0.1:$port_api"
-# If this shell is killed outright (a ctest timeout), a detached watchdog still cleans up.
+# If this shell is killed outright (a ctest timeout, a SIGTERM to ctest), a detached watchdog still
+# cleans up: every process that mentions $work (relays, peers, drivers), then every devnet under it.
+# $work reaches the watchdog in its environment, not its arguments: `pkill -f` would match the
+# watchdog's own command line and kill it before it stopped the devnet (it did, leaving the anvils).
 # shellcheck disable=SC2016 # expanded by the watchdog's shell
-setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; pkill -9 -f "$4" 2>/dev/null; "$2" down >/dev/null 2>&1; rm -rf "$3"' \
-  watchdog "$$" "$devnet" "$work" "$config" </dev/null >/dev/null 2>&1 &
+CAUSEWAY_E2E_WORK="$work" setsid bash -c '
+  while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  pkill -9 -f "$CAUSEWAY_E2E_WORK" 2>/dev/null
+  for state in "$CAUSEWAY_E2E_WORK"/devnet*/; do
+    [[ -d $state ]] || continue
+    for f in "$state"anvil-*.pid; do [[ -f $f ]] && kill -CONT "$(cat "$f")" 2>/dev/null; done
+    CAUSEWAY_DEVNET_STATE="$state" "$2" down >/dev/null 2>&1
+  done
+  rm -rf "$CAUSEWAY_E2E_WORK"' watchdog "$$" "$devnet" </dev/null >/dev/null 2>&1 &
 
 drive() { node "$driver" "$@" --manifest "$manifest"; }
 

@@ -23,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/multiorg_lib.sh"
 v2_state="$work/devnet-v2"
 v2_manifest="$v2_state/manifest.json"
 v2_probes="$work/probes-v2.json"
-# Named after $config so the harness's watchdog, which kills whatever mentions $config, stops it too.
+# In $work, so the harness's watchdog, which kills whatever mentions $work, stops it too.
 v2_config="$config.v2.json"
 v2_log="$work/relay-v2.log"
 v2_api="http://127.0.0.1:$port_extra"
