@@ -276,8 +276,11 @@ std::chrono::milliseconds retry_delay(const RetrySettings& retry, std::uint32_t 
 
 std::uint64_t redeliver_after_seconds(std::uint32_t redeliveries, bool short_of_threshold) noexcept {
   if (!short_of_threshold || redeliveries <= kRedeliverSteady) return kRedeliverAfterSeconds;
-  const auto shift = std::min<std::uint32_t>(redeliveries - kRedeliverSteady, 8);
-  return std::min(kRedeliverAfterSeconds << shift, kRedeliverMaxSeconds);
+  RetrySettings backoff;
+  backoff.initial = std::chrono::seconds(kRedeliverAfterSeconds);
+  backoff.max = std::chrono::seconds(kRedeliverMaxSeconds);
+  const auto delay = retry_delay(backoff, redeliveries - kRedeliverSteady);
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(delay).count());
 }
 
 // ---- Runtime state -------------------------------------------------------------------------------
