@@ -212,13 +212,53 @@ Result<BroadcastAdvice> NonceManager::on_broadcast(const BroadcastPermit& permit
   return released ? BroadcastAdvice::kNonceReleased : BroadcastAdvice::kDone;
 }
 
+std::vector<Result<BroadcastAdvice>> NonceManager::on_broadcast_all(std::span<const BroadcastPermit> permits,
+                                                                    std::span<const BroadcastOutcome> outcomes) {
+  std::vector<core::MarkBroadcastRequest> accepted;
+  for (std::size_t i = 0; i < permits.size() && i < outcomes.size(); ++i) {
+    const SignedTxRecord* record = find_live(permits[i].tx_hash());
+    if (outcomes[i] == BroadcastOutcome::kAccepted && record != nullptr &&
+        record->state != SubmissionState::kBroadcast) {
+      accepted.push_back({key_, permits[i].tx_hash()});
+    }
+  }
+  const Result<void> marked = accepted.empty() ? core::ok() : journal_->mark_broadcast_all(accepted);
+  if (marked) {
+    for (const auto& request : accepted) find_live(request.tx_hash)->state = SubmissionState::kBroadcast;
+  }
+  std::vector<Result<BroadcastAdvice>> out;
+  out.reserve(permits.size());
+  for (std::size_t i = 0; i < permits.size() && i < outcomes.size(); ++i) {
+    const bool unmarked = !marked && std::any_of(accepted.begin(), accepted.end(), [&](const auto& request) {
+      return request.tx_hash == permits[i].tx_hash();
+    });
+    // The marked ones are kBroadcast now, so on_broadcast only advises; the rest are handled one
+    // by one as before (a rejection drops the record in a synced commit of its own).
+    out.push_back(unmarked ? Result<BroadcastAdvice>(marked.error()) : on_broadcast(permits[i], outcomes[i]));
+  }
+  return out;
+}
+
 Result<void> NonceManager::on_confirmed(const Hash32& tx_hash, std::uint64_t block_number, bool succeeded) {
-  const SignedTxRecord* record = find_live(tx_hash);
-  if (record == nullptr) return Error(rn::kNotLive, core::to_hex(tx_hash));
-  const std::uint64_t nonce = record->nonce;
-  CW_CHECK(journal_->mark_confirmed({key_, tx_hash, block_number, succeeded}));
-  live_.erase(nonce);  // the journal marked the siblings replaced in the same commit
-  raise_floor(nonce + 1);
+  const Receipt receipt{tx_hash, block_number, succeeded};
+  return on_confirmed_all({&receipt, 1});
+}
+
+Result<void> NonceManager::on_confirmed_all(std::span<const Receipt> receipts) {
+  std::vector<core::MarkConfirmedRequest> requests;
+  std::vector<std::uint64_t> nonces;
+  for (const auto& receipt : receipts) {
+    const SignedTxRecord* record = find_live(receipt.tx_hash);
+    if (record == nullptr) return Error(rn::kNotLive, core::to_hex(receipt.tx_hash));
+    requests.push_back({key_, receipt.tx_hash, receipt.block_number, receipt.succeeded});
+    nonces.push_back(record->nonce);
+  }
+  if (requests.empty()) return core::ok();
+  CW_CHECK(journal_->mark_confirmed_all(requests));
+  for (const std::uint64_t nonce : nonces) {
+    live_.erase(nonce);  // the journal marked the siblings replaced in the same commit
+    raise_floor(nonce + 1);
+  }
   return core::ok();
 }
 

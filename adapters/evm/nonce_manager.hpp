@@ -125,8 +125,20 @@ class NonceManager {
   Result<BroadcastPermit> commit_replacement(const SignedTx& tx, const Hash32& replaces, std::string tag = {});
 
   Result<BroadcastAdvice> on_broadcast(const BroadcastPermit& permit, BroadcastOutcome outcome);
+  // The same for transactions broadcast together (one JSON-RPC batch): the accepted ones are marked
+  // in one journal commit. One advice per permit, in order; a failed commit is each accepted one's.
+  std::vector<Result<BroadcastAdvice>> on_broadcast_all(std::span<const BroadcastPermit> permits,
+                                                        std::span<const BroadcastOutcome> outcomes);
   // A receipt was seen. Every nonce up to this one is then consumed on chain.
   Result<void> on_confirmed(const Hash32& tx_hash, std::uint64_t block_number, bool succeeded);
+  // Receipts seen together, journaled in one commit (all or none). Each must be of a live
+  // transaction, at most one per nonce.
+  struct Receipt {
+    Hash32 tx_hash;
+    std::uint64_t block_number = 0;
+    bool succeeded = true;
+  };
+  Result<void> on_confirmed_all(std::span<const Receipt> receipts);
   // The caller established that the transaction will never be mined (e.g. its nonce was consumed
   // by another transaction, or it left every pool). Its nonce is released unless consumed.
   Result<void> on_dropped(const Hash32& tx_hash, std::string reason);

@@ -138,6 +138,16 @@ BroadcastOutcome broadcast_outcome(const Result<Json>& reply) {
   return BroadcastOutcome::kRejected;
 }
 
+// The nonce manager's advice on a node's `reply`; a released nonce means the node refused these
+// bytes for good, which is the caller's error.
+Result<BroadcastAdvice> released_as_error(Result<BroadcastAdvice> advice, const Result<Json>& reply) {
+  if (!advice) return std::move(advice).error();
+  if (*advice == BroadcastAdvice::kNonceReleased) {
+    return Error(reason::sink::kBroadcastRejected, reply ? std::string("rejected") : reply.error().message());
+  }
+  return *advice;
+}
+
 // A block's gasLimit; 0 where it has none a quantity can be read from (the caller then knows no
 // limit, which only paces it).
 std::uint64_t gas_limit_of(const Json& block) {
@@ -366,12 +376,7 @@ awaitable<Result<BroadcastAdvice>> EvmSink::broadcast(const BroadcastPermit& per
 }
 
 Result<BroadcastAdvice> EvmSink::on_reply(const BroadcastPermit& permit, const Result<Json>& reply) {
-  auto advice = nonces_.on_broadcast(permit, broadcast_outcome(reply));
-  if (!advice) return std::move(advice).error();
-  if (*advice == BroadcastAdvice::kNonceReleased) {
-    return Error(reason::sink::kBroadcastRejected, reply ? std::string("rejected") : reply.error().message());
-  }
-  return *advice;
+  return released_as_error(nonces_.on_broadcast(permit, broadcast_outcome(reply)), reply);
 }
 
 awaitable<Error> EvmSink::resynced(std::uint64_t nonce) {
@@ -507,21 +512,19 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
     for (const std::size_t i : of) out[i] = permits.error();  // none journaled: none may be sent
     co_return out;
   }
-  std::vector<Journaled> sent;
-  sent.reserve(permits->size());
-  for (std::size_t j = 0; j < permits->size(); ++j) sent.push_back({std::move((*permits)[j]), signed_gas[j]});
 
   // Every permit is journaled: from here on a failure is the permit's, never the whole call's.
   std::vector<net::Call> sends;
-  sends.reserve(sent.size());
-  for (const auto& entry : sent) {
+  sends.reserve(permits->size());
+  for (const auto& permit : *permits) {
     net::Call send{.method = "eth_sendRawTransaction"};
-    send.params.push_back(core::to_hex(entry.permit.raw()));
+    send.params.push_back(core::to_hex(permit.raw()));
     sends.push_back(std::move(send));
   }
   auto replies = co_await rpc_.batch(std::move(sends));
-  std::vector<std::size_t> used_nonce;  // the requests whose nonce the node says is used
-  for (std::size_t j = 0; j < sent.size(); ++j) {
+  std::vector<Result<Json>> answers;
+  std::vector<BroadcastOutcome> outcomes;
+  for (std::size_t j = 0; j < permits->size(); ++j) {
     // A failed exchange, or a missing answer, is unreachable to the nonce manager: the permit
     // keeps its nonce and resend() sends the same bytes again.
     Result<Json> reply = Error(reason::sink::kBadReply, "no answer to eth_sendRawTransaction");
@@ -530,18 +533,25 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
     } else if (j < replies->size()) {
       reply = (*replies)[j];
     }
-    auto advice = on_reply(sent[j].permit, reply);
+    outcomes.push_back(broadcast_outcome(reply));
+    answers.push_back(std::move(reply));
+  }
+  // The accepted ones are marked broadcast in one journal commit.
+  auto advices = nonces_.on_broadcast_all(*permits, outcomes);
+  std::vector<std::size_t> used_nonce;  // the requests whose nonce the node says is used
+  for (std::size_t j = 0; j < permits->size() && j < advices.size(); ++j) {
+    auto advice = released_as_error(std::move(advices[j]), answers[j]);
     if (!advice) {
       out[of[j]] = std::move(advice).error();
     } else if (*advice == BroadcastAdvice::kResync) {
       used_nonce.push_back(of[j]);
     } else {
-      out[of[j]] = handle_of(sent[j].permit, sent[j].gas_limit, *advice);
+      out[of[j]] = handle_of((*permits)[j], signed_gas[j], *advice);
     }
   }
   if (!used_nonce.empty()) {
     // One resync serves them all; its own failure is what those acknowledgements report.
-    const Error resync = co_await resynced(sent.front().permit.nonce());
+    const Error resync = co_await resynced(permits->front().nonce());
     for (const std::size_t i : used_nonce) out[i] = resync;
   }
   co_return out;
@@ -747,6 +757,8 @@ awaitable<Result<std::vector<Result<Confirmation>>>> EvmSink::confirm_all(std::v
   if (!receipts.empty()) {
     auto replies = co_await rpc_.batch(std::move(receipts));
     if (!replies) co_return node_failed("eth_getTransactionReceipt", replies.error());
+    std::vector<NonceManager::Receipt> mined;  // journaled together below
+    std::vector<std::size_t> mined_of;
     for (std::size_t j = 0; j < alone.size(); ++j) {
       const std::size_t i = alone[j];
       if (j >= replies->size()) {
@@ -754,8 +766,17 @@ awaitable<Result<std::vector<Result<Confirmation>>>> EvmSink::confirm_all(std::v
       } else if (!(*replies)[j]) {
         out[i] = node_failed("eth_getTransactionReceipt", (*replies)[j].error());
       } else {
-        out[i] = confirmation_of(handles[i].tx_hash, *(*replies)[j]);
+        out[i] = read_confirmation(handles[i].tx_hash, *(*replies)[j]);
+        if (out[i] && out[i]->state != Confirmation::State::kPending && nonces_.is_live(handles[i].tx_hash)) {
+          mined.push_back({handles[i].tx_hash, out[i]->block_number, out[i]->state == Confirmation::State::kDelivered});
+          mined_of.push_back(i);
+        }
       }
+    }
+    // One journal commit for the pass; if it fails, every receipt of it is reported as failed and
+    // read again on the next pass.
+    if (auto journaled = nonces_.on_confirmed_all(mined); !journaled) {
+      for (const std::size_t i : mined_of) out[i] = journaled.error();
     }
   }
   for (std::size_t i = 0, j = 0; i < handles.size(); ++i) {
@@ -777,6 +798,14 @@ awaitable<Result<Confirmation>> EvmSink::confirm_one(core::Hash32 tx_hash) {
 }
 
 Result<Confirmation> EvmSink::confirmation_of(const core::Hash32& tx_hash, const Json& reply) {
+  CW_TRY(auto out, read_confirmation(tx_hash, reply));
+  if (out.state != Confirmation::State::kPending && nonces_.is_live(tx_hash)) {
+    CW_CHECK(nonces_.on_confirmed(tx_hash, out.block_number, out.state == Confirmation::State::kDelivered));
+  }
+  return out;
+}
+
+Result<Confirmation> EvmSink::read_confirmation(const core::Hash32& tx_hash, const Json& reply) const {
   Confirmation out;
   if (reply.is_null()) return out;  // pending
   if (!reply.is_object()) return Error(reason::sink::kBadReply, "receipt is not an object");
@@ -817,10 +846,6 @@ Result<Confirmation> EvmSink::confirmation_of(const core::Hash32& tx_hash, const
       if (!event) return std::move(event).error();
       out.executed.push_back(*event);
     }
-  }
-  if (nonces_.is_live(tx_hash)) {
-    auto confirmed = nonces_.on_confirmed(tx_hash, out.block_number, *status == 1);
-    if (!confirmed) return std::move(confirmed).error();
   }
   return out;
 }

@@ -220,8 +220,11 @@ class EvmSink {
   boost::asio::awaitable<core::Result<Confirmation>> confirm_one(core::Hash32 tx_hash);
   // The transactions of the handle's nonce confirm() looks at: its own first, then its siblings.
   std::vector<core::Hash32> candidates(const SubmitHandle& handle) const;
-  // What the node's eth_getTransactionReceipt answer says of `tx_hash`; tells the nonce manager.
+  // What the node's eth_getTransactionReceipt answer (null: pending) says of `tx_hash`; a receipt
+  // of a live transaction of ours is journaled as confirmed (the nonce manager is told).
   core::Result<Confirmation> confirmation_of(const core::Hash32& tx_hash, const Json& reply);
+  // The same, telling no one (confirm_all journals a pass's receipts together).
+  core::Result<Confirmation> read_confirmation(const core::Hash32& tx_hash, const Json& reply) const;
   // Settles a journaled transaction whose nonce the chain has already used: confirmed from its
   // own or a sibling's receipt, else dropped.
   boost::asio::awaitable<core::Result<void>> settle(core::Hash32 tx_hash, std::uint64_t nonce);

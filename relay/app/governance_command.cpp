@@ -91,19 +91,28 @@ class CommandJournal final : public core::SubmissionJournal {
     }
     return core::ok();
   }
-  Result<void> mark_broadcast(const core::MarkBroadcastRequest& request) override {
-    CW_TRY(auto* record, live(request.key, request.tx_hash));
-    record->state = core::SubmissionState::kBroadcast;
+  Result<void> mark_broadcast_all(std::span<const core::MarkBroadcastRequest> requests) override {
+    for (const auto& request : requests) CW_CHECK(live(request.key, request.tx_hash));  // all or none
+    for (const auto& request : requests) {
+      (*live(request.key, request.tx_hash))->state = core::SubmissionState::kBroadcast;
+    }
     return core::ok();
   }
-  Result<void> mark_confirmed(const core::MarkConfirmedRequest& request) override {
-    CW_TRY(auto* record, live(request.key, request.tx_hash));
-    for (auto& other : records_) {
-      if (other.key == request.key && other.nonce == record->nonce && core::is_live(other.state)) {
-        other.state = core::SubmissionState::kReplaced;
+  Result<void> mark_confirmed_all(std::span<const core::MarkConfirmedRequest> requests) override {
+    const auto before = records_;  // all or none: a later request may find an earlier one's sibling replaced
+    for (const auto& request : requests) {
+      auto record = live(request.key, request.tx_hash);
+      if (!record) {
+        records_ = before;
+        return std::move(record).error();
       }
+      for (auto& other : records_) {
+        if (other.key == request.key && other.nonce == (*record)->nonce && core::is_live(other.state)) {
+          other.state = core::SubmissionState::kReplaced;
+        }
+      }
+      (*record)->state = core::SubmissionState::kConfirmed;
     }
-    record->state = core::SubmissionState::kConfirmed;
     return core::ok();
   }
   Result<void> mark_dropped(const core::MarkDroppedRequest& request) override {

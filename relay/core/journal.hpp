@@ -105,11 +105,14 @@ class SubmissionJournal {
   // one of the two is confirmed.
   virtual Result<void> record_signed_all(std::span<const SignedTxRecord> records) = 0;
   Result<void> record_signed(const SignedTxRecord& record) { return record_signed_all({&record, 1}); }
-  // kSigned -> kBroadcast (idempotent on kBroadcast).
-  virtual Result<void> mark_broadcast(const MarkBroadcastRequest& request) = 0;
+  // kSigned -> kBroadcast (idempotent on kBroadcast), all or none in one commit (the acknowledgements
+  // of one step are broadcast together).
+  virtual Result<void> mark_broadcast_all(std::span<const MarkBroadcastRequest> requests) = 0;
+  Result<void> mark_broadcast(const MarkBroadcastRequest& request) { return mark_broadcast_all({&request, 1}); }
   // live -> kConfirmed; every other record with the same key and nonce becomes kReplaced in the
-  // same commit.
-  virtual Result<void> mark_confirmed(const MarkConfirmedRequest& request) = 0;
+  // same commit. All or none in one commit (the receipts of a pass are read together).
+  virtual Result<void> mark_confirmed_all(std::span<const MarkConfirmedRequest> requests) = 0;
+  Result<void> mark_confirmed(const MarkConfirmedRequest& request) { return mark_confirmed_all({&request, 1}); }
   // live -> kDropped.
   virtual Result<void> mark_dropped(const MarkDroppedRequest& request) = 0;
   // The highest nonce of any record for the key, in any state; nullopt when there is none.

@@ -132,10 +132,10 @@ store::Transition transition(const core::MessageId& id, MessageState to, const c
 }
 
 // Whether the message may still move to an execution outcome (directly, or resumed from parking).
-bool awaits_execution(const store::StoredMessage& m) {
-  if (m.state == MessageState::kVerified || m.state == MessageState::kVoted) return true;
-  return m.state == MessageState::kParked && m.parked_from &&
-         (*m.parked_from == MessageState::kVerified || *m.parked_from == MessageState::kVoted);
+bool awaits_execution(MessageState state, const std::optional<MessageState>& parked_from) {
+  if (state == MessageState::kVerified || state == MessageState::kVoted) return true;
+  return state == MessageState::kParked && parked_from &&
+         (*parked_from == MessageState::kVerified || *parked_from == MessageState::kVoted);
 }
 
 // The hash of an eth_getBlockByNumber answer (or of its projection to "hash").
@@ -668,13 +668,13 @@ struct Engine::Impl {
     return lane ? first_vote_due(*lane->to) : 0;
   }
   // The first acknowledge of `m` (an execution transition's next attempt).
-  std::uint64_t acknowledge_due(const core::Message& m) {
-    Lane* lane = lane_of(m);
+  std::uint64_t acknowledge_due(const Lane* lane) {
     return lane && lane->settings->acknowledge ? first_vote_due(*lane->from) : 0;
   }
   // Every state change goes through here: one group commit, then one log line and one event per
   // transition (the API's stream), only once it is durable.
   Result<void> commit(const store::WriteBatch& batch) {
+    if (batch.empty()) return core::ok();
     CW_CHECK(store.batch(batch));
     for (const auto& t : batch.transitions) announce(t);
     return core::ok();
@@ -1246,6 +1246,18 @@ struct Engine::Impl {
   }
   std::uint64_t pending_ = 0;
 
+  // The store counts its WAL checkpoints from its opening; the metric advances by what is new.
+  void report_wal(const store::WalStatus& wal) {
+    const auto since = [](std::uint64_t now_count, std::uint64_t seen) {
+      return static_cast<double>(now_count >= seen ? now_count - seen : now_count);
+    };
+    metrics.wal_checkpoints("thread").Increment(since(wal.background, wal_seen_.background));
+    metrics.wal_checkpoints("commit").Increment(since(wal.by_commit, wal_seen_.by_commit));
+    metrics.wal_pages().Set(static_cast<double>(wal.pages));
+    wal_seen_ = wal;
+  }
+  store::WalStatus wal_seen_;
+
   // Returns whether the source is behind its head (poll again at once).
   awaitable<Result<bool>> handle_poll(Chain& chain, evm::PollResult poll, Steady::time_point polled_at) {
     store::WriteBatch batch;
@@ -1498,25 +1510,26 @@ struct Engine::Impl {
         continue;
       }
       const auto& e = *of[i];
-      CW_CO_TRY(auto m, store.message(e.id));
+      // Its state again, after the awaits: another step may have recorded the execution meanwhile.
+      CW_CO_TRY(auto m, store.message_keys(e.id));
       batch.bundles.push_back({b.claim, e.id, std::move(texts[i].tail), true, texts[i].head});
       batch.executions.push_back({e.id, b.claim, v.execution->status, e.tx_hash, b.source.block_number});
-      if (m && awaits_execution(*m)) {
+      if (m && awaits_execution(m->state, m->parked_from)) {
+        const Lane* lane = lane_keyed(m->lane);
         batch.transitions.push_back(transition(e.id, state_for(v.execution->status), e.tx_hash, std::nullopt,
-                                               acknowledge_due(m->message)));
-        note_executed(*m, v.execution->status);
+                                               acknowledge_due(lane)));
+        note_executed(lane, e.id, m->created_at, v.execution->status);
       }
     }
     co_return core::ok();
   }
 
-  void note_executed(const store::StoredMessage& m, core::ExecStatus status) {
-    Lane* lane = lane_of(m.message);
+  void note_executed(const Lane* lane, const core::MessageId& id, std::uint64_t created_at, core::ExecStatus status) {
     if (!lane) return;
     metrics.executed(lane->name, status_name(status)).Increment();
-    found_at.erase(m.id);
+    found_at.erase(id);
     const auto t = now();
-    if (t >= m.created_at) metrics.delivery_latency(lane->name).Observe(static_cast<double>(t - m.created_at));
+    if (t >= created_at) metrics.delivery_latency(lane->name).Observe(static_cast<double>(t - created_at));
   }
 
   // Verifies each bundle against the anchors its segment starts from (pinned, or a checkpoint the
@@ -1828,14 +1841,16 @@ struct Engine::Impl {
       }
     }
     std::vector<store::StoredMessage> todo;
+    store::WriteBatch later;  // executed, its execution not yet recorded: looked at again later
     for (auto& m : due) {
       if (recovered.contains(m.id)) continue;  // executed now, due for its acknowledgement
       if (executed.contains(m.id)) {
-        CW_CO_CHECK(store.record_attempt(m.id, now() + kRedeliverAfterSeconds));
+        later.attempts.push_back({m.id, now() + kRedeliverAfterSeconds});
         continue;
       }
       todo.push_back(std::move(m));
     }
+    CW_CO_CHECK(commit(later));
     // Not yet executed, not in a live transaction of ours, not in another step's batch.
     std::set<core::MessageId> busy;
     for (const auto& f : lane.in_flight) busy.insert(f.ids.begin(), f.ids.end());
@@ -1934,15 +1949,13 @@ struct Engine::Impl {
         if (m.state == MessageState::kVerified) {
           write.transitions.push_back(
               transition(m.id, MessageState::kVoted, handle->tx_hash, std::nullopt, now() + kRedeliverAfterSeconds));
+        } else if (m.state == MessageState::kVoted) {
+          const auto after = redeliver_after_seconds(m.attempts + 1, short_of_threshold.contains(m.id));
+          write.attempts.push_back({m.id, now() + after});
         }
       }
       auto stored = commit(write);
       if (!stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
-      for (const auto& m : batch) {
-        if (m.state != MessageState::kVoted) continue;
-        const auto after = redeliver_after_seconds(m.attempts + 1, short_of_threshold.contains(m.id));
-        (void)store.record_attempt(m.id, now() + after);
-      }
       metrics.delivered(lane.name).Increment(static_cast<double>(batch.size()));
       lane.in_flight.push_back(std::move(flight));
       co_return;
@@ -2038,16 +2051,19 @@ struct Engine::Impl {
       if (confirmation->state == evm::Confirmation::State::kReverted) {
         metrics.submissions(lane.name, kind, "reverted").Increment();
         log(kWarn, "lane " + lane.name + ": " + kind + " " + core::to_hex(confirmation->tx_hash) + " reverted");
-        for (const auto& id : f.ids) (void)store.record_attempt(id, now());
+        store::WriteBatch again;
+        for (const auto& id : f.ids) again.attempts.push_back({id, now()});
+        if (auto stored = commit(again); !stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
       } else {
         metrics.submissions(lane.name, kind, "confirmed").Increment();
         store::WriteBatch write;
         for (const auto& event : confirmation->executed) {
-          auto m = store.message(event.id);
-          if (!m || !*m || !awaits_execution(**m)) continue;
+          auto m = store.message_keys(event.id);
+          if (!m || !*m || !awaits_execution((*m)->state, (*m)->parked_from)) continue;
+          const Lane* executed_on = lane_keyed((*m)->lane);
           write.transitions.push_back(transition(event.id, state_for(event.status), confirmation->tx_hash,
-                                                 std::nullopt, acknowledge_due((*m)->message)));
-          note_executed(**m, event.status);
+                                                 std::nullopt, acknowledge_due(executed_on)));
+          note_executed(executed_on, event.id, (*m)->created_at, event.status);
         }
         auto stored = commit(write);
         if (!stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
@@ -2170,20 +2186,20 @@ struct Engine::Impl {
     std::vector<store::VoteRecord> own_votes;
     std::vector<std::size_t> vote_counts;
     std::vector<evm::AckRequest> requests;
+    store::WriteBatch settled;  // acknowledged already, or not yet to be acknowledged: one commit
     for (std::size_t i = 0; i < due.size() && !stopping; ++i) {
       const auto& m = due[i];
       CW_CO_TRY(auto execution, store.execution(m.id));
       if (!execution) {
         // Executed (seen in our own receipt) but its MessageExecuted not yet proven: wait for the watcher.
-        CW_CO_CHECK(store.record_attempt(m.id, now() + kAckRecheckSeconds));
+        settled.attempts.push_back({m.id, now() + kAckRecheckSeconds});
         continue;
       }
       if (std::find(acked.begin(), acked.end(), m.id) != acked.end()) {
         if (const auto tx = ack_txs.find(m.id); tx != ack_txs.end()) {
-          CW_CO_CHECK(apply_one(transition(m.id, MessageState::kAcknowledged, tx->second, execution->claim)));
-          metrics.acknowledged(lane.name).Increment();
+          settled.transitions.push_back(transition(m.id, MessageState::kAcknowledged, tx->second, execution->claim));
         } else {
-          CW_CO_CHECK(store.record_attempt(m.id, now() + kAckRecheckSeconds));
+          settled.attempts.push_back({m.id, now() + kAckRecheckSeconds});
         }
         continue;
       }
@@ -2204,6 +2220,7 @@ struct Engine::Impl {
       vote_counts.push_back(votes.size());
       requests.push_back(std::move(request));
     }
+    commit_acknowledged(lane, settled);
     if (requests.empty()) co_return core::ok();
     auto handles = co_await lane.from->sink->acknowledge_all(std::move(requests));
     if (!handles) {
@@ -2224,10 +2241,10 @@ struct Engine::Impl {
           if (!moved) moved = co_await epoch_moved(*lane.from);
           if (*moved) {
             // Signed for an epoch the gateway left: signed again for the new one at the next step.
-            if (auto due_now = store.record_attempt(m.id, now()); !due_now && !failure) failure = due_now.error();
+            booked.attempts.push_back({m.id, now()});
             continue;
           }
-          co_await failed_ack(lane, m, handle.error());
+          booked.attempts.push_back(failed_ack(lane, m, handle.error()));
           continue;
         }
         metrics.submissions(lane.name, "acknowledge", "failed").Increment();
@@ -2249,13 +2266,12 @@ struct Engine::Impl {
     co_return core::ok();
   }
 
-  awaitable<void> failed_ack(Lane& lane, const store::StoredMessage& m, const Error& e) {
-    // An executed message cannot be parked (its outcome is final); it is retried with backoff and
-    // the failure is visible in the logs and metrics.
+  // The next attempt of a refused acknowledgement. An executed message cannot be parked (its
+  // outcome is final); it is retried with backoff and the failure is visible in the logs and metrics.
+  store::Attempt failed_ack(const Lane& lane, const store::StoredMessage& m, const Error& e) {
     const auto delay = retry_delay(lane.settings->retry, m.attempts);
-    (void)store.record_attempt(m.id, now() + static_cast<std::uint64_t>((delay.count() + 999) / 1000));
     log(kWarn, "lane " + lane.name + ": acknowledge of " + core::to_hex(m.id) + " refused: " + e.message());
-    co_return;
+    return {m.id, now() + static_cast<std::uint64_t>((delay.count() + 999) / 1000)};
   }
 
   // The transactions whose Acknowledged logs on `chain`'s gateway name `ids`, by id: one eth_getLogs
@@ -2304,7 +2320,7 @@ struct Engine::Impl {
     auto confirmations = co_await lane.from->sink->confirm_all(std::move(handles));
     if (!confirmations) co_return;  // the node did not answer: all of them stay in flight
     std::vector<bool> done(n, false);
-    store::WriteBatch acknowledged;  // one commit for the pass, not one each
+    store::WriteBatch acknowledged;  // one commit for the pass (with the next attempts), not one each
     for (std::size_t i = 0; i < n && i < confirmations->size(); ++i) {
       InFlight& f = lane.acks_in_flight[i];
       const auto& confirmation = (*confirmations)[i];
@@ -2314,7 +2330,7 @@ struct Engine::Impl {
         if (confirmation) abandoned = co_await maybe_bump(lane, *lane.from, f);
         if (!abandoned) continue;
         // Due at once; a retry first asks the gateway whether an acknowledgement landed anyway.
-        (void)store.record_attempt(id, now());
+        acknowledged.attempts.push_back({id, now()});
         done[i] = true;
         continue;
       }
@@ -2328,14 +2344,14 @@ struct Engine::Impl {
           // Our vote is tallied, the threshold not yet reached: another attester's acknowledge
           // completes it, or ours is sent again after the redelivery delay (a retry first asks
           // the gateway whether someone acknowledged meanwhile).
-          (void)store.record_attempt(id, now() + kRedeliverAfterSeconds);
+          acknowledged.attempts.push_back({id, now() + kRedeliverAfterSeconds});
         } else if (execution && *execution) {
           acknowledged.transitions.push_back(
               transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
         }
       } else {
         metrics.submissions(lane.name, "acknowledge", "reverted").Increment();
-        (void)store.record_attempt(id, now() + kAckRecheckSeconds);
+        acknowledged.attempts.push_back({id, now() + kAckRecheckSeconds});
       }
       done[i] = true;
     }
@@ -2353,15 +2369,15 @@ struct Engine::Impl {
     lane.acks_in_flight = std::move(kept);
   }
 
-  // Commits confirm_acks' acknowledged transitions, less those of messages acknowledged meanwhile
-  // (ack_step found another relay's acknowledge while the receipts were awaited): one illegal
-  // transition would refuse the whole commit. Runs with no suspension between the check and it.
+  // Commits the acknowledged transitions of confirm_acks or ack_step (with the rest of their batch),
+  // less those of messages acknowledged meanwhile (the other one of them got there while the
+  // receipts or the gateway were awaited): one illegal transition would refuse the whole commit.
+  // Runs with no suspension between the check and it.
   void commit_acknowledged(Lane& lane, store::WriteBatch& batch) {
     std::erase_if(batch.transitions, [&](const store::Transition& t) {
-      auto m = store.message(t.id);
+      auto m = store.message_keys(t.id);
       return !m || !*m || !store::is_legal_transition((*m)->state, MessageState::kAcknowledged, (*m)->parked_from);
     });
-    if (batch.transitions.empty()) return;
     if (auto stored = commit(batch); !stored) {
       log(kError, "lane " + lane.name + ": " + stored.error().message());
       return;
@@ -2587,6 +2603,7 @@ struct Engine::Impl {
         set_lane_states();
       }
       metrics.audit_log_size().Set(static_cast<double>(store.audit_size()));
+      if (const auto wal = store.wal_status()) report_wal(*wal);
       if (options.checkpoint && Steady::now() - last_checkpoint >= config.relay.checkpoint_every) {
         last_checkpoint = Steady::now();
         auto signed_checkpoint = options.checkpoint();
@@ -2653,7 +2670,7 @@ struct Engine::Impl {
     }
     // The gateway's execution (status 4) moves it to skipped, which only a verified message may
     // reach: a skip never stands in for verification.
-    if (!awaits_execution(*m)) {
+    if (!awaits_execution(m->state, m->parked_from)) {
       co_return Error(store::reason::kIllegalTransition,
                       "message " + core::to_hex(id) + " was parked before it was verified");
     }

@@ -137,6 +137,12 @@ Metrics::Metrics()
                           "Audit-log checkpoints signed", *registry_, families_)),
       bundles_pruned_(family(prometheus::BuildCounter(), "causeway_bundles_pruned_total",
                              "Bundles of acknowledged messages deleted by retention", *registry_, families_)),
+      wal_checkpoints_(family(prometheus::BuildCounter(), "causeway_store_wal_checkpoints_total",
+                              "SQLite WAL checkpoints, by the store's checkpointer thread or by a commit past the "
+                              "backstop (the log outgrew 4,000 pages)",
+                              *registry_, families_)),
+      wal_pages_(family(prometheus::BuildGauge(), "causeway_store_wal_pages",
+                        "Pages in the SQLite store's write-ahead log after the last commit", *registry_, families_)),
       last_checkpoint_(family(prometheus::BuildGauge(), "causeway_checkpoint_last_timestamp_seconds",
                               "Unix time of the latest signed audit checkpoint", *registry_, families_)),
       checkpoint_witnesses_(family(prometheus::BuildGauge(), "causeway_checkpoint_witnesses",

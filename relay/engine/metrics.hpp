@@ -133,6 +133,10 @@ class Metrics {
   prometheus::Counter& checkpoints_signed() { return checkpoints_.Add({}); }
   // Bundles deleted by retention (relay.retention.bundles_days).
   prometheus::Counter& bundles_pruned() { return bundles_pruned_.Add({}); }
+  // The SQLite store's WAL: checkpoints by "thread" (the store's checkpointer) or by "commit" (a
+  // commit past the backstop), and the log's size in pages.
+  prometheus::Counter& wal_checkpoints(const std::string& by) { return wal_checkpoints_.Add({{"by", by}}); }
+  prometheus::Gauge& wal_pages() { return wal_pages_.Add({}); }
   prometheus::Gauge& last_checkpoint_time() { return last_checkpoint_.Add({}); }
   // Witness cosignatures on the latest checkpoint (0 until witnesses co-sign).
   prometheus::Gauge& checkpoint_witnesses() { return checkpoint_witnesses_.Add({}); }
@@ -197,6 +201,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& audit_size_;
   prometheus::Family<prometheus::Counter>& checkpoints_;
   prometheus::Family<prometheus::Counter>& bundles_pruned_;
+  prometheus::Family<prometheus::Counter>& wal_checkpoints_;
+  prometheus::Family<prometheus::Gauge>& wal_pages_;
   prometheus::Family<prometheus::Gauge>& last_checkpoint_;
   prometheus::Family<prometheus::Gauge>& checkpoint_witnesses_;
   prometheus::Family<prometheus::Gauge>& build_info_;

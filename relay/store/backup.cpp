@@ -107,7 +107,7 @@ Result<StoreSummary> read_snapshot(const std::string& path, bool run_checks) {
   auto opened = sql::Database::open_read_only(path);
   if (!opened) return std::move(opened).error().with_context(path);
   auto db = std::move(opened).value();
-  CW_CHECK(db.exec("PRAGMA busy_timeout = 5000"));
+  CW_CHECK(db.exec("PRAGMA busy_timeout = " + std::to_string(sql::kSideBusyTimeoutMs)));
   CW_CHECK(db.exec("BEGIN"));
   StoreSummary summary;
   CW_TRY(summary.schema_version, check_identity(db, path));
@@ -145,7 +145,7 @@ Result<void> copy_database(const std::string& from, const std::string& to) {
   auto opened = sql::Database::open_read_only(from);
   if (!opened) return std::move(opened).error().with_context(from);
   auto source = std::move(opened).value();
-  CW_CHECK(source.exec("PRAGMA busy_timeout = 5000"));
+  CW_CHECK(source.exec("PRAGMA busy_timeout = " + std::to_string(sql::kSideBusyTimeoutMs)));
   CW_CHECK(check_identity(source, from));
   CW_CHECK(create_private(to));
   auto target_opened = sql::Database::open(to);

@@ -112,7 +112,7 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(sqlite3* writer,
     return error;
   }
   sqlite3_extended_result_codes(own, 1);
-  sqlite3_busy_timeout(own, 5000);
+  sqlite3_busy_timeout(own, kSideBusyTimeoutMs);
   // FULL as the writer: the log is synced before it is copied and the main file after.
   char* message = nullptr;
   if (sqlite3_exec(own, "PRAGMA synchronous = FULL", nullptr, nullptr, &message) != SQLITE_OK) {
@@ -143,6 +143,7 @@ WalCheckpointer::~WalCheckpointer() {
 
 int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int pages) {
   auto* checkpointer = static_cast<WalCheckpointer*>(self);
+  checkpointer->log_pages_ = pages;
   if (pages >= kBackstopPages) {
     // SQLITE_BUSY while the thread is mid-run: the next commit tries again. Other failures are
     // left to the next checkpoint, as SQLite's automatic checkpoint leaves them.

@@ -47,6 +47,10 @@ class SqliteStatement final : public Statement {
   sqlite3_stmt* stmt_;
 };
 
+// How long a side connection (a check, a backup, the checkpointer) waits for another's lock before
+// SQLITE_BUSY. The relay's own connection takes StoreOptions::busy_timeout.
+inline constexpr int kSideBusyTimeoutMs = 5000;
+
 // The WAL checkpoints of one writer connection, run on a thread and a read-write connection of its
 // own. SQLite's automatic checkpoint runs inside the COMMIT that finds the log past 1,000 pages, on
 // the writer's thread: copying pages into the main file and syncing it took ~6 % of the relay's
@@ -66,9 +70,11 @@ class WalCheckpointer {
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
-  // Checkpoints run so far on the thread (and by the commit past the backstop), for tests.
+  // Checkpoints run so far on the thread and by commits past the backstop, and the log's size in
+  // pages after the last commit (for tests and the store's metrics).
   std::uint64_t background_runs() const noexcept { return background_runs_.load(); }
   std::uint64_t backstop_runs() const noexcept { return backstop_runs_.load(); }
+  int log_pages() const noexcept { return log_pages_.load(); }
 
  private:
   WalCheckpointer(sqlite3* writer, sqlite3* own) noexcept : writer_(writer), own_(own) {}
@@ -83,6 +89,7 @@ class WalCheckpointer {
   bool stop_ = false;
   std::atomic<std::uint64_t> background_runs_{0};
   std::atomic<std::uint64_t> backstop_runs_{0};
+  std::atomic<int> log_pages_{0};
   std::thread thread_;
 };
 

@@ -645,17 +645,26 @@ class Store::Journal final : public core::SubmissionJournal {
   // every live record (a record found kSigned is sent again: the same bytes, so at most once), so
   // their commits are relaxed: one disk flush per transaction (record_signed) instead of three.
   // A drop is the relay's own decision and stays synced.
-  Result<void> mark_broadcast(const core::MarkBroadcastRequest& request) override {
-    return journal_error(change_state(request.key, request.tx_hash, core::SubmissionState::kBroadcast, {}, {},
-                                      sql::Durability::kRelaxed));
+  Result<void> mark_broadcast_all(std::span<const core::MarkBroadcastRequest> requests) override {
+    return journal_error(in_one_commit(sql::Durability::kRelaxed, [&]() -> Result<void> {
+      for (const auto& request : requests) {
+        CW_CHECK(change_state(request.key, request.tx_hash, core::SubmissionState::kBroadcast, {}, {}));
+      }
+      return core::ok();
+    }));
   }
-  Result<void> mark_confirmed(const core::MarkConfirmedRequest& request) override {
-    return journal_error(change_state(request.key, request.tx_hash, core::SubmissionState::kConfirmed, request, {},
-                                      sql::Durability::kRelaxed));
+  Result<void> mark_confirmed_all(std::span<const core::MarkConfirmedRequest> requests) override {
+    return journal_error(in_one_commit(sql::Durability::kRelaxed, [&]() -> Result<void> {
+      for (const auto& request : requests) {
+        CW_CHECK(change_state(request.key, request.tx_hash, core::SubmissionState::kConfirmed, request, {}));
+      }
+      return core::ok();
+    }));
   }
   Result<void> mark_dropped(const core::MarkDroppedRequest& request) override {
-    return journal_error(change_state(request.key, request.tx_hash, core::SubmissionState::kDropped, {},
-                                      request.reason, sql::Durability::kSynced));
+    return journal_error(in_one_commit(sql::Durability::kSynced, [&] {
+      return change_state(request.key, request.tx_hash, core::SubmissionState::kDropped, {}, request.reason);
+    }));
   }
   Result<std::optional<std::uint64_t>> last_nonce(const core::LastNonceRequest& request) override {
     return journal_error(last_nonce_impl(request.key));
@@ -743,12 +752,20 @@ class Store::Journal final : public core::SubmissionJournal {
   }
 
   // One commit per call: the state, its confirmation or drop reason, and any replaced siblings.
+  // `changes` (which returns Result<void>) in one write transaction of that durability.
+  template <typename Changes>
+  Result<void> in_one_commit(sql::Durability durability, Changes&& changes) {
+    CW_CHECK(store_.ensure_open());
+    CW_TRY(auto tx, store_.begin_write(durability));
+    CW_CHECK(changes());
+    return tx.commit();
+  }
+
+  // One record's state change, inside in_one_commit.
   Result<void> change_state(const core::NonceKey& key, const core::Hash32& tx_hash, core::SubmissionState to,
                             const std::optional<core::MarkConfirmedRequest>& confirmation,
-                            const std::optional<std::string>& drop_reason, sql::Durability durability) {
-    CW_CHECK(store_.ensure_open());
+                            const std::optional<std::string>& drop_reason) {
     const auto time = store_.now();
-    CW_TRY(auto tx, store_.begin_write(durability));
     CW_TRY(auto current, find_impl(key, tx_hash));
     if (!current) return Error(rj::kUnknownTransaction, hex(tx_hash.view()));
     if (!core::is_live(current->state)) {
@@ -778,7 +795,7 @@ class Store::Journal final : public core::SubmissionJournal {
       q->bind_u64(5, time).bind_fixed(6, tx_hash);
       CW_CHECK(q->run());
     }
-    return tx.commit();
+    return core::ok();
   }
 
   Result<std::optional<std::uint64_t>> last_nonce_impl(const core::NonceKey& key) {
@@ -908,7 +925,7 @@ Result<std::unique_ptr<Store>> Store::open_reader(const std::string& where, std:
 Result<void> Store::quick_check(const std::string& path) {
   auto db = sql::Database::open_read_only(path);
   if (!db) return at_path(std::move(db).error(), path);
-  CW_CHECK(db->exec("PRAGMA busy_timeout = 5000"));
+  CW_CHECK(db->exec("PRAGMA busy_timeout = " + std::to_string(sql::kSideBusyTimeoutMs)));
   auto checked = run_check(*db, "PRAGMA quick_check");
   if (!checked) return at_path(std::move(checked).error(), path);
   return core::ok();
@@ -1022,6 +1039,14 @@ Result<void> Store::initialize() {
       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
   if (auto* sqlite = dynamic_cast<sql::Database*>(db_.get())) CW_CHECK(sqlite->checkpoint_in_background(path_));
   return core::ok();
+}
+
+std::optional<WalStatus> Store::wal_status() const noexcept {
+  const auto* sqlite = dynamic_cast<const sql::Database*>(db_.get());
+  const sql::WalCheckpointer* checkpointer = sqlite != nullptr ? sqlite->checkpointer() : nullptr;
+  if (checkpointer == nullptr) return std::nullopt;
+  return WalStatus{checkpointer->background_runs(), checkpointer->backstop_runs(),
+                   static_cast<std::uint64_t>(std::max(0, checkpointer->log_pages()))};
 }
 
 Result<void> Store::close() {
@@ -1321,6 +1346,10 @@ Result<void> Store::batch(const WriteBatch& batch) {
     if (!applied) return std::move(applied).error().with_context("transitions[" + std::to_string(i) + "]");
   }
   for (const auto& cursor : batch.cursors) CW_CHECK(set_cursor_in_tx(cursor, time));
+  for (std::size_t i = 0; i < batch.attempts.size(); ++i) {
+    auto recorded = record_attempt_in_tx(batch.attempts[i], time);
+    if (!recorded) return std::move(recorded).error().with_context("attempts[" + std::to_string(i) + "]");
+  }
   return commit(tx, pending);
 }
 
@@ -1353,14 +1382,17 @@ Result<void> Store::set_cursor(const Cursor& cursor) {
 Result<void> Store::record_attempt(const core::MessageId& id, std::uint64_t next_attempt_at) {
   CW_CHECK(ensure_open());
   CW_TRY(auto tx, begin_write());
-  {
-    CW_TRY(auto q, db_->cached(
-                       "UPDATE messages SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?"));
-    q->bind_u64(1, next_attempt_at).bind_u64(2, now()).bind_fixed(3, id);
-    CW_CHECK(q->run());
-  }
-  if (db_->changes() == 0) return Error(reason::kNotFound, "message " + hex(id.view()));
+  CW_CHECK(record_attempt_in_tx({id, next_attempt_at}, now()));
   return tx.commit();
+}
+
+Result<void> Store::record_attempt_in_tx(const Attempt& attempt, std::uint64_t time) {
+  CW_TRY(auto q, db_->cached(
+                     "UPDATE messages SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?"));
+  q->bind_u64(1, attempt.next_attempt_at).bind_u64(2, time).bind_fixed(3, attempt.id);
+  CW_CHECK(q->run());
+  if (db_->changes() == 0) return Error(reason::kNotFound, "message " + hex(attempt.id.view()));
+  return core::ok();
 }
 
 Result<void> Store::put_bundle(const BundleRecord& bundle) {
@@ -1703,13 +1735,19 @@ Result<std::optional<StoredMessage>> Store::message(const core::MessageId& id) {
 
 Result<std::optional<MessageKeys>> Store::message_keys(const core::MessageId& id) {
   CW_CHECK(ensure_open());
-  CW_TRY(auto q, db_->cached("SELECT claim, lane FROM messages WHERE id = ?"));
+  CW_TRY(auto q, db_->cached("SELECT claim, lane, state, parked_from, created_at FROM messages WHERE id = ?"));
   q->bind_fixed(1, id);
   CW_TRY(const bool row, q->step());
   if (!row) return std::optional<MessageKeys>{};
   MessageKeys keys;
   CW_TRY(keys.claim, q->column_fixed<core::Claim>(0));
   CW_TRY(keys.lane, q->column_fixed<core::Hash32>(1));
+  CW_TRY(keys.state, parse_state(q->column_text(2)));
+  if (!q->is_null(3)) {
+    CW_TRY(const auto paused, parse_state(q->column_text(3)));
+    keys.parked_from = paused;
+  }
+  CW_TRY(keys.created_at, q->column_u64(4));
   return std::optional<MessageKeys>(keys);
 }
 

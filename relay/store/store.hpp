@@ -185,6 +185,13 @@ struct VoteRecord {
 // Everything one group commit writes: bundles, inserts, executions, votes, then transitions in
 // order, then cursors. All of it, with every audit leaf, commits together or not at all. A vote
 // already in the book is left as it is (a redelivery re-signs the same vote).
+// One more failed attempt at a message's current stage, due again at next_attempt_at (see
+// Store::record_attempt).
+struct Attempt {
+  core::MessageId id;
+  std::uint64_t next_attempt_at = 0;
+};
+
 struct WriteBatch {
   std::vector<BundleRecord> bundles;
   std::vector<NewMessage> observed;
@@ -192,6 +199,12 @@ struct WriteBatch {
   std::vector<VoteRecord> votes;
   std::vector<Transition> transitions;
   std::vector<Cursor> cursors;
+  std::vector<Attempt> attempts;  // applied after the transitions
+
+  bool empty() const noexcept {
+    return bundles.empty() && observed.empty() && executions.empty() && votes.empty() && transitions.empty() &&
+           cursors.empty() && attempts.empty();
+  }
 };
 
 struct StoredMessage {
@@ -208,10 +221,22 @@ struct StoredMessage {
   std::uint64_t updated_at = 0;
 };
 
-// What Store::message_keys reads.
+// What the SQLite store's WAL checkpointer did (sql::WalCheckpointer): checkpoints on its thread,
+// checkpoints by commits that found the log past its backstop (the thread is not keeping up, or a
+// long read pins the log), and the log's size in pages after the last commit.
+struct WalStatus {
+  std::uint64_t background = 0;
+  std::uint64_t by_commit = 0;
+  std::uint64_t pages = 0;
+};
+
+// What Store::message_keys reads: everything of a stored message but the message itself.
 struct MessageKeys {
   core::Claim claim;
   core::Hash32 lane;  // lane_key
+  MessageState state = MessageState::kObserved;
+  std::optional<MessageState> parked_from;
+  std::uint64_t created_at = 0;
 };
 
 // Which messages list_messages returns.
@@ -374,8 +399,9 @@ class Store {
   // One more failed attempt at the current stage; the state does not change.
   core::Result<void> record_attempt(const core::MessageId& id, std::uint64_t next_attempt_at);
   core::Result<std::optional<StoredMessage>> message(const core::MessageId& id);
-  // The claim and lane key of a stored message, read without decoding (or re-hashing) the message
-  // as message() does: for each transition's log line and event, and for existence checks.
+  // The claim, lane key, state and creation time of a stored message, read without decoding (or
+  // re-hashing) the message as message() does: for each transition's log line and event, existence
+  // checks, and the engine's state checks on its hot path.
   core::Result<std::optional<MessageKeys>> message_keys(const core::MessageId& id);
   // Messages in `state` whose next attempt is due by `now`, oldest first.
   core::Result<std::vector<StoredMessage>> due_messages(MessageState state, std::uint64_t now, std::size_t limit);
@@ -441,6 +467,8 @@ class Store {
 
   // ---- audit log (PROTOCOL.md section 7)
   std::uint64_t audit_size() const noexcept { return log_.size(); }
+  // The SQLite store's WAL checkpoints so far and its log size; nothing on PostgreSQL or read-only.
+  std::optional<WalStatus> wal_status() const noexcept;
   core::Result<core::Hash32> audit_root(std::uint64_t size) const { return log_.root_at(size); }
   core::Result<std::vector<core::Hash32>> inclusion_proof(std::uint64_t index, std::uint64_t size) const {
     return log_.inclusion_proof(index, size);
@@ -492,6 +520,7 @@ class Store {
   core::Result<bool> insert_observed_in_tx(const NewMessage& message, std::uint64_t time);
   core::Result<void> apply_in_tx(const Transition& transition, std::uint64_t time, PendingLeaves& pending);
   core::Result<void> set_cursor_in_tx(const Cursor& cursor, std::uint64_t time);
+  core::Result<void> record_attempt_in_tx(const Attempt& attempt, std::uint64_t time);
   core::Result<void> put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time);
   core::Result<bool> put_execution_in_tx(const ExecutionRecord& execution, std::uint64_t time);
   core::Result<bool> put_vote_in_tx(const VoteRecord& vote, std::uint64_t time);

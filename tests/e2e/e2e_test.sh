@@ -51,6 +51,10 @@ case_both_ways() {
   [[ "$(metric causeway_messages_executed_total 'status="failed"')" == 20 ]] || fail "executed_total{status=failed} is not 20"
   [[ "$(metric causeway_single_operator_mode)" == 1 ]] || fail "single-operator mode is not shown in metrics"
   [[ "$(metric causeway_lane_halted)" == 0 ]] || fail "a lane is halted"
+  # Thousands of bundles take the store's log past 1,000 pages many times: folded by its thread.
+  local folded
+  folded="$(metric causeway_store_wal_checkpoints_total 'by="thread"')"
+  ((folded > 0)) || fail "the store's checkpointer thread ran $folded checkpoints"
   stop_relay
   check_nonces
   pass "gas-account nonces equal the journaled transactions; clean SIGTERM"

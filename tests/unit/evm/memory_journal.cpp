@@ -50,28 +50,39 @@ core::Result<void> MemoryJournal::record_signed_all(std::span<const core::Signed
   return core::ok();
 }
 
-core::Result<void> MemoryJournal::mark_broadcast(const core::MarkBroadcastRequest& request) {
+core::Result<void> MemoryJournal::mark_broadcast_all(std::span<const core::MarkBroadcastRequest> requests) {
   CW_CHECK(maybe_fail());
-  auto* r = lookup(request.key, request.tx_hash);
-  if (r == nullptr) return Error(rj::kUnknownTransaction);
-  if (!core::is_live(r->state)) return Error(rj::kBadTransition, std::string(core::to_string(r->state)));
-  r->state = SubmissionState::kBroadcast;
-  events_.push_back({"mark_broadcast", request.tx_hash});
+  // All or none: every request is checked before any changes.
+  for (const auto& request : requests) {
+    const auto* r = lookup(request.key, request.tx_hash);
+    if (r == nullptr) return Error(rj::kUnknownTransaction);
+    if (!core::is_live(r->state)) return Error(rj::kBadTransition, std::string(core::to_string(r->state)));
+  }
+  for (const auto& request : requests) {
+    lookup(request.key, request.tx_hash)->state = SubmissionState::kBroadcast;
+    events_.push_back({"mark_broadcast", request.tx_hash});
+  }
   return core::ok();
 }
 
-core::Result<void> MemoryJournal::mark_confirmed(const core::MarkConfirmedRequest& request) {
+core::Result<void> MemoryJournal::mark_confirmed_all(std::span<const core::MarkConfirmedRequest> requests) {
   CW_CHECK(maybe_fail());
-  auto* r = lookup(request.key, request.tx_hash);
-  if (r == nullptr) return Error(rj::kUnknownTransaction);
-  if (!core::is_live(r->state)) return Error(rj::kBadTransition, std::string(core::to_string(r->state)));
-  for (auto& other : records_) {
-    if (other.key == request.key && other.nonce == r->nonce && core::is_live(other.state)) {
-      other.state = SubmissionState::kReplaced;
+  const auto before = records_;  // all or none: a later request may find an earlier one's sibling replaced
+  for (const auto& request : requests) {
+    auto* r = lookup(request.key, request.tx_hash);
+    if (r == nullptr || !core::is_live(r->state)) {
+      records_ = before;
+      if (r == nullptr) return Error(rj::kUnknownTransaction);
+      return Error(rj::kBadTransition, std::string(core::to_string(r->state)));
     }
+    for (auto& other : records_) {
+      if (other.key == request.key && other.nonce == r->nonce && core::is_live(other.state)) {
+        other.state = SubmissionState::kReplaced;
+      }
+    }
+    r->state = SubmissionState::kConfirmed;
   }
-  r->state = SubmissionState::kConfirmed;
-  events_.push_back({"mark_confirmed", request.tx_hash});
+  for (const auto& request : requests) events_.push_back({"mark_confirmed", request.tx_hash});
   return core::ok();
 }
 

@@ -18,15 +18,15 @@ class MemoryJournal final : public core::SubmissionJournal {
   };
 
   core::Result<void> record_signed_all(std::span<const core::SignedTxRecord> records) override;
-  core::Result<void> mark_broadcast(const core::MarkBroadcastRequest& request) override;
-  core::Result<void> mark_confirmed(const core::MarkConfirmedRequest& request) override;
+  core::Result<void> mark_broadcast_all(std::span<const core::MarkBroadcastRequest> requests) override;
+  core::Result<void> mark_confirmed_all(std::span<const core::MarkConfirmedRequest> requests) override;
   core::Result<void> mark_dropped(const core::MarkDroppedRequest& request) override;
   core::Result<std::optional<std::uint64_t>> last_nonce(const core::LastNonceRequest& request) override;
   core::Result<std::vector<core::SignedTxRecord>> pending(const core::PendingRequest& request) override;
   core::Result<std::optional<core::SignedTxRecord>> find(const core::FindRequest& request) override;
 
-  // The next `count` writes fail with journal.storage_failed and change nothing (a
-  // record_signed_all call is one write).
+  // The next `count` writes fail with journal.storage_failed and change nothing (a call of an
+  // *_all method is one write).
   void fail_next_writes(std::size_t count) { failures_ = count; }
   const std::vector<Event>& events() const noexcept { return events_; }
   const std::vector<core::SignedTxRecord>& records() const noexcept { return records_; }

@@ -91,6 +91,53 @@ TEST_CASE("crash safety: a signed transaction is journaled before it can be broa
   CHECK(journal.events().back().what == "mark_broadcast");
 }
 
+TEST_CASE("transactions broadcast together are marked in one journal write, receipts in another", "[unit]") {
+  MemoryJournal journal;
+  Signer signer;
+  auto opened = NonceManager::open(journal, signer.nonce_key, {});
+  REQUIRE(opened.ok());
+  NonceManager manager(std::move(opened).value());
+  std::vector<NonceManager::TaggedTx> txs;
+  for (std::uint64_t n = 0; n < 3; ++n) txs.push_back({signer.make(n, kBaseFees), "ack"});
+  auto permits = manager.commit_all(std::move(txs));
+  REQUIRE(permits.ok());
+  const std::vector<BroadcastOutcome> outcomes{BroadcastOutcome::kAccepted, BroadcastOutcome::kUnreachable,
+                                               BroadcastOutcome::kAccepted};
+
+  // The one write fails: both accepted transactions report it and stay unsent; the unreachable one
+  // is advised as alone.
+  journal.fail_next_writes(1);
+  auto failed = manager.on_broadcast_all(*permits, outcomes);
+  REQUIRE(failed.size() == 3);
+  REQUIRE_FALSE(failed[0].ok());
+  CHECK(failed[0].error().reason() == reason::journal::kStorageFailed);
+  CHECK(failed[1].value() == BroadcastAdvice::kRetrySameBytes);
+  REQUIRE_FALSE(failed[2].ok());
+  CHECK(manager.unsent().size() == 3);
+
+  const auto events = journal.events().size();
+  auto advices = manager.on_broadcast_all(*permits, outcomes);
+  REQUIRE(advices.size() == 3);
+  CHECK(advices[0].value() == BroadcastAdvice::kDone);
+  CHECK(advices[1].value() == BroadcastAdvice::kRetrySameBytes);
+  CHECK(advices[2].value() == BroadcastAdvice::kDone);
+  CHECK(journal.events().size() == events + 2);
+  REQUIRE(manager.unsent().size() == 1);
+  CHECK(manager.unsent()[0].tx_hash() == (*permits)[1].tx_hash());
+
+  // Two receipts in one write: refused together, then recorded together.
+  const NonceManager::Receipt receipts[] = {{(*permits)[0].tx_hash(), 5, true}, {(*permits)[2].tx_hash(), 5, false}};
+  journal.fail_next_writes(1);
+  CHECK_FALSE(manager.on_confirmed_all(receipts).ok());
+  CHECK(manager.is_live((*permits)[0].tx_hash()));
+  CHECK(manager.is_live((*permits)[2].tx_hash()));
+  REQUIRE(manager.on_confirmed_all(receipts).ok());
+  CHECK_FALSE(manager.is_live((*permits)[0].tx_hash()));
+  CHECK_FALSE(manager.is_live((*permits)[2].tx_hash()));
+  CHECK(manager.is_live((*permits)[1].tx_hash()));
+  CHECK(manager.on_confirmed_all(receipts).error().reason() == rn::kNotLive);
+}
+
 TEST_CASE("one nonce writer per chain and key", "[unit]") {
   MemoryJournal journal;
   Signer signer;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "relay/store/store.hpp"
@@ -100,9 +101,68 @@ TEST_CASE("message_keys reads a stored message's claim and lane key, and nothing
   CHECK((*keys)->claim == s.message(id).value()->claim);
   CHECK((*keys)->lane == store::lane_key(message_on(5, true)));
   CHECK((*keys)->lane != store::lane_key(message_on(5, false)));
+  CHECK((*keys)->state == S::kObserved);
+  CHECK_FALSE((*keys)->parked_from.has_value());
+  CHECK((*keys)->created_at == s.message(id).value()->created_at);
   auto none = s.message_keys(core::message_id(message_on(6, true)));
   REQUIRE(none);
   CHECK_FALSE(none->has_value());
+
+  // The state as message() reads it, parked with the stage it left.
+  REQUIRE(s.apply(test::to_state(id, S::kVerified)));
+  REQUIRE(s.apply(test::to_state(id, S::kParked)));
+  keys = s.message_keys(id);
+  REQUIRE(keys);
+  REQUIRE(keys->has_value());
+  CHECK((*keys)->state == S::kParked);
+  REQUIRE((*keys)->parked_from.has_value());
+  CHECK(*(*keys)->parked_from == S::kVerified);
+}
+
+TEST_CASE("a group commit records next attempts with its transitions, or nothing at all", "[unit]") {
+  TempDir dir;
+  auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
+  REQUIRE(opened);
+  auto& s = **opened;
+  store::WriteBatch batch;
+  for (const std::uint64_t seq : {1, 2}) batch.observed.push_back(new_on(seq, false));
+  REQUIRE(s.batch(batch));
+  const auto first = core::message_id(message_on(1, false));
+  const auto second = core::message_id(message_on(2, false));
+
+  store::WriteBatch step;
+  step.transitions.push_back(test::to_state(first, S::kVerified));
+  step.attempts.push_back({first, test::kTestTime + 60});
+  step.attempts.push_back({second, test::kTestTime + 30});
+  REQUIRE(s.batch(step));
+  for (const auto& [id, at, state] : {std::tuple{first, test::kTestTime + 60, S::kVerified},
+                                      std::tuple{second, test::kTestTime + 30, S::kObserved}}) {
+    auto m = s.message(id);
+    REQUIRE(m);
+    REQUIRE(m->has_value());
+    CHECK((*m)->state == state);
+    CHECK((*m)->attempts == 1);
+    CHECK((*m)->next_attempt_at == at);
+  }
+
+  // An unknown id refuses the whole commit, named by its place in the batch.
+  store::WriteBatch bad;
+  bad.transitions.push_back(test::to_state(second, S::kVerified));
+  bad.attempts.push_back({second, test::kTestTime + 90});
+  bad.attempts.push_back({core::message_id(message_on(9, false)), test::kTestTime});
+  const auto leaves = s.audit_size();
+  auto refused = s.batch(bad);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().reason() == store::reason::kNotFound);
+  CHECK(refused.error().message().find("attempts[1]") != std::string::npos);
+  auto untouched = s.message(second);
+  REQUIRE(untouched);
+  CHECK((*untouched)->state == S::kObserved);
+  CHECK((*untouched)->attempts == 1);
+  CHECK(s.audit_size() == leaves);
+
+  CHECK(store::WriteBatch{}.empty());
+  CHECK_FALSE(bad.empty());
 }
 
 TEST_CASE("state_counts and lane_sequences report what is stored", "[unit]") {

@@ -37,6 +37,18 @@ std::unique_ptr<store::Store> open_store(const std::string& path) {
   return std::move(opened).value();
 }
 
+// A store whose write guard counts its write transactions in `writes`.
+std::unique_ptr<store::Store> counting_store(const std::string& path, std::size_t& writes) {
+  auto options = test::test_options();
+  options.write_guard = [&writes](store::sql::Connection&) -> core::Result<void> {
+    ++writes;
+    return core::ok();
+  };
+  auto opened = test::open_test_store(path, options);
+  REQUIRE(opened.ok());
+  return std::move(opened).value();
+}
+
 SubmissionState state_of(core::SubmissionJournal& j, const core::SignedTxRecord& r) {
   auto found = j.find({r.key, r.tx_hash});
   REQUIRE(found.ok());
@@ -122,14 +134,7 @@ TEST_CASE("journal: signed and dropped commit synced, broadcast and confirmed re
 TEST_CASE("journal: a batch of signed transactions is one synced commit, all or none", "[unit]") {
   TempDir dir;
   std::size_t writes = 0;
-  auto options = test::test_options();
-  options.write_guard = [&writes](store::sql::Connection&) -> core::Result<void> {
-    ++writes;
-    return core::ok();
-  };
-  auto opened = test::open_test_store(dir.file("relay.db"), options);
-  REQUIRE(opened.ok());
-  auto s = std::move(opened).value();
+  auto s = counting_store(dir.file("relay.db"), writes);
   auto& j = s->journal();
   // A fee bump may replace a record written earlier in the same batch.
   auto bump = signed_tx(1, 3);
@@ -149,6 +154,42 @@ TEST_CASE("journal: a batch of signed transactions is one synced commit, all or 
   CHECK(j.record_signed_all(repeats).error().reason() == rj::kDuplicateTransaction);
   CHECK_FALSE(j.find({kKey, signed_tx(3, 4).tx_hash})->has_value());
   CHECK(**j.last_nonce({kKey}) == 2);
+  REQUIRE(s->close().ok());
+}
+
+TEST_CASE("journal: broadcasts and receipts of a batch are one relaxed commit each, all or none", "[unit]") {
+  TempDir dir;
+  std::size_t writes = 0;
+  auto s = counting_store(dir.file("relay.db"), writes);
+  auto& j = s->journal();
+  const std::vector<core::SignedTxRecord> batch{signed_tx(1, 1), signed_tx(2, 2), signed_tx(3, 3)};
+  REQUIRE(j.record_signed_all(batch).ok());
+
+  writes = 0;
+  const std::vector<core::MarkBroadcastRequest> sent{{kKey, batch[0].tx_hash}, {kKey, batch[1].tx_hash}};
+  REQUIRE(j.mark_broadcast_all(sent).ok());
+  CHECK(writes == 1);
+  CHECK(state_of(j, batch[0]) == SubmissionState::kBroadcast);
+  CHECK(state_of(j, batch[1]) == SubmissionState::kBroadcast);
+  CHECK(state_of(j, batch[2]) == SubmissionState::kSigned);
+
+  // An unknown transaction refuses the whole call: the known one stays as it was.
+  const std::vector<core::MarkBroadcastRequest> unknown{{kKey, batch[2].tx_hash}, {kKey, test::fixed_of("tx", 99)}};
+  CHECK(j.mark_broadcast_all(unknown).error().reason() == rj::kUnknownTransaction);
+  CHECK(state_of(j, batch[2]) == SubmissionState::kSigned);
+
+  writes = 0;
+  const std::vector<core::MarkConfirmedRequest> mined{{kKey, batch[0].tx_hash, 9, true},
+                                                      {kKey, batch[1].tx_hash, 9, false}};
+  REQUIRE(j.mark_confirmed_all(mined).ok());
+  CHECK(writes == 1);
+  CHECK(state_of(j, batch[0]) == SubmissionState::kConfirmed);
+  CHECK(state_of(j, batch[1]) == SubmissionState::kConfirmed);
+  // One already confirmed refuses the call: the live one is not confirmed either.
+  const std::vector<core::MarkConfirmedRequest> again{{kKey, batch[2].tx_hash, 10, true},
+                                                      {kKey, batch[0].tx_hash, 10, true}};
+  CHECK(j.mark_confirmed_all(again).error().reason() == rj::kBadTransition);
+  CHECK(state_of(j, batch[2]) == SubmissionState::kSigned);
   REQUIRE(s->close().ok());
 }
 

@@ -136,8 +136,29 @@ TEST_CASE("a commit checkpoints itself once the WAL is past the backstop", "[uni
   REQUIRE(*reader->query_int("SELECT count(*) FROM pages") == 0);
   write_pages(db, 50);
   CHECK(db.checkpointer()->backstop_runs() > 0);
+  CHECK(db.checkpointer()->log_pages() >= store::sql::WalCheckpointer::kBackstopPages);
   REQUIRE(reader->exec("COMMIT").ok());
   CHECK(*db.query_int("SELECT count(*) FROM pages") == 5000);
+}
+
+TEST_CASE("a SQLite store reports its WAL checkpointer, a read-only one nothing", "[unit]") {
+  TempDir dir;
+  const auto path = dir.file("relay.db");
+  {
+    auto opened = test::open_test_store(path, test::test_options());
+    REQUIRE(opened);
+    auto status = (*opened)->wal_status();
+    REQUIRE(status.has_value());
+    CHECK(status->by_commit == 0);
+    REQUIRE((*opened)->set_cursor({test::fixed_of<core::ChainIdentity>("chain", 1), 7, {}}));
+    status = (*opened)->wal_status();
+    REQUIRE(status.has_value());
+    CHECK(status->pages > 0);  // the cursor's commit is in the log
+    REQUIRE((*opened)->close());
+  }
+  auto read_only = store::Store::open_read_only(path);
+  REQUIRE(read_only);
+  CHECK_FALSE((*read_only)->wal_status().has_value());
 }
 
 TEST_CASE("a store closed cleanly leaves no WAL beside its file", "[unit]") {
