@@ -675,8 +675,10 @@ struct Engine::Impl {
   // transition (the API's stream), only once it is durable.
   Result<void> commit(const store::WriteBatch& batch) {
     if (batch.empty()) return core::ok();
-    CW_CHECK(store.batch(batch));
-    for (const auto& t : batch.transitions) announce(t);
+    CW_TRY(const auto applied, store.batch(batch));
+    for (std::size_t i = 0; i < batch.transitions.size() && i < applied.size(); ++i) {
+      announce(batch.transitions[i], applied[i]);
+    }
     return core::ok();
   }
   Result<void> apply_one(const store::Transition& t) {
@@ -684,13 +686,10 @@ struct Engine::Impl {
     batch.transitions.push_back(t);
     return commit(batch);
   }
-  void announce(const store::Transition& t) {
-    auto stored = store.message_keys(t.id);
-    TransitionEvent event{t.id, t.to, {}, {}, t.reason};
-    if (stored && *stored) {
-      event.claim = (*stored)->claim;
-      if (const Lane* lane = lane_keyed((*stored)->lane)) event.lane = lane->name;
-    }
+  // `stored`: the message's keys as the commit left them (Store::batch).
+  void announce(const store::Transition& t, const store::MessageKeys& stored) {
+    TransitionEvent event{t.id, t.to, {}, stored.claim, t.reason};
+    if (const Lane* lane = lane_keyed(stored.lane)) event.lane = lane->name;
     log(kInfo, "message " + core::to_hex(event.id) + " " + std::string(store::to_string(event.to)) + " lane " +
                    (event.lane.empty() ? "-" : event.lane) + " claim " + core::to_hex(event.claim) +
                    (event.reason.empty() ? "" : " reason " + event.reason));

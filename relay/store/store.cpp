@@ -1258,13 +1258,14 @@ Result<bool> Store::insert_observed_in_tx(const NewMessage& m, std::uint64_t tim
   return true;
 }
 
-Result<void> Store::apply_in_tx(const Transition& t, std::uint64_t time, PendingLeaves& pending) {
+Result<MessageKeys> Store::apply_in_tx(const Transition& t, std::uint64_t time, PendingLeaves& pending) {
   const auto id_text = hex(t.id.view());
   core::Claim claim;
   MessageState from{};
   std::optional<MessageState> parked_from;
+  MessageKeys after;
   {
-    CW_TRY(auto q, db_->cached("SELECT claim, state, parked_from FROM messages WHERE id = ?"));
+    CW_TRY(auto q, db_->cached("SELECT claim, state, parked_from, lane, created_at FROM messages WHERE id = ?"));
     q->bind_fixed(1, t.id);
     CW_TRY(const bool exists, q->step());
     if (!exists) return Error(reason::kNotFound, "message " + id_text);
@@ -1274,6 +1275,8 @@ Result<void> Store::apply_in_tx(const Transition& t, std::uint64_t time, Pending
       CW_TRY(const auto paused, parse_state(q->column_text(2)));
       parked_from = paused;
     }
+    CW_TRY(after.lane, q->column_fixed<core::Hash32>(3));
+    CW_TRY(after.created_at, q->column_u64(4));
   }
   if (!is_legal_transition(from, t.to, parked_from)) {
     std::string detail = std::string(to_string(from)) + " -> " + std::string(to_string(t.to));
@@ -1311,7 +1314,10 @@ Result<void> Store::apply_in_tx(const Transition& t, std::uint64_t time, Pending
   q->bind_i64(5, parking ? 1 : 0).bind_u64(6, t.next_attempt_at).bind_u64(7, time).bind_fixed(8, t.id);
   CW_CHECK(q->run());
   if (kind) CW_CHECK(append_leaf_in_tx(*kind, t.id, leaf_claim, detail, time, pending));
-  return core::ok();
+  after.claim = claim;
+  after.state = t.to;
+  if (parking) after.parked_from = from;
+  return after;
 }
 
 Result<void> Store::set_cursor_in_tx(const Cursor& cursor, std::uint64_t time) {
@@ -1323,7 +1329,7 @@ Result<void> Store::set_cursor_in_tx(const Cursor& cursor, std::uint64_t time) {
   return q->run();
 }
 
-Result<void> Store::batch(const WriteBatch& batch) {
+Result<std::vector<MessageKeys>> Store::batch(const WriteBatch& batch) {
   CW_CHECK(ensure_open());
   const auto time = now();
   CW_TRY(auto tx, begin_write());
@@ -1341,16 +1347,20 @@ Result<void> Store::batch(const WriteBatch& batch) {
     auto put = put_vote_in_tx(batch.votes[i], time);
     if (!put) return std::move(put).error().with_context("votes[" + std::to_string(i) + "]");
   }
+  std::vector<MessageKeys> applied;
+  applied.reserve(batch.transitions.size());
   for (std::size_t i = 0; i < batch.transitions.size(); ++i) {
-    auto applied = apply_in_tx(batch.transitions[i], time, pending);
-    if (!applied) return std::move(applied).error().with_context("transitions[" + std::to_string(i) + "]");
+    auto keys = apply_in_tx(batch.transitions[i], time, pending);
+    if (!keys) return std::move(keys).error().with_context("transitions[" + std::to_string(i) + "]");
+    applied.push_back(*keys);
   }
   for (const auto& cursor : batch.cursors) CW_CHECK(set_cursor_in_tx(cursor, time));
   for (std::size_t i = 0; i < batch.attempts.size(); ++i) {
     auto recorded = record_attempt_in_tx(batch.attempts[i], time);
     if (!recorded) return std::move(recorded).error().with_context("attempts[" + std::to_string(i) + "]");
   }
-  return commit(tx, pending);
+  CW_CHECK(commit(tx, pending));
+  return applied;
 }
 
 Result<void> Store::apply(const Transition& transition) {

@@ -395,7 +395,9 @@ class Store {
   core::Result<bool> insert_observed(const NewMessage& message);
   core::Result<void> apply(const Transition& transition);
   // Group commit: the whole batch in one transaction.
-  core::Result<void> batch(const WriteBatch& batch);
+  // Returns the keys of each transition's message as the commit left it, in order (what the
+  // engine's log line and event of each need, without reading it again).
+  core::Result<std::vector<MessageKeys>> batch(const WriteBatch& batch);
   // One more failed attempt at the current stage; the state does not change.
   core::Result<void> record_attempt(const core::MessageId& id, std::uint64_t next_attempt_at);
   core::Result<std::optional<StoredMessage>> message(const core::MessageId& id);
@@ -518,7 +520,7 @@ class Store {
   core::Result<void> ensure_open() const;
 
   core::Result<bool> insert_observed_in_tx(const NewMessage& message, std::uint64_t time);
-  core::Result<void> apply_in_tx(const Transition& transition, std::uint64_t time, PendingLeaves& pending);
+  core::Result<MessageKeys> apply_in_tx(const Transition& transition, std::uint64_t time, PendingLeaves& pending);
   core::Result<void> set_cursor_in_tx(const Cursor& cursor, std::uint64_t time);
   core::Result<void> record_attempt_in_tx(const Attempt& attempt, std::uint64_t time);
   core::Result<void> put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time);

@@ -119,7 +119,7 @@ TEST_CASE("message_keys reads a stored message's claim and lane key, and nothing
   CHECK(*(*keys)->parked_from == S::kVerified);
 }
 
-TEST_CASE("a group commit records next attempts with its transitions, or nothing at all", "[unit]") {
+TEST_CASE("a group commit records next attempts with its transitions and returns their keys, or nothing", "[unit]") {
   TempDir dir;
   auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
@@ -134,7 +134,14 @@ TEST_CASE("a group commit records next attempts with its transitions, or nothing
   step.transitions.push_back(test::to_state(first, S::kVerified));
   step.attempts.push_back({first, test::kTestTime + 60});
   step.attempts.push_back({second, test::kTestTime + 30});
-  REQUIRE(s.batch(step));
+  auto applied = s.batch(step);
+  REQUIRE(applied);
+  // Each transition's message as the commit left it, for the engine's log line and event.
+  REQUIRE(applied->size() == 1);
+  CHECK(applied->front().state == S::kVerified);
+  CHECK(applied->front().lane == store::lane_key(message_on(1, false)));
+  CHECK(applied->front().claim == s.message(first).value()->claim);
+  CHECK(applied->front().created_at == s.message(first).value()->created_at);
   for (const auto& [id, at, state] : {std::tuple{first, test::kTestTime + 60, S::kVerified},
                                       std::tuple{second, test::kTestTime + 30, S::kObserved}}) {
     auto m = s.message(id);
