@@ -303,6 +303,14 @@ std::vector<core::SignedTxRecord> NonceManager::live() const {
   return out;
 }
 
+std::vector<Hash32> NonceManager::live_at(std::uint64_t nonce) const {
+  std::vector<Hash32> out;
+  if (const auto found = live_.find(nonce); found != live_.end()) {
+    for (const auto& record : found->second) out.push_back(record.tx_hash);
+  }
+  return out;
+}
+
 bool NonceManager::is_live(const Hash32& tx_hash) const {
   for (const auto& [nonce, records] : live_) {
     for (const auto& record : records) {

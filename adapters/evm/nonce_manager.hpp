@@ -151,6 +151,9 @@ class NonceManager {
   // Live transactions, oldest nonce first (for fee bumping and status).
   std::vector<core::SignedTxRecord> live() const;
   bool is_live(const Hash32& tx_hash) const;
+  // The live transactions of one nonce (a fee bump's family), by hash, oldest first: what a
+  // confirmation asks for without copying every live record.
+  std::vector<Hash32> live_at(std::uint64_t nonce) const;
   // Live transactions not yet accepted by any node: re-broadcast these bytes.
   std::vector<BroadcastPermit> unsent() const;
 

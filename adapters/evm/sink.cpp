@@ -723,11 +723,11 @@ std::vector<core::Hash32> EvmSink::candidates(const SubmitHandle& handle) const 
       std::find(family->second.begin(), family->second.end(), handle.tx_hash) != family->second.end()) {
     for (const auto& hash : family->second) add(hash);
   }
-  if (nonces_.is_live(handle.tx_hash)) {
-    // Siblings journaled before a restart, which bumped_ no longer knows.
-    for (const auto& record : nonces_.live()) {
-      if (record.nonce == handle.nonce) add(record.tx_hash);
-    }
+  // Siblings journaled before a restart, which bumped_ no longer knows (only if the handle's own
+  // transaction is still live: a settled one has no family left to ask for).
+  const auto journaled = nonces_.live_at(handle.nonce);
+  if (std::find(journaled.begin(), journaled.end(), handle.tx_hash) != journaled.end()) {
+    for (const auto& hash : journaled) add(hash);
   }
   return out;
 }

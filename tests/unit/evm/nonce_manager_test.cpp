@@ -101,6 +101,8 @@ TEST_CASE("transactions broadcast together are marked in one journal write, rece
   for (std::uint64_t n = 0; n < 3; ++n) txs.push_back({signer.make(n, kBaseFees), "ack"});
   auto permits = manager.commit_all(std::move(txs));
   REQUIRE(permits.ok());
+  CHECK(manager.live_at(1) == std::vector<Hash32>{(*permits)[1].tx_hash()});
+  CHECK(manager.live_at(7).empty());
   const std::vector<BroadcastOutcome> outcomes{BroadcastOutcome::kAccepted, BroadcastOutcome::kUnreachable,
                                                BroadcastOutcome::kAccepted};
 
@@ -135,6 +137,7 @@ TEST_CASE("transactions broadcast together are marked in one journal write, rece
   CHECK_FALSE(manager.is_live((*permits)[0].tx_hash()));
   CHECK_FALSE(manager.is_live((*permits)[2].tx_hash()));
   CHECK(manager.is_live((*permits)[1].tx_hash()));
+  CHECK(manager.live_at(0).empty());
   CHECK(manager.on_confirmed_all(receipts).error().reason() == rn::kNotLive);
 }
 
