@@ -214,26 +214,29 @@ Result<BroadcastAdvice> NonceManager::on_broadcast(const BroadcastPermit& permit
 
 std::vector<Result<BroadcastAdvice>> NonceManager::on_broadcast_all(std::span<const BroadcastPermit> permits,
                                                                     std::span<const BroadcastOutcome> outcomes) {
+  const std::size_t n = std::min(permits.size(), outcomes.size());
   std::vector<core::MarkBroadcastRequest> accepted;
-  for (std::size_t i = 0; i < permits.size() && i < outcomes.size(); ++i) {
-    const SignedTxRecord* record = find_live(permits[i].tx_hash());
+  std::vector<SignedTxRecord*> to_mark;  // the live record of each request in `accepted`
+  std::vector<bool> in_commit(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    SignedTxRecord* record = find_live(permits[i].tx_hash());
     if (outcomes[i] == BroadcastOutcome::kAccepted && record != nullptr &&
         record->state != SubmissionState::kBroadcast) {
       accepted.push_back({key_, permits[i].tx_hash()});
+      to_mark.push_back(record);
+      in_commit[i] = true;
     }
   }
   const Result<void> marked = accepted.empty() ? core::ok() : journal_->mark_broadcast_all(accepted);
   if (marked) {
-    for (const auto& request : accepted) find_live(request.tx_hash)->state = SubmissionState::kBroadcast;
+    for (SignedTxRecord* record : to_mark) record->state = SubmissionState::kBroadcast;
   }
   std::vector<Result<BroadcastAdvice>> out;
-  out.reserve(permits.size());
-  for (std::size_t i = 0; i < permits.size() && i < outcomes.size(); ++i) {
-    const bool unmarked = !marked && std::any_of(accepted.begin(), accepted.end(), [&](const auto& request) {
-      return request.tx_hash == permits[i].tx_hash();
-    });
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
     // The marked ones are kBroadcast now, so on_broadcast only advises; the rest are handled one
     // by one as before (a rejection drops the record in a synced commit of its own).
+    const bool unmarked = in_commit[i] && !marked;
     out.push_back(unmarked ? Result<BroadcastAdvice>(marked.error()) : on_broadcast(permits[i], outcomes[i]));
   }
   return out;

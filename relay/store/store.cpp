@@ -751,8 +751,8 @@ class Store::Journal final : public core::SubmissionJournal {
     return q->run();
   }
 
-  // One commit per call: the state, its confirmation or drop reason, and any replaced siblings.
-  // `changes` (which returns Result<void>) in one write transaction of that durability.
+  // `changes` (which returns Result<void>) in one write transaction of that durability: one commit
+  // per call of the journal, however many records it changes.
   template <typename Changes>
   Result<void> in_one_commit(sql::Durability durability, Changes&& changes) {
     CW_CHECK(store_.ensure_open());
@@ -761,7 +761,8 @@ class Store::Journal final : public core::SubmissionJournal {
     return tx.commit();
   }
 
-  // One record's state change, inside in_one_commit.
+  // One record's state change (its confirmation or drop reason, and any replaced siblings), inside
+  // in_one_commit.
   Result<void> change_state(const core::NonceKey& key, const core::Hash32& tx_hash, core::SubmissionState to,
                             const std::optional<core::MarkConfirmedRequest>& confirmation,
                             const std::optional<std::string>& drop_reason) {
