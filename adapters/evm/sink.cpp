@@ -25,6 +25,7 @@ constexpr std::string_view kDeliverSignature =
     "deliver((uint8,bytes32,bytes32,bytes32,bytes32,bytes32,uint64,bytes32,uint64,uint64,uint8,bytes)[],"
     "bytes32[],bytes[][])";
 constexpr std::string_view kAcknowledgeSignature = "acknowledge(bytes32,uint8,bytes32,bytes[])";
+constexpr std::string_view kAcknowledgeAllSignature = "acknowledgeAll(bytes32[],uint8[],bytes32[],bytes[][])";
 constexpr std::string_view kSkipSignature =
     "skip((uint8,bytes32,bytes32,bytes32,bytes32,bytes32,uint64,bytes32,uint64,uint64,uint8,bytes),bytes[])";
 constexpr std::string_view kMessageExecutedSignature = "MessageExecuted(bytes32,bytes32,uint64,uint8,bytes32)";
@@ -199,23 +200,49 @@ Result<core::Bytes> deliver_calldata(const SubmitRequest& request) {
 }
 
 Result<core::Bytes> acknowledge_calldata(const AckRequest& request) {
-  const auto status = static_cast<std::uint8_t>(request.status);
-  if (status < static_cast<std::uint8_t>(core::ExecStatus::kOk) ||
-      status > static_cast<std::uint8_t>(core::ExecStatus::kSkipped)) {
-    return Error(reason::sink::kBadRequest, "status " + std::to_string(status) + " is not 1..4");
+  const std::size_t n = request.acks.size();
+  if (n == 0) return Error(reason::sink::kBadRequest, "an acknowledge transaction of no acknowledgements");
+  if (n > kMaxAcksPerTransaction) {
+    return Error(reason::sink::kBadRequest, std::to_string(n) + " acknowledgements in one transaction, at most " +
+                                                std::to_string(kMaxAcksPerTransaction));
   }
-  // Without votes the gateway only returns: gas spent for nothing.
-  if (request.signatures.empty()) return Error(reason::sink::kBadRequest, "an acknowledgement without signatures");
   namespace abi = core::abi;
+  std::vector<abi::Value> ids;
+  std::vector<abi::Value> statuses;
+  std::vector<abi::Value> claims;
   std::vector<abi::Value> signatures;
-  signatures.reserve(request.signatures.size());
-  for (const auto& s : request.signatures) signatures.push_back(abi::bytes(core::ByteView(s.data(), s.size())));
+  for (const auto& ack : request.acks) {
+    const auto status = static_cast<std::uint8_t>(ack.status);
+    if (status < static_cast<std::uint8_t>(core::ExecStatus::kOk) ||
+        status > static_cast<std::uint8_t>(core::ExecStatus::kSkipped)) {
+      return Error(reason::sink::kBadRequest,
+                   "acknowledgement of " + core::to_hex(ack.id) + ": status " + std::to_string(status) + " is not 1..4");
+    }
+    // Without votes the gateway only returns: gas spent for nothing.
+    if (ack.signatures.empty()) {
+      return Error(reason::sink::kBadRequest, "acknowledgement of " + core::to_hex(ack.id) + " without signatures");
+    }
+    std::vector<abi::Value> sigs;
+    sigs.reserve(ack.signatures.size());
+    for (const auto& sig : ack.signatures) sigs.push_back(abi::bytes(core::ByteView(sig.data(), sig.size())));
+    ids.push_back(abi::word(ack.id));
+    statuses.push_back(abi::uint(status));
+    claims.push_back(abi::word(ack.claim));
+    signatures.push_back(abi::array(std::move(sigs)));
+  }
   std::vector<abi::Value> params;
-  params.push_back(abi::word(request.id));
-  params.push_back(abi::uint(status));
-  params.push_back(abi::word(request.claim));
-  params.push_back(abi::array(std::move(signatures)));
-  core::Bytes out = function_selector(kAcknowledgeSignature);
+  if (n == 1) {
+    params.push_back(std::move(ids.front()));
+    params.push_back(std::move(statuses.front()));
+    params.push_back(std::move(claims.front()));
+    params.push_back(std::move(signatures.front()));
+  } else {
+    params.push_back(abi::array(std::move(ids)));
+    params.push_back(abi::array(std::move(statuses)));
+    params.push_back(abi::array(std::move(claims)));
+    params.push_back(abi::array(std::move(signatures)));
+  }
+  core::Bytes out = function_selector(n == 1 ? kAcknowledgeSignature : kAcknowledgeAllSignature);
   core::append(out, abi::encode(params));
   return out;
 }
@@ -233,6 +260,14 @@ Result<core::Bytes> skip_calldata(const SkipRequest& request) {
   core::Bytes out = function_selector(kSkipSignature);
   core::append(out, abi::encode(params));
   return out;
+}
+
+std::size_t EvmSink::max_acks_per_transaction(const GasPolicy& gas) {
+  for (std::size_t n = kMaxAcksPerTransaction; n > 1; --n) {
+    const std::vector<std::uint64_t> guarded(n, kAckHookGasLimit);
+    if (batch_gas_limit(guarded, std::nullopt, gas)) return n;
+  }
+  return 1;
 }
 
 awaitable<Result<std::unique_ptr<EvmSink>>> EvmSink::create(Rpc& rpc, SinkConfig config) {
@@ -400,8 +435,8 @@ awaitable<Result<SubmitHandle>> EvmSink::submit(SubmitRequest request) {
 awaitable<Result<SubmitHandle>> EvmSink::acknowledge(AckRequest request) {
   auto calldata = acknowledge_calldata(request);
   if (!calldata) co_return std::move(calldata).error();
-  // The sender's ack hook is called like a receiver, behind the same guard.
-  std::vector<std::uint64_t> guarded(1, kAckHookGasLimit);
+  // Each sender's ack hook is called like a receiver, behind the same guard.
+  std::vector<std::uint64_t> guarded(request.acks.size(), kAckHookGasLimit);
   co_return co_await send(std::move(calldata).value(), std::move(guarded), std::move(request.tag));
 }
 
@@ -457,8 +492,6 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
   auto checked = co_await rpc_.batch(std::move(checks));
   if (!checked) co_return node_failed("eth_createAccessList", checked.error());
 
-  // The sender's ack hook is called like a receiver, behind the same guard (see acknowledge).
-  const std::vector<std::uint64_t> guarded(1, kAckHookGasLimit);
   std::vector<std::size_t> ready;  // the requests that passed their pre-check, with their gas limits
   std::vector<std::uint64_t> gas_limits;
   for (std::size_t i = 0, k = 0; i < requests.size(); ++i) {
@@ -472,6 +505,8 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
       out[i] = std::move(used).error();
       continue;
     }
+    // Each sender's ack hook is called like a receiver, behind the same guard (see acknowledge).
+    const std::vector<std::uint64_t> guarded(requests[i].acks.size(), kAckHookGasLimit);
     auto gas_limit = batch_gas_limit(guarded, *used, config_.gas);
     if (!gas_limit) {
       out[i] = std::move(gas_limit).error();

@@ -1,6 +1,6 @@
 // The EVM Sink adapter (DESIGN.md section 3, PROTOCOL.md sections 5 and 6): one batched
-// `deliver(Message[], bytes32[], bytes[][])` transaction per submit, and one
-// `acknowledge(id, status, claim, bytes[])` per acknowledgement, both signed with the gas key and
+// `deliver(Message[], bytes32[], bytes[][])` transaction per submit, and one `acknowledge` (or
+// `acknowledgeAll` of several) transaction per AckRequest, both signed with the gas key and
 // journaled (NonceManager::commit) before they are broadcast; confirmation by receipt with the
 // gateway's MessageExecuted events; the gateway's inbox state by eth_call (GatewayReader).
 #pragma once
@@ -32,7 +32,7 @@ inline constexpr core::Reason kBadConfig{"evm_sink.bad_config"};
 // eth_chainId is not the configured chain id.
 inline constexpr core::Reason kWrongChainId{"evm_sink.wrong_chain_id"};
 // An empty batch, or claims/signatures not one per message; an acknowledgement with a status
-// outside 1..4 or without signatures.
+// outside 1..4 or without signatures, or an acknowledge transaction of none or too many.
 inline constexpr core::Reason kBadRequest{"evm_sink.bad_request"};
 // The pre-check (one execution of the transaction by eth_createAccessList) says it reverts; the
 // detail carries the revert data ("revert data 0x…") when the node gave it. The engine splits a
@@ -78,11 +78,20 @@ struct SubmitRequest {
 // One acknowledgement for the source gateway (PROTOCOL.md section 6): `claim` is the claim over the
 // destination's MessageExecuted event, the signatures Ack(id, status, claim, epoch) votes of the
 // source gateway's attesters, signers ascending.
-struct AckRequest {
+struct Ack {
   core::MessageId id;
   core::ExecStatus status = core::ExecStatus::kOk;
   core::Claim claim;
   std::vector<std::array<std::uint8_t, 65>> signatures;
+};
+
+// One acknowledge transaction: `acknowledge(id, status, claim, signatures)` for one acknowledgement,
+// `acknowledgeAll(ids, statuses, claims, signatures)` for several (at most
+// EvmSink::acks_per_transaction()). One transaction instead of one each is what lets the source
+// chain keep up with a busy lane: its cost is the signature checks and storage of each entry, not
+// a transaction's fixed overhead, signing and journal record per message.
+struct AckRequest {
+  std::vector<Ack> acks;
   std::string tag;  // stored with the journal record
 };
 
@@ -125,8 +134,14 @@ struct Confirmation {
 // `deliver(msgs, claims, signatures)` calldata: selector ‖ abi.encode(Message[], bytes32[], bytes[][]).
 core::Result<core::Bytes> deliver_calldata(const SubmitRequest& request);
 // `acknowledge(id, status, claim, signatures)` calldata: selector ‖ abi.encode(bytes32, uint8,
-// bytes32, bytes[]).
+// bytes32, bytes[]); for several acknowledgements `acknowledgeAll(ids, statuses, claims,
+// signatures)`: selector ‖ abi.encode(bytes32[], uint8[], bytes32[], bytes[][]).
 core::Result<core::Bytes> acknowledge_calldata(const AckRequest& request);
+
+// The most acknowledgements one acknowledge transaction carries: enough that a busy lane needs few
+// transactions, few enough that one stays well inside a 30,000,000 gas block with the deliveries
+// (32 × ~232,000 gas of guarded hook and entry overhead ≈ 7,500,000).
+inline constexpr std::size_t kMaxAcksPerTransaction = 32;
 
 // `skip(msg, signatures)` calldata: selector ‖ abi.encode(Message, bytes[]).
 core::Result<core::Bytes> skip_calldata(const SkipRequest& request);
@@ -143,18 +158,23 @@ class EvmSink {
   // eth_estimateGas would execute it a dozen times or more to search the least gas limit, which
   // batch_gas_limit's guarded-call requirement exceeds anyway.
   boost::asio::awaitable<core::Result<SubmitHandle>> submit(SubmitRequest request);
-  // The same for one acknowledge transaction. The gas limit also covers the gateway's guarded
-  // call of the sender's ack hook (Gateway.sol ACK_GAS_LIMIT × 64/63), which the estimate misses
-  // when the votes were still below threshold at estimate time. An id the gateway never sent, or
-  // a bad vote, is kEstimateReverted; an id already acknowledged is a no-op the gateway accepts.
+  // The same for one acknowledge transaction (of one or several acknowledgements). The gas limit
+  // also covers the gateway's guarded call of each sender's ack hook (Gateway.sol ACK_GAS_LIMIT ×
+  // 64/63), which the estimate misses when the votes were still below threshold at estimate time.
+  // An id the gateway never sent, or a bad vote, is kEstimateReverted (for the whole transaction:
+  // the caller sends its entries one by one to find the bad one); an id already acknowledged is a
+  // no-op the gateway accepts.
   boost::asio::awaitable<core::Result<SubmitHandle>> acknowledge(AckRequest request);
-  // acknowledge() of several acknowledgements in three round trips rather than four each: one
+  // acknowledge() of several transactions in three round trips rather than four each: one
   // JSON-RPC batch of pre-checks, one fee reading, each signed and journaled in turn (nonces
   // ascending, every one durable before any is broadcast), then one batch of broadcasts. The
   // outer error is a failure before anything was journaled; otherwise one result per request, in
   // order, as acknowledge() gives it.
   boost::asio::awaitable<core::Result<std::vector<core::Result<SubmitHandle>>>> acknowledge_all(
       std::vector<AckRequest> requests);
+  // How many acknowledgements one acknowledge transaction may carry: kMaxAcksPerTransaction, fewer
+  // when the gas cap cannot cover that many ack hooks (at least 1).
+  std::size_t acks_per_transaction() const noexcept { return acks_per_transaction_; }
   // The same for one skip transaction. Once the votes reach the threshold and the message is its
   // lane's next, the gateway executes it with status 4 and emits MessageExecuted, which confirm()
   // reports like a delivery's; an executed message makes it a no-op.
@@ -199,7 +219,10 @@ class EvmSink {
  private:
   EvmSink(Rpc& rpc, SinkConfig config, NonceManager nonces, bool eip1559, std::uint64_t block_gas_limit)
       : rpc_(rpc), config_(std::move(config)), nonces_(std::move(nonces)), eip1559_(eip1559),
-        block_gas_limit_(block_gas_limit), gateway_(rpc, config_.gateway) {}
+        block_gas_limit_(block_gas_limit), gateway_(rpc, config_.gateway),
+        acks_per_transaction_(max_acks_per_transaction(config_.gas)) {}
+
+  static std::size_t max_acks_per_transaction(const GasPolicy& gas);
 
   // What the node asks now: base fee and suggested tip (EIP-1559), or the gas price (legacy).
   struct Market {
@@ -255,6 +278,7 @@ class EvmSink {
   bool eip1559_ = false;
   std::uint64_t block_gas_limit_ = 0;
   GatewayReader gateway_;
+  std::size_t acks_per_transaction_ = 1;
   // Per bumped nonce, every transaction this sink signed for it (original first): where confirm()
   // looks when the handle's own transaction was superseded.
   std::map<std::uint64_t, std::vector<core::Hash32>> bumped_;

@@ -53,14 +53,20 @@ core::Result<Json> deliver_params(const evm::SubmitRequest& request) {
 }
 
 core::Result<Json> acknowledge_params(const evm::AckRequest& request) {
-  const auto status = static_cast<unsigned>(request.status);
+  // The protocol's sink.submit carries one acknowledgement (the engine asks no more of an adapter).
+  if (request.acks.size() != 1) {
+    return core::Error(reason::kBadRequest,
+                       std::to_string(request.acks.size()) + " acknowledgements in one request, the protocol has one");
+  }
+  const evm::Ack& one = request.acks.front();
+  const auto status = static_cast<unsigned>(one.status);
   if (status < 1 || status > static_cast<unsigned>(core::ExecStatus::kSkipped)) {
     return core::Error(reason::kBadRequest, "acknowledgement status " + std::to_string(status));
   }
-  CW_TRY(Json votes, votes_json(request.signatures, "acknowledgement"));
-  Json ack = {{"id", core::to_hex(request.id)},
+  CW_TRY(Json votes, votes_json(one.signatures, "acknowledgement"));
+  Json ack = {{"id", core::to_hex(one.id)},
               {"status", status},
-              {"claim", core::to_hex(request.claim)},
+              {"claim", core::to_hex(one.claim)},
               {"signatures", std::move(votes)}};
   return Json{{"acknowledgement", std::move(ack)}};
 }

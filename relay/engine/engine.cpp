@@ -55,7 +55,9 @@ constexpr int kError = 4;
 
 // An executed message whose execution event has not been proven yet is looked at again after this.
 constexpr std::uint64_t kAckRecheckSeconds = 2;
-constexpr std::size_t kAckBatch = 64;  // at most, see ack_room
+// Acknowledgements one step of a lane sends at most (see ack_room), in transactions of up to the
+// sink's acks_per_transaction each.
+constexpr std::size_t kAckBatch = 128;
 // Receipts asked in one JSON-RPC batch when confirming acknowledgements: geth refuses batches of
 // more than 1,000 calls; the oldest are asked first, the rest at the next pass.
 constexpr std::size_t kConfirmBatch = 512;
@@ -297,6 +299,15 @@ struct InFlight {
   bool skip = false;  // a skip transaction, confirmed like a deliver (it emits MessageExecuted)
 };
 
+// One acknowledgement an ack step sends: its message, our own vote (booked once published), how
+// many votes it carries, and what goes to the sink.
+struct Acking {
+  const store::StoredMessage* message = nullptr;
+  store::VoteRecord own;
+  std::size_t votes = 0;
+  evm::Ack ack;
+};
+
 // The gas limits of `flights` together: what a node reserves for them when it packs a block.
 std::uint64_t gas_in_flight(const std::deque<InFlight>& flights) {
   std::uint64_t total = 0;
@@ -413,12 +424,12 @@ class SinkAdapter {
  public:
   virtual ~SinkAdapter() = default;
   virtual awaitable<Result<evm::SubmitHandle>> submit(evm::SubmitRequest request) = 0;
-  virtual awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) = 0;
-  // Several acknowledgements at once: one result per request, in order, except that a sink may
-  // stop after a failure of the node (not a revert of the request), which is then the last result.
-  // The outer error is a failure before any was sent.
+  // Acknowledge transactions, each of at most acks_per_transaction() acknowledgements: one result
+  // per request, in order, except that a sink may stop after a failure of the node (not a revert of
+  // the request), which is then the last result. The outer error is a failure before any was sent.
   virtual awaitable<Result<std::vector<Result<evm::SubmitHandle>>>> acknowledge_all(
       std::vector<evm::AckRequest> requests) = 0;
+  virtual std::size_t acks_per_transaction() const = 0;
   virtual awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) = 0;
   virtual awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) = 0;
   // confirm() of several handles: one result per handle, in order.
@@ -440,13 +451,11 @@ class EvmSinkAdapter final : public SinkAdapter {
   awaitable<Result<evm::SubmitHandle>> submit(evm::SubmitRequest request) override {
     return sink_.submit(std::move(request));
   }
-  awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) override {
-    return sink_.acknowledge(std::move(request));
-  }
   awaitable<Result<std::vector<Result<evm::SubmitHandle>>>> acknowledge_all(
       std::vector<evm::AckRequest> requests) override {
     return sink_.acknowledge_all(std::move(requests));
   }
+  std::size_t acks_per_transaction() const override { return sink_.acks_per_transaction(); }
   awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) override { return sink_.skip(std::move(request)); }
   awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) override { return sink_.confirm(handle); }
   awaitable<Result<std::vector<Result<evm::Confirmation>>>> confirm_all(
@@ -473,11 +482,8 @@ class ExternalSinkAdapter final : public SinkAdapter {
   awaitable<Result<evm::SubmitHandle>> submit(evm::SubmitRequest request) override {
     return sink_->submit(std::move(request));
   }
-  awaitable<Result<evm::SubmitHandle>> acknowledge(evm::AckRequest request) override {
-    return sink_->acknowledge(std::move(request));
-  }
-  // The adapter protocol has one acknowledgement per request: sent in turn, up to the first
-  // failure that is not the request's own revert.
+  // The adapter protocol has one acknowledgement per request (acks_per_transaction() 1): sent in
+  // turn, up to the first failure that is not the request's own revert.
   awaitable<Result<std::vector<Result<evm::SubmitHandle>>>> acknowledge_all(
       std::vector<evm::AckRequest> requests) override {
     std::vector<Result<evm::SubmitHandle>> out;
@@ -489,6 +495,7 @@ class ExternalSinkAdapter final : public SinkAdapter {
     }
     co_return out;
   }
+  std::size_t acks_per_transaction() const override { return 1; }
   awaitable<Result<evm::SubmitHandle>> skip(evm::SkipRequest request) override { return sink_->skip(std::move(request)); }
   awaitable<Result<evm::Confirmation>> confirm(evm::SubmitHandle handle) override { return sink_->confirm(handle); }
   awaitable<Result<std::vector<Result<evm::Confirmation>>>> confirm_all(
@@ -961,7 +968,8 @@ struct Engine::Impl {
     return s.anchor["consensus"].value("confirmations", std::uint64_t{0});
   }
 
-  // Journal tags: "deliver <lane>", "skip <lane>" and "acknowledge <lane> <message id>" (engine-private).
+  // Journal tags: "deliver <lane>", "skip <lane>" and "acknowledge <lane> <id>[,<id>…]" (the ids of
+  // the transaction's acknowledgements; engine-private).
   void adopt(const core::SignedTxRecord& record) {
     const auto space = record.tag.find(' ');
     if (space == std::string::npos) return;
@@ -973,11 +981,18 @@ struct Engine::Impl {
     } else if (kind == "acknowledge") {
       const auto last = rest.rfind(' ');
       if (last == std::string::npos) return;
-      auto id = core::fixed_from_hex<core::MessageId>(rest.substr(last + 1));
       Lane* lane = lane_named(rest.substr(0, last));
-      if (!id || !lane) return;
-      lane->acks_in_flight.push_back({handle, {*id}, Steady::now(), true});
-      lane->acking.insert(*id);
+      if (!lane) return;
+      std::vector<core::MessageId> ids;
+      for (std::size_t at = last + 1; at <= rest.size();) {
+        const std::size_t comma = std::min(rest.find(',', at), rest.size());
+        auto id = core::fixed_from_hex<core::MessageId>(rest.substr(at, comma - at));
+        if (!id) return;
+        ids.push_back(*id);
+        at = comma + 1;
+      }
+      lane->acking.insert(ids.begin(), ids.end());
+      lane->acks_in_flight.push_back({handle, std::move(ids), Steady::now(), true});
     }
   }
 
@@ -2132,13 +2147,13 @@ struct Engine::Impl {
 
   // How many acknowledgements the next step may send: kAckBatch, and no more than keep those in
   // flight within about two blocks' gas limit of the source chain (as deliver_room, by the gas
-  // limit of the ones in flight).
+  // limits of the transactions in flight per acknowledgement they carry).
   std::size_t ack_room(const Lane& lane) const {
     const std::uint64_t block = lane.from->sink->block_gas_limit();
     if (block == 0 || lane.acks_in_flight.empty()) return kAckBatch;
     const std::uint64_t pending = gas_in_flight(lane.acks_in_flight);
     if (pending >= 2 * block) return 0;
-    const std::uint64_t each = std::max<std::uint64_t>(1, pending / lane.acks_in_flight.size());
+    const std::uint64_t each = std::max<std::uint64_t>(1, pending / std::max<std::size_t>(1, lane.acking.size()));
     return static_cast<std::size_t>(std::min<std::uint64_t>(kAckBatch, (2 * block - pending + each - 1) / each));
   }
 
@@ -2179,12 +2194,10 @@ struct Engine::Impl {
         log(kWarn, "lane " + lane.name + ": acknowledge transactions not found: " + found.error().message());
       }
     }
-    // The acknowledgements of the step go to the sink together (acknowledge_all): the EVM sink
-    // pre-checks, prices and broadcasts them in three round trips instead of four each.
-    std::vector<const store::StoredMessage*> sending;
-    std::vector<store::VoteRecord> own_votes;
-    std::vector<std::size_t> vote_counts;
-    std::vector<evm::AckRequest> requests;
+    // The acknowledgements of the step go to the sink together (acknowledge_all), as few
+    // transactions as the sink's acks_per_transaction allows, which the EVM sink pre-checks,
+    // prices and broadcasts in three round trips.
+    std::vector<Acking> entries;
     store::WriteBatch settled;  // acknowledged already, or not yet to be acknowledged: one commit
     for (std::size_t i = 0; i < due.size() && !stopping; ++i) {
       const auto& m = due[i];
@@ -2208,57 +2221,82 @@ struct Engine::Impl {
       const auto own = own_vote(store::VoteKind::kAck, m.id, execution->claim,
                                 static_cast<std::uint8_t>(execution->status), lane.from->epoch, *signature);
       const auto votes = with_peer_votes(*lane.from, own);
-      evm::AckRequest request;
-      request.id = m.id;
-      request.status = execution->status;
-      request.claim = execution->claim;
-      for (const auto& v : votes) request.signatures.push_back(v.signature);
-      request.tag = "acknowledge " + lane.name + " " + core::to_hex(m.id);
-      sending.push_back(&m);
-      own_votes.push_back(own);
-      vote_counts.push_back(votes.size());
-      requests.push_back(std::move(request));
+      evm::Ack ack{m.id, execution->status, execution->claim, {}};
+      for (const auto& v : votes) ack.signatures.push_back(v.signature);
+      entries.push_back({&m, own, votes.size(), std::move(ack)});
     }
     commit_acknowledged(lane, settled);
-    if (requests.empty()) co_return core::ok();
-    auto handles = co_await lane.from->sink->acknowledge_all(std::move(requests));
-    if (!handles) {
-      metrics.submissions(lane.name, "acknowledge", "failed").Increment();
-      co_return std::move(handles).error();
+    if (entries.empty()) co_return core::ok();
+
+    // Whole transactions first; one whose pre-check reverts is sent again entry by entry, so a
+    // bad acknowledgement (or one the gateway refuses for a reason of its own) holds back no other.
+    std::vector<std::vector<std::size_t>> groups;  // entries of each transaction
+    const std::size_t per_tx = std::max<std::size_t>(1, lane.from->sink->acks_per_transaction());
+    for (std::size_t i = 0; i < entries.size(); i += per_tx) {
+      std::vector<std::size_t> group;
+      for (std::size_t j = i; j < std::min(entries.size(), i + per_tx); ++j) group.push_back(j);
+      groups.push_back(std::move(group));
     }
-    // Every acknowledgement sent is followed before anything may return: a store failure on one
-    // message is reported after the others are recorded.
     std::optional<Error> failure;
     std::optional<bool> moved;  // whether the gateway's epoch moved, asked once for the step
     store::WriteBatch booked;
-    for (std::size_t i = 0; i < handles->size() && i < sending.size(); ++i) {
-      const auto& m = *sending[i];
-      auto& handle = (*handles)[i];
-      if (!handle) {
-        if (estimate_reverted(handle.error())) {
-          metrics.submissions(lane.name, "acknowledge", "reverted_estimate").Increment();
-          if (!moved) moved = co_await epoch_moved(*lane.from);
-          if (*moved) {
+    while (!groups.empty()) {
+      std::vector<evm::AckRequest> requests;
+      for (const auto& group : groups) {
+        evm::AckRequest request;
+        request.tag = "acknowledge " + lane.name + " ";
+        for (const std::size_t e : group) {
+          if (request.acks.size() > 0) request.tag += ',';
+          request.tag += core::to_hex(entries[e].ack.id);
+          request.acks.push_back(entries[e].ack);
+        }
+        requests.push_back(std::move(request));
+      }
+      auto handles = co_await lane.from->sink->acknowledge_all(std::move(requests));
+      if (!handles) {
+        metrics.submissions(lane.name, "acknowledge", "failed").Increment();
+        if (!failure) failure = std::move(handles).error();
+        break;
+      }
+      // Every acknowledgement sent is followed before anything may return: a store failure on one
+      // message is reported after the others are recorded.
+      std::vector<std::vector<std::size_t>> split;
+      for (std::size_t g = 0; g < handles->size() && g < groups.size(); ++g) {
+        const auto& group = groups[g];
+        auto& handle = (*handles)[g];
+        if (!handle) {
+          if (estimate_reverted(handle.error())) {
+            metrics.submissions(lane.name, "acknowledge", "reverted_estimate").Increment();
+            if (group.size() > 1) {
+              for (const std::size_t e : group) split.push_back({e});
+              continue;
+            }
+            const store::StoredMessage& m = *entries[group.front()].message;
+            if (!moved) moved = co_await epoch_moved(*lane.from);
             // Signed for an epoch the gateway left: signed again for the new one at the next step.
-            booked.attempts.push_back({m.id, now()});
+            booked.attempts.push_back(*moved ? store::Attempt{m.id, now()} : failed_ack(lane, m, handle.error()));
             continue;
           }
-          booked.attempts.push_back(failed_ack(lane, m, handle.error()));
+          metrics.submissions(lane.name, "acknowledge", "failed").Increment();
+          if (!failure) failure = handle.error();
           continue;
         }
-        metrics.submissions(lane.name, "acknowledge", "failed").Increment();
-        if (!failure) failure = handle.error();
-        continue;
+        metrics.submissions(lane.name, "acknowledge", "sent").Increment();
+        InFlight flight{*handle, {}, Steady::now(), true};
+        for (const std::size_t e : group) {
+          const Acking& entry = entries[e];
+          if (entry.votes > 1) {
+            metrics.votes_aggregated(lane.name, "ack").Increment(static_cast<double>(entry.votes - 1));
+          }
+          // The ack's vote is booked when it is published: the acknowledged transition waits for a
+          // receipt, which after a restart (or another relay's acknowledge) is not this vote's.
+          booked.votes.push_back(entry.own);
+          lane.acking.insert(entry.ack.id);
+          flight.ids.push_back(entry.ack.id);
+        }
+        lane.acks_in_flight.push_back(std::move(flight));
       }
-      metrics.submissions(lane.name, "acknowledge", "sent").Increment();
-      if (vote_counts[i] > 1) {
-        metrics.votes_aggregated(lane.name, "ack").Increment(static_cast<double>(vote_counts[i] - 1));
-      }
-      // The ack's vote is booked when it is published: the acknowledged transition waits for a
-      // receipt, which after a restart (or another relay's acknowledge) is not this vote's.
-      booked.votes.push_back(own_votes[i]);
-      lane.acking.insert(m.id);
-      lane.acks_in_flight.push_back({*handle, {m.id}, Steady::now(), true});
+      groups = std::move(split);
     }
     if (auto stored = commit(booked); !stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
     if (failure) co_return *failure;
@@ -2300,13 +2338,6 @@ struct Engine::Impl {
     co_return out;
   }
 
-  // Whether the gateway holds an acknowledgement for `id`; an unreadable answer counts as no.
-  awaitable<bool> ack_complete(Chain& chain, core::MessageId id) {
-    std::vector<core::MessageId> one{id};
-    auto statuses = co_await chain.gateway->ack_status(std::move(one));
-    co_return statuses && !statuses->empty() && statuses->front() != 0;
-  }
-
   awaitable<void> confirm_acks(Lane& lane) {
     // The receipts of every acknowledgement in flight in one batch (confirm_all) rather than one
     // round trip each. Only this loop erases from acks_in_flight and ack_step only appends, so the
@@ -2323,34 +2354,42 @@ struct Engine::Impl {
     for (std::size_t i = 0; i < n && i < confirmations->size(); ++i) {
       InFlight& f = lane.acks_in_flight[i];
       const auto& confirmation = (*confirmations)[i];
-      const core::MessageId id = f.ids.front();
       if (!confirmation || confirmation->state == evm::Confirmation::State::kPending) {
         bool abandoned = false;
         if (confirmation) abandoned = co_await maybe_bump(lane, *lane.from, f);
         if (!abandoned) continue;
         // Due at once; a retry first asks the gateway whether an acknowledgement landed anyway.
-        acknowledged.attempts.push_back({id, now()});
+        for (const auto& id : f.ids) acknowledged.attempts.push_back({id, now()});
         done[i] = true;
         continue;
       }
       if (confirmation->state == evm::Confirmation::State::kDelivered) {
         metrics.submissions(lane.name, "acknowledge", "confirmed").Increment();
-        auto execution = store.execution(id);
-        bool complete = true;
         // An adapter's word that its acknowledge mined is not taken either: the gateway is asked.
-        if (lane.from->threshold > 1 || !lane.from->evm_sink) complete = co_await ack_complete(*lane.from, id);
-        if (!complete) {
-          // Our vote is tallied, the threshold not yet reached: another attester's acknowledge
-          // completes it, or ours is sent again after the redelivery delay (a retry first asks
-          // the gateway whether someone acknowledged meanwhile).
-          acknowledged.attempts.push_back({id, now() + kRedeliverAfterSeconds});
-        } else if (execution && *execution) {
-          acknowledged.transitions.push_back(
-              transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
+        std::vector<std::uint8_t> statuses(f.ids.size(), 1);
+        if (lane.from->threshold > 1 || !lane.from->evm_sink) {
+          auto asked = co_await lane.from->gateway->ack_status(f.ids);
+          if (asked && asked->size() == f.ids.size()) {
+            statuses = std::move(asked).value();
+          } else {
+            std::fill(statuses.begin(), statuses.end(), std::uint8_t{0});  // unreadable counts as no
+          }
+        }
+        for (std::size_t k = 0; k < f.ids.size(); ++k) {
+          const core::MessageId& id = f.ids[k];
+          if (statuses[k] == 0) {
+            // Our vote is tallied, the threshold not yet reached: another attester's acknowledge
+            // completes it, or ours is sent again after the redelivery delay (a retry first asks
+            // the gateway whether someone acknowledged meanwhile).
+            acknowledged.attempts.push_back({id, now() + kRedeliverAfterSeconds});
+          } else if (auto execution = store.execution(id); execution && *execution) {
+            acknowledged.transitions.push_back(
+                transition(id, MessageState::kAcknowledged, confirmation->tx_hash, (*execution)->claim));
+          }
         }
       } else {
         metrics.submissions(lane.name, "acknowledge", "reverted").Increment();
-        acknowledged.attempts.push_back({id, now() + kAckRecheckSeconds});
+        for (const auto& id : f.ids) acknowledged.attempts.push_back({id, now() + kAckRecheckSeconds});
       }
       done[i] = true;
     }
@@ -2360,7 +2399,7 @@ struct Engine::Impl {
     std::deque<InFlight> kept;
     for (std::size_t i = 0; i < lane.acks_in_flight.size(); ++i) {
       if (i < n && done[i]) {
-        lane.acking.erase(lane.acks_in_flight[i].ids.front());
+        for (const auto& id : lane.acks_in_flight[i].ids) lane.acking.erase(id);
       } else {
         kept.push_back(std::move(lane.acks_in_flight[i]));
       }

@@ -438,10 +438,7 @@ TEST_CASE("evm sink and source on a real devnet: an execution proven back and ac
                                                       .epoch = vote_epoch});
   REQUIRE(ack_vote.ok());
   evm::AckRequest ack;
-  ack.id = id;
-  ack.status = core::ExecStatus::kOk;
-  ack.claim = ack_claim;
-  ack.signatures.push_back(ack_vote->rsv);
+  ack.acks = {evm::Ack{id, core::ExecStatus::kOk, ack_claim, {ack_vote->rsv}}};
   ack.tag = "ack";
   auto before = test::run(io, reader_a.ack_status({id}));
   REQUIRE(before.ok());
@@ -471,17 +468,22 @@ TEST_CASE("evm sink and source on a real devnet: an execution proven back and ac
   REQUIRE(unchanged.ok());
   CHECK(*unchanged == std::vector<std::uint8_t>{1});
 
-  // An id a never sent is refused at the estimate, with the gateway's UnknownMessage(id) error.
-  evm::AckRequest unknown = ack;
+  // An id a never sent is refused at the estimate, with the gateway's UnknownMessage(id) error,
+  // and so is an acknowledgeAll transaction carrying it beside the (stale) genuine one.
+  evm::Ack unknown = ack.acks.front();
   unknown.id = core::MessageId{core::keccak256(core::as_bytes("never sent")).bytes};
   auto unknown_vote = voter->sign(domain_a, core::AckVote{.id = unknown.id, .status = core::ExecStatus::kOk,
                                                           .claim = ack_claim, .epoch = vote_epoch});
   REQUIRE(unknown_vote.ok());
   unknown.signatures = {unknown_vote->rsv};
-  auto refused = test::run(io, (*sink_a)->acknowledge(unknown));
+  const std::string unknown_error = core::to_hex(evm::function_selector("UnknownMessage(bytes32)"));
+  auto refused = test::run(io, (*sink_a)->acknowledge(evm::AckRequest{{unknown}, "ack unknown"}));
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().reason() == evm::reason::sink::kEstimateReverted);
-  CHECK(refused.error().detail().find(core::to_hex(evm::function_selector("UnknownMessage(bytes32)"))) !=
-        std::string::npos);
+  CHECK(refused.error().detail().find(unknown_error) != std::string::npos);
+  auto refused_all = test::run(io, (*sink_a)->acknowledge(evm::AckRequest{{ack.acks.front(), unknown}, "ack both"}));
+  REQUIRE_FALSE(refused_all.ok());
+  CHECK(refused_all.error().reason() == evm::reason::sink::kEstimateReverted);
+  CHECK(refused_all.error().detail().find(unknown_error) != std::string::npos);
   REQUIRE((*store)->close().ok());
 }

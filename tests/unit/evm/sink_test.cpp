@@ -277,14 +277,16 @@ class ScriptedRpc final : public evm::Rpc {
 };
 
 std::unique_ptr<evm::EvmSink> make_sink(boost::asio::io_context& io, ScriptedRpc& rpc, test::MemoryJournal& journal,
-                                        evm::FeePolicy fees = {}) {
+                                        evm::FeePolicy fees = {}, evm::GasPolicy gas = {}) {
   evm::SinkConfig config;
   config.fees = fees;
+  config.gas = gas;
   config.chain_id = 31337;
   config.gateway = *core::fixed_from_hex<core::Address>("0x" + std::string(40, '4'));
   config.gas_key = core::LocalSigner::make(*core::PrivateKey::from_hex("0x" + std::string(63, '0') + "7"));
   config.journal = &journal;
   auto sink = test::run_task(io, evm::EvmSink::create(rpc, std::move(config)));
+  INFO((sink.ok() ? std::string() : sink.error().message()));
   REQUIRE(sink.ok());
   return std::move(*sink);
 }
@@ -324,12 +326,50 @@ const char* const kEthersAcknowledge =
     "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
     "b200000000000000000000000000000000000000000000000000000000000000";
 
+// Made the same way:
+//   new ethers.Interface(["function acknowledgeAll(bytes32[] ids, uint8[] statuses, bytes32[] claims,
+//     bytes[][] signatures)"]).encodeFunctionData("acknowledgeAll", [["0x11…11", "0x12…12"], [2, 4],
+//     ["0xc0…c0", "0xc1…c1"], [["0xa1…a1", "0xb2…b2"], ["0xa3…a3"]]]) (signatures of 65 bytes)
+const char* const kEthersAcknowledgeAll =
+    "0x56731d1d"
+    "0000000000000000000000000000000000000000000000000000000000000080"
+    "00000000000000000000000000000000000000000000000000000000000000e0"
+    "0000000000000000000000000000000000000000000000000000000000000140"
+    "00000000000000000000000000000000000000000000000000000000000001a0"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "1111111111111111111111111111111111111111111111111111111111111111"
+    "1212121212121212121212121212121212121212121212121212121212121212"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000004"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0"
+    "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000040"
+    "00000000000000000000000000000000000000000000000000000000000001a0"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000040"
+    "00000000000000000000000000000000000000000000000000000000000000c0"
+    "0000000000000000000000000000000000000000000000000000000000000041"
+    "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+    "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+    "a100000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000041"
+    "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+    "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+    "b200000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000001"
+    "0000000000000000000000000000000000000000000000000000000000000020"
+    "0000000000000000000000000000000000000000000000000000000000000041"
+    "a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3"
+    "a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3"
+    "a300000000000000000000000000000000000000000000000000000000000000";
+
 evm::AckRequest test_ack() {
   evm::AckRequest r;
-  r.id = core::MessageId{repeat32(0x11).bytes};
-  r.status = core::ExecStatus::kReceiverFailed;
-  r.claim = core::Claim{repeat32(0xc0).bytes};
-  r.signatures = {sig65(0xa1), sig65(0xb2)};
+  r.acks = {evm::Ack{core::MessageId{repeat32(0x11).bytes}, core::ExecStatus::kReceiverFailed,
+                     core::Claim{repeat32(0xc0).bytes}, {sig65(0xa1), sig65(0xb2)}}};
   r.tag = "ack";
   return r;
 }
@@ -341,17 +381,76 @@ TEST_CASE("evm sink: acknowledge calldata equals ethers' encodeFunctionData", "[
   CHECK(core::to_hex(evm::function_selector("acknowledge(bytes32,uint8,bytes32,bytes[])")) == "0x1b14d999");
 }
 
+// test_ack() and a second acknowledgement (0x12…, status 4, claim 0xc1…, one vote 0xa3…).
+evm::AckRequest test_ack_pair() {
+  evm::AckRequest r = test_ack();
+  r.acks.push_back(evm::Ack{core::MessageId{repeat32(0x12).bytes}, core::ExecStatus::kSkipped,
+                            core::Claim{repeat32(0xc1).bytes}, {sig65(0xa3)}});
+  return r;
+}
+
+TEST_CASE("evm sink: several acknowledgements are one acknowledgeAll call equal to ethers' encodeFunctionData",
+          "[unit]") {
+  auto calldata = evm::acknowledge_calldata(test_ack_pair());
+  REQUIRE(calldata.ok());
+  CHECK(core::to_hex(*calldata) == kEthersAcknowledgeAll);
+  // None, or more than one transaction may carry, are refused; so is one bad entry among good ones.
+  evm::AckRequest none;
+  CHECK(evm::acknowledge_calldata(none).error().reason() == evm::reason::sink::kBadRequest);
+  evm::AckRequest many;
+  many.acks.assign(evm::kMaxAcksPerTransaction + 1, test_ack().acks.front());
+  CHECK(evm::acknowledge_calldata(many).error().reason() == evm::reason::sink::kBadRequest);
+  many.acks.pop_back();
+  CHECK(evm::acknowledge_calldata(many).ok());
+  auto bad = test_ack_pair();
+  bad.acks[1].signatures.clear();
+  auto refused = evm::acknowledge_calldata(bad);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().reason() == evm::reason::sink::kBadRequest);
+  CHECK(refused.error().message().find(core::to_hex(repeat32(0x12).bytes)) != std::string::npos);  // names the id
+}
+
+TEST_CASE("evm sink: an acknowledgeAll transaction's gas covers every ack hook; the gas cap bounds how many", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  CHECK(sink->acks_per_transaction() == evm::kMaxAcksPerTransaction);
+  rpc.estimate = "0xc350";
+  auto handle = test::run_task(io, sink->acknowledge(test_ack_pair()));
+  INFO((handle.ok() ? std::string() : handle.error().message()));
+  REQUIRE(handle.ok());
+  const evm::GasPolicy policy;
+  CHECK(handle->gas_limit == (2 * 150000 * 64 + 62) / 63 + 2 * policy.per_message_overhead + policy.fixed_overhead);
+  auto record = journal.find(core::FindRequest{.key = sink->nonces().key(), .tx_hash = handle->tx_hash});
+  REQUIRE(record.ok());
+  REQUIRE(record->has_value());
+  auto decoded = evm::decode_signed((*record)->raw, evm::DecodeOptions{.chain_id = 31337});
+  REQUIRE(decoded.ok());
+  CHECK(core::to_hex(std::get<evm::Eip1559Tx>(decoded->tx).data) == kEthersAcknowledgeAll);
+
+  // A cap of 1,000,000 gas covers (1,000,000 − 60,000) / (152,381 + 80,000) = 4 hooks.
+  sink.reset();  // one sink per gas key at a time
+  test::MemoryJournal small_journal;
+  ScriptedRpc small_rpc(small_journal);
+  evm::GasPolicy small;
+  small.cap = 1'000'000;
+  CHECK(make_sink(io, small_rpc, small_journal, {}, small)->acks_per_transaction() == 4);
+  small.cap = 200'000;  // not even one: still 1, and the sink refuses that one by its cap
+  CHECK(make_sink(io, small_rpc, small_journal, {}, small)->acks_per_transaction() == 1);
+}
+
 TEST_CASE("evm sink: an acknowledgement with a status outside 1..4 or without votes is refused before any node call",
           "[unit]") {
   for (const int status : {0, 5}) {
     auto bad = test_ack();
-    bad.status = static_cast<core::ExecStatus>(status);
+    bad.acks[0].status = static_cast<core::ExecStatus>(status);
     auto result = evm::acknowledge_calldata(bad);
     REQUIRE_FALSE(result.ok());
     CHECK(result.error().reason() == evm::reason::sink::kBadRequest);
   }
   auto unsigned_ack = test_ack();
-  unsigned_ack.signatures.clear();
+  unsigned_ack.acks[0].signatures.clear();
   auto result = evm::acknowledge_calldata(unsigned_ack);
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().reason() == evm::reason::sink::kBadRequest);
@@ -449,7 +548,7 @@ TEST_CASE("evm sink: the pre-check's revert as a result (geth) or a malformed an
 
 evm::AckRequest test_ack_of(std::uint8_t fill) {
   evm::AckRequest r = test_ack();
-  r.id = core::MessageId{repeat32(fill).bytes};
+  r.acks[0].id = core::MessageId{repeat32(fill).bytes};
   r.tag = "ack " + std::to_string(fill);
   return r;
 }
@@ -461,7 +560,7 @@ TEST_CASE("evm sink: acknowledge_all journals every acknowledgement before one b
   auto sink = make_sink(io, rpc, journal);
   rpc.methods.clear();
   std::vector<evm::AckRequest> requests{test_ack_of(0x21), test_ack_of(0x22), test_ack_of(0x23)};
-  requests[1].status = static_cast<core::ExecStatus>(9);  // refused before any node call
+  requests[1].acks[0].status = static_cast<core::ExecStatus>(9);  // refused before any node call
   auto results = test::run_task(io, sink->acknowledge_all(requests));
   INFO((results.ok() ? std::string() : results.error().message()));
   REQUIRE(results.ok());

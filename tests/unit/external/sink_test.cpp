@@ -93,10 +93,8 @@ TEST_CASE("external sink: a batch the protocol cannot carry is bad_request and n
 
 TEST_CASE("external sink: acknowledgements and skips are sent in the protocol's form", "[external]") {
   evm::AckRequest ack;
-  ack.id = fixed<core::MessageId>(kId1);
-  ack.status = core::ExecStatus::kReceiverFailed;
-  ack.claim = fixed<core::Claim>(kId2);
-  ack.signatures = {vote(7)};
+  ack.acks = {evm::Ack{fixed<core::MessageId>(kId1), core::ExecStatus::kReceiverFailed, fixed<core::Claim>(kId2),
+                       {vote(7)}}};
   auto params = external::acknowledge_params(ack);
   REQUIRE(params.ok());
   CHECK(*params == Json{{"acknowledgement",
@@ -104,10 +102,16 @@ TEST_CASE("external sink: acknowledgements and skips are sent in the protocol's 
                           {"status", 2},
                           {"claim", kId2},
                           {"signatures", Json::array({core::to_hex(core::ByteView(vote(7).data(), 65))})}}}});
-  ack.status = static_cast<core::ExecStatus>(0);
+  // The protocol carries one acknowledgement per request: none or two are refused.
+  evm::AckRequest two = ack;
+  two.acks.push_back(ack.acks.front());
+  require_reason(external::acknowledge_params(two), ext_reason::kBadRequest);
+  two.acks.clear();
+  require_reason(external::acknowledge_params(two), ext_reason::kBadRequest);
+  ack.acks[0].status = static_cast<core::ExecStatus>(0);
   require_reason(external::acknowledge_params(ack), ext_reason::kBadRequest);
-  ack.status = core::ExecStatus::kOk;
-  ack.signatures.clear();
+  ack.acks[0].status = core::ExecStatus::kOk;
+  ack.acks[0].signatures.clear();
   require_reason(external::acknowledge_params(ack), ext_reason::kBadRequest);
 
   evm::SkipRequest skip;

@@ -15,7 +15,7 @@ import {
     FLAG_ORDERED
 } from "./ICauseway.sol";
 
-/// Rules that hold for every vote-taking call (deliver, execute, acknowledge, skip, rotate,
+/// Rules that hold for every vote-taking call (deliver, execute, acknowledge[All], skip, rotate,
 /// configure):
 /// - it runs only while `block.chainid` equals the chain id seen at deployment (fork replay);
 /// - a signature is 65 bytes r||s||v, v in {27, 28}, low s, recovering to a non-zero member of the
@@ -226,22 +226,24 @@ contract Gateway is ICausewayGateway {
         whenNotPaused
         nonReentrant
     {
-        Outbound storage out = _sent[id];
-        address sender = out.sender;
-        if (sender == address(0)) revert UnknownMessage(id);
-        if (status == 0 || status > STATUS_SKIPPED) revert BadStatus(status);
-        if (out.ackStatus != 0) return; // already acknowledged
-        uint64 current = _epoch;
-        bytes32 digest = ackDigest(id, status, claim, current);
-        (uint256 total, address[] memory fresh) = _count(digest, current, signatures);
-        if (total < _threshold) return _record(digest, current, fresh, total);
+        _acknowledge(id, status, claim, signatures);
+    }
 
-        out.ackStatus = status;
-        emit Acknowledged(id, status, claim);
-        if (sender.code.length == 0) return;
-        (bool ok, bytes memory reason) =
-            _guardedCall(sender, ACK_GAS_LIMIT, abi.encodeCall(ICausewayAckReceiver.onCausewayAck, (id, status)));
-        if (!ok) emit AckHookFailed(id, reason);
+    /// `acknowledge` of several ids in one transaction, entry by entry with the same rules: one
+    /// already acknowledged is a no-op, votes below threshold are stored; a forged or malformed
+    /// entry (unknown id, bad status, bad vote) reverts the whole batch, as in `deliver`.
+    function acknowledgeAll(
+        bytes32[] calldata ids,
+        uint8[] calldata statuses,
+        bytes32[] calldata claims,
+        bytes[][] calldata signatures
+    ) external onHomeChain whenNotPaused nonReentrant {
+        uint256 n = ids.length;
+        if (n == 0) revert EmptyBatch();
+        if (statuses.length != n || claims.length != n || signatures.length != n) revert LengthMismatch();
+        for (uint256 i; i < n; ++i) {
+            _acknowledge(ids[i], statuses[i], claims[i], signatures[i]);
+        }
     }
 
     // =====================================================================================
@@ -576,6 +578,25 @@ contract Gateway is ICausewayGateway {
             mstore(fresh, n)
         }
         total = tally.votes + n;
+    }
+
+    function _acknowledge(bytes32 id, uint8 status, bytes32 claim, bytes[] calldata signatures) private {
+        Outbound storage out = _sent[id];
+        address sender = out.sender;
+        if (sender == address(0)) revert UnknownMessage(id);
+        if (status == 0 || status > STATUS_SKIPPED) revert BadStatus(status);
+        if (out.ackStatus != 0) return; // already acknowledged
+        uint64 current = _epoch;
+        bytes32 digest = ackDigest(id, status, claim, current);
+        (uint256 total, address[] memory fresh) = _count(digest, current, signatures);
+        if (total < _threshold) return _record(digest, current, fresh, total);
+
+        out.ackStatus = status;
+        emit Acknowledged(id, status, claim);
+        if (sender.code.length == 0) return;
+        (bool ok, bytes memory reason) =
+            _guardedCall(sender, ACK_GAS_LIMIT, abi.encodeCall(ICausewayAckReceiver.onCausewayAck, (id, status)));
+        if (!ok) emit AckHookFailed(id, reason);
     }
 
     function _record(bytes32 digest, uint64 epoch_, address[] memory fresh, uint256 total) private {

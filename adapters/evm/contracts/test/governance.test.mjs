@@ -252,11 +252,58 @@ test("configure applies once per digest: an old configuration cannot be replayed
   await h.expectRevert(async () => g.configure(...args(other), await gw.sign(h.attesterKeys(1, "outsider"), "Configure", other)), "NotMember");
 });
 
+test("acknowledgeAll acknowledges each entry as acknowledge would: stored, hooked, stale entries no-ops", async () => {
+  const { gw, g, keys, app, id } = await sentOne();
+  const more = [];
+  for (let i = 0; i < 2; ++i) {
+    const r = await h.send(app.sendVia(DST.chain, DST.gateway, h.pad(app.target), 0, 100_000, false, "0x5157"));
+    more.push(h.sentIn(r, g)[0].id);
+  }
+  const ids = [id, ...more];
+  const statuses = [1, 2, 4];
+  const claims = ids.map((_, i) => ethers.id(`batch-claim-${i}`));
+  // The first is acknowledged before, so its entry in the batch is a no-op; the third has one vote
+  // only, below the threshold: stored, completed by a later acknowledge.
+  await h.send(g.acknowledge(id, 1, claims[0], await ackSigs(gw, keys.slice(0, 2), id, 1, claims[0])));
+  const sigs = [
+    await ackSigs(gw, keys.slice(0, 2), ids[0], 1, claims[0]),
+    await ackSigs(gw, keys.slice(1, 3), ids[1], 2, claims[1]),
+    await ackSigs(gw, [keys[0]], ids[2], 4, claims[2]),
+  ];
+  const r = await h.send(g.acknowledgeAll(ids, statuses, claims, sigs));
+  assert.deepEqual(h.eventsOf(r, g, "Acknowledged").map((e) => [e.args.id, e.args.status]), [[ids[1], 2n]]);
+  assert.equal(h.eventsOf(r, g, "VotesRecorded").length, 1);
+  assert.deepEqual([await g.ackStatus(ids[0]), await g.ackStatus(ids[1]), await g.ackStatus(ids[2])], [1n, 2n, 0n]);
+  assert.equal(await app.acks(ids[1]), 2n);
+  assert.equal(await app.hookCalls(), 2n);
+  await h.send(g.acknowledge(ids[2], 4, claims[2], await ackSigs(gw, [keys[1]], ids[2], 4, claims[2])));
+  assert.equal(await g.ackStatus(ids[2]), 4n);
+});
+
+test("acknowledgeAll reverts as a whole on a forged entry, an unknown id, a bad status or mismatched lengths", async () => {
+  const { gw, g, keys, app, id } = await sentOne();
+  const r2 = await h.send(app.sendVia(DST.chain, DST.gateway, h.pad(app.target), 0, 100_000, false, "0x5157"));
+  const id2 = h.sentIn(r2, g)[0].id;
+  const claim = ethers.id("batch");
+  const good = [await ackSigs(gw, keys.slice(0, 2), id, 1, claim), await ackSigs(gw, keys.slice(0, 2), id2, 1, claim)];
+  const forged = await ackSigs(gw, h.attesterKeys(1, "outsider"), id2, 1, claim);
+  await h.expectRevert(() => g.acknowledgeAll([id, id2], [1, 1], [claim, claim], [good[0], forged]), "NotMember");
+  const unknown = ethers.id("never sent");
+  await h.expectRevert(async () => g.acknowledgeAll([id, unknown], [1, 1], [claim, claim],
+    [good[0], await ackSigs(gw, keys.slice(0, 2), unknown, 1, claim)]), "UnknownMessage");
+  await h.expectRevert(() => g.acknowledgeAll([id, id2], [1, 5], [claim, claim], good), "BadStatus");
+  await h.expectRevert(() => g.acknowledgeAll([id, id2], [1], [claim, claim], good), "LengthMismatch");
+  await h.expectRevert(() => g.acknowledgeAll([], [], [], []), "EmptyBatch");
+  assert.deepEqual([await g.ackStatus(id), await g.ackStatus(id2)], [0n, 0n], "nothing stored by a reverted batch");
+  await h.send(g.acknowledgeAll([id, id2], [1, 1], [claim, claim], good));
+  assert.deepEqual([await g.ackStatus(id), await g.ackStatus(id2)], [1n, 1n]);
+});
+
 // ---------------------------------------------------------------------------------------------
 // pause
 // ---------------------------------------------------------------------------------------------
 
-test("only the guardian pauses; a paused gateway refuses send, deliver, execute, skip and acknowledge", async () => {
+test("only the guardian pauses; a paused gateway refuses send, deliver, execute, skip and acknowledge[All]", async () => {
   const ctx = await h.gatewayWithReceiver(chain);
   const { gw, g, keys } = ctx;
   await h.expectRevert(() => g.pause(), "NotGuardian");
@@ -271,6 +318,7 @@ test("only the guardian pauses; a paused gateway refuses send, deliver, execute,
   await h.expectRevert(() => g.execute(m, claim), "GatewayPaused");
   await h.expectRevert(() => g.skip(m, []), "GatewayPaused");
   await h.expectRevert(() => g.acknowledge(id, 1, claim, []), "GatewayPaused");
+  await h.expectRevert(() => g.acknowledgeAll([id], [1], [claim], [[]]), "GatewayPaused");
   await h.expectRevert(() => g.send(DST.chain, DST.gateway, DST.gateway, 0, 1, false, "0x"), "GatewayPaused");
   await h.expectRevert(() => g.unpause(), "NotGuardian");
   await h.send(asGuardian.unpause());
