@@ -302,7 +302,7 @@ struct InFlight {
 // One acknowledgement an ack step sends: its message, our own vote (booked once published), how
 // many votes it carries, and what goes to the sink.
 struct Acking {
-  const store::StoredMessage* message = nullptr;
+  const store::DueMessage* message = nullptr;
   store::VoteRecord own;
   std::size_t votes = 0;
   evm::Ack ack;
@@ -1854,23 +1854,24 @@ struct Engine::Impl {
         log(kWarn, "lane " + lane.name + ": executions not recovered: " + found.error().message());
       }
     }
-    std::vector<store::StoredMessage> todo;
+    // Not yet executed, not in a live transaction of ours, not in another step's batch.
+    std::set<core::MessageId> busy;
+    for (const auto& f : lane.in_flight) busy.insert(f.ids.begin(), f.ids.end());
+    std::vector<core::MessageId> candidates;
     store::WriteBatch later;  // executed, its execution not yet recorded: looked at again later
-    for (auto& m : due) {
+    for (const auto& m : due) {
       if (recovered.contains(m.id)) continue;  // executed now, due for its acknowledgement
       if (executed.contains(m.id)) {
         later.attempts.push_back({m.id, now() + kRedeliverAfterSeconds});
         continue;
       }
-      todo.push_back(std::move(m));
+      if (busy.contains(m.id) || lane.submitting.contains(m.id)) continue;
+      // A batch is drawn from the first max_messages: only those are read in full.
+      if (candidates.size() < limits.max_messages) candidates.push_back(m.id);
     }
     CW_CO_CHECK(commit(later));
-    // Not yet executed, not in a live transaction of ours, not in another step's batch.
-    std::set<core::MessageId> busy;
-    for (const auto& f : lane.in_flight) busy.insert(f.ids.begin(), f.ids.end());
-    std::erase_if(todo, [&](const store::StoredMessage& m) {
-      return busy.contains(m.id) || lane.submitting.contains(m.id);
-    });
+    if (candidates.empty()) co_return false;
+    CW_CO_TRY(auto todo, store.messages(candidates));
     if (todo.empty()) co_return false;
     // Beside another step only batches whose order cannot matter: an ordered message must reach
     // the chain in nonce order behind its predecessors (a later batch mined first leaves it
@@ -2165,7 +2166,7 @@ struct Engine::Impl {
     // Messages with an acknowledgement in flight stay due until its receipt: ask past them, or a
     // full batch in flight would hold the next one back for a block.
     CW_CO_TRY(auto due, store.due_in_lanes(lane.store_lanes, kExecuted, now(), room + lane.acking.size()));
-    std::erase_if(due, [&](const store::StoredMessage& m) { return lane.acking.contains(m.id); });
+    std::erase_if(due, [&](const store::DueMessage& m) { return lane.acking.contains(m.id); });
     if (due.size() > room) due.resize(room);
     if (due.empty()) co_return core::ok();
 
@@ -2271,7 +2272,7 @@ struct Engine::Impl {
               for (const std::size_t e : group) split.push_back({e});
               continue;
             }
-            const store::StoredMessage& m = *entries[group.front()].message;
+            const store::DueMessage& m = *entries[group.front()].message;
             if (!moved) moved = co_await epoch_moved(*lane.from);
             // Signed for an epoch the gateway left: signed again for the new one at the next step.
             booked.attempts.push_back(*moved ? store::Attempt{m.id, now()} : failed_ack(lane, m, handle.error()));
@@ -2305,7 +2306,7 @@ struct Engine::Impl {
 
   // The next attempt of a refused acknowledgement. An executed message cannot be parked (its
   // outcome is final); it is retried with backoff and the failure is visible in the logs and metrics.
-  store::Attempt failed_ack(const Lane& lane, const store::StoredMessage& m, const Error& e) {
+  store::Attempt failed_ack(const Lane& lane, const store::DueMessage& m, const Error& e) {
     const auto delay = retry_delay(lane.settings->retry, m.attempts);
     log(kWarn, "lane " + lane.name + ": acknowledge of " + core::to_hex(m.id) + " refused: " + e.message());
     return {m.id, now() + static_cast<std::uint64_t>((delay.count() + 999) / 1000)};

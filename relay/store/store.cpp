@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -1778,16 +1779,16 @@ Result<std::vector<StoredMessage>> Store::due_messages(MessageState state, std::
   return out;
 }
 
-Result<std::vector<StoredMessage>> Store::due_in_lanes(std::span<const core::Hash32> lanes,
-                                                      std::span<const MessageState> states, std::uint64_t now_unix,
-                                                      std::size_t limit) {
+Result<std::vector<DueMessage>> Store::due_in_lanes(std::span<const core::Hash32> lanes,
+                                                    std::span<const MessageState> states, std::uint64_t now_unix,
+                                                    std::size_t limit) {
   CW_CHECK(ensure_open());
-  std::vector<StoredMessage> out;
+  std::vector<DueMessage> out;
   // One query per lane and state: each reads messages_lane_due in sequence order and stops at
   // `limit`, where one query over all of them sorted every due message first. SQLite is told the
   // index (without statistics it prefers messages_due and a sort); PostgreSQL's planner has them.
   const std::string table = dialect_ == sql::Dialect::kSqlite ? "messages INDEXED BY messages_lane_due" : "messages";
-  CW_TRY(auto q, db_->cached("SELECT " + std::string(kMessageColumns) + " FROM " + table +
+  CW_TRY(auto q, db_->cached("SELECT id, sequence, attempts FROM " + table +
                             " WHERE lane = ? AND state = ? AND next_attempt_at <= ? ORDER BY sequence LIMIT ?"));
   for (const auto& lane : lanes) {
     for (const auto state : states) {
@@ -1795,17 +1796,52 @@ Result<std::vector<StoredMessage>> Store::due_in_lanes(std::span<const core::Has
       for (;;) {
         CW_TRY(const bool row, q->step());
         if (!row) break;
-        CW_TRY(auto m, read_message(*q));
-        out.push_back(std::move(m));
+        DueMessage m;
+        m.lane = lane;
+        m.state = state;
+        CW_TRY(m.id, q->column_fixed<core::MessageId>(0));
+        CW_TRY(m.sequence, q->column_u64(1));
+        const auto attempts = q->column_i64(2);
+        if (attempts < 0 || attempts > std::numeric_limits<std::uint32_t>::max()) {
+          return Error(reason::kOutOfRange, "attempts " + std::to_string(attempts));
+        }
+        m.attempts = static_cast<std::uint32_t>(attempts);
+        out.push_back(m);
       }
       q->reset();
     }
   }
   // Ordered by lane and sequence, so ordered lanes are served in order.
-  std::sort(out.begin(), out.end(), [](const StoredMessage& a, const StoredMessage& b) {
-    return std::tie(a.lane, a.message.sequence.value) < std::tie(b.lane, b.message.sequence.value);
-  });
+  std::sort(out.begin(), out.end(),
+            [](const DueMessage& a, const DueMessage& b) { return std::tie(a.lane, a.sequence) < std::tie(b.lane, b.sequence); });
   if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Result<std::vector<StoredMessage>> Store::messages(std::span<const core::MessageId> ids) {
+  CW_CHECK(ensure_open());
+  std::vector<StoredMessage> out;
+  if (ids.empty()) return out;
+  std::map<core::MessageId, StoredMessage> found;
+  // At most kListChunk ids per statement: SQLite's and PostgreSQL's bound-parameter limits are far
+  // above, and few statement texts stay cached.
+  static constexpr std::size_t kListChunk = 100;
+  for (std::size_t at = 0; at < ids.size(); at += kListChunk) {
+    const std::size_t n = std::min(kListChunk, ids.size() - at);
+    CW_TRY(auto q, db_->cached("SELECT " + std::string(kMessageColumns) + " FROM messages WHERE id IN (" +
+                              placeholders(n) + ")"));
+    for (std::size_t i = 0; i < n; ++i) q->bind_fixed(static_cast<int>(i + 1), ids[at + i]);
+    for (;;) {
+      CW_TRY(const bool row, q->step());
+      if (!row) break;
+      CW_TRY(auto m, read_message(*q));
+      found.emplace(m.id, std::move(m));
+    }
+  }
+  out.reserve(found.size());
+  for (const auto& id : ids) {
+    if (auto it = found.find(id); it != found.end()) out.push_back(std::move(it->second));
+  }
   return out;
 }
 

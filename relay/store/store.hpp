@@ -221,6 +221,15 @@ struct StoredMessage {
   std::uint64_t updated_at = 0;
 };
 
+// A due message as due_in_lanes gives it: what the engine chooses by.
+struct DueMessage {
+  core::MessageId id;
+  core::Hash32 lane;  // lane_key
+  std::uint64_t sequence = 0;
+  MessageState state = MessageState::kObserved;
+  std::uint32_t attempts = 0;
+};
+
 // What the SQLite store's WAL checkpointer did (sql::WalCheckpointer): checkpoints on its thread,
 // checkpoints by commits that found the log past its backstop (the thread is not keeping up, or a
 // long read pins the log), and the log's size in pages after the last commit.
@@ -407,11 +416,15 @@ class Store {
   core::Result<std::optional<MessageKeys>> message_keys(const core::MessageId& id);
   // Messages in `state` whose next attempt is due by `now`, oldest first.
   core::Result<std::vector<StoredMessage>> due_messages(MessageState state, std::uint64_t now, std::size_t limit);
-  // The same, restricted to some lanes (lane_key values), in any of `states`, ordered by lane
-  // and sequence so ordered lanes are served in order.
-  core::Result<std::vector<StoredMessage>> due_in_lanes(std::span<const core::Hash32> lanes,
-                                                         std::span<const MessageState> states, std::uint64_t now,
-                                                         std::size_t limit);
+  // Due messages of some lanes (lane_key values) in any of `states`, ordered by lane and sequence
+  // so ordered lanes are served in order: their keys only, read without decoding or re-hashing a
+  // message. The engine's steps look at several times what they take (most are in flight or in
+  // another step's batch) and read the messages they take with messages().
+  core::Result<std::vector<DueMessage>> due_in_lanes(std::span<const core::Hash32> lanes,
+                                                     std::span<const MessageState> states, std::uint64_t now,
+                                                     std::size_t limit);
+  // The stored messages of `ids`, in that order; an id not stored is left out.
+  core::Result<std::vector<StoredMessage>> messages(std::span<const core::MessageId> ids);
   // How many messages are in each state.
   core::Result<std::vector<std::pair<MessageState, std::uint64_t>>> state_counts();
   // The same per lane (lane_key); lanes and states with no message are left out.

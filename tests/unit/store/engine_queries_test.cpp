@@ -30,7 +30,7 @@ store::NewMessage new_on(std::uint64_t sequence, bool ordered, std::string_view 
 
 }  // namespace
 
-TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence order", "[unit]") {
+TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence order; messages() reads them", "[unit]") {
   TempDir dir;
   auto opened = test::open_test_store(dir.file("relay.db"), test::test_options());
   REQUIRE(opened);
@@ -48,9 +48,9 @@ TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence orde
   auto due = s.due_in_lanes(just_ordered, observed, test::kTestTime, 10);
   REQUIRE(due);
   REQUIRE(due->size() == 3);
-  CHECK(due->at(0).message.sequence.value == 1);
-  CHECK(due->at(1).message.sequence.value == 2);
-  CHECK(due->at(2).message.sequence.value == 3);
+  CHECK(due->at(0).sequence == 1);
+  CHECK(due->at(1).sequence == 2);
+  CHECK(due->at(2).sequence == 3);
 
   const core::Hash32 both[] = {ordered_lane, unordered_lane};
   auto all = s.due_in_lanes(both, observed, test::kTestTime, 10);
@@ -74,8 +74,8 @@ TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence orde
   auto mixed = s.due_in_lanes(just_ordered, observed_or_verified, test::kTestTime, 2);
   REQUIRE(mixed);
   REQUIRE(mixed->size() == 2);
-  CHECK(mixed->at(0).message.sequence.value == 1);
-  CHECK(mixed->at(1).message.sequence.value == 2);
+  CHECK(mixed->at(0).sequence == 1);
+  CHECK(mixed->at(1).sequence == 2);
   CHECK(mixed->at(1).state == S::kVerified);
 
   // Not yet due: a future next attempt hides the message.
@@ -83,7 +83,23 @@ TEST_CASE("due_in_lanes serves only the named lanes and states, in sequence orde
   auto later = s.due_in_lanes(just_ordered, observed_or_verified, test::kTestTime, 10);
   REQUIRE(later);
   CHECK(later->size() == 2);
-  CHECK(later->at(0).message.sequence.value == 2);
+  CHECK(later->at(0).sequence == 2);
+  CHECK(later->at(0).attempts == 0);
+  CHECK(later->at(0).lane == ordered_lane);
+
+  // messages() reads them in full, in the order asked, leaving out an id not stored.
+  const core::MessageId ids[] = {due->at(2).id, core::message_id(message_on(9, true)), due->at(0).id};
+  auto read = s.messages(ids);
+  REQUIRE(read);
+  REQUIRE(read->size() == 2);
+  CHECK(read->at(0).id == due->at(2).id);
+  CHECK(read->at(0).message == message_on(3, true));
+  CHECK(read->at(1).id == due->at(0).id);
+  CHECK(read->at(1).attempts == 1);
+  CHECK(read->at(1).next_attempt_at == test::kTestTime + 60);
+  auto none_read = s.messages(std::span<const core::MessageId>{});
+  REQUIRE(none_read);
+  CHECK(none_read->empty());
 }
 
 TEST_CASE("message_keys reads a stored message's claim and lane key, and nothing for an unknown id", "[unit]") {
