@@ -4,8 +4,11 @@
 # One case per run:
 #   both_ways    1,000 messages each way on ordered and unordered lanes plus messages to a
 #                receiver that always reverts: each executed and acknowledged exactly once, in
-#                order on ordered lanes; gas-account nonces equal the journaled transactions;
-#                SIGTERM stops the relay cleanly                                         (e2e)
+#                order on ordered lanes, acknowledged several to a transaction; gas-account
+#                nonces equal the journaled transactions; SIGTERM stops the relay cleanly  (e2e)
+#   ack_refused  a paused source gateway refuses acknowledgements: each is refused on its own
+#                (a transaction of several is split), none lost; after the unpause all are
+#                acknowledged exactly once                                               (chaos)
 #   crash        kill -9 the relay at random moments (>= 10 times) while 2,000 messages flow;
 #                after the last restart all are executed and acknowledged exactly once   (chaos)
 #   outage       SIGSTOP/SIGCONT of each chain's node while messages flow: no loss      (chaos)
@@ -51,6 +54,13 @@ case_both_ways() {
   [[ "$(metric causeway_messages_executed_total 'status="failed"')" == 20 ]] || fail "executed_total{status=failed} is not 20"
   [[ "$(metric causeway_single_operator_mode)" == 1 ]] || fail "single-operator mode is not shown in metrics"
   [[ "$(metric causeway_lane_halted)" == 0 ]] || fail "a lane is halted"
+  # Acknowledgements travel several to a transaction (Gateway.acknowledgeAll): the 2,020 took far
+  # fewer than one each.
+  local acked ack_txs
+  acked="$(metric causeway_messages_acknowledged_total)"
+  ack_txs="$(metric causeway_submissions_total 'kind="acknowledge"' 'outcome="sent"')"
+  [[ "$acked" == 2020 ]] || fail "messages_acknowledged_total is $acked, not 2,020"
+  ((ack_txs > 0 && ack_txs * 4 <= acked)) || fail "$ack_txs acknowledge transactions for $acked acknowledgements"
   # Thousands of bundles take the store's log past 1,000 pages many times: folded by its thread.
   local folded
   folded="$(metric causeway_store_wal_checkpoints_total 'by="thread"')"
@@ -308,7 +318,45 @@ case_reconcile() {
   pass "messages behind the cursor were found by the reconciliation sweep and delivered"
 }
 
+# 40 messages sent on a, then a's gateway paused by its guardian (anvil's first account, the
+# devnet's deployer) before the relay starts: they are delivered to b, and every acknowledgement the
+# relay sends back to a reverts at its pre-check.
+case_ack_refused() {
+  setup
+  make_config 'for (const l of c.lanes) l.retry = {initial_ms: 500, max_ms: 2000, max_attempts: 1000}'
+  drive send --probes "$probes" --from a --to b --count 40 >/dev/null
+  local guardian_key="$work/guardian.key" rpc_a gateway_a
+  (umask 077 && echo 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80 >"$guardian_key")
+  rpc_a="$(node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(m.chains.find(c => c.name === "a").rpc.http)' "$manifest")"
+  gateway_a="$(node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(m.chains.find(c => c.name === "a").gateway)' "$manifest")"
+  "$bin" guardian pause --rpc "$rpc_a" --gateway "$gateway_a" --key "$guardian_key" 2>/dev/null | grep -q "receipt status 1" ||
+    fail "could not pause chain a's gateway"
+  start_relay
+  wait_for '{"b":{"probe":{"received":40}}}' 120
+  # Each acknowledgement is refused on its own (an acknowledge transaction of several that reverts is
+  # sent again entry by entry), and at least one transaction carried several.
+  local i refused=0 reverted=0
+  for ((i = 0; i < 60; i++)); do
+    refused="$({ grep -o "acknowledge of 0x[0-9a-f]* refused" "$relay_log" || true; } | sort -u | wc -l)"
+    ((refused >= 40)) && break
+    sleep 0.5
+  done
+  ((refused == 40)) || fail "$refused of the 40 acknowledgements were refused one by one"
+  reverted="$(metric causeway_submissions_total 'kind="acknowledge"' 'outcome="reverted_estimate"')"
+  ((reverted > 40)) || fail "$reverted acknowledge pre-checks reverted: no transaction of several was split"
+  [[ "$(drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).a.probe.acks))')" == 0 ]] ||
+    fail "an acknowledgement reached the paused gateway"
+  pass "a paused source refused the acknowledgements one by one, none lost"
+  "$bin" guardian unpause --rpc "$rpc_a" --gateway "$gateway_a" --key "$guardian_key" 2>/dev/null | grep -q "receipt status 1" ||
+    fail "could not unpause chain a's gateway"
+  wait_for '{"a":{"probe":{"acks":40}}}' 120
+  check_exactly_once
+  stop_relay
+  check_nonces
+  pass "after the unpause all 40 were acknowledged exactly once"
+}
+
 case "${1:-}" in
-  both_ways | crash | outage | rate_limit | conflict | breaker | reorg | reconcile | lost_tx) "case_$1" ;;
-  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|breaker|reorg|reconcile|lost_tx" >&2; exit 2 ;;
+  both_ways | crash | outage | rate_limit | conflict | breaker | reorg | reconcile | lost_tx | ack_refused) "case_$1" ;;
+  *) echo "usage: $0 both_ways|crash|outage|rate_limit|conflict|breaker|reorg|reconcile|lost_tx|ack_refused" >&2; exit 2 ;;
 esac
