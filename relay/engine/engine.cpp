@@ -285,6 +285,46 @@ std::uint64_t redeliver_after_seconds(std::uint32_t redeliveries, bool short_of_
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(delay).count());
 }
 
+std::string journal_tag(const JournalTag& tag) {
+  switch (tag.kind) {
+    case JournalTag::Kind::kDeliver: return "deliver " + tag.lane;
+    case JournalTag::Kind::kSkip: return "skip " + tag.lane;
+    case JournalTag::Kind::kAcknowledge: break;
+  }
+  std::string out = "acknowledge " + tag.lane + " ";
+  for (std::size_t i = 0; i < tag.ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += core::to_hex(tag.ids[i]);
+  }
+  return out;
+}
+
+std::optional<JournalTag> parse_journal_tag(std::string_view text) {
+  const auto space = text.find(' ');
+  if (space == std::string_view::npos || space + 1 == text.size()) return std::nullopt;
+  const std::string_view kind = text.substr(0, space);
+  std::string_view rest = text.substr(space + 1);
+  JournalTag tag;
+  if (kind == "deliver" || kind == "skip") {
+    tag.kind = kind == "skip" ? JournalTag::Kind::kSkip : JournalTag::Kind::kDeliver;
+    tag.lane = std::string(rest);
+    return tag;
+  }
+  if (kind != "acknowledge") return std::nullopt;
+  const auto last = rest.rfind(' ');
+  if (last == std::string_view::npos || last == 0) return std::nullopt;
+  tag.kind = JournalTag::Kind::kAcknowledge;
+  tag.lane = std::string(rest.substr(0, last));
+  for (std::size_t at = last + 1; at <= rest.size();) {
+    const std::size_t comma = std::min(rest.find(',', at), rest.size());
+    auto id = core::fixed_from_hex<core::MessageId>(rest.substr(at, comma - at));
+    if (!id) return std::nullopt;
+    tag.ids.push_back(*id);
+    at = comma + 1;
+  }
+  return tag;
+}
+
 // ---- Runtime state -------------------------------------------------------------------------------
 
 namespace {
@@ -968,31 +1008,18 @@ struct Engine::Impl {
     return s.anchor["consensus"].value("confirmations", std::uint64_t{0});
   }
 
-  // Journal tags: "deliver <lane>", "skip <lane>" and "acknowledge <lane> <id>[,<id>…]" (the ids of
-  // the transaction's acknowledgements; engine-private).
+  // A journaled transaction still live at start, followed again by its lane (parse_journal_tag).
   void adopt(const core::SignedTxRecord& record) {
-    const auto space = record.tag.find(' ');
-    if (space == std::string::npos) return;
-    const std::string kind = record.tag.substr(0, space);
-    std::string rest = record.tag.substr(space + 1);
+    auto tag = parse_journal_tag(record.tag);
+    if (!tag) return;
+    Lane* lane = lane_named(tag->lane);
+    if (!lane) return;
     evm::SubmitHandle handle{record.tx_hash, record.nonce, 0, true};
-    if (kind == "deliver" || kind == "skip") {
-      if (Lane* lane = lane_named(rest)) lane->in_flight.push_back({handle, {}, Steady::now(), false, kind == "skip"});
-    } else if (kind == "acknowledge") {
-      const auto last = rest.rfind(' ');
-      if (last == std::string::npos) return;
-      Lane* lane = lane_named(rest.substr(0, last));
-      if (!lane) return;
-      std::vector<core::MessageId> ids;
-      for (std::size_t at = last + 1; at <= rest.size();) {
-        const std::size_t comma = std::min(rest.find(',', at), rest.size());
-        auto id = core::fixed_from_hex<core::MessageId>(rest.substr(at, comma - at));
-        if (!id) return;
-        ids.push_back(*id);
-        at = comma + 1;
-      }
-      lane->acking.insert(ids.begin(), ids.end());
-      lane->acks_in_flight.push_back({handle, std::move(ids), Steady::now(), true});
+    if (tag->kind == JournalTag::Kind::kAcknowledge) {
+      lane->acking.insert(tag->ids.begin(), tag->ids.end());
+      lane->acks_in_flight.push_back({handle, std::move(tag->ids), Steady::now(), true});
+    } else {
+      lane->in_flight.push_back({handle, {}, Steady::now(), false, tag->kind == JournalTag::Kind::kSkip});
     }
   }
 
@@ -1945,7 +1972,7 @@ struct Engine::Impl {
       for (const auto& v : votes) request.signatures.back().push_back(v.signature);
       write.votes.push_back(own);
     }
-    request.tag = "deliver " + lane.name;
+    request.tag = journal_tag({JournalTag::Kind::kDeliver, lane.name, {}});
     auto handle = co_await lane.to->sink->submit(std::move(request));
     const auto t = Steady::now();
     if (handle) {
@@ -2245,12 +2272,12 @@ struct Engine::Impl {
       std::vector<evm::AckRequest> requests;
       for (const auto& group : groups) {
         evm::AckRequest request;
-        request.tag = "acknowledge " + lane.name + " ";
+        JournalTag tag{JournalTag::Kind::kAcknowledge, lane.name, {}};
         for (const std::size_t e : group) {
-          if (request.acks.size() > 0) request.tag += ',';
-          request.tag += core::to_hex(entries[e].ack.id);
+          tag.ids.push_back(entries[e].ack.id);
           request.acks.push_back(entries[e].ack);
         }
+        request.tag = journal_tag(tag);
         requests.push_back(std::move(request));
       }
       auto handles = co_await lane.from->sink->acknowledge_all(std::move(requests));
@@ -2722,7 +2749,7 @@ struct Engine::Impl {
     evm::SkipRequest request;
     request.message = m->message;
     request.signatures.push_back(signature.rsv);
-    request.tag = "skip " + lane->name;
+    request.tag = journal_tag({JournalTag::Kind::kSkip, lane->name, {}});
     auto handle = co_await target.sink->skip(std::move(request));
     if (!handle) {
       metrics.submissions(lane->name, "skip", "failed").Increment();

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -235,5 +236,19 @@ inline constexpr std::uint32_t kRedeliverSteady = 3;
 // changes nothing, every 20 s. So after kRedeliverSteady of those the delay doubles, up to
 // kRedeliverMaxSeconds; a redelivery that carries the threshold keeps kRedeliverAfterSeconds.
 std::uint64_t redeliver_after_seconds(std::uint32_t redeliveries, bool short_of_threshold) noexcept;
+
+// What the engine's journal tag of a transaction says it was for, so a restart follows it again:
+// "deliver <lane>", "skip <lane>", "acknowledge <lane> <id>[,<id>…]" (the ids its acknowledgements
+// carry). A lane name may hold spaces; the ids follow the last one.
+struct JournalTag {
+  enum class Kind : std::uint8_t { kDeliver, kSkip, kAcknowledge };
+  Kind kind = Kind::kDeliver;
+  std::string lane;
+  std::vector<core::MessageId> ids;  // acknowledge only
+};
+std::string journal_tag(const JournalTag& tag);
+// The tag read back; none for a tag that is not the engine's (another kind, no lane, an id that is
+// not 32 bytes of hex, an acknowledgement without ids).
+std::optional<JournalTag> parse_journal_tag(std::string_view tag);
 
 }  // namespace causeway::engine
