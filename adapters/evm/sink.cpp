@@ -33,6 +33,10 @@ constexpr std::string_view kMessageExecutedSignature = "MessageExecuted(bytes32,
 // gasleft() guard as a receiver call.
 constexpr std::uint64_t kAckHookGasLimit = 150'000;
 
+// The guarded calls of an acknowledge transaction of `acks` entries: each sender's ack hook is
+// called like a receiver, behind the same guard.
+std::vector<std::uint64_t> ack_hooks_gas(std::size_t acks) { return std::vector<std::uint64_t>(acks, kAckHookGasLimit); }
+
 Error node_failed(std::string_view what, const Error& error) {
   return Error(reason::sink::kNodeFailed, std::string(what) + ": " + error.message());
 }
@@ -264,8 +268,7 @@ Result<core::Bytes> skip_calldata(const SkipRequest& request) {
 
 std::size_t EvmSink::max_acks_per_transaction(const GasPolicy& gas) {
   for (std::size_t n = kMaxAcksPerTransaction; n > 1; --n) {
-    const std::vector<std::uint64_t> guarded(n, kAckHookGasLimit);
-    if (batch_gas_limit(guarded, std::nullopt, gas)) return n;
+    if (batch_gas_limit(ack_hooks_gas(n), std::nullopt, gas)) return n;
   }
   return 1;
 }
@@ -435,9 +438,7 @@ awaitable<Result<SubmitHandle>> EvmSink::submit(SubmitRequest request) {
 awaitable<Result<SubmitHandle>> EvmSink::acknowledge(AckRequest request) {
   auto calldata = acknowledge_calldata(request);
   if (!calldata) co_return std::move(calldata).error();
-  // Each sender's ack hook is called like a receiver, behind the same guard.
-  std::vector<std::uint64_t> guarded(request.acks.size(), kAckHookGasLimit);
-  co_return co_await send(std::move(calldata).value(), std::move(guarded), std::move(request.tag));
+  co_return co_await send(std::move(calldata).value(), ack_hooks_gas(request.acks.size()), std::move(request.tag));
 }
 
 awaitable<Result<SubmitHandle>> EvmSink::skip(SkipRequest request) {
@@ -505,9 +506,7 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
       out[i] = std::move(used).error();
       continue;
     }
-    // Each sender's ack hook is called like a receiver, behind the same guard (see acknowledge).
-    const std::vector<std::uint64_t> guarded(requests[i].acks.size(), kAckHookGasLimit);
-    auto gas_limit = batch_gas_limit(guarded, *used, config_.gas);
+    auto gas_limit = batch_gas_limit(ack_hooks_gas(requests[i].acks.size()), *used, config_.gas);
     if (!gas_limit) {
       out[i] = std::move(gas_limit).error();
       continue;

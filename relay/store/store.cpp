@@ -1706,6 +1706,15 @@ std::string placeholders(std::size_t n) {
   return list;
 }
 
+// A message's attempts column, which the store writes as a count that fits 32 bits.
+Result<std::uint32_t> read_attempts(const sql::Statement& row, int column) {
+  const auto attempts = row.column_i64(column);
+  if (attempts < 0 || attempts > std::numeric_limits<std::uint32_t>::max()) {
+    return Error(reason::kOutOfRange, "attempts " + std::to_string(attempts));
+  }
+  return static_cast<std::uint32_t>(attempts);
+}
+
 Result<StoredMessage> read_message(const sql::Statement& row) {
   StoredMessage m;
   CW_TRY(m.id, row.column_fixed<core::MessageId>(0));
@@ -1716,11 +1725,7 @@ Result<StoredMessage> read_message(const sql::Statement& row) {
     CW_TRY(const auto paused, parse_state(row.column_text(4)));
     m.parked_from = paused;
   }
-  const auto attempts = row.column_i64(5);
-  if (attempts < 0 || attempts > std::numeric_limits<std::uint32_t>::max()) {
-    return Error(reason::kOutOfRange, "attempts " + std::to_string(attempts));
-  }
-  m.attempts = static_cast<std::uint32_t>(attempts);
+  CW_TRY(m.attempts, read_attempts(row, 5));
   CW_TRY(m.next_attempt_at, row.column_u64(6));
   m.parked_reason = row.column_text(7);
   const auto encoded = row.column_blob(8);
@@ -1801,11 +1806,7 @@ Result<std::vector<DueMessage>> Store::due_in_lanes(std::span<const core::Hash32
         m.state = state;
         CW_TRY(m.id, q->column_fixed<core::MessageId>(0));
         CW_TRY(m.sequence, q->column_u64(1));
-        const auto attempts = q->column_i64(2);
-        if (attempts < 0 || attempts > std::numeric_limits<std::uint32_t>::max()) {
-          return Error(reason::kOutOfRange, "attempts " + std::to_string(attempts));
-        }
-        m.attempts = static_cast<std::uint32_t>(attempts);
+        CW_TRY(m.attempts, read_attempts(*q, 2));
         out.push_back(m);
       }
       q->reset();
