@@ -16,6 +16,7 @@
 #include "relay/core/hash.hpp"
 #include "relay/core/mpt.hpp"
 #include "relay/net/error.hpp"
+#include "relay/net/parallel.hpp"
 #include "relay/verify/evm_header.hpp"
 #include "relay/verify/inclusion.hpp"
 
@@ -759,7 +760,9 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
     in_block.push_back(event);
   }
   if (in_block.empty()) co_return result;
-  auto privacy = co_await why_private(in_block, request.block);
+  // The lookups and the receipts at once: both wait on the node, which serves them side by side
+  // (the receipts are read even if every event turns out private, which is rare).
+  auto [privacy, receipts] = co_await net::both(why_private(in_block, request.block), receipts_of(*block, *header));
   if (!privacy) co_return std::move(privacy).error().with_context(where);
   std::vector<LocatedEvent> events;
   for (const LocatedEvent& event : in_block) {
@@ -772,8 +775,6 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
     events.push_back(event);
   }
   if (events.empty()) co_return result;
-
-  auto receipts = co_await receipts_of(*block, *header);
   if (!receipts) co_return std::move(receipts).error().with_context(where);
   // One segment for all the block's bundles. Failing here fails the block (the cursor stays), so
   // no event is dropped while the anchors cannot reach it.
@@ -991,8 +992,12 @@ awaitable<Result<PollResult>> EvmSource::poll() {
     }
   }
   // Narrowed only once this poll has succeeded (below): a failed poll reads the same range again.
-  const std::uint64_t next_span =
-      last.number < to ? last.number - from + 1 : std::min(config_.max_range, scan_span_ * 2);
+  // Widened only while what it kept leaves room for as much again: a span doubled past the bound
+  // would read the next blocks' logs only to drop them, every other poll through a burst.
+  const bool room = events->size() <= config_.max_poll_events / 2;
+  const std::uint64_t next_span = last.number < to ? last.number - from + 1
+                                  : room           ? std::min(config_.max_range, scan_span_ * 2)
+                                                   : scan_span_;
   std::vector<std::pair<BlockRef, std::vector<core::Claim>>> event_blocks;
   for (std::size_t i = 0; i < events->size();) {
     const BlockRef block = (*events)[i].block;

@@ -265,7 +265,7 @@ class EvmSource {
   // Blocks the next poll scans at most: max_range, narrowed to the blocks a poll kept when its
   // range held more than max_poll_events (the logs of the blocks after them were read and dropped,
   // and a burst of full blocks would be read again by every following poll), doubled back after
-  // each poll that kept all it read.
+  // each poll that kept all it read while that was at most half of max_poll_events.
   std::uint64_t scan_span() const noexcept { return scan_span_; }
   RawSupport raw_headers() const noexcept { return raw_headers_; }
   RawSupport raw_receipts() const noexcept { return raw_receipts_; }

@@ -32,6 +32,7 @@
 #include "relay/core/eip712.hpp"
 #include "relay/core/hash.hpp"
 #include "relay/net/client.hpp"
+#include "relay/net/parallel.hpp"
 #include "relay/verify/bundle.hpp"
 #include "relay/verify/checkpoints.hpp"
 #include "relay/verify/trust_anchors.hpp"
@@ -749,27 +750,6 @@ struct Engine::Impl {
     metrics.lane_halted(lane.name).Set(1);
   }
 
-  // Runs `a` and `b` at once on the engine's thread; both results, once both are done.
-  template <typename A, typename B>
-  static awaitable<std::pair<A, B>> both(awaitable<A> a, awaitable<B> b) {
-    auto executor = co_await asio::this_coro::executor;
-    auto first = asio::co_spawn(executor, in_optional(std::move(a)), asio::deferred);
-    auto second = asio::co_spawn(executor, in_optional(std::move(b)), asio::deferred);
-    auto [order, a_error, a_result, b_error, b_result] =
-        co_await asio::experimental::make_parallel_group(std::move(first), std::move(second))
-            .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-    (void)order;
-    if (a_error) std::rethrow_exception(a_error);
-    if (b_error) std::rethrow_exception(b_error);
-    co_return std::pair<A, B>(std::move(*a_result), std::move(*b_result));
-  }
-
-  // In an optional: co_spawn default-constructs what it hands back, which a Result is not.
-  template <typename T>
-  static awaitable<std::optional<T>> in_optional(awaitable<T> op) {
-    co_return co_await std::move(op);
-  }
-
   // ---- verification on the pool
 
   template <typename F>
@@ -1234,7 +1214,7 @@ struct Engine::Impl {
       if (overlaps(chain, *polled)) {
         ahead_at = Steady::now();
         auto [handled, following] =
-            co_await both(handle_poll(chain, std::move(polled).value(), polled_at), chain.source->poll());
+            co_await net::both(handle_poll(chain, std::move(polled).value(), polled_at), chain.source->poll());
         outcome.emplace(std::move(handled));
         ahead.emplace(std::move(following));
       } else {
@@ -1335,7 +1315,7 @@ struct Engine::Impl {
                      " not turned into a bundle: " + rejected.error.message());
     }
 
-    CW_CO_CHECK(co_await take_bundles(chain, std::move(poll.bundles), poll.tx_hashes, canonical, batch));
+    CW_CO_CHECK(co_await take_bundles(chain, std::move(poll.bundles), canonical, batch));
     CW_CO_CHECK(co_await take_executions(chain, std::move(poll.executions), canonical, batch));
     CW_CO_CHECK(drop_recorded_meanwhile(batch));
     batch.cursors.push_back({identity, poll.cursor.number, poll.cursor.hash});
@@ -1428,9 +1408,7 @@ struct Engine::Impl {
 
   // Verifies the source's message bundles and adds what is new to `batch`.
   awaitable<Result<void>> take_bundles(Chain& chain, std::vector<verify::Bundle> bundles,
-                                       const std::vector<core::Hash32>& tx_hashes,
                                        const verify::CanonicalHashMap& canonical, store::WriteBatch& batch) {
-    (void)tx_hashes;
     std::vector<verify::Bundle> wanted;
     for (auto& b : bundles) {
       Lane* lane = lane_between(&chain, b.message.dst_chain);
@@ -2506,7 +2484,7 @@ struct Engine::Impl {
       for (const auto& b : proven.bundles) heights.insert(b.source.block_number);
       CW_CO_TRY(auto canonical, co_await canonical_hashes(from, heights, from.head + anchor_confirmations(*from.settings)));
       store::WriteBatch batch;
-      CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), proven.tx_hashes, canonical, batch));
+      CW_CO_CHECK(co_await take_bundles(from, std::move(proven.bundles), canonical, batch));
       CW_CO_CHECK(commit(batch));
       keep_checkpoint(from);
       found(batch, started);

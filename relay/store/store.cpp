@@ -1437,30 +1437,36 @@ std::optional<ProofSpan> shared_proof_span(std::string_view text) {
 }
 
 Result<void> Store::put_bundle_in_tx(const BundleRecord& bundle, std::uint64_t time) {
-  // The proof goes to bundle_proofs once (by content hash; the bundles of one transaction come one
-  // after another, so the hash of the last one is reused); the row keeps the rest of the text. A
-  // record with a shared head has its proof there.
-  const std::string_view first = bundle.head ? std::string_view(*bundle.head) : std::string_view(bundle.json);
-  const std::optional<ProofSpan> span = shared_proof_span(first);
+  // The shared part goes to bundle_proofs once (by content hash; the bundles of one transaction come
+  // one after another, so the hash of the last one is reused); the row keeps the rest of the text.
+  // A record with a shared head (verify::BundleTextWriter's: the source block and the transaction's
+  // proof, the same for each of its messages) shares the whole head, cut at offset 0; a whole text
+  // shares its proof.
+  const bool head_shared = bundle.head && bundle.head->size() >= kMinSharedProof;
+  std::string whole;  // a head too short to share, followed by its tail
+  if (bundle.head && !head_shared) whole = *bundle.head + bundle.json;
+  const std::string_view text = bundle.head && !head_shared ? std::string_view(whole) : std::string_view(bundle.json);
+  const std::optional<ProofSpan> span =
+      head_shared ? std::optional<ProofSpan>(ProofSpan{0, bundle.head->size()}) : shared_proof_span(text);
   std::string rest;
   if (span) {
-    const std::string_view proof = first.substr(span->at, span->size);
-    const bool same_head = bundle.head && bundle.head == last_head_;
-    if (!same_head && proof != last_proof_) {
-      last_proof_.assign(proof);
-      last_proof_hash_ = core::sha256(core::as_bytes(proof));
+    const std::string_view shared =
+        head_shared ? std::string_view(*bundle.head) : text.substr(span->at, span->size);
+    const bool same_head = head_shared && bundle.head == last_head_;
+    if (!same_head && shared != last_proof_) {
+      last_proof_.assign(shared);
+      last_proof_hash_ = core::sha256(core::as_bytes(shared));
     }
-    last_head_ = bundle.head;
+    last_head_ = head_shared ? bundle.head : nullptr;
     CW_TRY(auto put, db_->cached("INSERT INTO bundle_proofs (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING"));
-    put->bind_fixed(1, last_proof_hash_).bind_text(2, proof);
+    put->bind_fixed(1, last_proof_hash_).bind_text(2, shared);
     CW_CHECK(put->run());
-    rest.reserve(first.size() - span->size + (bundle.head ? bundle.json.size() : 0));
-    rest.append(first.substr(0, span->at)).append(first.substr(span->at + span->size));
-    if (bundle.head) rest.append(bundle.json);
-  } else if (bundle.head) {
-    rest.append(*bundle.head).append(bundle.json);
+    if (!head_shared) {
+      rest.reserve(text.size() - span->size);
+      rest.append(text.substr(0, span->at)).append(text.substr(span->at + span->size));
+    }
   }
-  const std::string_view body = span || bundle.head ? std::string_view(rest) : std::string_view(bundle.json);
+  const std::string_view body = head_shared ? std::string_view(bundle.json) : span ? std::string_view(rest) : text;
   // A verified bundle is never overwritten: what the relay acted on stays servable. An unverified
   // one is replaced (rarely: a rescan or the API brought another text for its claim), and a proof
   // only it carried goes with it. Insert first: the common path is one statement.

@@ -152,8 +152,9 @@ struct BundleRecord {
   std::string json;    // the proof bundle (schemas/proof-bundle.schema.json), or its end after `head`
   bool verified = false;
   // When set, the text is *head followed by json: the start a run of bundles shares (one source
-  // transaction's, holding their inclusion proof; verify::BundleTextWriter), kept in memory once.
-  // Records read back hold their whole text in json.
+  // transaction's, holding their source block and inclusion proof; verify::BundleTextWriter), kept
+  // in memory once and, from kMinSharedProof bytes, stored once. Records read back hold their whole
+  // text in json.
   std::shared_ptr<const std::string> head{};
 };
 
@@ -552,8 +553,8 @@ class Store {
   OpenReport report_;
   core::MerkleLog log_;
   std::unique_ptr<Journal> journal_;
-  // The proof text put_bundle_in_tx stored last and its hash (the next bundle likely shares it),
-  // and the shared head it was in, if any (the same head holds the same proof: not compared again).
+  // The shared text (a proof, or a whole head) put_bundle_in_tx stored last and its hash (the next
+  // bundle likely shares it), and the head it was, if any (the same head object: not compared again).
   std::string last_proof_;
   std::shared_ptr<const std::string> last_head_;
   core::Hash32 last_proof_hash_;

@@ -599,15 +599,19 @@ void append_text(std::string& out, const json& j) {
   }
 }
 
-// An EVM bundle's schema form with `proof` as its inclusion proof array (bundle_to_json gives
-// the nodes' hex, BundleTextWriter an empty array it fills as text).
-json evm_bundle_to_json(const Bundle& b, json proof) {
-  json source = source_block_to_json(b.source);
-  if (!b.source.segment.empty()) {
+// An EVM bundle's source block, and its inclusion with `proof` as the proof array (bundle_to_json
+// gives the nodes' hex, BundleTextWriter an empty array it fills as text); then the whole bundle.
+json evm_source_to_json(const BundleSource& s) {
+  json source = source_block_to_json(s);
+  if (!s.segment.empty()) {
     json segment = json::array();
-    for (const auto& h : b.source.segment) segment.push_back(core::to_hex(h));
+    for (const auto& h : s.segment) segment.push_back(core::to_hex(h));
     source["segment"] = std::move(segment);
   }
+  return source;
+}
+
+json evm_inclusion_to_json(const Bundle& b, json proof) {
   json inclusion{{"kind", "evm_receipt_mpt"},
                  {"tx_index", b.inclusion.tx_index},
                  {"log_index", b.inclusion.log_index},
@@ -616,7 +620,11 @@ json evm_bundle_to_json(const Bundle& b, json proof) {
   if (!leaf || !std::equal(leaf->begin(), leaf->end(), b.inclusion.receipt.begin(), b.inclusion.receipt.end())) {
     inclusion["receipt"] = core::to_hex(b.inclusion.receipt);
   }
-  return envelope_to_json(b, "evm", std::move(source), std::move(inclusion));
+  return inclusion;
+}
+
+json evm_bundle_to_json(const Bundle& b, json proof) {
+  return envelope_to_json(b, "evm", evm_source_to_json(b.source), evm_inclusion_to_json(b, std::move(proof)));
 }
 
 }  // namespace
@@ -636,9 +644,16 @@ BundleText BundleTextWriter::operator()(const Bundle& b) {
     const core::Hash32 hash = core::keccak256(core::as_bytes(text));
     return {nullptr, std::move(text), hash};
   }
-  if (!head_ || b.inclusion.proof != proof_) {
+  const auto same_source = [&](const BundleSource& s) {
+    return s.chain_identity == source_.chain_identity && s.block_number == source_.block_number &&
+           s.block_hash == source_.block_hash && s.header == source_.header && s.segment == source_.segment;
+  };
+  if (!head_ || b.inclusion.proof != proof_ || !same_source(b.source)) {
     proof_ = b.inclusion.proof;
-    auto head = std::make_shared<std::string>("{\"inclusion\":{\"proof\":[");
+    source_ = b.source;
+    auto head = std::make_shared<std::string>("{\"source\":");
+    *head += compact_text(evm_source_to_json(source_));
+    *head += ",\"inclusion\":{\"proof\":[";
     for (std::size_t i = 0; i < proof_.size(); ++i) {
       if (i > 0) *head += ',';
       *head += '"';
@@ -652,10 +667,11 @@ BundleText BundleTextWriter::operator()(const Bundle& b) {
   }
   // The rest of the inclusion object, then the rest of the bundle, each printed without its
   // opening brace: both hold keys besides the ones taken out (kind; claim, family, ...).
-  json rest = evm_bundle_to_json(b, json::array());
-  json inclusion = std::move(rest["inclusion"]);
+  json inclusion = evm_inclusion_to_json(b, json::array());
   inclusion.erase("proof");
+  json rest = envelope_to_json(b, "evm", json(), json());
   rest.erase("inclusion");
+  rest.erase("source");
   const std::string inclusion_text = compact_text(inclusion);
   const std::string rest_text = compact_text(rest);
   std::string tail;

@@ -146,21 +146,24 @@ struct BundleText {
   std::string text() const { return head ? *head + tail : tail; }
 };
 // The bundle's stored text: its schema form printed compactly (compact_text), keys in order, except
-// that an EVM bundle's inclusion proof comes first: {"inclusion":{"proof":[...],"kind":...},
-// "claim":...}. Every message of one source transaction proves the same receipt, tens of KB, and
-// a text that starts with it lets BundleTextWriter print and hash it once for all of them. Readers
-// take keys in any order; an auditor hashes the text as served, whatever its order.
+// that an EVM bundle's source block and inclusion proof come first: {"source":{...},"inclusion":
+// {"proof":[...],"kind":...},"claim":...}. Every message of one source transaction has the same
+// block (its header alone about 1.2 KB of hex) and proves the same receipt (tens of KB), and a text
+// that starts with both lets BundleTextWriter print and hash them once for all of them, and the
+// store keep them once. Readers take keys in any order; an auditor hashes the text as served,
+// whatever its order (texts stored in an earlier order keep it).
 std::string bundle_text(const Bundle& bundle);
-// bundle_text and its hash for a run of bundles: while the next EVM bundles carry the same proof,
-// the text up to the end of it is printed and absorbed into the hash once, as their shared head,
-// and each bundle adds only its tail.
+// bundle_text and its hash for a run of bundles: while the next EVM bundles carry the same source
+// block and proof, the text up to the end of the proof is printed and absorbed into the hash once,
+// as their shared head, and each bundle adds only its tail.
 class BundleTextWriter {
  public:
   BundleText operator()(const Bundle& bundle);
 
  private:
-  std::vector<core::Bytes> proof_;           // the last EVM proof printed
-  std::shared_ptr<const std::string> head_;  // {"inclusion":{"proof":[<its nodes>],
+  BundleSource source_;                      // the last EVM source block printed
+  std::vector<core::Bytes> proof_;           // and proof
+  std::shared_ptr<const std::string> head_;  // {"source":{<it>},"inclusion":{"proof":[<its nodes>],
   core::Keccak256 head_hash_;                // head_ absorbed
 };
 // Exactly json.dump() (compact, UTF-8 kept), without the general serializer's per-character

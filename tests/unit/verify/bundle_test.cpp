@@ -31,18 +31,22 @@ TEST_CASE("every fixture bundle reads, and writes back in the compact form, whic
 }
 
 // The stored text is hashed into the audit log: it reads back as the bundle, and is the compact
-// print of its schema form with an EVM bundle's inclusion proof moved to the front.
+// print of its schema form with an EVM bundle's source block and inclusion proof moved to the front.
 std::string expected_text(const Bundle& b) {
   nlohmann::json j = bundle_to_json(b);
   if (j["family"] != "evm") return j.dump();
+  const std::string source = j["source"].dump();
   const std::string proof = j["inclusion"]["proof"].dump();
   j["inclusion"].erase("proof");
   const std::string inclusion = j["inclusion"].dump();
   j.erase("inclusion");
-  return "{\"inclusion\":{\"proof\":" + proof + "," + inclusion.substr(1) + "," + j.dump().substr(1);
+  j.erase("source");
+  return "{\"source\":" + source + ",\"inclusion\":{\"proof\":" + proof + "," + inclusion.substr(1) + "," +
+         j.dump().substr(1);
 }
 
-TEST_CASE("a bundle's stored text is its compact schema form, an EVM proof first, for every fixture", "[derived]") {
+TEST_CASE("a bundle's stored text is its compact schema form, an EVM source and proof first, for every fixture",
+          "[derived]") {
   for (const auto& entry : data()["bundles"]) {
     INFO(entry["name"].get<std::string>());
     auto b = bundle_from_json(entry["bundle"]);
@@ -53,7 +57,7 @@ TEST_CASE("a bundle's stored text is its compact schema form, an EVM proof first
     auto again = parse_bundle(text);
     REQUIRE(again.ok());
     CHECK(bundle_text(*again) == text);
-    if (b->family == core::ChainFamily::kEvm) CHECK(text.starts_with("{\"inclusion\":{\"proof\":[\"0x"));
+    if (b->family == core::ChainFamily::kEvm) CHECK(text.starts_with("{\"source\":{\"block_hash\":\"0x"));
     CHECK(compact_text(entry["bundle"]) == entry["bundle"].dump());
   }
 }
@@ -73,6 +77,7 @@ TEST_CASE("a BundleTextWriter gives each bundle's text and its Keccak-256, share
     run.push_back(other_message);
   }
   REQUIRE(run.size() >= 6);
+  REQUIRE(run.front().family == core::ChainFamily::kEvm);
   Bundle receipt_beside = run.front();  // a receipt its proof's leaf does not hold is printed beside it
   receipt_beside.inclusion.receipt.push_back(0x01);
   run.push_back(receipt_beside);
@@ -83,6 +88,16 @@ TEST_CASE("a BundleTextWriter gives each bundle's text and its Keccak-256, share
   Bundle other_proof = run.front();  // one node changed: a new prefix, and a new hash
   other_proof.inclusion.proof.back().back() ^= 1;
   run.push_back(other_proof);
+  run.push_back(run.front());
+  Bundle other_block = run.front();  // the same proof under another block: a new head too
+  other_block.source.block_number += 1;
+  run.push_back(other_block);
+  Bundle other_header = run.front();
+  other_header.source.header.back() ^= 1;
+  run.push_back(other_header);
+  Bundle longer_segment = run.front();
+  longer_segment.source.segment.push_back(longer_segment.source.header);
+  run.push_back(longer_segment);
   run.push_back(run.front());
   BundleTextWriter write;
   std::set<core::Hash32> hashes;
@@ -95,6 +110,14 @@ TEST_CASE("a BundleTextWriter gives each bundle's text and its Keccak-256, share
     hashes.insert(written.hash);
   }
   CHECK(hashes.size() < run.size());  // the repeats hash alike
+
+  // The head is one object while source block and proof stay the same, and a new one otherwise.
+  BundleTextWriter again;
+  const auto first = again(run.front()).head;
+  CHECK(again(run.front()).head == first);
+  CHECK(again(other_block).head != first);
+  CHECK(again(run.front()).head != first);
+  CHECK(*again(run.front()).head == *first);
 }
 
 TEST_CASE("compact_text prints what dump() prints, escapes and numbers included", "[unit]") {
