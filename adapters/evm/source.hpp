@@ -285,6 +285,8 @@ class EvmSource {
   // not offer it (remembered in `support`, and said once through on_notice).
   boost::asio::awaitable<core::Result<std::optional<Json>>> raw_call(std::string method, const core::Hash32& block_hash,
                                                                       RawSupport& support);
+  // Whether the header's logs bloom may hold a log of the gateway (true when it cannot be read).
+  bool may_hold_events(const RebuiltHeader& header) const;
   // Looks the events' transactions up by hash (each must be at its tx_index of `block`), in
   // JSON-RPC batches: per transaction nullopt when it is public, else what makes it private.
   boost::asio::awaitable<core::Result<std::map<core::Hash32, std::optional<std::string>>>> why_private(

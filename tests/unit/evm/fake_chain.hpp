@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/evm/bloom.hpp"
 #include "adapters/evm/header_json.hpp"
 #include "adapters/evm/receipt_json.hpp"
 #include "adapters/evm/rpc_json.hpp"
@@ -116,8 +117,17 @@ class FakeChain final : public evm::Rpc {
     }
     std::vector<core::Bytes> values;
     for (const auto& r : receipts) values.push_back(*evm::receipt_from_json(r));
+    // The header's logs bloom, as a node fills it: the source skips eth_getLogs for a block
+    // without the gateway in it.
+    evm::LogsBloom bloom{};
+    for (const auto& r : receipts) {
+      for (const auto& l : r["logs"]) {
+        evm::bloom_add(bloom, *core::from_hex(l["address"].get<std::string>()));
+        for (const auto& topic : l["topics"]) evm::bloom_add(bloom, *core::from_hex(topic.get<std::string>()));
+      }
+    }
     const std::string parent = number == 0 ? core::to_hex(core::Hash32{}) : blocks_.back()["hash"].get<std::string>();
-    json block = header(number, parent, core::to_hex(core::mpt::indexed_trie(values).root()));
+    json block = header(number, parent, core::to_hex(core::mpt::indexed_trie(values).root()), core::to_hex(bloom));
     for (auto& r : receipts) {
       r["blockHash"] = block["hash"];
       r["blockNumber"] = block["number"];
@@ -361,14 +371,15 @@ class FakeChain final : public evm::Rpc {
     return m;
   }
 
-  json header(std::uint64_t number, const std::string& parent, const std::string& receipts_root) const {
+  json header(std::uint64_t number, const std::string& parent, const std::string& receipts_root,
+              const std::string& logs_bloom = "0x" + std::string(512, '0')) const {
     json h = {{"parentHash", parent},
               {"sha3Uncles", hex32("ommers")},
               {"miner", "0x" + std::string(40, '0')},
               {"stateRoot", hex32("state" + std::to_string(number) + salt_)},
               {"transactionsRoot", hex32("txs" + std::to_string(number) + salt_)},
               {"receiptsRoot", receipts_root},
-              {"logsBloom", "0x" + std::string(512, '0')},
+              {"logsBloom", logs_bloom},
               {"difficulty", "0x0"},
               {"number", evm::to_quantity(number)},
               {"gasLimit", "0x1c9c380"},

@@ -524,6 +524,38 @@ TEST_CASE("evm source: events of private transactions are refused by name and th
   CHECK(h.chain.batches() - batches == 1);
 }
 
+// At the head of a quiet chain most polls are one new block: its header's logs bloom (which the
+// fake chain fills from the block's logs, as a node does) says whether eth_getLogs can find
+// anything of the gateway there.
+TEST_CASE("evm source: a one-block poll asks for logs only when the header's bloom may hold the gateway's",
+          "[unit]") {
+  Harness h;
+  h.start(h.chain.config());
+  h.chain.mine({{.other_logs = 2}});  // another contract's logs: not in the gateway's bloom bits
+  auto quiet = h.poll();
+  REQUIRE(quiet.ok());
+  CHECK(quiet->cursor.number == 1);
+  CHECK(h.chain.get_logs_calls() == 0);
+  h.chain.mine({});
+  REQUIRE(h.poll().ok());
+  CHECK(h.chain.get_logs_calls() == 0);
+
+  h.chain.mine({{.messages = 2, .other_logs = 1}});
+  auto busy = h.poll();
+  REQUIRE(busy.ok());
+  CHECK(h.chain.get_logs_calls() == 1);
+  CHECK(busy->bundles.size() == 2);
+  CHECK(busy->cursor.number == 3);
+
+  // A range of blocks is scanned whatever the blooms: only the two ends' headers are read.
+  h.chain.mine({});
+  h.chain.mine({});
+  auto range = h.poll();
+  REQUIRE(range.ok());
+  CHECK(range->cursor.number == 5);
+  CHECK(h.chain.get_logs_calls() == 2);
+}
+
 // The receipts are read beside the privacy lookups, but a block whose events are all private does
 // not depend on them: a node whose receipts of it do not match the header (a private state's, say)
 // holds nothing back.
