@@ -432,7 +432,7 @@ awaitable<Result<SubmitHandle>> EvmSink::submit(SubmitRequest request) {
   std::vector<std::uint64_t> gas_limits;
   gas_limits.reserve(request.messages.size());
   for (const auto& m : request.messages) gas_limits.push_back(m.gas_limit);
-  co_return co_await send(std::move(calldata).value(), std::move(gas_limits), std::move(request.tag));
+  co_return co_await send(std::move(calldata).value(), std::move(gas_limits), std::move(request.tag), request.precheck);
 }
 
 awaitable<Result<SubmitHandle>> EvmSink::acknowledge(AckRequest request) {
@@ -457,11 +457,15 @@ awaitable<Result<SubmitHandle>> EvmSink::submit_call(core::Bytes calldata, std::
 }
 
 awaitable<Result<SubmitHandle>> EvmSink::send(core::Bytes calldata, std::vector<std::uint64_t> guarded_gas,
-                                              std::string tag) {
-  net::Call check = precheck_call(calldata);
-  auto used = precheck_gas(co_await rpc_.call(std::move(check.method), std::move(check.params)));
-  if (!used) co_return std::move(used).error();
-  auto gas_limit = batch_gas_limit(guarded_gas, *used, config_.gas);
+                                              std::string tag, bool precheck) {
+  std::optional<std::uint64_t> used;
+  if (precheck) {
+    net::Call check = precheck_call(calldata);
+    auto checked = precheck_gas(co_await rpc_.call(std::move(check.method), std::move(check.params)));
+    if (!checked) co_return std::move(checked).error();
+    used = *checked;
+  }
+  auto gas_limit = batch_gas_limit(guarded_gas, used, config_.gas);
   if (!gas_limit) co_return std::move(gas_limit).error();
 
   auto unsigned_tx = co_await priced_tx(*gas_limit, std::move(calldata));

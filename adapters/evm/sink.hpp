@@ -73,6 +73,10 @@ struct SubmitRequest {
   std::vector<core::Claim> claims;                                  // one per message
   std::vector<std::vector<std::array<std::uint8_t, 65>>> signatures;  // per message, signers ascending
   std::string tag;  // stored with the journal record (maps the transaction back to the batch)
+  // Off: no pre-check; the gas limit is batch_gas_limit's guarded requirement alone, and a batch
+  // that reverts does so on chain (its receipt says so, and its messages go out again). The EVM
+  // sink's; an external adapter's sink checks as it sees fit.
+  bool precheck = true;
 };
 
 // One acknowledgement for the source gateway (PROTOCOL.md section 6): `claim` is the claim over the
@@ -156,7 +160,8 @@ class EvmSink {
   // Pre-checks, prices, signs, journals and broadcasts one deliver transaction for the batch. The
   // pre-check executes the transaction once (eth_createAccessList) for its revert and gas used;
   // eth_estimateGas would execute it a dozen times or more to search the least gas limit, which
-  // batch_gas_limit's guarded-call requirement exceeds anyway.
+  // batch_gas_limit's guarded-call requirement exceeds anyway. Without request.precheck the node
+  // executes the batch once instead of twice (see SubmitRequest).
   boost::asio::awaitable<core::Result<SubmitHandle>> submit(SubmitRequest request);
   // The same for one acknowledge transaction (of one or several acknowledgements). The gas limit
   // also covers the gateway's guarded call of each sender's ack hook (Gateway.sol ACK_GAS_LIMIT ×
@@ -231,11 +236,11 @@ class EvmSink {
     std::uint64_t gas_price = 0;
   };
 
-  // The one submission pipeline of submit and acknowledge: pre-check, gas limit (batch_gas_limit
-  // of `guarded_gas`, the gas limits of the guarded calls the transaction makes, and the gas the
-  // pre-check used), price, sign, journal, broadcast.
+  // The one submission pipeline of submit and acknowledge: pre-check (unless `precheck` is off),
+  // gas limit (batch_gas_limit of `guarded_gas`, the gas limits of the guarded calls the
+  // transaction makes, and the gas the pre-check used), price, sign, journal, broadcast.
   boost::asio::awaitable<core::Result<SubmitHandle>> send(core::Bytes calldata, std::vector<std::uint64_t> guarded_gas,
-                                                          std::string tag);
+                                                          std::string tag, bool precheck = true);
   // The pre-check's call of eth_createAccessList for `calldata` from the gas account.
   net::Call precheck_call(const core::Bytes& calldata) const;
   boost::asio::awaitable<core::Result<Market>> market();

@@ -580,7 +580,9 @@ awaitable<Result<Json>> EvmSource::block_receipts(std::uint64_t height, const Js
   if (!hashes) co_return std::move(hashes).error();
   if (!(*hashes)->is_array()) co_return Error(reason::rpc_json::kNotArray, "block.transactions");
   Json all = Json::array();
-  for (const Json& hash : **hashes) {
+  for (const Json& entry : **hashes) {
+    // A block read with its transactions (read_block) lists objects, else their hashes.
+    const Json& hash = entry.is_object() && entry.contains("hash") ? entry["hash"] : entry;
     Json receipt_params = Json::array({hash});
     auto receipt = co_await rpc_.call("eth_getTransactionReceipt", std::move(receipt_params));
     if (!receipt) co_return std::move(receipt).error().with_context("eth_getTransactionReceipt");
@@ -608,18 +610,18 @@ awaitable<Result<std::map<core::Hash32, std::optional<std::string>>>> EvmSource:
     }
     CW_CO_TRY(auto replies, co_await checked_batch(std::move(calls)));
     for (std::size_t i = first; i < end; ++i) {
-      CW_CO_TRY(auto why, privacy_of(replies[i - first], txs[i].first, block, txs[i].second));
+      const Result<Json>& reply = replies[i - first];
+      if (!reply) co_return Error(reply.error()).with_context("eth_getTransactionByHash " + core::to_hex(txs[i].first));
+      CW_CO_TRY(auto why, privacy_of(*reply, txs[i].first, block, txs[i].second));
       out.emplace(txs[i].first, std::move(why));
     }
   }
   co_return out;
 }
 
-Result<std::optional<std::string>> EvmSource::privacy_of(const Result<Json>& reply, const core::Hash32& tx_hash,
+Result<std::optional<std::string>> EvmSource::privacy_of(const Json& tx, const core::Hash32& tx_hash,
                                                          const BlockRef& block, std::uint32_t tx_index) const {
   const std::string hash_hex = core::to_hex(tx_hash);
-  if (!reply) return Error(reply.error()).with_context("eth_getTransactionByHash " + hash_hex);
-  const Json& tx = *reply;
   // The node's own logs named this transaction at this place: any other answer means its view of
   // the block changed since (the next poll sees the reorg).
   if (tx.is_null()) return Error(reason::source::kChainChanged, "transaction " + hash_hex + " is unknown now");
@@ -777,16 +779,86 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
   }
   if (events.empty()) co_return result;
   if (!receipts) co_return std::move(receipts).error().with_context(where);
+  CW_CO_CHECK(co_await prove_events(*header, *receipts, events, result));
+  co_return result;
+}
+
+awaitable<Result<std::optional<ProveResult>>> EvmSource::read_block(const RebuiltHeader& header) {
+  const std::string where = "block " + std::to_string(header.number);
+  Json block_params = Json::array({to_quantity(header.number), true});
+  auto block = co_await rpc_.call("eth_getBlockByNumber", std::move(block_params));
+  if (!block) co_return std::move(block).error().with_context("eth_getBlockByNumber " + std::to_string(header.number));
+  if (block->is_null()) co_return Error(reason::source::kNoBlock, where);
+  CW_CO_TRY(const auto hash, block_hash_of(*block));
+  if (hash != header.hash) {
+    co_return Error(reason::source::kChainChanged, where + " is now " + core::to_hex(hash) + ", its header was " +
+                                                       core::to_hex(header.hash));
+  }
+  CW_CO_TRY(const Json* txs, json_member(*block, "transactions", "block"));
+  if (!txs->is_array()) co_return Error(reason::rpc_json::kNotArray, "block.transactions");
+  // A private transaction's logs are in no public receipt: eth_getLogs (the node's private view)
+  // finds them, and prove() refuses each by name. So such a block goes that way.
+  const BlockRef ref{header.number, header.hash};
+  std::vector<core::Hash32> tx_hashes;
+  tx_hashes.reserve(txs->size());
+  for (std::size_t i = 0; i < txs->size(); ++i) {
+    const std::string at = "block.transactions[" + std::to_string(i) + "]";
+    CW_CO_TRY(const Json* hash_json, json_member((*txs)[i], "hash", at));
+    CW_CO_TRY(const auto tx_hash, data_fixed<core::Hash32>(*hash_json, at + ".hash"));
+    CW_CO_TRY(const auto why, privacy_of((*txs)[i], tx_hash, ref, static_cast<std::uint32_t>(i)));
+    if (why) co_return std::optional<ProveResult>{};
+    tx_hashes.push_back(tx_hash);
+  }
+  auto receipts = co_await receipts_of(*block, header);
+  if (!receipts) co_return std::move(receipts).error().with_context(where);
+  if (receipts->size() != tx_hashes.size()) {
+    co_return Error(reason::source::kBadReply, where + " lists " + std::to_string(tx_hashes.size()) +
+                                                   " transactions and " + std::to_string(receipts->size()) +
+                                                   " receipts");
+  }
+  // The gateway's events, read from the receipts' consensus bytes (their root is the header's).
+  std::vector<LocatedEvent> events;
+  std::uint64_t block_log_index = 0;
+  for (std::size_t i = 0; i < receipts->size(); ++i) {
+    auto decoded = verify::decode_receipt(receipts->value(i));
+    if (!decoded) co_return std::move(decoded).error().with_context(where + " receipt " + std::to_string(i));
+    for (const verify::ReceiptLog& log : decoded->logs) {
+      const std::uint64_t log_index = block_log_index++;
+      if (log.address != config_.gateway || log.topics.size() != 4) continue;
+      LocatedEvent event{.block = ref,
+                         .tx_index = static_cast<std::uint32_t>(i),
+                         .tx_hash = tx_hashes[i],
+                         .block_log_index = log_index,
+                         .id = core::MessageId{log.topics[1].bytes}};
+      if (log.topics[0] == core::kMessageSentTopic) {
+        event.kind = EventKind::kMessageSent;
+      } else if (config_.executions && log.topics[0] == core::kMessageExecutedTopic) {
+        event.kind = EventKind::kMessageExecuted;
+      } else {
+        continue;
+      }
+      events.push_back(event);
+    }
+  }
+  ProveResult result;
+  if (events.empty()) co_return result;  // the bloom's false positive
+  CW_CO_CHECK(co_await prove_events(header, *receipts, events, result));
+  co_return result;
+}
+
+awaitable<Result<void>> EvmSource::prove_events(const RebuiltHeader& header, const BlockReceipts& receipts,
+                                                const std::vector<LocatedEvent>& events, ProveResult& result) {
+  const std::string where = "block " + std::to_string(header.number);
   // One segment for all the block's bundles. Failing here fails the block (the cursor stays), so
   // no event is dropped while the anchors cannot reach it.
-  auto segment = co_await segment_of(*header);
+  auto segment = co_await segment_of(header);
   if (!segment) co_return std::move(segment).error().with_context(where);
 
   // logs_before[i]: logs in receipts 0..i-1, read from the consensus bytes, to turn the node's
   // block-global logIndex into the index within the receipt.
-  std::vector<std::uint64_t> logs_before(receipts->size() + 1, 0);
-  for (std::size_t i = 0; i < receipts->size(); ++i) {
-    auto decoded = verify::decode_receipt(receipts->value(i));
+  std::vector<std::uint64_t> logs_before(receipts.size() + 1, 0);
+  for (std::size_t i = 0; i < receipts.size(); ++i) {
+    auto decoded = verify::decode_receipt(receipts.value(i));
     if (!decoded) co_return std::move(decoded).error().with_context(where + " receipt " + std::to_string(i));
     logs_before[i + 1] = logs_before[i] + decoded->logs.size();
   }
@@ -794,11 +866,11 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
   // One proof per transaction, all from one pass over the receipts trie.
   std::vector<std::uint64_t> tx_indices;
   for (const LocatedEvent& event : events) {
-    if (event.tx_index < receipts->size()) tx_indices.push_back(event.tx_index);
+    if (event.tx_index < receipts.size()) tx_indices.push_back(event.tx_index);
   }
   std::sort(tx_indices.begin(), tx_indices.end());
   tx_indices.erase(std::unique(tx_indices.begin(), tx_indices.end()), tx_indices.end());
-  auto proofs = receipts->prove_many(tx_indices);
+  auto proofs = receipts.prove_many(tx_indices);
   if (!proofs) co_return std::move(proofs).error().with_context(where);
   const auto proof_of = [&](std::uint32_t tx_index) -> const std::vector<core::Bytes>& {
     const auto at = std::lower_bound(tx_indices.begin(), tx_indices.end(), tx_index) - tx_indices.begin();
@@ -807,13 +879,13 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
 
   verify::ProvenReceipts receipts_proven;  // each transaction's receipt proven once, not once per event
   verify::FinalizedHeader finalized;
-  finalized.hash = header->hash;
-  finalized.number = header->number;
-  finalized.receipts_root = header->receipts_root;
+  finalized.hash = header.hash;
+  finalized.number = header.number;
+  finalized.receipts_root = header.receipts_root;
 
   for (const LocatedEvent& event : events) {
     auto reject = [&](Error error) { result.rejected.push_back({event, std::move(error)}); };
-    if (event.tx_index >= receipts->size()) {
+    if (event.tx_index >= receipts.size()) {
       reject(Error(reason::source::kLogMismatch, "tx index " + std::to_string(event.tx_index) + " beyond the block"));
       continue;
     }
@@ -826,7 +898,7 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
     const auto log_index = static_cast<std::uint32_t>(event.block_log_index - first);
     // The bundle's content comes from the proven receipt bytes, decoded by the verifier's own
     // code; this only shapes the bundle, the relay's verification still decides.
-    const core::Bytes& value = receipts->value(event.tx_index);
+    const core::Bytes& value = receipts.value(event.tx_index);
     const std::vector<core::Bytes>& proof = proof_of(event.tx_index);
     const verify::ReceiptProofInput input{
         .tx_index = event.tx_index, .log_index = log_index, .receipt = value, .proof = proof};
@@ -835,9 +907,9 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
       bundle.kind = kind;
       bundle.claim = claim;
       bundle.source.chain_identity = config_.chain_identity;
-      bundle.source.block_number = header->number;
-      bundle.source.block_hash = header->hash;
-      bundle.source.header = header->rlp;
+      bundle.source.block_number = header.number;
+      bundle.source.block_hash = header.hash;
+      bundle.source.header = header.rlp;
       bundle.source.segment = *segment;
       bundle.inclusion.tx_index = event.tx_index;
       bundle.inclusion.log_index = log_index;
@@ -885,7 +957,7 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
     observed.tx_hash = event.tx_hash;
     result.executions.push_back(std::move(observed));
   }
-  co_return result;
+  co_return core::ok();
 }
 
 void EvmSource::remember(const BlockRef& block, std::vector<core::Claim> claims) {
@@ -981,11 +1053,18 @@ awaitable<Result<PollResult>> EvmSource::poll() {
     last = {end->number, end->hash};
   }
 
-  // A one-block range whose logs bloom lacks the gateway's address holds none of its events: no
-  // eth_getLogs then (most polls at the head of a quiet chain). The bloom is in the header the node
-  // gave, trusted no less than its eth_getLogs answer would be.
+  // One block (a poll at the head, or through a burst of full blocks): its bloom says whether it may
+  // hold the gateway's logs at all (the header is the node's, trusted no less than its eth_getLogs
+  // answer would be), and if so its events are read from its receipts, which its bundles need
+  // anyway, not from eth_getLogs too (as much JSON again). A range of blocks is scanned.
   Result<std::vector<LocatedEvent>> events = std::vector<LocatedEvent>{};
-  if (to != from || may_hold_events(*first)) events = co_await scan({.from = from, .to = to});
+  std::optional<ProveResult> read;
+  if (to != from) {
+    events = co_await scan({.from = from, .to = to});
+  } else if (may_hold_events(*first)) {
+    CW_CO_TRY(read, co_await read_block(*first));
+    if (!read) events = co_await scan({.from = from, .to = to});  // it holds a private transaction
+  }
   if (!events) co_return std::move(events).error();
   if (events->size() > config_.max_poll_events) {
     // Whole blocks only, up to the bound (at least the first): the cursor moves by blocks.
@@ -1001,32 +1080,39 @@ awaitable<Result<PollResult>> EvmSource::poll() {
       events->erase(events->begin() + static_cast<std::ptrdiff_t>(cut), events->end());
     }
   }
+  // Each event became a bundle, an execution or a rejection.
+  const std::size_t kept =
+      read ? read->bundles.size() + read->executions.size() + read->rejected.size() : events->size();
   // Narrowed only once this poll has succeeded (below): a failed poll reads the same range again.
   // Widened only while what it kept leaves room for as much again: a span doubled past the bound
   // would read the next blocks' logs only to drop them, every other poll through a burst.
-  const bool room = events->size() <= config_.max_poll_events / 2;
+  const bool room = kept <= config_.max_poll_events / 2;
   const std::uint64_t next_span = last.number < to ? last.number - from + 1
                                   : room           ? std::min(config_.max_range, scan_span_ * 2)
                                                    : scan_span_;
   std::vector<std::pair<BlockRef, std::vector<core::Claim>>> event_blocks;
+  const auto take = [&](const BlockRef& block, ProveResult& proven) {
+    std::vector<core::Claim> claims;
+    for (auto& bundle : proven.bundles) {
+      claims.push_back(bundle.claim);
+      result.bundles.push_back(std::move(bundle));
+    }
+    result.tx_hashes.insert(result.tx_hashes.end(), proven.tx_hashes.begin(), proven.tx_hashes.end());
+    for (auto& execution : proven.executions) {
+      claims.push_back(execution.bundle.claim);
+      result.executions.push_back(std::move(execution));
+    }
+    for (auto& rejected : proven.rejected) result.rejected.push_back(std::move(rejected));
+    event_blocks.emplace_back(block, std::move(claims));
+  };
+  if (read) take(last, *read);
   for (std::size_t i = 0; i < events->size();) {
     const BlockRef block = (*events)[i].block;
     ProveRequest request{.block = block, .events = {}};
     while (i < events->size() && (*events)[i].block.number == block.number) request.events.push_back((*events)[i++]);
     auto proven = co_await prove(std::move(request));
     if (!proven) co_return std::move(proven).error();
-    std::vector<core::Claim> claims;
-    for (auto& bundle : proven->bundles) {
-      claims.push_back(bundle.claim);
-      result.bundles.push_back(std::move(bundle));
-    }
-    result.tx_hashes.insert(result.tx_hashes.end(), proven->tx_hashes.begin(), proven->tx_hashes.end());
-    for (auto& execution : proven->executions) {
-      claims.push_back(execution.bundle.claim);
-      result.executions.push_back(std::move(execution));
-    }
-    for (auto& rejected : proven->rejected) result.rejected.push_back(std::move(rejected));
-    event_blocks.emplace_back(block, std::move(claims));
+    take(block, *proven);
   }
 
   // The range end must not have moved while we read it: otherwise some logs may be of a fork.

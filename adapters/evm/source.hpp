@@ -255,7 +255,9 @@ class EvmSource {
   boost::asio::awaitable<core::Result<std::vector<core::Bytes>>> headers(std::uint64_t from, std::uint64_t to);
 
   // One step: detect a reorg at the cursor (rewind and report), else scan from the cursor up to
-  // the head (at most scan_span() blocks), prove every event and advance the cursor.
+  // the head (at most scan_span() blocks), prove every event and advance the cursor. A one-block
+  // step reads no logs: none when the header's bloom lacks the gateway, else the block's events
+  // from its receipts (eth_getLogs and prove() when it holds a private transaction).
   boost::asio::awaitable<core::Result<PollResult>> poll();
   // poll() every poll_interval until stop() returns true; each outcome goes to on_poll.
   boost::asio::awaitable<void> follow(std::function<void(const core::Result<PollResult>&)> on_poll,
@@ -287,12 +289,20 @@ class EvmSource {
                                                                       RawSupport& support);
   // Whether the header's logs bloom may hold a log of the gateway (true when it cannot be read).
   bool may_hold_events(const RebuiltHeader& header) const;
+  // A block with its transactions and receipts, the gateway's events taken from the receipts and
+  // proven; nullopt (receipts not read) when the block holds a private transaction.
+  boost::asio::awaitable<core::Result<std::optional<ProveResult>>> read_block(const RebuiltHeader& header);
+  // The bundles, executions and rejections of `events`, all of the block of `header`, into `result`.
+  boost::asio::awaitable<core::Result<void>> prove_events(const RebuiltHeader& header, const BlockReceipts& receipts,
+                                                          const std::vector<LocatedEvent>& events,
+                                                          ProveResult& result);
   // Looks the events' transactions up by hash (each must be at its tx_index of `block`), in
   // JSON-RPC batches: per transaction nullopt when it is public, else what makes it private.
   boost::asio::awaitable<core::Result<std::map<core::Hash32, std::optional<std::string>>>> why_private(
       std::vector<LocatedEvent> events, BlockRef block);
-  // One eth_getTransactionByHash reply judged as why_private does.
-  core::Result<std::optional<std::string>> privacy_of(const core::Result<Json>& reply, const core::Hash32& tx_hash,
+  // One transaction (an eth_getTransactionByHash reply or an entry of a full block) judged as
+  // why_private does.
+  core::Result<std::optional<std::string>> privacy_of(const Json& tx, const core::Hash32& tx_hash,
                                                       const BlockRef& block, std::uint32_t tx_index) const;
   boost::asio::awaitable<core::Result<std::optional<OrphanReport>>> check_reorg();
   // header() through header_cache_.

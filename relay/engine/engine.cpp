@@ -70,7 +70,7 @@ constexpr std::chrono::seconds kIdleAdvanceRetry{30};
 constexpr std::size_t kMaxDeliversInFlight = 64;
 constexpr std::size_t kDeliversInFlightUnpaced = 8;
 // Delivery loops per lane (deliver_loop): one prepares a batch while the other's goes out.
-constexpr std::size_t kDeliverLoops = 2;
+constexpr std::size_t kDeliverLoops = 4;
 // Where several relays each submit their own votes (threshold above 1), the first `threshold`
 // attesters in the gateway's order deliver and acknowledge at once; each further one holds its
 // first deliver and its first acknowledge back this long per place beyond them. By then the others'
@@ -375,6 +375,12 @@ struct Lane {
   std::size_t submits = 0;
   bool ordered_submit = false;
   bool recovering = false;  // a step is in recover_executions
+  // Whether a batch of first attempts goes without the sink's pre-check (SubmitRequest::precheck):
+  // the node then executes each deliver transaction once, not twice, which is most of what a busy
+  // destination's node spends on the relay. Off from a deliver that reverted (on chain or at a
+  // pre-check) until a pre-checked batch passes again, so a paused gateway, a moved epoch or a bad
+  // message costs the transactions then in flight, not one per batch from then on.
+  bool optimistic = true;
   // Delivery loops waiting for company (Impl::idle), woken when a poll or sweep records messages.
   std::set<asio::steady_timer*> idle;
   std::uint64_t recorded = 0;  // how many times messages were recorded for the lane
@@ -1951,9 +1957,15 @@ struct Engine::Impl {
       write.votes.push_back(own);
     }
     request.tag = journal_tag({JournalTag::Kind::kDeliver, lane.name, {}});
+    // A retried message (its batch reverted, or it may have executed meanwhile) is pre-checked.
+    request.precheck = !lane.optimistic || std::any_of(batch.begin(), batch.end(), [](const store::StoredMessage& m) {
+      return m.state != MessageState::kVerified || m.attempts > 0;
+    });
+    const bool prechecked = request.precheck;
     auto handle = co_await lane.to->sink->submit(std::move(request));
     const auto t = Steady::now();
     if (handle) {
+      if (prechecked) lane.optimistic = true;
       lane.breaker.success();
       metrics.submissions(lane.name, "deliver", "sent").Increment();
       if (aggregated > 0) metrics.votes_aggregated(lane.name, "deliver").Increment(static_cast<double>(aggregated));
@@ -1982,6 +1994,7 @@ struct Engine::Impl {
     }
     const Error& e = handle.error();
     if (estimate_reverted(e)) {
+      lane.optimistic = false;
       metrics.submissions(lane.name, "deliver", "reverted_estimate").Increment();
       if (co_await epoch_moved(*lane.to)) {
         // Signed for an epoch the gateway left: the same batch again, signed for the new one.
@@ -2069,6 +2082,7 @@ struct Engine::Impl {
       }
       const std::string kind = f.skip ? "skip" : "deliver";
       if (confirmation->state == evm::Confirmation::State::kReverted) {
+        if (!f.skip) lane.optimistic = false;
         metrics.submissions(lane.name, kind, "reverted").Increment();
         log(kWarn, "lane " + lane.name + ": " + kind + " " + core::to_hex(confirmation->tx_hash) + " reverted");
         store::WriteBatch again;

@@ -109,6 +109,11 @@ case_governance() {
     sleep 0.5
   done
   [[ "$reverted" != 0 && "$reverted" != unreachable ]] || fail "the relay made no delivery attempt while paused"
+  # The first attempt of new messages goes without a pre-check (Lane::optimistic) and reverts on
+  # chain; its retry, and every batch after it until one passes, is pre-checked.
+  local onchain
+  onchain="$(metric causeway_submissions_total 'lane="a->b"' 'kind="deliver"' 'outcome="reverted"')"
+  [[ "$onchain" != 0 && "$onchain" != unreachable ]] || fail "no deliver went out unchecked and reverted on chain"
   [[ "$(drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).b.probe.received))')" == 0 ]] ||
     fail "a message executed on the paused gateway"
   pass "while paused the relay's delivery attempts do not execute"

@@ -184,7 +184,11 @@ class FakeChain final : public evm::Rpc {
     if (method == "eth_getBlockByNumber" || method == "eth_getBlockReceipts") {
       const std::uint64_t n = *evm::quantity_u64(params[0], "block");
       if (n >= blocks_.size()) co_return json(nullptr);
-      co_return method == "eth_getBlockReceipts" ? receipts_[n] : blocks_[n];
+      if (method == "eth_getBlockReceipts") co_return receipts_[n];
+      if (params.size() < 2 || !params[1].get<bool>()) co_return blocks_[n];
+      json full = blocks_[n];  // with its transactions, as eth_getTransactionByHash gives each
+      for (json& tx : full["transactions"]) tx = transactions_.at(tx.get<std::string>());
+      co_return full;
     }
     if (method == "eth_getTransactionByHash") {
       const auto it = transactions_.find(params[0].get<std::string>());
@@ -256,7 +260,8 @@ class FakeChain final : public evm::Rpc {
     const auto it = calls_.find(method);
     return it == calls_.end() ? 0 : it->second;
   }
-  json& transaction(const std::string& hash) { return transactions_.at(hash); }
+  // A transaction by hash (a new one when `hash` is unknown).
+  json& transaction(const std::string& hash) { return transactions_[hash]; }
 
   // What the n-th MessageExecuted log (from 1) of this chain says.
   struct Execution {

@@ -820,6 +820,32 @@ TEST_CASE("evm sink: a reverting estimate is a named error with the revert data"
   CHECK(sink->nonces().next_nonce() == 5);
 }
 
+TEST_CASE("evm sink: a batch sent without its pre-check asks the node nothing first and takes the guarded gas",
+          "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  rpc.estimate_reverts = true;  // would refuse the batch, were it asked
+  auto request = test_request(3);
+  request.precheck = false;
+  auto sent = test::run_task(io, sink->submit(request));
+  INFO((sent.ok() ? std::string() : sent.error().message()));
+  REQUIRE(sent.ok());
+  CHECK(std::count(rpc.methods.begin(), rpc.methods.end(), "eth_createAccessList") == 0);
+  REQUIRE(rpc.sent.size() == 1);
+  CHECK(rpc.journaled_at_broadcast.at(0));
+  // The gas limit is batch_gas_limit's guarded requirement for the three messages, no estimate.
+  std::vector<std::uint64_t> limits;
+  for (const auto& m : request.messages) limits.push_back(m.gas_limit);
+  CHECK(sent->gas_limit == *evm::batch_gas_limit(limits, std::nullopt, evm::GasPolicy{}));
+  // With it (the default) the same batch is refused before anything is signed.
+  auto checked = test::run_task(io, sink->submit(test_request(3)));
+  REQUIRE_FALSE(checked.ok());
+  CHECK(checked.error().reason() == evm::reason::sink::kEstimateReverted);
+  CHECK(rpc.sent.size() == 1);
+}
+
 TEST_CASE("evm sink: bump re-signs the same nonce with higher fees, journaled as a replacement first", "[unit]") {
   boost::asio::io_context io;
   test::MemoryJournal journal;

@@ -11,6 +11,7 @@
 #include "adapters/evm/source.hpp"
 #include "relay/core/abi.hpp"
 #include "relay/core/hash.hpp"
+#include "relay/verify/bundle.hpp"
 #include "relay/verify/evm_header.hpp"
 #include "relay/verify/inclusion.hpp"
 #include "tests/unit/evm/fake_chain.hpp"
@@ -107,11 +108,16 @@ TEST_CASE("evm source: the start-up check refuses another chain id or identity, 
 
 TEST_CASE("evm source: several events in one transaction get their log index within the receipt (THREATS 17)",
           "[unit]") {
+  // Polled alone the block's events come from its receipts; in a range, from eth_getLogs.
+  const bool range = GENERATE(false, true);
+  INFO((range ? "eth_getLogs" : "receipts"));
   Harness h;
   h.chain.mine({{.messages = 0, .other_logs = 2}, {.messages = 1, .other_logs = 1}, {.failed = true},
                 {.messages = 3, .other_logs = 0}});
+  if (range) h.chain.mine({});
   h.start(h.chain.config());
   const auto bundles = h.drain();
+  CHECK(h.chain.get_logs_calls() == (range ? 1 : 0));
   REQUIRE(bundles.size() == 4);
   const std::pair<std::uint32_t, std::uint32_t> expected[] = {{1, 1}, {3, 0}, {3, 1}, {3, 2}};
   std::set<core::Claim> claims;
@@ -152,6 +158,7 @@ TEST_CASE("evm source: eth_getLogs ranges are capped and halved on too many resu
   // A single block with more results than the node allows cannot be split further.
   Harness tight;
   tight.chain.mine({{.messages = 3}});
+  tight.chain.mine({});
   tight.chain.set_max_logs(2);
   tight.start(tight.chain.config());
   auto polled = tight.poll();
@@ -191,7 +198,7 @@ TEST_CASE("evm source: a poll proves whole blocks up to max_poll_events, at leas
   REQUIRE(second.ok());
   CHECK(second->bundles.size() == 2);
   CHECK(second->cursor.number == 2);
-  CHECK(scanned() == std::pair<std::uint64_t, std::uint64_t>{2, 2});
+  CHECK(h.chain.get_logs_calls() == 1);  // one block: its events come from its receipts
   CHECK(h.source->scan_span() == 2);  // all it read was kept: widened again
   const auto third = h.poll();
   REQUIRE(third.ok());
@@ -205,7 +212,7 @@ TEST_CASE("evm source: a poll proves whole blocks up to max_poll_events, at leas
   CHECK(fourth->bundles.size() == 1);
   CHECK(fourth->cursor.number == 5);
   CHECK(fourth->cursor.hash == h.chain.hash(5));
-  CHECK(scanned() == std::pair<std::uint64_t, std::uint64_t>{5, 5});
+  CHECK(h.chain.get_logs_calls() == 2);  // the head, one block
   CHECK(h.source->scan_span() == 4);
   for (int i = 0; i < 3000; ++i) h.chain.mine({});
   const auto fifth = h.poll();
@@ -473,6 +480,7 @@ TEST_CASE("evm source: with executions on, MessageExecuted events are proven and
 TEST_CASE("evm source: with executions off, MessageExecuted logs are not asked for and nothing changes", "[unit]") {
   Harness h;
   h.chain.mine({{.messages = 2, .executions = 1}, {.executions = 1}});
+  h.chain.mine({});  // a range: eth_getLogs
   h.start(h.chain.config());
   auto polled = h.poll();
   REQUIRE(polled.ok());
@@ -485,6 +493,15 @@ TEST_CASE("evm source: with executions off, MessageExecuted logs are not asked f
   CHECK(h.chain.filters()[0]["topics"] == json::array({core::to_hex(core::kMessageSentTopic)}));
   // One transaction lookup (the private-transaction check) for the one transaction with events.
   CHECK(h.chain.calls("eth_getTransactionByHash") == 1);
+
+  // One block read from its receipts: its MessageExecuted logs are passed over the same way.
+  h.chain.mine({{.messages = 1, .executions = 2}});
+  auto alone = h.poll();
+  REQUIRE(alone.ok());
+  CHECK(alone->bundles.size() == 1);
+  CHECK(alone->executions.empty());
+  CHECK(alone->rejected.empty());
+  CHECK(h.chain.get_logs_calls() == 1);
 }
 
 TEST_CASE("evm source: events of private transactions are refused by name and the lane carries on", "[unit]") {
@@ -518,8 +535,10 @@ TEST_CASE("evm source: events of private transactions are refused by name and th
   CHECK(polled->bundles[1].inclusion.tx_index == 0);
   CHECK(polled->bundles[2].inclusion.tx_index == 6);
   CHECK(polled->cursor.number == 1);  // the lane moved on
-  // One lookup per transaction, not per event and not per transaction of the block, all in one
-  // JSON-RPC batch.
+  // The block holds private transactions, so its events are asked of eth_getLogs (the node's
+  // private view), not read from its public receipts; then one lookup per transaction, not per
+  // event and not per transaction of the block, all in one JSON-RPC batch.
+  CHECK(h.chain.get_logs_calls() == 1);
   CHECK(h.chain.calls("eth_getTransactionByHash") == 7);
   CHECK(h.chain.batches() - batches == 1);
 }
@@ -543,7 +562,9 @@ TEST_CASE("evm source: a one-block poll asks for logs only when the header's blo
   h.chain.mine({{.messages = 2, .other_logs = 1}});
   auto busy = h.poll();
   REQUIRE(busy.ok());
-  CHECK(h.chain.get_logs_calls() == 1);
+  CHECK(h.chain.get_logs_calls() == 0);  // its events come from its receipts
+  CHECK(h.chain.calls("eth_getBlockReceipts") == 1);
+  CHECK(h.chain.calls("eth_getTransactionByHash") == 0);  // the block came with its transactions
   CHECK(busy->bundles.size() == 2);
   CHECK(busy->cursor.number == 3);
 
@@ -553,7 +574,63 @@ TEST_CASE("evm source: a one-block poll asks for logs only when the header's blo
   auto range = h.poll();
   REQUIRE(range.ok());
   CHECK(range->cursor.number == 5);
-  CHECK(h.chain.get_logs_calls() == 2);
+  CHECK(h.chain.get_logs_calls() == 1);
+}
+
+// The busy path of a one-block poll against the general one: the same block polled alone (events
+// from its receipts) and as the first of a range (events from eth_getLogs, then prove) gives the
+// same bundles and executions, byte for byte.
+TEST_CASE("evm source: a block's events read from its receipts are the ones eth_getLogs finds", "[unit]") {
+  const std::vector<FakeChain::Tx> txs = {{.messages = 2, .other_logs = 1},
+                                          {.failed = true},
+                                          {.other_logs = 2},
+                                          {.messages = 1, .other_logs = 1, .executions = 2},
+                                          {.executions = 1}};
+  Harness alone;
+  Harness ranged;
+  alone.chain.mine(txs);
+  ranged.chain.mine(txs);
+  ranged.chain.mine({});
+  auto config = alone.chain.config();
+  config.executions = true;
+  alone.start(config);
+  ranged.start(config);
+  auto read = alone.poll();
+  auto scanned = ranged.poll();
+  REQUIRE(read.ok());
+  REQUIRE(scanned.ok());
+  CHECK(alone.chain.get_logs_calls() == 0);
+  CHECK(ranged.chain.get_logs_calls() == 1);
+  REQUIRE(read->bundles.size() == 3);
+  REQUIRE(read->executions.size() == 3);
+  CHECK(read->rejected.empty());
+  REQUIRE(scanned->bundles.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(verify::bundle_to_json(read->bundles[i]) == verify::bundle_to_json(scanned->bundles[i]));
+  }
+  CHECK(read->tx_hashes == scanned->tx_hashes);
+  REQUIRE(scanned->executions.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(verify::bundle_to_json(read->executions[i].bundle) == verify::bundle_to_json(scanned->executions[i].bundle));
+    CHECK(read->executions[i].tx_hash == scanned->executions[i].tx_hash);
+    CHECK(read->executions[i].outcome == scanned->executions[i].outcome);
+  }
+
+  // A node whose block lists a transaction its receipts lack: named, and the cursor stays.
+  Harness short_receipts;
+  short_receipts.chain.mine({{.messages = 1}});
+  const std::string extra = FakeChain::hex32("no receipt");
+  short_receipts.chain.block(1)["transactions"].push_back(extra);
+  short_receipts.chain.transaction(extra) = {{"hash", extra},
+                                             {"blockHash", core::to_hex(short_receipts.chain.hash(1))},
+                                             {"transactionIndex", "0x1"},
+                                             {"type", "0x2"},
+                                             {"v", "0x1"}};
+  short_receipts.start(short_receipts.chain.config());
+  auto polled = short_receipts.poll();
+  REQUIRE_FALSE(polled.ok());
+  CHECK(polled.error().reason() == evm::reason::source::kBadReply);
+  CHECK(short_receipts.source->cursor().number == 0);
 }
 
 // The receipts are read beside the privacy lookups, but a block whose events are all private does
