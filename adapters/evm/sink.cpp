@@ -438,7 +438,8 @@ awaitable<Result<SubmitHandle>> EvmSink::submit(SubmitRequest request) {
 awaitable<Result<SubmitHandle>> EvmSink::acknowledge(AckRequest request) {
   auto calldata = acknowledge_calldata(request);
   if (!calldata) co_return std::move(calldata).error();
-  co_return co_await send(std::move(calldata).value(), ack_hooks_gas(request.acks.size()), std::move(request.tag));
+  co_return co_await send(std::move(calldata).value(), ack_hooks_gas(request.acks.size()), std::move(request.tag),
+                          request.precheck);
 }
 
 awaitable<Result<SubmitHandle>> EvmSink::skip(SkipRequest request) {
@@ -489,28 +490,35 @@ awaitable<Result<std::vector<Result<SubmitHandle>>>> EvmSink::acknowledge_all(st
       calldata.emplace_back();
       continue;
     }
-    checks.push_back(precheck_call(*data));
+    if (request.precheck) checks.push_back(precheck_call(*data));
     out.push_back(SubmitHandle{});  // replaced below
     calldata.push_back(std::move(data).value());
   }
-  if (checks.empty()) co_return out;
-  auto checked = co_await rpc_.batch(std::move(checks));
-  if (!checked) co_return node_failed("eth_createAccessList", checked.error());
+  std::vector<Result<Json>> checked;  // one per pre-checked request, in order
+  if (!checks.empty()) {
+    auto replies = co_await rpc_.batch(std::move(checks));
+    if (!replies) co_return node_failed("eth_createAccessList", replies.error());
+    checked = std::move(replies).value();
+  }
 
   std::vector<std::size_t> ready;  // the requests that passed their pre-check, with their gas limits
   std::vector<std::uint64_t> gas_limits;
   for (std::size_t i = 0, k = 0; i < requests.size(); ++i) {
     if (!out[i]) continue;
-    if (k >= checked->size()) {
-      out[i] = Error(reason::sink::kBadReply, "eth_createAccessList: fewer answers than calls");
-      continue;
+    std::optional<std::uint64_t> used;
+    if (requests[i].precheck) {
+      if (k >= checked.size()) {
+        out[i] = Error(reason::sink::kBadReply, "eth_createAccessList: fewer answers than calls");
+        continue;
+      }
+      auto gas = precheck_gas(checked[k++]);
+      if (!gas) {
+        out[i] = std::move(gas).error();
+        continue;
+      }
+      used = *gas;
     }
-    auto used = precheck_gas((*checked)[k++]);
-    if (!used) {
-      out[i] = std::move(used).error();
-      continue;
-    }
-    auto gas_limit = batch_gas_limit(ack_hooks_gas(requests[i].acks.size()), *used, config_.gas);
+    auto gas_limit = batch_gas_limit(ack_hooks_gas(requests[i].acks.size()), used, config_.gas);
     if (!gas_limit) {
       out[i] = std::move(gas_limit).error();
       continue;

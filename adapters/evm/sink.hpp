@@ -97,6 +97,7 @@ struct Ack {
 struct AckRequest {
   std::vector<Ack> acks;
   std::string tag;  // stored with the journal record
+  bool precheck = true;  // as SubmitRequest::precheck
 };
 
 // One skip of a stuck ordered message (PROTOCOL.md section 5): the message itself (the gateway

@@ -381,6 +381,12 @@ struct Lane {
   // pre-check) until a pre-checked batch passes again, so a paused gateway, a moved epoch or a bad
   // message costs the transactions then in flight, not one per batch from then on.
   bool optimistic = true;
+  // The same for acknowledge transactions on `from` (AckRequest::precheck). An acknowledgement's
+  // attempts count its waits for the watcher too, so the ones refused (on chain or at a pre-check)
+  // are remembered instead, until one of ours for them mines (a restart forgets them: one more
+  // transaction may revert).
+  bool acks_optimistic = true;
+  std::set<core::MessageId> acks_refused;
   // Delivery loops waiting for company (Impl::idle), woken when a poll or sweep records messages.
   std::set<asio::steady_timer*> idle;
   std::uint64_t recorded = 0;  // how many times messages were recorded for the lane
@@ -2230,6 +2236,7 @@ struct Engine::Impl {
       if (std::find(acked.begin(), acked.end(), m.id) != acked.end()) {
         if (const auto tx = ack_txs.find(m.id); tx != ack_txs.end()) {
           settled.transitions.push_back(transition(m.id, MessageState::kAcknowledged, tx->second, execution->claim));
+          lane.acks_refused.erase(m.id);
         } else {
           settled.attempts.push_back({m.id, now() + kAckRecheckSeconds});
         }
@@ -2260,16 +2267,22 @@ struct Engine::Impl {
     std::optional<Error> failure;
     std::optional<bool> moved;  // whether the gateway's epoch moved, asked once for the step
     store::WriteBatch booked;
+    bool splitting = false;  // the groups are the entries of transactions whose pre-check reverted
     while (!groups.empty()) {
       std::vector<evm::AckRequest> requests;
+      std::vector<bool> requests_prechecked;
       for (const auto& group : groups) {
         evm::AckRequest request;
         JournalTag tag{JournalTag::Kind::kAcknowledge, lane.name, {}};
+        // Pre-checked while the lane's acknowledgements revert, when split, and for one refused before.
+        request.precheck = !lane.acks_optimistic || splitting;
         for (const std::size_t e : group) {
           tag.ids.push_back(entries[e].ack.id);
           request.acks.push_back(entries[e].ack);
+          if (lane.acks_refused.contains(entries[e].ack.id)) request.precheck = true;
         }
         request.tag = journal_tag(tag);
+        requests_prechecked.push_back(request.precheck);
         requests.push_back(std::move(request));
       }
       auto handles = co_await lane.from->sink->acknowledge_all(std::move(requests));
@@ -2286,12 +2299,14 @@ struct Engine::Impl {
         auto& handle = (*handles)[g];
         if (!handle) {
           if (estimate_reverted(handle.error())) {
+            lane.acks_optimistic = false;
             metrics.submissions(lane.name, "acknowledge", "reverted_estimate").Increment();
             if (group.size() > 1) {
               for (const std::size_t e : group) split.push_back({e});
               continue;
             }
             const store::DueMessage& m = *entries[group.front()].message;
+            lane.acks_refused.insert(m.id);
             if (!moved) moved = co_await epoch_moved(*lane.from);
             // Signed for an epoch the gateway left: signed again for the new one at the next step.
             booked.attempts.push_back(*moved ? store::Attempt{m.id, now()} : failed_ack(lane, m, handle.error()));
@@ -2302,6 +2317,7 @@ struct Engine::Impl {
           continue;
         }
         metrics.submissions(lane.name, "acknowledge", "sent").Increment();
+        if (requests_prechecked[g]) lane.acks_optimistic = true;
         InFlight flight{*handle, {}, Steady::now(), true};
         for (const std::size_t e : group) {
           const Acking& entry = entries[e];
@@ -2317,6 +2333,7 @@ struct Engine::Impl {
         lane.acks_in_flight.push_back(std::move(flight));
       }
       groups = std::move(split);
+      splitting = true;
     }
     if (auto stored = commit(booked); !stored) log(kError, "lane " + lane.name + ": " + stored.error().message());
     if (failure) co_return *failure;
@@ -2385,6 +2402,7 @@ struct Engine::Impl {
       }
       if (confirmation->state == evm::Confirmation::State::kDelivered) {
         metrics.submissions(lane.name, "acknowledge", "confirmed").Increment();
+        for (const auto& id : f.ids) lane.acks_refused.erase(id);
         // An adapter's word that its acknowledge mined is not taken either: the gateway is asked.
         std::vector<std::uint8_t> statuses(f.ids.size(), 1);
         if (lane.from->threshold > 1 || !lane.from->evm_sink) {
@@ -2408,6 +2426,8 @@ struct Engine::Impl {
           }
         }
       } else {
+        lane.acks_optimistic = false;
+        lane.acks_refused.insert(f.ids.begin(), f.ids.end());
         metrics.submissions(lane.name, "acknowledge", "reverted").Increment();
         for (const auto& id : f.ids) acknowledged.attempts.push_back({id, now() + kAckRecheckSeconds});
       }

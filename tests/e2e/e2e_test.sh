@@ -320,7 +320,7 @@ case_reconcile() {
 
 # 40 messages sent on a, then a's gateway paused by its guardian (anvil's first account, the
 # devnet's deployer) before the relay starts: they are delivered to b, and every acknowledgement the
-# relay sends back to a reverts at its pre-check.
+# relay sends back to a reverts: on chain when first sent (unchecked), then at its pre-check.
 case_ack_refused() {
   setup
   make_config 'for (const l of c.lanes) l.retry = {initial_ms: 500, max_ms: 2000, max_attempts: 1000}'
@@ -344,6 +344,11 @@ case_ack_refused() {
   ((refused == 40)) || fail "$refused of the 40 acknowledgements were refused one by one"
   reverted="$(metric causeway_submissions_total 'kind="acknowledge"' 'outcome="reverted_estimate"')"
   ((reverted > 40)) || fail "$reverted acknowledge pre-checks reverted: no transaction of several was split"
+  # The first acknowledge transactions went without a pre-check (first attempts) and reverted on
+  # chain; their retries were pre-checked and split.
+  local onchain
+  onchain="$(metric causeway_submissions_total 'kind="acknowledge"' 'outcome="reverted"')"
+  ((onchain >= 1)) || fail "no acknowledge went out unchecked and reverted on chain"
   [[ "$(drive status --probes "$probes" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).a.probe.acks))')" == 0 ]] ||
     fail "an acknowledgement reached the paused gateway"
   pass "a paused source refused the acknowledgements one by one, none lost"

@@ -606,6 +606,36 @@ TEST_CASE("evm sink: acknowledge_all journals every acknowledgement before one b
   CHECK(sink->nonces().next_nonce() == 7);
 }
 
+TEST_CASE("evm sink: acknowledge_all pre-checks only the requests that ask for it", "[unit]") {
+  boost::asio::io_context io;
+  test::MemoryJournal journal;
+  ScriptedRpc rpc(journal);
+  auto sink = make_sink(io, rpc, journal);
+  rpc.estimate_reverts = true;  // every pre-check reverts
+  std::vector<evm::AckRequest> requests{test_ack_of(0x31), test_ack_of(0x32)};
+  requests[1].precheck = false;
+  rpc.methods.clear();
+  auto results = test::run_task(io, sink->acknowledge_all(requests));
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 2);
+  REQUIRE_FALSE((*results)[0].ok());
+  CHECK((*results)[0].error().reason() == evm::reason::sink::kEstimateReverted);
+  REQUIRE((*results)[1].ok());
+  CHECK((*results)[1]->nonce == 5);
+  const evm::GasPolicy policy;
+  CHECK((*results)[1]->gas_limit == (150000 * 64 + 62) / 63 + policy.per_message_overhead + policy.fixed_overhead);
+  CHECK(std::count(rpc.methods.begin(), rpc.methods.end(), "eth_createAccessList") == 1);
+  // None pre-checked: no pre-check batch at all.
+  for (auto& r : requests) r.precheck = false;
+  rpc.batches.clear();
+  auto unchecked = test::run_task(io, sink->acknowledge_all(requests));
+  REQUIRE(unchecked.ok());
+  REQUIRE(unchecked->size() == 2);
+  CHECK((*unchecked)[0].ok());
+  CHECK((*unchecked)[1].ok());
+  CHECK(rpc.batches == std::vector<std::string>{"eth_sendRawTransaction"});
+}
+
 TEST_CASE("evm sink: acknowledge_all reports a revert with its data, a refused broadcast, and a failed exchange",
           "[unit]") {
   boost::asio::io_context io;
