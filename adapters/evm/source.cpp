@@ -797,7 +797,9 @@ awaitable<Result<std::optional<ProveResult>>> EvmSource::read_block(const Rebuil
   CW_CO_TRY(const Json* txs, json_member(*block, "transactions", "block"));
   if (!txs->is_array()) co_return Error(reason::rpc_json::kNotArray, "block.transactions");
   // A private transaction's logs are in no public receipt: eth_getLogs (the node's private view)
-  // finds them, and prove() refuses each by name. So such a block goes that way.
+  // finds them, and prove() refuses each by name. So such a block goes that way, and so does one
+  // with a transaction this cannot judge: there only the events' own transactions are judged, and
+  // an odd transaction of another contract holds nothing up.
   const BlockRef ref{header.number, header.hash};
   std::vector<core::Hash32> tx_hashes;
   tx_hashes.reserve(txs->size());
@@ -805,8 +807,8 @@ awaitable<Result<std::optional<ProveResult>>> EvmSource::read_block(const Rebuil
     const std::string at = "block.transactions[" + std::to_string(i) + "]";
     CW_CO_TRY(const Json* hash_json, json_member((*txs)[i], "hash", at));
     CW_CO_TRY(const auto tx_hash, data_fixed<core::Hash32>(*hash_json, at + ".hash"));
-    CW_CO_TRY(const auto why, privacy_of((*txs)[i], tx_hash, ref, static_cast<std::uint32_t>(i)));
-    if (why) co_return std::optional<ProveResult>{};
+    const auto why = privacy_of((*txs)[i], tx_hash, ref, static_cast<std::uint32_t>(i));
+    if (!why || *why) co_return std::optional<ProveResult>{};
     tx_hashes.push_back(tx_hash);
   }
   auto receipts = co_await receipts_of(*block, header);

@@ -290,7 +290,8 @@ class EvmSource {
   // Whether the header's logs bloom may hold a log of the gateway (true when it cannot be read).
   bool may_hold_events(const RebuiltHeader& header) const;
   // A block with its transactions and receipts, the gateway's events taken from the receipts and
-  // proven; nullopt (receipts not read) when the block holds a private transaction.
+  // proven; nullopt (receipts not read) when the block holds a private transaction or one whose
+  // privacy cannot be judged.
   boost::asio::awaitable<core::Result<std::optional<ProveResult>>> read_block(const RebuiltHeader& header);
   // The bundles, executions and rejections of `events`, all of the block of `header`, into `result`.
   boost::asio::awaitable<core::Result<void>> prove_events(const RebuiltHeader& header, const BlockReceipts& receipts,

@@ -677,6 +677,21 @@ TEST_CASE("evm source: a transaction the node places elsewhere than its log did 
   h.chain.transaction(hash).erase("v");
   CHECK(h.poll().error().reason() == evm::reason::rpc_json::kMissingField);
   CHECK(h.source->cursor().number == 0);
+
+  // The same transaction of another contract, beside a gateway event's: the block goes the
+  // eth_getLogs way, where only the event's own transaction is judged, and the lane moves on.
+  Harness other;
+  other.chain.mine({{.other_logs = 1}, {.messages = 1}});
+  other.start(other.chain.config());
+  const std::string unrelated = other.chain.receipts(1)[0]["transactionHash"].get<std::string>();
+  other.chain.transaction(unrelated)["type"] = "0x0";
+  other.chain.transaction(unrelated).erase("v");
+  auto polled_other = other.poll();
+  INFO((polled_other.ok() ? std::string() : polled_other.error().message()));
+  REQUIRE(polled_other.ok());
+  CHECK(polled_other->bundles.size() == 1);
+  CHECK(polled_other->cursor.number == 1);
+  CHECK(other.chain.get_logs_calls() == 1);
 }
 
 TEST_CASE("evm source: find_sent looks sequences up by topic in bounded ranges and the results prove", "[unit]") {
