@@ -204,6 +204,18 @@ awaitable<Result<std::vector<LocatedEvent>>> logs_in(Rpc& rpc, core::Address gat
   co_return events;
 }
 
+// logs_before[i]: the logs in receipts 0..i-1, read from the consensus bytes: what turns the node's
+// block-global logIndex into the index within the receipt.
+Result<std::vector<std::uint64_t>> logs_before_of(const BlockReceipts& receipts, const std::string& where) {
+  std::vector<std::uint64_t> logs_before(receipts.size() + 1, 0);
+  for (std::size_t i = 0; i < receipts.size(); ++i) {
+    auto decoded = verify::decode_receipt(receipts.value(i));
+    if (!decoded) return std::move(decoded).error().with_context(where + " receipt " + std::to_string(i));
+    logs_before[i + 1] = logs_before[i] + decoded->logs.size();
+  }
+  return logs_before;
+}
+
 void sort_in_chain_order(std::vector<LocatedEvent>& events) {
   std::stable_sort(events.begin(), events.end(), [](const LocatedEvent& a, const LocatedEvent& b) {
     return a.block.number != b.block.number ? a.block.number < b.block.number : a.block_log_index < b.block_log_index;
@@ -779,7 +791,8 @@ awaitable<Result<ProveResult>> EvmSource::prove(ProveRequest request) {
   }
   if (events.empty()) co_return result;
   if (!receipts) co_return std::move(receipts).error().with_context(where);
-  CW_CO_CHECK(co_await prove_events(*header, *receipts, events, result));
+  CW_CO_TRY(const auto logs_before, logs_before_of(*receipts, where));
+  CW_CO_CHECK(co_await prove_events(*header, *receipts, logs_before, events, result));
   co_return result;
 }
 
@@ -819,11 +832,14 @@ awaitable<Result<std::optional<ProveResult>>> EvmSource::read_block(const Rebuil
                                                    " receipts");
   }
   // The gateway's events, read from the receipts' consensus bytes (their root is the header's).
+  // Each receipt decoded once: the events, and the log counts prove_events places them by.
   std::vector<LocatedEvent> events;
-  std::uint64_t block_log_index = 0;
+  std::vector<std::uint64_t> logs_before(receipts->size() + 1, 0);
   for (std::size_t i = 0; i < receipts->size(); ++i) {
     auto decoded = verify::decode_receipt(receipts->value(i));
     if (!decoded) co_return std::move(decoded).error().with_context(where + " receipt " + std::to_string(i));
+    logs_before[i + 1] = logs_before[i] + decoded->logs.size();
+    std::uint64_t block_log_index = logs_before[i];
     for (const verify::ReceiptLog& log : decoded->logs) {
       const std::uint64_t log_index = block_log_index++;
       if (log.address != config_.gateway || log.topics.size() != 4) continue;
@@ -844,11 +860,12 @@ awaitable<Result<std::optional<ProveResult>>> EvmSource::read_block(const Rebuil
   }
   ProveResult result;
   if (events.empty()) co_return result;  // the bloom's false positive
-  CW_CO_CHECK(co_await prove_events(header, *receipts, events, result));
+  CW_CO_CHECK(co_await prove_events(header, *receipts, logs_before, events, result));
   co_return result;
 }
 
 awaitable<Result<void>> EvmSource::prove_events(const RebuiltHeader& header, const BlockReceipts& receipts,
+                                                const std::vector<std::uint64_t>& logs_before,
                                                 const std::vector<LocatedEvent>& events, ProveResult& result) {
   const std::string where = "block " + std::to_string(header.number);
   // One segment for all the block's bundles. Failing here fails the block (the cursor stays), so
@@ -856,14 +873,6 @@ awaitable<Result<void>> EvmSource::prove_events(const RebuiltHeader& header, con
   auto segment = co_await segment_of(header);
   if (!segment) co_return std::move(segment).error().with_context(where);
 
-  // logs_before[i]: logs in receipts 0..i-1, read from the consensus bytes, to turn the node's
-  // block-global logIndex into the index within the receipt.
-  std::vector<std::uint64_t> logs_before(receipts.size() + 1, 0);
-  for (std::size_t i = 0; i < receipts.size(); ++i) {
-    auto decoded = verify::decode_receipt(receipts.value(i));
-    if (!decoded) co_return std::move(decoded).error().with_context(where + " receipt " + std::to_string(i));
-    logs_before[i + 1] = logs_before[i] + decoded->logs.size();
-  }
 
   // One proof per transaction, all from one pass over the receipts trie.
   std::vector<std::uint64_t> tx_indices;
@@ -1065,7 +1074,8 @@ awaitable<Result<PollResult>> EvmSource::poll() {
     events = co_await scan({.from = from, .to = to});
   } else if (may_hold_events(*first)) {
     CW_CO_TRY(read, co_await read_block(*first));
-    if (!read) events = co_await scan({.from = from, .to = to});  // it holds a private transaction
+    // It holds a private transaction (or one whose privacy cannot be judged): eth_getLogs.
+    if (!read) events = co_await scan({.from = from, .to = to});
   }
   if (!events) co_return std::move(events).error();
   if (events->size() > config_.max_poll_events) {

@@ -293,8 +293,10 @@ class EvmSource {
   // proven; nullopt (receipts not read) when the block holds a private transaction or one whose
   // privacy cannot be judged.
   boost::asio::awaitable<core::Result<std::optional<ProveResult>>> read_block(const RebuiltHeader& header);
-  // The bundles, executions and rejections of `events`, all of the block of `header`, into `result`.
+  // The bundles, executions and rejections of `events`, all of the block of `header`, into `result`;
+  // logs_before[i] is the number of logs in receipts 0..i-1.
   boost::asio::awaitable<core::Result<void>> prove_events(const RebuiltHeader& header, const BlockReceipts& receipts,
+                                                          const std::vector<std::uint64_t>& logs_before,
                                                           const std::vector<LocatedEvent>& events,
                                                           ProveResult& result);
   // Looks the events' transactions up by hash (each must be at its tx_index of `block`), in

@@ -69,7 +69,7 @@ constexpr std::chrono::seconds kIdleAdvanceRetry{30};
 // the larger bound; otherwise the smaller one.
 constexpr std::size_t kMaxDeliversInFlight = 64;
 constexpr std::size_t kDeliversInFlightUnpaced = 8;
-// Delivery loops per lane (deliver_loop): one prepares a batch while the other's goes out.
+// Delivery loops per lane (deliver_loop): some prepare batches while the others' go out.
 constexpr std::size_t kDeliverLoops = 4;
 // Where several relays each submit their own votes (threshold above 1), the first `threshold`
 // attesters in the gateway's order deliver and acknowledge at once; each further one holds its
